@@ -1,0 +1,258 @@
+"""The ``news-monitor`` command: run, once, check, seed, watchlists test, stories, deliveries."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor import __version__
+from monitor.config import ConfigError, Settings, default_config_path, load_settings
+from monitor.daemon import Daemon
+from monitor.match import Document, compile_watchlists
+from monitor.models import DeliveryStatus
+from monitor.notify.payload import item_json, matched_json
+from monitor.report import (
+    check_summary,
+    delivery_json,
+    delivery_line,
+    highlight_match,
+    once_summary,
+    story_json,
+    story_lines,
+)
+from monitor.runtime import Runtime
+from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
+from monitor.store import Store, open_store
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+log = logging.getLogger("monitor")
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a nested parser must not reset a -c given before its command word.
+    parser.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="configuration file (default: $NEWS_MONITOR_CONFIG, ./monitor.yaml, "
+        "config/monitor.yaml)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, one sub-command per DESIGN.md contract."""
+    parser = argparse.ArgumentParser(
+        prog="news-monitor", description="Watch news feeds; alert once per story."
+    )
+    parser.add_argument("--version", action="version", version=f"news-monitor {__version__}")
+    parser.add_argument(
+        "--log-level", default=None, help="DEBUG, INFO, WARNING… (run: INFO; others: WARNING)"
+    )
+    _config_option(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for name, text in (
+        ("run", "run the daemon until SIGTERM/SIGINT (SIGHUP reloads the configuration)"),
+        ("once", "poll every enabled feed once, deliver what is due, exit 0/1/2"),
+        ("check", "validate the configuration and print a summary (secrets masked)"),
+    ):
+        _config_option(commands.add_parser(name, help=text, description=text))
+
+    seed = commands.add_parser("seed", help="load stored sample items as already known")
+    _config_option(seed)
+    seed.add_argument("paths", nargs="*", type=Path, help="seed files or folders")
+
+    watchlists = commands.add_parser("watchlists", help="work with watchlists")
+    _config_option(watchlists)
+    watchlist_commands = watchlists.add_subparsers(dest="action", required=True)
+    test = watchlist_commands.add_parser("test", help="run watchlists over the stored items")
+    _config_option(test)
+    test.add_argument("--name", help="only this watchlist")
+    test.add_argument("--json", action="store_true", help="one JSON object per line")
+    test.add_argument("--limit", type=int, default=None, help="newest N items only")
+
+    stories = commands.add_parser("stories", help="stories (items that are one story)")
+    _config_option(stories)
+    stories.add_argument("--json", action="store_true", help="one JSON object per line")
+    stories.add_argument("--limit", type=int, default=50)
+
+    deliveries = commands.add_parser("deliveries", help="the outbox: list or retry alerts")
+    _config_option(deliveries)
+    deliveries.add_argument("--status", choices=[status.value for status in DeliveryStatus])
+    deliveries.add_argument("--json", action="store_true", help="one JSON object per line")
+    deliveries.add_argument("--limit", type=int, default=100)
+    delivery_commands = deliveries.add_subparsers(dest="action")
+    retry = delivery_commands.add_parser("retry", help="send a delivery (or every dead one) again")
+    _config_option(retry)
+    retry.add_argument("id", nargs="?", type=int, help="delivery id")
+    retry.add_argument("--dead", action="store_true", help="every dead delivery")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    default_level = "INFO" if args.command == "run" else "WARNING"
+    logging.basicConfig(
+        level=(args.log_level or default_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    path = getattr(args, "config", None) or default_config_path()
+    try:
+        settings = load_settings(path)
+    except ConfigError as error:
+        print(f"configuration error:\n{error}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(COMMANDS[args.command](settings, path, args))
+    except (sqlite3.Error, OSError) as error:
+        print(f"error: {settings.storage}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+async def _run(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    async with Runtime(settings) as runtime:
+        daemon = Daemon(runtime, path)
+        daemon.install_signal_handlers()
+        await daemon.run()
+    return EXIT_OK
+
+
+async def _once(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    async with Runtime(settings) as runtime:
+        report = await runtime.once()
+    print(once_summary(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+async def _check(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    print(check_summary(settings, path))
+    return EXIT_OK
+
+
+async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
+    async with open_store(settings) as store:
+        return await work(store)
+
+
+async def _seed(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    targets: list[Path] = list(args.paths)
+    if not targets:
+        folder = default_seed_dir()
+        if folder is None:
+            print("no seeds/ folder found; name seed files or folders", file=sys.stderr)
+            return EXIT_FAILED
+        targets = [folder]
+
+    async def load(store: Store) -> int:
+        now = datetime.now(UTC)
+        loaded = 0
+        for target in targets:
+            if target.is_dir():
+                loaded += await load_seeds(store, target, now)
+            else:
+                loaded += await store.load_seed(SEED_SOURCE, read_seed_file(target), now)
+        print(f"loaded {loaded} new seed item(s)")
+        return EXIT_OK
+
+    try:
+        return await _with_store(settings, load)
+    except SeedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+async def _watchlists(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    matchers = [
+        matcher
+        for matcher in compile_watchlists(settings)
+        if args.name is None or matcher.name == args.name
+    ]
+    if not matchers:
+        print(f"no watchlist named {args.name!r}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def test(store: Store) -> int:
+        items = await store.items(args.limit)
+        counts = dict.fromkeys((matcher.name for matcher in matchers), 0)
+        color = sys.stdout.isatty() and not args.json
+        for stored in items:
+            document = Document.of(stored.item)
+            for matcher in matchers:
+                terms = matcher.match(document)
+                if terms is None:
+                    continue
+                counts[matcher.name] += 1
+                if args.json:
+                    record: dict[str, Any] = {
+                        "watchlist": matcher.name,
+                        "item": item_json(stored),
+                        "matched": matched_json(terms),
+                    }
+                    print(json.dumps(record, ensure_ascii=False))
+                else:
+                    print(highlight_match(matcher.name, stored, document, terms, color))
+        if not args.json:
+            tally = ", ".join(f"{name}: {count}" for name, count in counts.items())
+            print(f"{len(items)} stored item(s) searched; matches per watchlist: {tally}")
+        return EXIT_OK
+
+    return await _with_store(settings, test)
+
+
+async def _stories(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    async def show(store: Store) -> int:
+        for story in await store.stories(args.limit):
+            if args.json:
+                print(json.dumps(story_json(story), ensure_ascii=False))
+            else:
+                print(story_lines(story))
+        return EXIT_OK
+
+    return await _with_store(settings, show)
+
+
+async def _deliveries(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    async def act(store: Store) -> int:
+        if args.action == "retry":
+            if (args.id is None) == (not args.dead):
+                print("say which: a delivery ID, or --dead", file=sys.stderr)
+                return EXIT_CONFIG
+            changed = await store.retry_deliveries(
+                datetime.now(UTC), delivery_id=args.id, dead=args.dead
+            )
+            print(f"{changed} delivery(ies) queued again")
+            return EXIT_OK if changed or args.dead else EXIT_FAILED
+        status = DeliveryStatus(args.status) if args.status else None
+        for delivery in await store.deliveries(status, args.limit):
+            if args.json:
+                print(json.dumps(delivery_json(delivery), ensure_ascii=False))
+            else:
+                print(delivery_line(delivery))
+        return EXIT_OK
+
+    return await _with_store(settings, act)
+
+
+Command = Callable[[Settings, Path, argparse.Namespace], Coroutine[Any, Any, int]]
+COMMANDS: dict[str, Command] = {
+    "run": _run,
+    "once": _once,
+    "check": _check,
+    "seed": _seed,
+    "watchlists": _watchlists,
+    "stories": _stories,
+    "deliveries": _deliveries,
+}

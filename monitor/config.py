@@ -1,0 +1,499 @@
+"""YAML configuration → typed settings.
+
+The file is composed node by node so that every value remembers its line; pydantic v2
+validates the plain data; every problem is reported as ``file:line key.path: message``.
+Environment variables (``${VAR}``, ``${VAR:-default}``) are expanded in scalar strings
+before validation, and ``url_file``/``secret_file`` read secrets from files.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.text import tokenize
+
+ENV_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+SIZE_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
+SearchField = Literal["title", "summary"]
+Path_ = tuple[str | int, ...]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; each problem names file, line and key path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_duration(value: object) -> timedelta:
+    """``30s``, ``10m``, ``2h``, ``1d`` (a bare number is seconds) → timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 10m, 2h or 1d")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    match = DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"expected a duration such as 30s, 10m, 2h or 1d, got {value!r}")
+    number, unit = match.groups()
+    return timedelta(seconds=float(number) * DURATION_UNITS[unit or "s"])
+
+
+def parse_size(value: object) -> int:
+    """``15MiB``, ``512KiB``, ``1MB`` (a bare number is bytes) → bytes."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 512KiB or 15MiB")
+    if isinstance(value, int):
+        return value
+    match = SIZE.match(str(value))
+    if not match:
+        raise ValueError(f"expected a size such as 512KiB or 15MiB, got {value!r}")
+    number, unit = match.groups()
+    return int(float(number) * SIZE_UNITS[(unit or "b").lower()])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value.total_seconds() <= 0:
+        raise ValueError("must be longer than zero")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Defaults(_Strict):
+    """Values a feed inherits when it does not set its own."""
+
+    interval: Duration = timedelta(minutes=10)
+    baseline: bool = True
+
+    _check_interval = field_validator("interval")(_positive)
+
+
+class HttpSettings(_Strict):
+    """Limits for fetching feeds."""
+
+    timeout: Duration = timedelta(seconds=20)
+    max_body: Size = 15 * 1024**2
+    concurrency: int = Field(default=100, ge=1, le=10_000)
+    per_host: int = Field(default=4, ge=1, le=1_000)
+    allow_private_networks: bool = False
+    user_agent: str | None = None
+
+    _check_timeout = field_validator("timeout")(_positive)
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+class FeedSettings(_Strict):
+    """One source to poll."""
+
+    url: str
+    name: str | None = None
+    interval: Duration | None = None
+    tags: list[str] = []
+    baseline: bool | None = None
+    enabled: bool = True
+
+    _check_url = field_validator("url")(_http_url)
+
+    @field_validator("interval")
+    @classmethod
+    def _check_interval(cls, value: timedelta | None) -> timedelta | None:
+        return None if value is None else _positive(value)
+
+
+def _read_secret_file(path: Path | None) -> SecretStr | None:
+    if path is None:
+        return None
+    try:
+        return SecretStr(path.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+
+
+class _UrlNotifier(_Strict):
+    url: SecretStr | None = None
+    url_file: Path | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+    @model_validator(mode="after")
+    def _check_url(self) -> Any:
+        if self.url is not None and self.url_file is not None:
+            raise ValueError("set url or url_file, not both")
+        if self.url is None and self.url_file is None:
+            raise ValueError("url is required (an empty value turns this notifier off)")
+        url = self.resolved_url()
+        if url:
+            _http_url(url)
+        return self
+
+    def resolved_url(self) -> str:
+        """The endpoint, read from ``url`` or ``url_file``; empty means the notifier is off."""
+        source = self.url if self.url is not None else _read_secret_file(self.url_file)
+        return source.get_secret_value() if source is not None else ""
+
+    @property
+    def enabled(self) -> bool:
+        """A notifier whose URL expanded to nothing is configured but off."""
+        return bool(self.resolved_url())
+
+
+class ConsoleNotifierSettings(_Strict):
+    """Prints alerts to standard output."""
+
+    type: Literal["console"]
+
+    @property
+    def enabled(self) -> bool:
+        """The console is always available."""
+        return True
+
+
+class SlackNotifierSettings(_UrlNotifier):
+    """A Slack incoming webhook."""
+
+    type: Literal["slack"]
+
+
+class WebhookNotifierSettings(_UrlNotifier):
+    """A generic JSON webhook, signed per Standard Webhooks when a secret is set."""
+
+    type: Literal["webhook"]
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Any:
+        if self.secret is not None and self.secret_file is not None:
+            raise ValueError("set secret or secret_file, not both")
+        self.signing_key()  # raises on a malformed secret, so it is a config error
+        return self
+
+    def signing_key(self) -> bytes | None:
+        """The HMAC key decoded from ``whsec_<base64>``; None when unsigned."""
+        source = self.secret if self.secret is not None else _read_secret_file(self.secret_file)
+        raw = source.get_secret_value() if source is not None else ""
+        if not raw:
+            return None
+        encoded = raw.removeprefix("whsec_")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("secret must look like whsec_<base64>") from None
+        if len(key) < 16:
+            raise ValueError("secret is too short: use at least 16 random bytes")
+        return key
+
+
+NotifierSettings = Annotated[
+    ConsoleNotifierSettings | SlackNotifierSettings | WebhookNotifierSettings,
+    Field(discriminator="type"),
+]
+
+
+def _terms(values: list[str]) -> list[str]:
+    for term in values:
+        if not tokenize(term.strip().strip('"')):
+            raise ValueError(f"term {term!r} has no letters or digits to match")
+    return values
+
+
+class WatchlistSettings(_Strict):
+    """Keyword rules: any of, all of, none of, over some fields."""
+
+    name: str
+    any: list[str] = []
+    all: list[str] = []
+    none: list[str] = []
+    fields: list[SearchField] = ["title", "summary"]
+    notify: list[str] | None = None
+
+    _check_terms = field_validator("any", "all", "none")(_terms)
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Any:
+        if not self.any and not self.all:
+            raise ValueError("a watchlist needs terms in any: or all:")
+        if not self.fields:
+            raise ValueError("fields must name at least one of: title, summary")
+        return self
+
+
+class Settings(_Strict):
+    """The whole configuration file."""
+
+    storage: str = "sqlite:///monitor.db"
+    defaults: Defaults = Defaults()
+    http: HttpSettings = HttpSettings()
+    feeds: list[FeedSettings] = []
+    notifiers: dict[str, NotifierSettings] = {}
+    watchlists: list[WatchlistSettings] = []
+
+    @field_validator("storage")
+    @classmethod
+    def _check_storage(cls, value: str) -> str:
+        if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+            return value
+        if value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("PostgreSQL storage is not available yet; use sqlite:///PATH")
+        raise ValueError(f"expected sqlite:///PATH, got {value!r}")
+
+    def active_notifiers(self) -> dict[str, NotifierSettings]:
+        """Notifiers that are on; a console one when the file configures none."""
+        if not self.notifiers:
+            return {"console": ConsoleNotifierSettings(type="console")}
+        return {name: spec for name, spec in self.notifiers.items() if spec.enabled}
+
+    def sqlite_path(self) -> Path:
+        """The database file named by ``storage`` (relative to the working directory)."""
+        return Path(self.storage.removeprefix("sqlite:///"))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Parsed YAML data with the line of every key path."""
+
+    data: Any
+    lines: dict[Path_, int]
+
+
+def _expand_env(text: str, env: Mapping[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise KeyError(name)
+
+    return ENV_VAR.sub(substitute, text)
+
+
+def _compose(text: str, filename: str, env: Mapping[str, str]) -> _Source:
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError([f"{filename}{line}: YAML syntax error: {exc.problem}"]) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        return _Source({}, {})
+    lines: dict[Path_, int] = {}
+    problems: list[str] = []
+
+    def build(node: yaml.Node, path: Path_) -> Any:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            loader.flatten_mapping(node)
+            mapping: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node, deep=True)
+                if key in mapping:
+                    where = f"{filename}:{key_node.start_mark.line + 1}"
+                    problems.append(f"{where} {_dotted((*path, key))}: duplicate key")
+                mapping[key] = build(value_node, (*path, key))
+            return mapping
+        if isinstance(node, yaml.SequenceNode):
+            return [build(child, (*path, index)) for index, child in enumerate(node.value)]
+        value = loader.construct_object(node, deep=True)
+        if isinstance(value, str) and "$" in value:
+            try:
+                return _expand_env(value, env)
+            except KeyError as missing:
+                problems.append(
+                    f"{filename}:{lines[path]} {_dotted(path)}: environment variable "
+                    f"{missing.args[0]} is not set (write ${{{missing.args[0]}:-}} "
+                    "to make it optional)"
+                )
+        return value
+
+    data = build(root, ())
+    if problems:
+        raise ConfigError(problems)
+    return _Source(data, lines)
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _data_path(loc: tuple[int | str, ...], data: Any) -> Path_:
+    """Map a pydantic error location onto the YAML data, dropping union tags it adds."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and part < len(current)
+        ):
+            current = current[part]  # type: ignore[index]
+            path.append(part)
+        elif isinstance(current, dict) and isinstance(part, str) and part not in current:
+            # Either a discriminator tag pydantic adds to the location, or a missing key.
+            if part == current.get("type"):
+                continue
+            path.append(part)
+            current = None
+    return tuple(path)
+
+
+def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _describe(error: Any, path: Path_) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "union_tag_invalid":
+        return "unknown notifier type; expected console, slack or webhook"
+    if kind == "union_tag_not_found":
+        return "type: is required (console, slack or webhook)"
+    return message
+
+
+def _cross_check(settings: Settings, source: _Source, filename: str) -> list[str]:
+    problems: list[str] = []
+
+    def report(path: Path_, message: str) -> None:
+        line = _line_of(path, source.lines)
+        problems.append(f"{filename}{f':{line}' if line else ''} {_dotted(path)}: {message}")
+
+    known = set(settings.notifiers) or {"console"}
+    for name in settings.notifiers:
+        if not NAME.match(name):
+            report(("notifiers", name), "names use letters, digits, '_', '-' and '.'")
+    seen_urls: dict[str, int] = {}
+    for index, feed in enumerate(settings.feeds):
+        if feed.url in seen_urls:
+            report(("feeds", index, "url"), f"the same URL as feeds[{seen_urls[feed.url]}]")
+        seen_urls.setdefault(feed.url, index)
+    seen_names: dict[str, int] = {}
+    for index, watchlist in enumerate(settings.watchlists):
+        if not NAME.match(watchlist.name):
+            report(("watchlists", index, "name"), "names use letters, digits, '_', '-' and '.'")
+        if watchlist.name in seen_names:
+            report(
+                ("watchlists", index, "name"),
+                f"duplicate name (also watchlists[{seen_names[watchlist.name]}])",
+            )
+        seen_names.setdefault(watchlist.name, index)
+        for position, target in enumerate(watchlist.notify or []):
+            if target not in known:
+                report(
+                    ("watchlists", index, "notify", position),
+                    f"unknown notifier {target!r}; configured: {', '.join(sorted(known))}",
+                )
+    return problems
+
+
+def parse_settings(
+    text: str, filename: str = "monitor.yaml", env: Mapping[str, str] | None = None
+) -> Settings:
+    """Validate configuration text; raise ConfigError naming file, line and key path."""
+    source = _compose(text, filename, os.environ if env is None else env)
+    if not isinstance(source.data, dict):
+        raise ConfigError([f"{filename}:1: the top level must be a mapping of keys"])
+    try:
+        settings = Settings.model_validate(source.data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            path = _data_path(error["loc"], source.data)
+            line = _line_of(path, source.lines)
+            where = f"{filename}:{line}" if line else filename
+            problems.append(f"{where} {_dotted(path)}: {_describe(error, path)}")
+        raise ConfigError(problems) from None
+    problems = _cross_check(settings, source, filename)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate a configuration file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the configuration: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: the configuration is not UTF-8 text"]) from None
+    return parse_settings(text, str(path), env)
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$NEWS_MONITOR_CONFIG``, then ``./monitor.yaml``, then ``config/monitor.yaml``."""
+    env = os.environ if env is None else env
+    if env.get("NEWS_MONITOR_CONFIG"):
+        return Path(env["NEWS_MONITOR_CONFIG"])
+    for candidate in (Path("monitor.yaml"), Path("config/monitor.yaml")):
+        if candidate.exists():
+            return candidate
+    return Path("monitor.yaml")
+
+
+def mask_url(url: str) -> str:
+    """Show where a secret URL points without revealing it: ``https://host/***``."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return "***"
+    return f"{parts.scheme}://{parts.hostname}/***"

@@ -1,0 +1,148 @@
+"""The daemon: periodic jobs on APScheduler 3, signals, graceful shutdown, reload.
+
+Jobs: *dispatch* claims due feeds (their ``next_poll_at`` lives in the store, so a
+restart neither re-polls early nor forgets) and polls them as tasks; *relay* sends due
+deliveries; *housekeeping* tidies the store. Each job runs with ``coalesce`` and
+``max_instances=1``: a slow tick is never stacked behind another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.config import ConfigError, load_settings
+from monitor.models import FeedState
+from monitor.runtime import Runtime
+
+log = logging.getLogger(__name__)
+DISPATCH_EVERY = timedelta(seconds=5)
+RELAY_EVERY = timedelta(seconds=2)
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+SHUTDOWN_GRACE = timedelta(seconds=8)  # inside the 10 s that SIGTERM promises
+
+
+class Daemon:
+    """Runs a Runtime until told to stop."""
+
+    def __init__(self, runtime: Runtime, config_path: Path | None = None) -> None:
+        self.runtime = runtime
+        self.config_path = config_path
+        self.stopping = asyncio.Event()
+        self.in_flight: set[asyncio.Task[object]] = set()
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def dispatch(self) -> None:
+        """Claim as many due feeds as there are free slots, and poll each in a task."""
+        if self.stopping.is_set():
+            return
+        free = self.runtime.settings.http.concurrency - len(self.in_flight)
+        if free <= 0:
+            return
+        feeds = await self.runtime.store.claim_due_feeds(
+            self.runtime.clock(), free, self.runtime.feed_lease
+        )
+        for feed in feeds:
+            self._start(self._poll(feed))
+
+    async def _poll(self, feed: FeedState) -> None:
+        outcome = await self.runtime.poller.poll(feed)
+        if outcome.deliveries and not self.stopping.is_set():
+            self._wake_relay()
+
+    def _start(self, work: Coroutine[object, object, object]) -> None:
+        task = asyncio.create_task(work)
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    def _wake_relay(self) -> None:
+        job = self.scheduler.get_job("relay")
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
+    async def relay(self) -> None:
+        """Send what is due; stop between batches once shutdown begins."""
+        await self.runtime.relay.deliver_due(self.stopping.is_set)
+
+    async def housekeeping(self) -> None:
+        """Keep the store compact."""
+        await self.runtime.store.housekeeping()
+
+    async def reload(self) -> None:
+        """Re-read the configuration; keep the running one when the new one is invalid."""
+        if self.config_path is None:
+            return
+        try:
+            settings = load_settings(self.config_path)
+        except ConfigError as error:
+            log.error("reload refused, keeping the running configuration:\n%s", error)
+            return
+        await self.runtime.apply(settings)
+        log.info(
+            "configuration reloaded: %s feed(s), %s watchlist(s)",
+            len(settings.feeds),
+            len(settings.watchlists),
+        )
+
+    def _add_job(self, name: str, job: Callable[[], Awaitable[None]], every: timedelta) -> None:
+        async def tracked() -> None:
+            # Counted as in flight, so shutdown waits for a tick that is under way.
+            task = asyncio.current_task()
+            assert task is not None
+            self.in_flight.add(task)
+            try:
+                await job()
+            finally:
+                self.in_flight.discard(task)
+
+        self.scheduler.add_job(
+            tracked,
+            "interval",
+            seconds=every.total_seconds(),
+            id=name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT stop; SIGHUP reloads."""
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop)
+        loop.add_signal_handler(signal.SIGINT, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._start(self.reload()))
+
+    def stop(self) -> None:
+        """Stop claiming work; what is in flight gets the grace period to finish."""
+        if not self.stopping.is_set():
+            log.info("stopping: finishing work in flight")
+        self.stopping.set()
+
+    async def run(self) -> None:
+        """Run the jobs until ``stop``; then drain in-flight work and return."""
+        self._add_job("dispatch", self.dispatch, DISPATCH_EVERY)
+        self._add_job("relay", self.relay, RELAY_EVERY)
+        self._add_job("housekeeping", self.housekeeping, HOUSEKEEPING_EVERY)
+        self.scheduler.start()
+        log.info("running: %s feed(s)", len(await self.runtime.store.feeds()))
+        await self.stopping.wait()
+        self.scheduler.shutdown(wait=False)
+        await self._drain()
+
+    async def _drain(self) -> None:
+        if not self.in_flight:
+            return
+        _, pending = await asyncio.wait(set(self.in_flight), timeout=SHUTDOWN_GRACE.total_seconds())
+        for task in pending:
+            task.cancel()
+        if pending:
+            # Cancelled polls and sends keep their lease; they are retried once it ends.
+            log.warning("stopped %s unfinished task(s); they will be retried", len(pending))
+            await asyncio.wait(pending, timeout=1)

@@ -1,0 +1,222 @@
+"""HTTP for feeds: conditional GET, one deadline, a cap on the decompressed body,
+global and per-host limits, and a resolver that refuses private networks.
+
+Redirects are followed here, hop by hop, so that every hop passes the same guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+from monitor import __version__
+from monitor.config import HttpSettings
+
+USER_AGENT = f"news-monitor/{__version__} (+https://github.com/news-monitor/news-monitor)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9,"
+    " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """A fetch that brought no usable body; the message is meant for a person."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class BlockedAddressError(OSError):
+    """The host resolves only to addresses the configuration does not allow."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A 200 with its body, or a 304 without one, and the validators to store."""
+
+    status: int
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None = None
+
+    @property
+    def etag(self) -> str | None:
+        """Kept byte for byte: servers compare it as an opaque string."""
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        """Kept byte for byte and echoed as If-Modified-Since."""
+        return self.headers.get("last-modified")
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an address is on the public internet (not loopback, private, link-local…)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves through another resolver and drops every non-public address.
+
+    Guarding the resolver (not the URL) also stops a public name that points at
+    127.0.0.1 or at a cloud metadata address.
+    """
+
+    def __init__(self, inner: AbstractResolver) -> None:
+        self.inner = inner
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """The public addresses of the host; an error when it has none."""
+        results = await self.inner.resolve(host, port, family)
+        public = [result for result in results if is_public_address(result["host"])]
+        if not public:
+            raise BlockedAddressError(
+                f"{host} resolves only to private or local addresses"
+                " (http.allow_private_networks: true allows them)"
+            )
+        return public
+
+    async def close(self) -> None:
+        """Close the wrapped resolver."""
+        await self.inner.close()
+
+
+class Fetcher:
+    """One aiohttp session shared by every feed poll."""
+
+    def __init__(self, settings: HttpSettings, resolver: AbstractResolver | None = None) -> None:
+        self.settings = settings
+        inner = resolver or DefaultResolver()
+        self._resolver = inner if settings.allow_private_networks else PublicOnlyResolver(inner)
+        self._session: aiohttp.ClientSession | None = None
+        self._all_hosts = asyncio.Semaphore(settings.concurrency)
+        self._per_host: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            # Our semaphores set the limits; the connector would count differently.
+            connector = aiohttp.TCPConnector(limit=0, resolver=self._resolver, ttl_dns_cache=60)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": self.settings.user_agent or USER_AGENT, "Accept": ACCEPT},
+            )
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET a feed, conditionally when validators are known; raise FetchError."""
+        host = (urlsplit(url).hostname or "").lower()
+        per_host = self._per_host.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+        conditional: dict[str, str] = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        timeout = self.settings.timeout.total_seconds()
+        async with per_host, self._all_hosts:
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self._follow(url, conditional)
+            except TimeoutError:
+                raise FetchError(f"no complete answer within {timeout:g}s") from None
+            except aiohttp.ClientConnectorError as exc:
+                reason = exc.os_error.strerror or str(exc.os_error) or str(exc)
+                raise FetchError(f"cannot connect to {exc.host}:{exc.port}: {reason}") from None
+            except aiohttp.ClientPayloadError as exc:
+                raise FetchError(f"the body was cut off or corrupt: {exc}") from None
+            except aiohttp.ClientError as exc:
+                raise FetchError(f"{type(exc).__name__}: {exc}") from None
+
+    def _check_target(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"refusing to fetch {url!r}: only http(s) URLs are polled")
+        if self.settings.allow_private_networks:
+            return
+        try:
+            public = is_public_address(parts.hostname)
+        except ValueError:
+            return  # a name: the resolver guards it
+        if not public:
+            raise FetchError(
+                f"refusing to fetch {parts.hostname}: a private or local address"
+                " (http.allow_private_networks: true allows it)"
+            )
+
+    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
+        session = self._open_session()
+        for _ in range(MAX_REDIRECTS + 1):
+            self._check_target(url)
+            async with session.get(url, headers=headers, allow_redirects=False) as response:
+                location = response.headers.get("Location")
+                if response.status in REDIRECTS and location:
+                    url = urljoin(url, location)
+                    continue
+                return await self._result(url, response)
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+    async def _result(self, url: str, response: aiohttp.ClientResponse) -> FetchResult:
+        headers = {key.lower(): value for key, value in response.headers.items()}
+        if response.status == 304:
+            return FetchResult(304, url, headers)
+        if response.status != 200:
+            raise FetchError(
+                f"HTTP {response.status} {response.reason or ''}".rstrip(),
+                status=response.status,
+                retry_after=headers.get("retry-after"),
+            )
+        return FetchResult(200, url, headers, await self._read_capped(response))
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """Read the decompressed body, stopping as soon as it passes the cap."""
+        cap = self.settings.max_body
+        if (response.content_length or 0) > cap:
+            raise FetchError(f"the body is {response.content_length} bytes, over the {cap} cap")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise FetchError(f"the body passed the {cap}-byte cap (http.max_body)")
+            chunks.append(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,174 @@
+"""The value types that flow between stages: fetch → parse → identify → match → outbox."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One feed entry, normalised to text, with the keys that identify it.
+
+    ``entry_key`` identifies the entry inside its feed; ``canonical_link``,
+    ``content_hash`` and ``title_key`` identify the same story across feeds.
+    """
+
+    entry_key: str
+    guid: str | None
+    title: str
+    link: str | None
+    summary: str
+    content: str
+    author: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+    canonical_link: str | None = None
+    content_hash: str | None = None
+    title_key: str | None = None
+
+    @property
+    def body(self) -> str:
+        """The longest text the entry carries: its content, else its summary."""
+        return self.content or self.summary
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What a feed body holds."""
+
+    title: str | None
+    link: str | None
+    items: list[Item]
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """A feed as the configuration asks for it."""
+
+    url: str
+    name: str | None
+    interval: timedelta
+    baseline: bool
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed as the store knows it: its validators, its schedule and its health."""
+
+    id: int
+    url: str
+    name: str | None
+    title: str | None
+    interval: timedelta
+    baseline: bool
+    baselined: bool
+    etag: str | None
+    last_modified: str | None
+    next_poll_at: datetime
+    error_count: int
+    last_error: str | None
+    enabled: bool = True
+
+    @property
+    def display_name(self) -> str:
+        """The configured name, else the feed's own title, else its URL."""
+        return self.name or self.title or self.url
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedTerm:
+    """A watchlist term and the field it was found in."""
+
+    term: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An item satisfied a watchlist; these notifiers are to hear about it."""
+
+    watchlist: str
+    notifiers: tuple[str, ...]
+    terms: tuple[MatchedTerm, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item not yet stored for its feed, with the watchlists it matched."""
+
+    item: Item
+    matches: tuple[Match, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """What one poll of a feed leaves in the store besides items."""
+
+    polled_at: datetime
+    next_poll_at: datetime
+    status: int | None
+    error: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What a save did: items stored, of which new stories, and alerts queued."""
+
+    stored: int
+    new_stories: int
+    deliveries: int
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where a delivery stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item as stored, with its feed and story."""
+
+    id: int
+    story_id: int
+    feed_url: str
+    feed_title: str | None
+    item: Item
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An alert in the outbox: one (watchlist, story, notifier), with what to say."""
+
+    id: int
+    message_id: str
+    watchlist: str
+    notifier: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    matched: tuple[MatchedTerm, ...]
+    stored: StoredItem
+    story_sources: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Items that are one story, first-seen first."""
+
+    id: int
+    created_at: datetime
+    items: list[StoredItem] = field(default_factory=list)

@@ -1,0 +1,99 @@
+"""Slack incoming webhooks with Block Kit: header, snippet with link, context line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from monitor.models import Delivery
+from monitor.notify.base import DeliveryError
+from monitor.notify.http import post
+from monitor.notify.payload import snippet
+
+HEADER_LIMIT = 150
+SECTION_LIMIT = 2900  # Slack allows 3000; the link line needs room.
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so no text can become ``<!channel>`` or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str, label: str) -> str:
+    return f"<{escape(url).replace('|', '%7C')}|{escape(label)}>"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def slack_message(delivery: Delivery) -> dict[str, Any]:
+    """The Block Kit message for one alert, with a plain-text fallback."""
+    stored = delivery.stored
+    item = stored.item
+    title = item.title or "(untitled)"
+    body = escape(snippet(item.summary or item.content, 700))
+    if item.link:
+        body = (
+            f"{body}\n{_link(item.link, 'Read the story')}" if body else _link(item.link, item.link)
+        )
+    terms = ", ".join(f"{term.term} ({term.field})" for term in delivery.matched)
+    context = [f"*{escape(stored.feed_title or stored.feed_url)}*"]
+    if item.published:
+        stamp = int(item.published.timestamp())
+        fallback = item.published.strftime("%Y-%m-%d %H:%M UTC")
+        context.append(f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>")
+    context.append(f"matched: {escape(terms)}")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, HEADER_LIMIT)}},
+    ]
+    if body:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _clip(body, SECTION_LIMIT)}}
+        )
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
+    )
+    return {
+        "text": _clip(f"[{delivery.watchlist}] {escape(title)}", 3000),
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+class SlackNotifier:
+    """Posts to an incoming webhook; Slack answers ``ok`` or an error word."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        timeout: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.session = session
+        self.url = url
+        self.timeout = timeout
+        self.clock = clock
+
+    async def send(self, delivery: Delivery) -> None:
+        """POST the message; Slack's 4xx words (``invalid_payload``…) are permanent."""
+        body = json.dumps(slack_message(delivery), ensure_ascii=False).encode("utf-8")
+        answer = await post(
+            self.session,
+            self.url,
+            body,
+            {"content-type": "application/json"},
+            self.timeout,
+            self.clock,
+        )
+        if answer.strip() not in ("", "ok"):
+            raise DeliveryError(f"Slack answered {answer.strip()[:100]!r}", permanent=True)
+
+    async def close(self) -> None:
+        """The session belongs to the relay."""

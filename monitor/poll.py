@@ -1,0 +1,131 @@
+"""One poll of one feed, along the arrow: fetch → parse → identify → match → store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.fetch import Fetcher, FetchError
+from monitor.match import Matcher, match_items
+from monitor.models import FeedState, NewItem, PollRecord
+from monitor.parse import ParseError, parse_feed
+from monitor.schedule import next_poll_after_failure, next_poll_after_success, parse_retry_after
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll found and did."""
+
+    feed: FeedState
+    status: str  # "updated", "not-modified" or "failed"
+    items: int = 0
+    stored: int = 0
+    new_stories: int = 0
+    deliveries: int = 0
+    error: str | None = None
+    warning: str | None = None
+
+
+class Poller:
+    """Polls feeds; CPU work (parsing, matching) runs in an executor, off the event loop."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        matchers: Sequence[Matcher],
+        clock: Callable[[], datetime],
+        executor: Executor | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.matchers = list(matchers)
+        self.clock = clock
+        self.executor = executor
+
+    async def poll(self, feed: FeedState) -> PollOutcome:
+        """Poll once; a failure is recorded on the feed and returned, never raised."""
+        try:
+            return await self._poll(feed)
+        except Exception as error:  # a bug on one feed must not stop the others
+            log.exception("internal error while polling %s", feed.url)
+            return await self._failed(feed, f"internal error: {type(error).__name__}: {error}")
+
+    async def _failed(
+        self,
+        feed: FeedState,
+        message: str,
+        status: int | None = None,
+        retry_after: str | None = None,
+    ) -> PollOutcome:
+        now = self.clock()
+        delay = parse_retry_after(retry_after, now)
+        record = PollRecord(
+            polled_at=now,
+            next_poll_at=next_poll_after_failure(now, feed.interval, feed.error_count + 1, delay),
+            status=status,
+            error=message,
+        )
+        await self.store.record_poll(feed.id, record)
+        log.warning("feed %s failed: %s", feed.url, message)
+        return PollOutcome(feed, "failed", error=message)
+
+    async def _poll(self, feed: FeedState) -> PollOutcome:
+        try:
+            result = await self.fetcher.fetch(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified
+            )
+        except FetchError as error:
+            return await self._failed(feed, str(error), error.status, error.retry_after)
+        now = self.clock()
+        if result.status == 304 or result.body is None:
+            record = PollRecord(now, next_poll_after_success(now, feed.interval), 304, None)
+            await self.store.record_poll(feed.id, record)
+            return PollOutcome(feed, "not-modified")
+        loop = asyncio.get_running_loop()
+        try:
+            parsed = await loop.run_in_executor(
+                self.executor, parse_feed, result.body, result.headers, result.url
+            )
+        except ParseError as error:
+            return await self._failed(feed, str(error), result.status)
+        if parsed.warning:
+            log.info("feed %s: %s", feed.url, parsed.warning)
+        known = await self.store.known_entry_keys(
+            feed.id, [item.entry_key for item in parsed.items]
+        )
+        fresh = [item for item in parsed.items if item.entry_key not in known]
+        # Baseline: the first poll of a feed records what is there and alerts nothing.
+        alert = feed.baselined or not feed.baseline
+        if alert and fresh and self.matchers:
+            new_items = await loop.run_in_executor(self.executor, match_items, fresh, self.matchers)
+        else:
+            new_items = [NewItem(item) for item in fresh]
+        record = PollRecord(
+            polled_at=now,
+            next_poll_at=next_poll_after_success(self.clock(), feed.interval),
+            status=result.status,
+            error=None,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=parsed.title,
+        )
+        saved = await self.store.save_poll(feed.id, new_items, record, alert=alert)
+        if saved.deliveries:
+            log.info("feed %s: %s alert(s) queued", feed.url, saved.deliveries)
+        return PollOutcome(
+            feed,
+            "updated",
+            items=len(parsed.items),
+            stored=saved.stored,
+            new_stories=saved.new_stories,
+            deliveries=saved.deliveries,
+            warning=parsed.warning,
+        )

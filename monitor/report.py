@@ -1,0 +1,195 @@
+"""What the CLI prints: summaries for people, one-object-per-line JSON for programs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from monitor.config import (
+    ConsoleNotifierSettings,
+    Settings,
+    WebhookNotifierSettings,
+    mask_url,
+)
+from monitor.match import Document, Term
+from monitor.models import Delivery, MatchedTerm, StoredItem, Story
+from monitor.notify.payload import iso_utc, item_json, matched_json
+from monitor.runtime import OnceReport, feed_specs
+
+CONTEXT_CHARS = 80
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def check_summary(settings: Settings, path: Path) -> str:
+    """The configuration in a few lines, every secret masked."""
+    lines = [f"{path}: valid", f"storage: {settings.storage}"]
+    specs = feed_specs(settings)
+    lines.append(f"feeds: {len(specs)} enabled of {len(settings.feeds)}")
+    for spec in specs:
+        baseline = "baseline" if spec.baseline else "alerts on first poll"
+        label = f"{spec.name}: " if spec.name else ""
+        lines.append(
+            f"  - {label}{spec.url} (every {_duration(spec.interval.total_seconds())}, {baseline})"
+        )
+    lines.append("notifiers:")
+    configured = settings.notifiers or {"console": ConsoleNotifierSettings(type="console")}
+    for name, notifier in configured.items():
+        if isinstance(notifier, ConsoleNotifierSettings):
+            lines.append(f"  - {name}: console")
+        elif not notifier.enabled:
+            lines.append(f"  - {name}: {notifier.type}, OFF (its url is empty)")
+        else:
+            signed = ""
+            if isinstance(notifier, WebhookNotifierSettings):
+                signed = ", signed" if notifier.signing_key() else ", unsigned"
+            where = mask_url(notifier.resolved_url())
+            lines.append(f"  - {name}: {notifier.type} → {where}{signed}")
+    active = settings.active_notifiers()
+    lines.append(f"watchlists: {len(settings.watchlists)}")
+    for watchlist in settings.watchlists:
+        rules = [
+            f"{key}: {', '.join(terms)}"
+            for key, terms in (
+                ("any", watchlist.any),
+                ("all", watchlist.all),
+                ("none", watchlist.none),
+            )
+            if terms
+        ]
+        targets = watchlist.notify if watchlist.notify is not None else list(active)
+        shown = [name if name in active else f"{name} (off)" for name in targets]
+        lines.append(f"  - {watchlist.name}: {'; '.join(rules)}")
+        lines.append(
+            f"    in {', '.join(watchlist.fields)} → {', '.join(shown) or 'no active notifier'}"
+        )
+    return "\n".join(lines)
+
+
+def once_summary(report: OnceReport) -> str:
+    """Counts of what ``once`` did, then every failure."""
+    statuses = Counter(poll.status for poll in report.polls)
+    lines = [
+        f"polled {len(report.polls)} feed(s): {statuses['updated']} updated, "
+        f"{statuses['not-modified']} not modified, {statuses['failed']} failed; "
+        f"{sum(poll.stored for poll in report.polls)} new item(s), "
+        f"{sum(poll.deliveries for poll in report.polls)} alert(s) queued",
+        f"delivered {report.relay.sent} alert(s); {report.relay.retrying} to retry, "
+        f"{report.relay.dead} dead",
+    ]
+    failures = [f"  feed {poll.feed.url}: {poll.error}" for poll in report.polls if poll.error]
+    failures += [f"  {failure}" for failure in report.relay.failures]
+    if failures:
+        lines.append("failures:")
+        lines.extend(failures)
+    return "\n".join(lines)
+
+
+def _mark(text: str, spans: list[tuple[int, int]], color: bool) -> str:
+    opening, closing = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
+    for start, end in sorted(spans, reverse=True):
+        text = f"{text[:start]}{opening}{text[start:end]}{closing}{text[end:]}"
+    return text
+
+
+def highlight_match(
+    watchlist: str,
+    stored: StoredItem,
+    document: Document,
+    terms: tuple[MatchedTerm, ...],
+    color: bool,
+) -> str:
+    """A match for a person: title and a piece of the summary, matched terms marked."""
+    title_spans = [
+        span
+        for term in terms
+        if term.field == "title"
+        for span in document.spans("title", Term.parse(term.term))
+    ]
+    lines = [f"[{watchlist}] {_mark(document.fields['title'], title_spans, color)}"]
+    summary_spans = [
+        span
+        for term in terms
+        if term.field == "summary"
+        for span in document.spans("summary", Term.parse(term.term))
+    ]
+    if summary_spans:
+        text = document.fields["summary"]
+        first = min(start for start, _ in summary_spans)
+        start = max(0, first - CONTEXT_CHARS)
+        end = min(len(text), first + 3 * CONTEXT_CHARS)
+        inside = [(s - start, e - start) for s, e in summary_spans if s >= start and e <= end]
+        piece = _mark(text[start:end], inside, color).replace("\n", " ")
+        lines.append(f"  {'…' if start else ''}{piece}{'…' if end < len(text) else ''}")
+    facts = [stored.feed_title or stored.feed_url]
+    if stored.item.published:
+        facts.append(iso_utc(stored.item.published) or "")
+    facts.append("matched: " + ", ".join(f"{t.term} ({t.field})" for t in terms))
+    if stored.item.link:
+        lines.append(f"  {stored.item.link}")
+    lines.append("  " + " · ".join(facts))
+    return "\n".join(lines)
+
+
+def story_json(story: Story) -> dict[str, Any]:
+    """``{"id": …, "items": [{"id": …, "link": …, "feed": …}, …]}``."""
+    return {
+        "id": str(story.id),
+        "items": [
+            {
+                "id": member.item.guid or member.item.entry_key,
+                "link": member.item.link,
+                "feed": member.feed_url,
+            }
+            for member in story.items
+        ],
+    }
+
+
+def story_lines(story: Story) -> str:
+    """A story for a person: its first title, then where each item came from."""
+    title = story.items[0].item.title if story.items else "(no items)"
+    feeds = {member.feed_title or member.feed_url for member in story.items}
+    lines = [f"story {story.id}: {title} ({len(story.items)} item(s), {len(feeds)} source(s))"]
+    lines += [
+        f"  - {member.feed_title or member.feed_url}: {member.item.link or member.item.entry_key}"
+        for member in story.items
+    ]
+    return "\n".join(lines)
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    """A delivery with its status, attempts and the item it is about."""
+    return {
+        "id": delivery.id,
+        "message_id": delivery.message_id,
+        "status": delivery.status.value,
+        "watchlist": delivery.watchlist,
+        "notifier": delivery.notifier,
+        "attempts": delivery.attempts,
+        "next_attempt_at": iso_utc(delivery.next_attempt_at),
+        "last_error": delivery.last_error,
+        "created_at": iso_utc(delivery.created_at),
+        "sent_at": iso_utc(delivery.sent_at),
+        "item": item_json(delivery.stored),
+        "matched": matched_json(delivery.matched),
+    }
+
+
+def delivery_line(delivery: Delivery) -> str:
+    """One line a delivery: id, status, attempts, where, what, and the last error."""
+    line = (
+        f"{delivery.id:>6}  {delivery.status.value:<7} attempts={delivery.attempts:<2} "
+        f"{delivery.notifier} ← {delivery.watchlist}: {delivery.stored.item.title}"
+    )
+    if delivery.status.value == "pending":
+        line += f" (next {iso_utc(delivery.next_attempt_at)})"
+    if delivery.last_error:
+        line += f"\n        last error: {delivery.last_error}"
+    return line

@@ -1,0 +1,160 @@
+"""Wiring for one configuration: store, fetcher, matchers, notifiers, poller, relay.
+
+``run`` (the daemon), ``once`` and the CLI's read commands all open a Runtime; the
+clock and the resolver are injected here so tests drive time and names themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from monitor.config import Settings
+from monitor.fetch import USER_AGENT, Fetcher
+from monitor.match import compile_watchlists
+from monitor.models import FeedSpec, FeedState
+from monitor.notify.relay import Relay, RelayReport, build_notifiers
+from monitor.poll import Poller, PollOutcome
+from monitor.seeds import default_seed_dir, load_seeds
+from monitor.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def feed_specs(settings: Settings) -> list[FeedSpec]:
+    """Enabled feeds with the defaults filled in."""
+    return [
+        FeedSpec(
+            url=feed.url,
+            name=feed.name,
+            interval=feed.interval or settings.defaults.interval,
+            baseline=settings.defaults.baseline if feed.baseline is None else feed.baseline,
+            tags=tuple(feed.tags),
+        )
+        for feed in settings.feeds
+        if feed.enabled
+    ]
+
+
+@dataclass(frozen=True)
+class OnceReport:
+    """The result of ``once``: every poll and one relay pass."""
+
+    polls: list[PollOutcome]
+    relay: RelayReport
+
+    @property
+    def ok(self) -> bool:
+        """No feed and no delivery failed."""
+        return not self.relay.failed and all(poll.status != "failed" for poll in self.polls)
+
+
+class Runtime:
+    """Everything one configuration needs, opened together and closed together."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        resolver: AbstractResolver | None = None,
+        seed_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store: Store = open_store(settings)
+        self.fetcher = Fetcher(settings.http, resolver)
+        # Threads, not processes: items then need no pickling, and feedparser releases
+        # the loop often enough; the point is that parsing never runs on the loop.
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parse")
+        self.poller = Poller(self.store, self.fetcher, [], clock, self.executor)
+        self.seed_dir = seed_dir if seed_dir is not None else default_seed_dir()
+        self._notify_session: aiohttp.ClientSession | None = None
+        self.relay = Relay(self.store, {}, clock)
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Migrate the store, load the seeds, sync the feeds, build the channels."""
+        await self.store.open()
+        if self.seed_dir is not None:
+            loaded = await load_seeds(self.store, self.seed_dir, self.clock())
+            if loaded:
+                log.info("loaded %s seed item(s) from %s", loaded, self.seed_dir)
+        self._notify_session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+        await self.apply(self.settings)
+
+    async def apply(self, settings: Settings) -> None:
+        """Take a (re)loaded configuration: feeds, watchlists and notifiers.
+
+        HTTP limits and storage are fixed for the life of the process.
+        """
+        if settings.http != self.settings.http or settings.storage != self.settings.storage:
+            log.warning("http: and storage: changes take effect after a restart")
+        assert self._notify_session is not None
+        old_notifiers = self.relay.notifiers
+        await self.store.sync_feeds(feed_specs(settings), self.clock())
+        self.poller.matchers = compile_watchlists(settings)
+        self.relay.notifiers = build_notifiers(settings, self._notify_session, self.clock)
+        for notifier in old_notifiers.values():
+            await notifier.close()
+        self.settings = settings.model_copy(
+            update={"http": self.settings.http, "storage": self.settings.storage}
+        )
+
+    async def close(self) -> None:
+        """Close channels, the fetcher and the store; wait for parse threads."""
+        for notifier in self.relay.notifiers.values():
+            await notifier.close()
+        if self._notify_session is not None:
+            await self._notify_session.close()
+        await self.fetcher.close()
+        await self.store.close()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def feed_lease(self) -> timedelta:
+        """How long a claimed feed stays claimed: longer than any poll can take."""
+        return self.settings.http.timeout * 2 + timedelta(seconds=60)
+
+    async def poll_all(self) -> list[PollOutcome]:
+        """Poll every enabled feed now, whatever its schedule (the ``once`` command)."""
+        feeds = await self.store.claim_due_feeds(
+            self.clock(), 1_000_000, self.feed_lease, all_feeds=True
+        )
+        return await self.poll_feeds(feeds)
+
+    async def poll_feeds(self, feeds: list[FeedState]) -> list[PollOutcome]:
+        """Poll feeds concurrently; the fetcher's limits pace them."""
+        return list(await asyncio.gather(*(self.poller.poll(feed) for feed in feeds)))
+
+    async def once(self) -> OnceReport:
+        """Poll every feed once, then deliver what is due."""
+        polls = await self.poll_all()
+        relay = await self.relay.deliver_due()
+        return OnceReport(polls, relay)

@@ -1,0 +1,122 @@
+"""The one storage contract every backend fulfils; only ``store`` touches the database."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from monitor.models import (
+    Delivery,
+    DeliveryStatus,
+    FeedSpec,
+    FeedState,
+    Item,
+    NewItem,
+    PollRecord,
+    SaveResult,
+    StoredItem,
+    Story,
+)
+
+
+class Store(ABC):
+    """Feeds with their schedule, items with their stories, and the delivery outbox."""
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; safe to call twice."""
+
+    @abstractmethod
+    async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
+        """Make the stored feeds match the configuration.
+
+        New feeds are due now; known ones keep their schedule and validators; feeds no
+        longer configured are disabled, not deleted, so their items stay known.
+        """
+
+    @abstractmethod
+    async def feeds(self) -> list[FeedState]:
+        """Every enabled feed."""
+
+    @abstractmethod
+    async def claim_due_feeds(
+        self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
+    ) -> list[FeedState]:
+        """Take up to ``limit`` feeds whose ``next_poll_at`` has come (or every enabled
+        feed with ``all_feeds``), pushing it ``lease`` ahead so no one else takes them."""
+
+    @abstractmethod
+    async def known_entry_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        """Which of these entry keys the feed already has."""
+
+    @abstractmethod
+    async def save_poll(
+        self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
+    ) -> SaveResult:
+        """In one transaction: store the items, attach each to a story, queue alerts for
+        matched items that start a new story (when ``alert``), and record the poll."""
+
+    @abstractmethod
+    async def record_poll(self, feed_id: int, record: PollRecord) -> None:
+        """Record a poll that brought no items (not modified, or failed)."""
+
+    @abstractmethod
+    async def claim_due_deliveries(
+        self, now: datetime, limit: int, lease: timedelta
+    ) -> list[Delivery]:
+        """Take pending deliveries that are due, counting an attempt and leasing them."""
+
+    @abstractmethod
+    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        """The receiver accepted the delivery."""
+
+    @abstractmethod
+    async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record the failure; retry at ``retry_at``, or give up (dead) when None."""
+
+    @abstractmethod
+    async def deliveries(
+        self, status: DeliveryStatus | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        """Deliveries, newest first."""
+
+    @abstractmethod
+    async def retry_deliveries(
+        self, now: datetime, *, delivery_id: int | None = None, dead: bool = False
+    ) -> int:
+        """Make one delivery (or every dead one) pending and due now; how many changed."""
+
+    @abstractmethod
+    async def items(self, limit: int | None = None) -> list[StoredItem]:
+        """Stored items, newest first."""
+
+    @abstractmethod
+    async def stories(self, limit: int = 50) -> list[Story]:
+        """Stories with their items, newest first."""
+
+    @abstractmethod
+    async def housekeeping(self) -> None:
+        """Periodic upkeep (checkpoints, statistics); safe to run at any time."""
+
+    @abstractmethod
+    async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
+        """Store items as already known (they never alert); how many were new."""

@@ -1,0 +1,562 @@
+"""The embedded default store: one SQLite file through aiosqlite.
+
+WAL with ``synchronous=FULL`` so a commit survives power loss; every write runs in a
+``BEGIN IMMEDIATE`` transaction on the one writer connection (taken under a lock, so
+writers queue here instead of failing with SQLITE_BUSY); reads use a second connection
+and never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from monitor.models import (
+    Delivery,
+    DeliveryStatus,
+    FeedSpec,
+    FeedState,
+    Item,
+    MatchedTerm,
+    NewItem,
+    PollRecord,
+    SaveResult,
+    StoredItem,
+    Story,
+)
+from monitor.store.base import Store
+
+BUSY_TIMEOUT_MS = 10_000
+ITEM_COLUMNS = (
+    "i.id, i.story_id, i.entry_key, i.guid, i.title, i.link, i.summary, i.content, i.author,"
+    " i.published, i.language, i.canonical_link, i.content_hash, i.title_key,"
+    " i.first_seen_at, f.url AS feed_url, COALESCE(f.name, f.title) AS feed_title"
+)
+DELIVERY_SELECT = f"""
+    SELECT d.id AS delivery_id, d.message_id, d.watchlist, d.notifier, d.status, d.attempts,
+           d.next_attempt_at, d.last_error, d.created_at, d.sent_at, d.matched,
+           (SELECT COUNT(DISTINCT s.feed_id) FROM items s WHERE s.story_id = d.story_id)
+               AS sources,
+           {ITEM_COLUMNS}
+    FROM deliveries d JOIN items i ON i.id = d.item_id JOIN feeds f ON f.id = i.feed_id
+"""
+
+
+def _epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _moment(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def _required_moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _stored_item(row: aiosqlite.Row) -> StoredItem:
+    item = Item(
+        entry_key=row["entry_key"],
+        guid=row["guid"],
+        title=row["title"],
+        link=row["link"],
+        summary=row["summary"],
+        content=row["content"],
+        author=row["author"],
+        published=_moment(row["published"]),
+        language=row["language"],
+        canonical_link=row["canonical_link"],
+        content_hash=row["content_hash"],
+        title_key=row["title_key"],
+    )
+    return StoredItem(
+        id=row["id"],
+        story_id=row["story_id"],
+        feed_url=row["feed_url"],
+        feed_title=row["feed_title"],
+        item=item,
+        first_seen_at=_required_moment(row["first_seen_at"]),
+    )
+
+
+def _delivery(row: aiosqlite.Row) -> Delivery:
+    return Delivery(
+        id=row["delivery_id"],
+        message_id=row["message_id"],
+        watchlist=row["watchlist"],
+        notifier=row["notifier"],
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=_required_moment(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        created_at=_required_moment(row["created_at"]),
+        sent_at=_moment(row["sent_at"]),
+        matched=tuple(MatchedTerm(**term) for term in json.loads(row["matched"])),
+        stored=_stored_item(row),
+        story_sources=row["sources"],
+    )
+
+
+def _feed(row: aiosqlite.Row) -> FeedState:
+    return FeedState(
+        id=row["id"],
+        url=row["url"],
+        name=row["name"],
+        title=row["title"],
+        interval=timedelta(seconds=row["interval_s"]),
+        baseline=bool(row["baseline"]),
+        baselined=row["baselined_at"] is not None,
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        next_poll_at=_required_moment(row["next_poll_at"]),
+        error_count=row["error_count"],
+        last_error=row["last_error"],
+        enabled=bool(row["enabled"]),
+    )
+
+
+class SQLiteStore(Store):
+    """The Store contract on one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA synchronous = FULL")
+        return connection
+
+    async def open(self) -> None:
+        """Create the file if needed, switch it to WAL, and migrate it."""
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self._migrate(self._writer)
+        self._reader = await self._connect()
+
+    async def close(self) -> None:
+        """Close both connections."""
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                await connection.close()
+        self._reader = self._writer = None
+
+    @property
+    def _read(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("the store is not open")
+        return self._reader
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._writer is None:
+            raise RuntimeError("the store is not open")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def _migrate(self, connection: aiosqlite.Connection) -> None:
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+        async with connection.execute("SELECT version FROM schema_migrations") as cursor:
+            applied = {row[0] for row in await cursor.fetchall()}
+        folder = resources.files("monitor.store") / "migrations" / "sqlite"
+        scripts = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
+        for name in scripts:
+            version = int(name.split("_", 1)[0])
+            if version in applied:
+                continue
+            script = (folder / name).read_text(encoding="utf-8")
+            now = datetime.now(UTC).timestamp()
+            # executescript would commit first; one script keeps the step atomic.
+            await connection.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\n"
+                f"INSERT INTO schema_migrations VALUES ({version}, '{name}', {now});\nCOMMIT;"
+            )
+
+    # -- feeds -------------------------------------------------------------------------
+
+    async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
+        """Upsert configured feeds; disable the ones no longer configured."""
+        async with self._transaction() as db:
+            await db.execute("UPDATE feeds SET enabled = 0 WHERE kind = 'feed'")
+            for spec in specs:
+                await db.execute(
+                    """
+                    INSERT INTO feeds (url, name, interval_s, baseline, next_poll_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (url) DO UPDATE SET
+                        name = excluded.name, interval_s = excluded.interval_s,
+                        baseline = excluded.baseline, enabled = 1
+                    """,
+                    (
+                        spec.url,
+                        spec.name,
+                        spec.interval.total_seconds(),
+                        int(spec.baseline),
+                        _epoch(now),
+                        _epoch(now),
+                    ),
+                )
+
+    async def feeds(self) -> list[FeedState]:
+        """Enabled feeds in configuration order."""
+        async with self._read.execute(
+            "SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' ORDER BY id"
+        ) as cursor:
+            return [_feed(row) for row in await cursor.fetchall()]
+
+    async def claim_due_feeds(
+        self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
+    ) -> list[FeedState]:
+        """Select due feeds and push their ``next_poll_at`` by the lease in one step."""
+        due = "" if all_feeds else "AND next_poll_at <= ?"
+        parameters: tuple[Any, ...] = () if all_feeds else (_epoch(now),)
+        async with self._transaction() as db:
+            async with db.execute(
+                f"SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' {due}"
+                " ORDER BY next_poll_at LIMIT ?",
+                (*parameters, limit),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            await db.executemany(
+                "UPDATE feeds SET next_poll_at = ? WHERE id = ?",
+                [(_epoch(now + lease), row["id"]) for row in rows],
+            )
+        return [_feed(row) for row in rows]
+
+    async def record_poll(self, feed_id: int, record: PollRecord) -> None:
+        """Store validators, health and the next poll time."""
+        async with self._transaction() as db:
+            await self._record_poll(db, feed_id, record)
+
+    async def _record_poll(
+        self, db: aiosqlite.Connection, feed_id: int, record: PollRecord
+    ) -> None:
+        if record.error is None:
+            await db.execute(
+                """
+                UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
+                    last_error = NULL, error_count = 0,
+                    etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
+                    title = COALESCE(?, title)
+                WHERE id = ?
+                """,
+                (
+                    _epoch(record.polled_at),
+                    _epoch(record.next_poll_at),
+                    record.status,
+                    record.etag,
+                    record.last_modified,
+                    record.title,
+                    feed_id,
+                ),
+            )
+        else:
+            await db.execute(
+                """
+                UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
+                    last_error = ?, error_count = error_count + 1
+                WHERE id = ?
+                """,
+                (
+                    _epoch(record.polled_at),
+                    _epoch(record.next_poll_at),
+                    record.status,
+                    record.error,
+                    feed_id,
+                ),
+            )
+
+    # -- items -------------------------------------------------------------------------
+
+    async def known_entry_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        """Entry keys of this feed that are already stored."""
+        known: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self._read.execute(
+                f"SELECT entry_key FROM items WHERE feed_id = ? AND entry_key IN ({marks})",
+                (feed_id, *chunk),
+            ) as cursor:
+                known.update(row[0] for row in await cursor.fetchall())
+        return known
+
+    async def save_poll(
+        self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
+    ) -> SaveResult:
+        """Items, stories, outbox rows and the poll record commit together or not at all."""
+        now = _epoch(record.polled_at)
+        stored = new_stories = deliveries = 0
+        async with self._transaction() as db:
+            for new in items:
+                item_id, story_id, is_new_story = await self._insert_item(
+                    db, feed_id, new.item, now
+                )
+                if item_id is None:
+                    continue
+                stored += 1
+                new_stories += is_new_story
+                if alert and is_new_story:
+                    deliveries += await self._queue(db, item_id, story_id, new, now)
+            await self._record_poll(db, feed_id, record)
+            await db.execute(
+                "UPDATE feeds SET baselined_at = COALESCE(baselined_at, ?) WHERE id = ?",
+                (now, feed_id),
+            )
+        return SaveResult(stored, new_stories, deliveries)
+
+    async def _insert_item(
+        self, db: aiosqlite.Connection, feed_id: int, item: Item, now: float
+    ) -> tuple[int | None, int, bool]:
+        """Insert one item into its story; (None, …) when the feed already has it."""
+        async with db.execute(
+            "SELECT 1 FROM items WHERE feed_id = ? AND entry_key = ?", (feed_id, item.entry_key)
+        ) as cursor:
+            if await cursor.fetchone():
+                return None, 0, False
+        story_id = await self._known_story(db, feed_id, item)
+        is_new_story = story_id is None
+        if story_id is None:
+            cursor = await db.execute("INSERT INTO stories (created_at) VALUES (?)", (now,))
+            story_id = cursor.lastrowid
+            assert story_id is not None
+        cursor = await db.execute(
+            """
+            INSERT INTO items (feed_id, story_id, entry_key, guid, link, canonical_link,
+                content_hash, title_key, title, summary, content, author, published,
+                language, first_seen_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                feed_id,
+                story_id,
+                item.entry_key,
+                item.guid,
+                item.link,
+                item.canonical_link,
+                item.content_hash,
+                item.title_key,
+                item.title,
+                item.summary,
+                item.content,
+                item.author,
+                None if item.published is None else _epoch(item.published),
+                item.language,
+                now,
+            ),
+        )
+        return cursor.lastrowid, story_id, is_new_story
+
+    async def _known_story(self, db: aiosqlite.Connection, feed_id: int, item: Item) -> int | None:
+        """The story an identical item already belongs to, by link, text or title."""
+        lookups: list[tuple[str, tuple[Any, ...]]] = []
+        if item.canonical_link:
+            lookups.append(("canonical_link = ?", (item.canonical_link,)))
+        if item.content_hash:
+            lookups.append(("content_hash = ?", (item.content_hash,)))
+        if item.title_key:
+            # Only across feeds: one feed may reuse a headline ("Morning briefing: …").
+            lookups.append(("title_key = ? AND feed_id != ?", (item.title_key, feed_id)))
+        for condition, parameters in lookups:
+            async with db.execute(
+                f"SELECT story_id FROM items WHERE {condition} ORDER BY id LIMIT 1", parameters
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                return int(row[0])
+        return None
+
+    async def _queue(
+        self, db: aiosqlite.Connection, item_id: int, story_id: int, new: NewItem, now: float
+    ) -> int:
+        queued = 0
+        for match in new.matches:
+            matched = json.dumps(
+                [{"term": term.term, "field": term.field} for term in match.terms],
+                ensure_ascii=False,
+            )
+            for notifier in match.notifiers:
+                cursor = await db.execute(
+                    """
+                    INSERT INTO deliveries (message_id, watchlist, story_id, item_id, notifier,
+                        matched, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (watchlist, story_id, notifier) DO NOTHING
+                    """,
+                    (
+                        f"msg_{uuid.uuid4().hex}",
+                        match.watchlist,
+                        story_id,
+                        item_id,
+                        notifier,
+                        matched,
+                        now,
+                        now,
+                    ),
+                )
+                queued += cursor.rowcount
+        return queued
+
+    async def items(self, limit: int | None = None) -> list[StoredItem]:
+        """Newest first by first sight."""
+        async with self._read.execute(
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+            " ORDER BY i.first_seen_at DESC, i.id DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        ) as cursor:
+            return [_stored_item(row) for row in await cursor.fetchall()]
+
+    async def stories(self, limit: int = 50) -> list[Story]:
+        """The newest stories, each with its items in the order they were seen."""
+        async with self._read.execute(
+            "SELECT id, created_at FROM stories ORDER BY created_at DESC, id DESC LIMIT ?",
+            (limit,),
+        ) as cursor:
+            heads = list(await cursor.fetchall())
+        if not heads:
+            return []
+        marks = ",".join("?" * len(heads))
+        async with self._read.execute(
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+            f" WHERE i.story_id IN ({marks}) ORDER BY i.id",
+            [row["id"] for row in heads],
+        ) as cursor:
+            members = [_stored_item(row) for row in await cursor.fetchall()]
+        by_story: dict[int, list[StoredItem]] = {}
+        for member in members:
+            by_story.setdefault(member.story_id, []).append(member)
+        return [
+            Story(row["id"], _required_moment(row["created_at"]), by_story.get(row["id"], []))
+            for row in heads
+        ]
+
+    async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
+        """Seeds live under a feed of kind ``seed`` that is never polled."""
+        async with self._transaction() as db:
+            await db.execute(
+                """
+                INSERT INTO feeds (url, kind, name, enabled, interval_s, baseline, baselined_at,
+                    next_poll_at, created_at)
+                VALUES (?, 'seed', 'seeds', 1, 0, 1, ?, ?, ?)
+                ON CONFLICT (url) DO NOTHING
+                """,
+                (source, _epoch(now), _epoch(now), _epoch(now)),
+            )
+            async with db.execute("SELECT id FROM feeds WHERE url = ?", (source,)) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            loaded = 0
+            for item in items:
+                item_id, _, _ = await self._insert_item(db, row[0], item, _epoch(now))
+                loaded += item_id is not None
+        return loaded
+
+    async def housekeeping(self) -> None:
+        """Fold the WAL back into the database and refresh the planner's statistics."""
+        async with self._write_lock:
+            assert self._writer is not None
+            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._writer.execute("PRAGMA optimize")
+
+    # -- deliveries --------------------------------------------------------------------
+
+    async def claim_due_deliveries(
+        self, now: datetime, limit: int, lease: timedelta
+    ) -> list[Delivery]:
+        """Lease due deliveries and count the attempt before it is made."""
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+                " ORDER BY next_attempt_at, id LIMIT ?",
+                (_epoch(now), limit),
+            ) as cursor:
+                ids = [row[0] for row in await cursor.fetchall()]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            await db.execute(
+                f"UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?"
+                f" WHERE id IN ({marks})",
+                (_epoch(now + lease), *ids),
+            )
+            async with db.execute(
+                f"{DELIVERY_SELECT} WHERE d.id IN ({marks}) ORDER BY d.id", ids
+            ) as cursor:
+                return [_delivery(row) for row in await cursor.fetchall()]
+
+    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        """Sent deliveries stay as the record of what was said."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL"
+                " WHERE id = ?",
+                (_epoch(now), delivery_id),
+            )
+
+    async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+        """Keep the last error; either schedule the retry or mark the delivery dead."""
+        async with self._transaction() as db:
+            if retry_at is None:
+                await db.execute(
+                    "UPDATE deliveries SET status = 'dead', last_error = ? WHERE id = ?",
+                    (error, delivery_id),
+                )
+            else:
+                await db.execute(
+                    "UPDATE deliveries SET last_error = ?, next_attempt_at = ? WHERE id = ?",
+                    (error, _epoch(retry_at), delivery_id),
+                )
+
+    async def deliveries(
+        self, status: DeliveryStatus | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        """Newest first, optionally of one status."""
+        where, parameters = ("WHERE d.status = ?", (status.value,)) if status else ("", ())
+        async with self._read.execute(
+            f"{DELIVERY_SELECT} {where} ORDER BY d.id DESC LIMIT ?", (*parameters, limit)
+        ) as cursor:
+            return [_delivery(row) for row in await cursor.fetchall()]
+
+    async def retry_deliveries(
+        self, now: datetime, *, delivery_id: int | None = None, dead: bool = False
+    ) -> int:
+        """Requeue one delivery (any status but sent) or every dead one."""
+        if delivery_id is None and not dead:
+            return 0
+        condition, parameters = (
+            ("id = ? AND status != 'sent'", (delivery_id,))
+            if delivery_id is not None
+            else ("status = 'dead'", ())
+        )
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                f"UPDATE deliveries SET status = 'pending', next_attempt_at = ?, attempts = 0"
+                f" WHERE {condition}",
+                (_epoch(now), *parameters),
+            )
+            return cursor.rowcount

@@ -1,0 +1,137 @@
+"""Text normalisation shared by identity and matching.
+
+HTML becomes plain text (never matched as markup); words are folded so that case and
+diacritics do not matter (``Qarabağ`` = ``qarabag``), and split into tokens that keep
+their position in the original text for highlighting.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from html import unescape
+from html.parser import HTMLParser
+
+WORD = re.compile(r"\w+")
+SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+BLANK_LINES = re.compile(r"\s*\n\s*")
+# Letters that Unicode does not decompose into a base letter plus a mark, but that
+# readers treat as the same letter when they search.
+EXTRA_FOLDS = str.maketrans(
+    {
+        "ı": "i",
+        "ə": "e",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+        "ŀ": "l",
+        "ħ": "h",
+    }
+)
+SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript", "svg", "math", "head"})
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "figure",
+        "figcaption",
+        "hr",
+        "header",
+        "footer",
+    }
+)
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment, dropping scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED_TAGS:
+            self.skipping += 1
+        elif tag in BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment: tags and scripts gone, entities decoded, spaces tidy."""
+    if "<" not in html and "&" not in html:
+        return tidy(html)
+    if "<" not in html:
+        return tidy(unescape(html))
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    return tidy("".join(extractor.parts))
+
+
+def tidy(text: str) -> str:
+    """Collapse runs of spaces and blank lines; strip the ends."""
+    return BLANK_LINES.sub("\n", SPACES.sub(" ", text)).strip()
+
+
+@lru_cache(maxsize=65536)
+def fold(word: str) -> str:
+    """Case- and diacritic-insensitive form of a word: ``Qarabağ`` → ``qarabag``."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold().translate(EXTRA_FOLDS))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One folded word and where it stands in the (NFC) text it came from."""
+
+    word: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Folded words of a text with their spans; punctuation and hyphens split words."""
+    text = unicodedata.normalize("NFC", text)
+    return [Token(fold(found.group()), found.start(), found.end()) for found in WORD.finditer(text)]
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text, without spans: the cheap form for hashing and matching."""
+    return [fold(found) for found in WORD.findall(unicodedata.normalize("NFC", text))]
