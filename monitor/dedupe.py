@@ -50,6 +50,7 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Below these sizes a text or title is too generic to prove two items are one story.
 MIN_CONTENT_WORDS = 8
+MIN_BODY_WORDS = 5  # without a body the hash would be a title key that ignores the feed
 MIN_TITLE_WORDS = 6
 
 
@@ -89,7 +90,7 @@ def _digest(text: str) -> str:
 def content_hash(title: str, body: str) -> str | None:
     """Hash of the normalised title and text; None when there is too little text."""
     title_words, body_words = words(title), words(body)
-    if len(title_words) + len(body_words) < MIN_CONTENT_WORDS:
+    if len(body_words) < MIN_BODY_WORDS or len(title_words) + len(body_words) < MIN_CONTENT_WORDS:
         return None
     return _digest(" ".join(title_words) + "\n" + " ".join(body_words))
 

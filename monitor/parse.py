@@ -52,6 +52,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
 
 def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     response_headers = {key.lower(): value for key, value in headers.items()}
+    # The feed's own URL is the base that relative entry links resolve against.
     response_headers.setdefault("content-location", url)
     result = feedparser.parse(
         body,
@@ -147,7 +148,8 @@ def _string(value: object) -> str | None:
 def _json_entry(entry: Mapping[str, Any], feed_language: str | None) -> dict[str, Any]:
     html = _string(entry.get("content_html"))
     content = html_to_text(html) if html else tidy(_string(entry.get("content_text")) or "")
-    summary = tidy(_string(entry.get("summary")) or "")
+    # Plain text by the spec, but publishers put HTML here often enough to strip it.
+    summary = html_to_text(_string(entry.get("summary")) or "")
     authors = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
     names = [
         name
@@ -156,7 +158,7 @@ def _json_entry(entry: Mapping[str, Any], feed_language: str | None) -> dict[str
     ]
     return {
         "guid": _string(entry.get("id")),
-        "title": html_to_text(_string(entry.get("title")) or ""),
+        "title": tidy(_string(entry.get("title")) or ""),  # JSON Feed titles are plain text
         "link": _string(entry.get("url")) or _string(entry.get("external_url")),
         "summary": summary,
         "content": "" if content == summary else content,

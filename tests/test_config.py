@@ -1,0 +1,228 @@
+"""Configuration: parsing, defaults, env expansion, secrets, and errors with file:line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.config import (
+    ConfigError,
+    SlackNotifierSettings,
+    WebhookNotifierSettings,
+    default_config_path,
+    load_settings,
+    mask_url,
+    parse_duration,
+    parse_settings,
+    parse_size,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "monitor.yaml"
+
+
+def errors_of(text: str, **env: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "monitor.yaml", env)
+    return caught.value.problems
+
+
+def test_example_config_is_valid_without_any_environment() -> None:
+    settings = load_settings(EXAMPLE, env={})
+    assert settings.feeds
+    assert {watchlist.name for watchlist in settings.watchlists} >= {"karabakh", "ceasefire"}
+    assert list(settings.active_notifiers()) == ["console"]
+
+
+def test_example_config_turns_slack_on_with_its_variable() -> None:
+    env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/secret"}
+    settings = load_settings(EXAMPLE, env=env)
+    assert set(settings.active_notifiers()) == {"console", "newsroom"}
+
+
+def test_empty_file_gives_defaults_and_console() -> None:
+    settings = parse_settings("", "m.yaml", {})
+    assert settings.storage == "sqlite:///monitor.db"
+    assert settings.defaults.interval == timedelta(minutes=10)
+    assert settings.defaults.baseline is True
+    assert settings.http.max_body == 15 * 1024 * 1024
+    assert list(settings.active_notifiers()) == ["console"]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("10m", 600), ("2h", 7200), ("1d", 86400), (45, 45), ("1.5m", 90)],
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("15MiB", 15 * 1024**2), ("512KiB", 524288), ("1MB", 10**6), (10, 10)]
+)
+def test_sizes(text: object, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_yaml_syntax_error_names_file_and_line() -> None:
+    problems = errors_of("feeds:\n  - url: https://a.example/feed\n    name: [unclosed\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("monitor.yaml:")
+    assert "YAML syntax error" in problems[0]
+
+
+def test_unknown_key_names_line_and_path() -> None:
+    text = "feeds:\n  - url: https://a.example/feed\n    intervall: 5m\n"
+    assert errors_of(text) == ["monitor.yaml:3 feeds[0].intervall: unknown key"]
+
+
+def test_unknown_top_level_key() -> None:
+    assert errors_of("storge: sqlite:///x.db\n") == ["monitor.yaml:1 storge: unknown key"]
+
+
+def test_unknown_notifier_in_watchlist() -> None:
+    text = """\
+notifiers:
+  slack: {type: slack, url: "https://hooks.slack.com/services/x"}
+watchlists:
+  - name: a
+    any: [x]
+  - name: b
+    any: [y]
+    notify: [slak]
+"""
+    assert errors_of(text) == [
+        "monitor.yaml:8 watchlists[1].notify[0]: unknown notifier 'slak'; configured: slack"
+    ]
+
+
+def test_unknown_notifier_type() -> None:
+    problems = errors_of("notifiers:\n  x: {type: pager}\n")
+    assert problems == [
+        "monitor.yaml:2 notifiers.x: unknown notifier type; expected console, slack or webhook"
+    ]
+
+
+def test_missing_env_var_is_an_error_with_a_hint() -> None:
+    text = 'notifiers:\n  ops: {type: webhook, url: "${HOOK_URL}"}\n'
+    (problem,) = errors_of(text)
+    assert problem.startswith("monitor.yaml:2 notifiers.ops.url: environment variable HOOK_URL")
+    assert "${HOOK_URL:-}" in problem
+
+
+def test_env_default_and_dollar_escape() -> None:
+    text = 'notifiers:\n  ops: {type: webhook, url: "https://h.example/${P:-a}$$b"}\n'
+    settings = parse_settings(text, "m.yaml", {})
+    spec = settings.notifiers["ops"]
+    assert isinstance(spec, WebhookNotifierSettings)
+    assert spec.resolved_url() == "https://h.example/a$b"
+
+
+def test_empty_url_turns_a_notifier_off() -> None:
+    text = 'notifiers:\n  newsroom: {type: slack, url: "${SLACK:-}"}\n'
+    settings = parse_settings(text, "m.yaml", {})
+    assert settings.active_notifiers() == {}
+    assert not settings.notifiers["newsroom"].enabled
+
+
+def test_url_and_secret_files(tmp_path: Path) -> None:
+    (tmp_path / "url").write_text("https://hooks.slack.com/services/T/B/C\n")
+    (tmp_path / "secret").write_text("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+    text = f"""\
+notifiers:
+  slack: {{type: slack, url_file: {tmp_path / "url"}}}
+  hook: {{type: webhook, url: "https://h.example/x", secret_file: {tmp_path / "secret"}}}
+"""
+    settings = parse_settings(text, "m.yaml", {})
+    slack = settings.notifiers["slack"]
+    hook = settings.notifiers["hook"]
+    assert isinstance(slack, SlackNotifierSettings)
+    assert isinstance(hook, WebhookNotifierSettings)
+    assert slack.resolved_url() == "https://hooks.slack.com/services/T/B/C"
+    assert hook.signing_key() is not None
+
+
+def test_missing_secret_file_is_reported(tmp_path: Path) -> None:
+    text = f"notifiers:\n  s: {{type: slack, url_file: {tmp_path / 'nope'}}}\n"
+    (problem,) = errors_of(text)
+    assert problem.startswith("monitor.yaml:2 notifiers.s: cannot read")
+
+
+def test_malformed_webhook_secret() -> None:
+    text = 'notifiers:\n  h: {type: webhook, url: "https://h.example/", secret: "not base64!"}\n'
+    (problem,) = errors_of(text)
+    assert "whsec_<base64>" in problem
+    assert "not base64" not in problem  # the value itself is never echoed
+
+
+def test_bad_values_name_their_keys() -> None:
+    text = """\
+defaults: {interval: soon}
+http: {max_body: huge, concurrency: 0}
+feeds:
+  - url: ftp://files.example/feed
+watchlists:
+  - name: empty
+    none: [x]
+  - name: badfield
+    any: [x]
+    fields: [body]
+"""
+    problems = errors_of(text)
+    assert any(
+        p.startswith("monitor.yaml:1 defaults.interval: expected a duration") for p in problems
+    )
+    assert any(p.startswith("monitor.yaml:2 http.max_body: expected a size") for p in problems)
+    assert any(p.startswith("monitor.yaml:2 http.concurrency:") for p in problems)
+    assert any(
+        p.startswith("monitor.yaml:4 feeds[0].url: expected an http(s) URL") for p in problems
+    )
+    assert any("watchlists[0]: a watchlist needs terms in any: or all:" in p for p in problems)
+    assert any(p.startswith("monitor.yaml:10 watchlists[1].fields[0]:") for p in problems)
+
+
+def test_duplicates_are_reported() -> None:
+    text = """\
+feeds:
+  - url: https://a.example/feed
+  - url: https://a.example/feed
+watchlists:
+  - {name: w, any: [x]}
+  - {name: w, any: [y]}
+"""
+    problems = errors_of(text)
+    assert "monitor.yaml:3 feeds[1].url: the same URL as feeds[0]" in problems
+    assert "monitor.yaml:6 watchlists[1].name: duplicate name (also watchlists[0])" in problems
+
+
+def test_terms_without_letters_are_rejected() -> None:
+    (problem,) = errors_of("watchlists:\n  - {name: w, any: ['!!!']}\n")
+    assert "has no letters or digits" in problem
+
+
+def test_postgres_storage_is_not_yet_available() -> None:
+    (problem,) = errors_of("storage: postgresql://u@h/db\n")
+    assert problem.startswith("monitor.yaml:1 storage: PostgreSQL storage is not available yet")
+
+
+def test_load_settings_reports_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the configuration"):
+        load_settings(tmp_path / "absent.yaml")
+
+
+def test_default_config_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert default_config_path({"NEWS_MONITOR_CONFIG": "/etc/x.yaml"}) == Path("/etc/x.yaml")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "monitor.yaml").write_text("")
+    assert default_config_path({}) == Path("config/monitor.yaml")
+    (tmp_path / "monitor.yaml").write_text("")
+    assert default_config_path({}) == Path("monitor.yaml")
+
+
+def test_mask_url_hides_path_and_credentials() -> None:
+    assert (
+        mask_url("https://user:pw@hooks.slack.com/services/T/B/C") == "https://hooks.slack.com/***"
+    )
+    assert mask_url("nonsense") == "***"

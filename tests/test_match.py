@@ -1,0 +1,79 @@
+"""Watchlists: any/all/none, whole words, phrases, spellings, fields."""
+
+from __future__ import annotations
+
+from monitor.config import WatchlistSettings
+from monitor.match import Document, KeywordWatchlist, Term, match_items
+from monitor.models import Item, MatchedTerm
+
+
+def item(title: str, summary: str = "", content: str = "") -> Item:
+    return Item(
+        entry_key=title, guid=None, title=title, link=None, summary=summary, content=content
+    )
+
+
+def watchlist(**rules: object) -> KeywordWatchlist:
+    settings = WatchlistSettings.model_validate({"name": "w", **rules})
+    return KeywordWatchlist(settings, ["console"])
+
+
+KARABAKH = ["Karabakh", "Nagorno-Karabakh", "Qarabağ", "Karabagh", "Artsakh"]
+
+
+def test_every_spelling_matches_whole_words_only() -> None:
+    matcher = watchlist(any=KARABAKH)
+    for title in (
+        "Fighting in KARABAKH",
+        "Qarabag region",
+        "Qarabağ FK fans",
+        "Nagorno Karabakh talks",
+        "Artsakh’s parliament",
+        "karabagh: the view",
+    ):
+        assert matcher.match(Document.of(item(title))) is not None, title
+    for title in ("Karabakhs", "Artsakhian", "Qarabagli", "kara bakh"):
+        assert matcher.match(Document.of(item(title))) is None, title
+
+
+def test_phrase_terms_need_adjacent_words() -> None:
+    matcher = watchlist(any=['"cessation of hostilities"'])
+    assert matcher.match(Document.of(item("A cessation of hostilities was agreed"))) == (
+        MatchedTerm("cessation of hostilities", "title"),
+    )
+    assert matcher.match(Document.of(item("cessation, then more hostilities"))) is None
+
+
+def test_all_and_none() -> None:
+    matcher = watchlist(any=["Karabakh"], all=["ceasefire"], none=["football"])
+    assert matcher.match(Document.of(item("Karabakh ceasefire holds"))) == (
+        MatchedTerm("Karabakh", "title"),
+        MatchedTerm("ceasefire", "title"),
+    )
+    assert matcher.match(Document.of(item("Karabakh talks"))) is None
+    assert matcher.match(Document.of(item("Karabakh ceasefire", "football match delayed"))) is None
+
+
+def test_summary_field_includes_content_and_records_where_terms_were() -> None:
+    matcher = watchlist(any=["Karabakh"], all=["ceasefire"])
+    found = matcher.match(Document.of(item("Talks in Moscow", "Karabakh", "<ignored> ceasefire")))
+    assert found == (MatchedTerm("Karabakh", "summary"), MatchedTerm("ceasefire", "summary"))
+
+
+def test_fields_limit_where_terms_are_looked_for() -> None:
+    matcher = watchlist(any=["ceasefire"], fields=["title"])
+    assert matcher.match(Document.of(item("Talks", "a ceasefire"))) is None
+
+
+def test_match_items_returns_matches_per_item() -> None:
+    matchers = [watchlist(any=["truce"])]
+    results = match_items([item("A truce"), item("Nothing")], matchers)
+    assert [len(result.matches) for result in results] == [1, 0]
+    assert results[0].matches[0].notifiers == ("console",)
+
+
+def test_spans_for_highlighting() -> None:
+    document = Document.of(item("Talks on Qarabağ and QARABAG"))
+    title = document.fields["title"]
+    spans = document.spans("title", Term.parse("qarabag"))
+    assert [title[start:end] for start, end in spans] == ["Qarabağ", "QARABAG"]

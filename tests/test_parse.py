@@ -1,0 +1,173 @@
+"""Parsing: the four formats, the entry-key rule, hostile and broken bodies, the corpus."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.parse import ParseError, parse_feed
+from tests.builders import Entry, atom, json_feed, rdf, rss
+
+HEADERS = {"content-type": "application/xml"}
+URL = "https://example.org/feed"
+
+
+def parse(body: str | bytes, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    data = body.encode() if isinstance(body, str) else body
+    return parse_feed(data, headers or HEADERS, URL)
+
+
+ENTRY = Entry(
+    title="Ceasefire in <Karabakh>",
+    link="https://example.org/a?utm_source=rss",
+    guid="guid-1",
+    summary="<p>Armenia &amp; Azerbaijan agree</p>",
+    content="<p>Full text: <b>Qarabağ</b> talks resume in Moscow.</p><script>x()</script>",
+)
+
+
+@pytest.mark.parametrize("build", [rss, atom, json_feed])
+def test_formats_give_the_same_item(build) -> None:  # type: ignore[no-untyped-def]
+    parsed = parse(build([ENTRY]))
+    (item,) = parsed.items
+    assert item.title == "Ceasefire in <Karabakh>"
+    assert item.link == "https://example.org/a?utm_source=rss"
+    assert item.canonical_link == "https://example.org/a"
+    assert "Armenia & Azerbaijan agree" in item.summary
+    assert "<" not in item.summary
+    assert item.content == "Full text: Qarabağ talks resume in Moscow."
+    assert item.published is not None and item.published.year == 2020
+    assert item.content_hash is not None
+
+
+def test_rss_1_0() -> None:
+    parsed = parse(rdf([Entry(title="Truce", link="https://example.org/t", summary="s")]))
+    (item,) = parsed.items
+    assert (item.title, item.link, item.entry_key) == ("Truce", "https://example.org/t", item.link)
+    assert parsed.title == "Test RSS 1.0 feed"
+
+
+def test_entry_key_rule() -> None:
+    entries = [
+        Entry(title="unique guid", guid="g1", link="https://example.org/1"),
+        Entry(title="repeated a", guid="same", link="https://example.org/2"),
+        Entry(title="repeated b", guid="same", link="https://example.org/3"),
+        Entry(title="no guid", link="https://example.org/4"),
+        Entry(title="nothing", summary="only text"),
+    ]
+    keys = [item.entry_key for item in parse(rss(entries)).items]
+    assert keys[0] == "g1"
+    assert keys[1] == "same https://example.org/2"
+    assert keys[2] == "same https://example.org/3"
+    assert keys[3] == "https://example.org/4"
+    assert keys[4].startswith("sha256:")
+
+
+def test_exact_repeats_inside_a_feed_become_one_item() -> None:
+    entry = Entry(title="twice", guid="g", link="https://example.org/x")
+    assert len(parse(rss([entry, entry])).items) == 1
+
+
+def test_charset_from_http_headers() -> None:
+    body = rss([Entry(title="Карабах перемирие", guid="1")]).replace(
+        '<?xml version="1.0" encoding="UTF-8"?>\n', ""
+    )
+    parsed = parse(body.encode("windows-1251"), {"content-type": "text/xml; charset=windows-1251"})
+    assert parsed.items[0].title == "Карабах перемирие"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"<!DOCTYPE html><html><body>Not here</body></html>", "HTML page"),
+        (b"<html lang='en'><head></head></html>", "HTML page"),
+        (b"\x00\x01\x02garbage\xff", "not an RSS, Atom or JSON feed"),
+        (b"just some words", "not an RSS, Atom or JSON feed"),
+        (b'{"version": 2}', "not a JSON Feed"),
+        (b"{broken json", "not valid JSON"),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": 3}', "no items list"),
+    ],
+)
+def test_bodies_that_are_not_feeds(body: bytes, message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        parse(body)
+
+
+def test_not_well_formed_feed_still_yields_items_with_a_warning() -> None:
+    body = rss([Entry(title="Truce holds", guid="1")]).replace("</channel>", "<br></channel>")
+    parsed = parse(body)
+    assert [item.title for item in parsed.items] == ["Truce holds"]
+    assert parsed.warning and "not well-formed" in parsed.warning
+
+
+def test_billion_laughs_is_not_expanded() -> None:
+    entities = '<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 10)
+    )
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [{entities}]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>&a9;</title><guid>1</guid></item></channel></rss>"
+    )
+    started = time.perf_counter()
+    try:
+        parsed = parse(body)
+    except ParseError:
+        return
+    assert time.perf_counter() - started < 5
+    assert all(len(item.title) < 10_000 for item in parsed.items)
+
+
+def test_external_entities_are_not_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>x &xxe; y</title><guid>1</guid></item></channel></rss>"
+    )
+    try:
+        parsed = parse(body)
+    except ParseError:
+        return
+    assert all("TOPSECRET" not in item.title for item in parsed.items)
+
+
+def test_json_feed_details() -> None:
+    body = (
+        '{"version": "https://jsonfeed.org/version/1", "title": "J", "language": "en",'
+        ' "items": [{"id": 7, "content_text": "plain truce", "author": {"name": "A"},'
+        ' "date_published": "2020-10-10T12:00:00+03:00"}, "not an object"]}'
+    )
+    (item,) = parse(body, {"content-type": "application/feed+json"}).items
+    assert item.entry_key == "7"
+    assert item.content == "plain truce"
+    assert item.author == "A"
+    assert item.language == "en"
+    assert item.published is not None and item.published.hour == 9
+
+
+def test_every_corpus_feed_parses_or_is_refused_clearly(corpus: Path) -> None:
+    entries = no_guid = parsed_feeds = 0
+    for path in sorted(corpus.iterdir()):
+        if path.name == "LICENSE":
+            continue
+        try:
+            parsed = parse_feed(path.read_bytes(), {}, f"https://corpus.example/{path.name}")
+        except ParseError as error:
+            assert str(error), path.name
+            continue
+        parsed_feeds += 1
+        keys = [item.entry_key for item in parsed.items]
+        assert len(keys) == len(set(keys)), path.name
+        for item in parsed.items:
+            entries += 1
+            no_guid += item.guid is None
+            assert item.title or item.link or item.summary, path.name
+    assert parsed_feeds >= 105
+    assert no_guid < entries
+    assert entries > 2500

@@ -1,0 +1,253 @@
+"""The Store contract. Every backend runs this same suite (today: SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.dedupe import identify
+from monitor.models import (
+    DeliveryStatus,
+    FeedSpec,
+    Item,
+    Match,
+    MatchedTerm,
+    NewItem,
+    PollRecord,
+)
+from monitor.store import SQLiteStore, Store
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite"])
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """Makes stores on one database, so a test can reopen it."""
+    if request.param == "sqlite":
+        return lambda: SQLiteStore(tmp_path / "store.db")
+    raise NotImplementedError(request.param)
+
+
+@pytest.fixture
+async def store(store_factory: StoreFactory) -> AsyncIterator[Store]:
+    async with store_factory() as opened:
+        yield opened
+
+
+def spec(url: str, interval: timedelta = 10 * MINUTE, baseline: bool = True) -> FeedSpec:
+    return FeedSpec(url=url, name=None, interval=interval, baseline=baseline)
+
+
+def item(key: str, title: str = "", link: str | None = None, body: str = "") -> Item:
+    (identified,) = identify(
+        [
+            Item(
+                entry_key=key,
+                guid=key,
+                title=title or f"Title {key}",
+                link=link,
+                summary=body,
+                content="",
+            )
+        ]
+    )
+    return identified
+
+
+def matched(entry: Item, *notifiers: str, watchlist: str = "w") -> NewItem:
+    terms = (MatchedTerm("truce", "title"),)
+    return NewItem(entry, (Match(watchlist, notifiers or ("console",), terms),))
+
+
+def record(at: datetime = NOW, **fields: object) -> PollRecord:
+    values: dict[str, object] = {
+        "polled_at": at,
+        "next_poll_at": at + 10 * MINUTE,
+        "status": 200,
+        "error": None,
+    }
+    values.update(fields)
+    return PollRecord(**values)  # type: ignore[arg-type]
+
+
+async def feed_ids(store: Store, *urls: str) -> list[int]:
+    await store.sync_feeds([spec(url) for url in urls], NOW)
+    by_url = {feed.url: feed.id for feed in await store.feeds()}
+    return [by_url[url] for url in urls]
+
+
+async def test_reopening_migrates_once_and_keeps_data(store_factory: StoreFactory) -> None:
+    async with store_factory() as store:
+        (feed,) = await feed_ids(store, "https://a.example/feed")
+        await store.save_poll(feed, [NewItem(item("1"))], record(), alert=False)
+    async with store_factory() as store:
+        assert [stored.item.entry_key for stored in await store.items()] == ["1"]
+
+
+async def test_sync_feeds_adds_keeps_and_disables(store: Store) -> None:
+    a, b = await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    await store.record_poll(a, record(etag='W/"x"', next_poll_at=NOW + timedelta(hours=1)))
+    await store.sync_feeds([spec("https://a.example/feed", interval=5 * MINUTE)], NOW)
+    (feed,) = await store.feeds()
+    assert feed.id == a
+    assert feed.etag == 'W/"x"'
+    assert feed.next_poll_at == NOW + timedelta(hours=1)
+    assert feed.interval == 5 * MINUTE
+    await store.sync_feeds([spec("https://a.example/feed"), spec("https://b.example/feed")], NOW)
+    assert [feed.id for feed in await store.feeds()] == [a, b]
+
+
+async def test_claims_take_due_feeds_once(store: Store) -> None:
+    await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    first = await store.claim_due_feeds(NOW, 1, 5 * MINUTE)
+    second = await store.claim_due_feeds(NOW, 10, 5 * MINUTE)
+    assert len(first) == len(second) == 1
+    assert first[0].id != second[0].id
+    assert await store.claim_due_feeds(NOW, 10, 5 * MINUTE) == []
+    later = await store.claim_due_feeds(NOW + 6 * MINUTE, 10, 5 * MINUTE)
+    assert len(later) == 2
+    assert len(await store.claim_due_feeds(NOW, 10, MINUTE, all_feeds=True)) == 2
+
+
+async def test_validators_are_kept_byte_exact_and_failures_counted(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    etag, modified = 'W/"5f2-\u00e9 x"', "Sat, 10 Oct 2020 09:00:00 GMT"
+    await store.record_poll(feed, record(etag=etag, last_modified=modified))
+    await store.record_poll(feed, record(error="HTTP 500", status=500))
+    await store.record_poll(feed, record(error="HTTP 500", status=500))
+    (state,) = await store.feeds()
+    assert (state.etag, state.last_modified) == (etag, modified)
+    assert (state.error_count, state.last_error) == (2, "HTTP 500")
+    await store.record_poll(feed, record())
+    (state,) = await store.feeds()
+    assert (state.error_count, state.last_error, state.etag) == (0, None, etag)
+
+
+async def test_save_poll_stores_once_and_queues_only_when_alerting(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    baseline = await store.save_poll(feed, [matched(item("1"))], record(), alert=False)
+    assert (baseline.stored, baseline.deliveries) == (1, 0)
+    (state,) = await store.feeds()
+    assert state.baselined
+    result = await store.save_poll(
+        feed, [matched(item("1")), matched(item("2"), "console", "ops")], record(), alert=True
+    )
+    assert (result.stored, result.new_stories, result.deliveries) == (1, 1, 2)
+    assert await store.known_entry_keys(feed, ["1", "2", "3"]) == {"1", "2"}
+
+
+async def test_one_alert_per_story_across_feeds(store: Store) -> None:
+    a, b, c = await feed_ids(
+        store, "https://a.example/feed", "https://b.example/feed", "https://c.example/feed"
+    )
+    body = "Armenia and Azerbaijan agreed to a ceasefire starting at noon on Saturday."
+    first = item("a1", "Truce agreed", "https://news.example/truce?utm_source=a", body)
+    same_link = item("b1", "Different title", "http://NEWS.example/truce#x")
+    same_text = item("c1", "Truce agreed", "https://other.example/copy", body)
+    await store.save_poll(a, [matched(first)], record(), alert=True)
+    for feed, entry in ((b, same_link), (c, same_text)):
+        result = await store.save_poll(feed, [matched(entry)], record(), alert=True)
+        assert (result.stored, result.new_stories, result.deliveries) == (1, 0, 0)
+    (story,) = await store.stories()
+    assert len(story.items) == 3
+    (delivery,) = await store.deliveries()
+    assert delivery.story_sources == 3
+
+
+async def test_title_key_joins_other_feeds_but_not_the_same_feed(store: Store) -> None:
+    a, b = await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    title = "Morning briefing: everything you need to know today"
+    await store.save_poll(a, [NewItem(item("1", title))], record(), alert=True)
+    await store.save_poll(a, [NewItem(item("2", title))], record(), alert=True)
+    await store.save_poll(b, [NewItem(item("3", title))], record(), alert=True)
+    assert sorted(len(story.items) for story in await store.stories()) == [1, 2]
+
+
+async def test_concurrent_saves_of_one_story_queue_one_alert(store: Store) -> None:
+    urls = [f"https://f{n}.example/feed" for n in range(6)]
+    ids = await feed_ids(store, *urls)
+    link = "https://news.example/one-story"
+    await asyncio.gather(
+        *(
+            store.save_poll(feed, [matched(item(f"k{feed}", link=link))], record(), alert=True)
+            for feed in ids
+        )
+    )
+    assert len(await store.deliveries()) == 1
+    assert len(await store.stories()) == 1
+
+
+async def test_a_failed_save_leaves_nothing_behind(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    broken = replace(item("2"), title=None)  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.save_poll(feed, [matched(item("1")), matched(broken)], record(), alert=True)
+    assert await store.items() == []
+    assert await store.deliveries() == []
+    (state,) = await store.feeds()
+    assert not state.baselined
+    ok = await store.save_poll(feed, [matched(item("1"))], record(), alert=True)
+    assert ok.deliveries == 1
+
+
+async def test_delivery_lifecycle(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    await store.save_poll(feed, [matched(item("1"), "a", "b")], record(), alert=True)
+    claimed = await store.claim_due_deliveries(NOW, 10, 2 * MINUTE)
+    assert [(d.notifier, d.attempts) for d in claimed] == [("a", 1), ("b", 1)]
+    assert claimed[0].message_id.startswith("msg_")
+    assert claimed[0].message_id != claimed[1].message_id
+    assert claimed[0].matched == (MatchedTerm("truce", "title"),)
+    assert await store.claim_due_deliveries(NOW, 10, 2 * MINUTE) == []
+    sent, failing = claimed
+    await store.mark_sent(sent.id, NOW)
+    await store.mark_failed(failing.id, "HTTP 500", NOW + 5 * MINUTE)
+    assert await store.claim_due_deliveries(NOW + 4 * MINUTE, 10, MINUTE) == []
+    (again,) = await store.claim_due_deliveries(NOW + 5 * MINUTE, 10, MINUTE)
+    assert (again.message_id, again.attempts, again.last_error) == (
+        failing.message_id,
+        2,
+        "HTTP 500",
+    )
+    await store.mark_failed(again.id, "HTTP 410", None)
+    (dead,) = await store.deliveries(DeliveryStatus.DEAD)
+    (done,) = await store.deliveries(DeliveryStatus.SENT)
+    assert (dead.id, done.id) == (failing.id, sent.id)
+    assert done.sent_at == NOW
+    assert await store.retry_deliveries(NOW, delivery_id=sent.id) == 0
+    assert await store.retry_deliveries(NOW, dead=True) == 1
+    (requeued,) = await store.claim_due_deliveries(NOW, 10, MINUTE)
+    assert requeued.message_id == failing.message_id
+
+
+async def test_seeds_are_known_and_never_alert(store: Store) -> None:
+    body = "Russian Foreign Minister Sergey Lavrov announced a ceasefire between the two."
+    seed = item("seed:1", "Russia declares ceasefire between Armenia and Azerbaijan", None, body)
+    assert await store.load_seed("seed:local", [seed], NOW) == 1
+    assert await store.load_seed("seed:local", [seed], NOW) == 0
+    assert await store.feeds() == []  # the seed source is never polled
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    repost = item("r1", seed.title, "https://reposts.example/a", body)
+    result = await store.save_poll(feed, [matched(repost)], record(), alert=True)
+    assert (result.stored, result.new_stories, result.deliveries) == (1, 0, 0)
+
+
+async def test_items_and_stories_newest_first(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    await store.save_poll(feed, [NewItem(item("old"))], record(NOW), alert=True)
+    await store.save_poll(feed, [NewItem(item("new"))], record(NOW + MINUTE), alert=True)
+    assert [s.item.entry_key for s in await store.items()] == ["new", "old"]
+    assert [s.item.entry_key for s in await store.items(limit=1)] == ["new"]
+    assert [story.items[0].item.entry_key for story in await store.stories()] == ["new", "old"]
+
+
+async def test_housekeeping_runs_any_time(store: Store) -> None:
+    await store.housekeeping()

@@ -1,0 +1,40 @@
+"""Text normalisation: HTML to text, folding, tokens with spans."""
+
+from __future__ import annotations
+
+from monitor.text import fold, html_to_text, tokenize, words
+
+
+def test_html_to_text_drops_markup_scripts_and_decodes_entities() -> None:
+    html = (
+        "<p>Truce in <b>Karabakh</b>&nbsp;&amp; beyond</p><script>alert('ceasefire')</script>"
+        "<style>.ceasefire{}</style><p>Second&#8217;s paragraph</p>"
+    )
+    assert html_to_text(html) == "Truce in Karabakh & beyond\nSecond’s paragraph"
+
+
+def test_html_to_text_keeps_plain_text_and_attributes_out() -> None:
+    assert html_to_text('<a href="https://x/ceasefire" title="ceasefire">link</a>') == "link"
+    assert html_to_text("a  plain\n\n\n text") == "a plain\ntext"
+    assert html_to_text("AT&amp;T") == "AT&T"
+
+
+def test_fold_ignores_case_and_diacritics() -> None:
+    assert fold("Qarabağ") == "qarabag"
+    assert fold("ŞUŞA") == "susa"
+    assert fold("Straße") == "strasse"
+    assert fold("Gəncə") == "gence"
+    assert fold("İstanbul") == fold("istanbul")
+    assert fold("ﬁnal") == "final"
+
+
+def test_tokenize_splits_on_punctuation_and_keeps_spans() -> None:
+    text = "Nagorno-Karabakh: Qarabağ’s truce"
+    tokens = tokenize(text)
+    assert [token.word for token in tokens] == ["nagorno", "karabakh", "qarabag", "s", "truce"]
+    assert text[tokens[2].start : tokens[2].end] == "Qarabağ"
+
+
+def test_decomposed_input_is_one_word() -> None:
+    decomposed = "Qarabag\u0306"  # g + combining breve, as some feeds send it
+    assert words(decomposed) == ["qarabag"]
