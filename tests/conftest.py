@@ -133,3 +133,60 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("the shared feed corpus is not present")
     return CORPUS
+
+
+async def queue_alerts(
+    store: Any,
+    entries: list[tuple[str, str]],
+    notifiers: tuple[str, ...] = ("hook",),
+    feed_url: str = "https://news.example/feed",
+    summary: str = "Armenia and Azerbaijan agreed to a humanitarian ceasefire.",
+) -> None:
+    """Store one item per (key, title) on a feed and queue an alert for each notifier."""
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.dedupe import identify
+    from monitor.models import FeedSpec, Item, Match, MatchedTerm, NewItem, PollRecord
+
+    now = datetime.now(UTC)
+    await store.sync_feeds([FeedSpec(feed_url, "News", timedelta(minutes=10), False)], now)
+    (feed,) = [feed for feed in await store.feeds() if feed.url == feed_url]
+    items = identify(
+        [
+            Item(
+                entry_key=key,
+                guid=key,
+                title=title,
+                link=f"https://news.example/{key}",
+                summary=summary,
+                content="",
+                published=datetime(2020, 10, 10, 9, 0, tzinfo=UTC),
+            )
+            for key, title in entries
+        ]
+    )
+    terms = (MatchedTerm("ceasefire", "title"), MatchedTerm("Karabakh", "summary"))
+    new = [NewItem(item, (Match("karabakh", notifiers, terms),)) for item in items]
+    record = PollRecord(now, now + timedelta(minutes=10), 200, None)
+    await store.save_poll(feed.id, new, record, alert=True)
+
+
+class FakeClock:
+    """A clock the test moves by hand.
+
+    It starts a second after the real time: close enough for signatures to verify, and
+    late enough that what the test queued with the real clock is already due.
+    """
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        self.now = datetime.now(UTC) + timedelta(seconds=1)
+
+    def __call__(self) -> Any:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)

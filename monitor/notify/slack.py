@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from monitor.notify.base import DeliveryError
 from monitor.notify.http import post
 from monitor.notify.payload import snippet
 
+PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 HEADER_LIMIT = 150
 SECTION_LIMIT = 2900  # Slack allows 3000; the link line needs room.
 
@@ -28,14 +30,18 @@ def _link(url: str, label: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Shorten escaped text to Slack's limit without cutting an ``&amp;`` in half."""
+    if len(text) <= limit:
+        return text
+    return PARTIAL_ENTITY.sub("", text[: limit - 1]).rstrip() + "…"
 
 
 def slack_message(delivery: Delivery) -> dict[str, Any]:
     """The Block Kit message for one alert, with a plain-text fallback."""
     stored = delivery.stored
     item = stored.item
-    title = item.title or "(untitled)"
+    # Escaped in the header too: only escaping everywhere keeps `<!channel>` inert.
+    title = escape(item.title or "(untitled)")
     body = escape(snippet(item.summary or item.content, 700))
     if item.link:
         body = (
@@ -59,7 +65,7 @@ def slack_message(delivery: Delivery) -> dict[str, Any]:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
     )
     return {
-        "text": _clip(f"[{delivery.watchlist}] {escape(title)}", 3000),
+        "text": _clip(f"[{delivery.watchlist}] {title}", 3000),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,

@@ -1,0 +1,191 @@
+"""Channels: the webhook (verified with standardwebhooks), Slack (parsed by slack_sdk), console."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
+from standardwebhooks.webhooks import Webhook
+
+from monitor.models import Delivery
+from monitor.notify.base import DeliveryError
+from monitor.notify.console import ConsoleNotifier
+from monitor.notify.slack import SlackNotifier, escape, slack_message
+from monitor.notify.webhook import WebhookNotifier
+from monitor.store import SQLiteStore
+from tests.conftest import Receiver, queue_alerts
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+KEY = __import__("base64").b64decode(SECRET.removeprefix("whsec_"))
+HOSTILE = "<!channel> Truce & <https://evil.example|click> in Qarabağ"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+async def deliveries(tmp_path: Path) -> AsyncIterator[list[Delivery]]:
+    async with SQLiteStore(tmp_path / "n.db") as store:
+        await queue_alerts(store, [("a1", "Karabakh ceasefire agreed"), ("a2", HOSTILE)])
+        yield await store.claim_due_deliveries(now(), 10, timedelta(minutes=1))
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def verify_standard_webhook(headers: dict[str, str], body: bytes) -> dict[str, object]:
+    wanted = {key.lower(): value for key, value in headers.items()}
+    payload = Webhook(SECRET).verify(body, wanted)
+    assert isinstance(payload, dict)
+    return payload
+
+
+async def test_webhook_body_and_signature(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+) -> None:
+    notifier = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), now)
+    await notifier.send(deliveries[0])
+    ((headers, body),) = receiver.requests
+    payload = verify_standard_webhook(headers, body)
+    assert headers["Content-Type"] == "application/json"
+    assert headers["webhook-id"] == payload["id"] == deliveries[0].message_id
+    assert payload["type"] == "alert"
+    assert payload["watchlist"] == "karabakh"
+    assert payload["item"] == {
+        "id": "a1",
+        "title": "Karabakh ceasefire agreed",
+        "link": "https://news.example/a1",
+        "summary": "Armenia and Azerbaijan agreed to a humanitarian ceasefire.",
+        "published": "2020-10-10T09:00:00Z",
+        "feed": {"url": "https://news.example/feed", "title": "News"},
+    }
+    assert payload["story"] == {"id": str(deliveries[0].stored.story_id), "sources": 1}
+    assert payload["matched"] == [
+        {"term": "ceasefire", "field": "title"},
+        {"term": "Karabakh", "field": "summary"},
+    ]
+
+
+async def test_webhook_id_is_the_same_on_every_retry(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+) -> None:
+    notifier = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), now)
+    await notifier.send(deliveries[0])
+    await notifier.send(deliveries[0])
+    ids = {headers["webhook-id"] for headers, _ in receiver.requests}
+    assert len(ids) == 1
+    for headers, body in receiver.requests:
+        verify_standard_webhook(headers, body)
+
+
+async def test_unsigned_webhook_has_no_signature(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+) -> None:
+    await WebhookNotifier(session, receiver.url(), None, timedelta(seconds=5), now).send(
+        deliveries[0]
+    )
+    ((headers, body),) = receiver.requests
+    assert "webhook-signature" not in headers
+    assert json.loads(body)["id"] == headers["webhook-id"]
+
+
+async def test_webhook_errors_never_show_the_url(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+) -> None:
+    secret_url = receiver.url("/hook/T0KEN-SECRET")
+    receiver.answers.append(aiohttp.web.Response(status=500, text="boom"))
+    notifier = WebhookNotifier(session, secret_url, KEY, timedelta(seconds=5), now)
+    with pytest.raises(DeliveryError) as caught:
+        await notifier.send(deliveries[0])
+    assert str(caught.value) == "HTTP 500: boom"
+    assert not caught.value.permanent
+    bad = WebhookNotifier(
+        session, "http://127.0.0.1:1/T0KEN-SECRET", KEY, timedelta(seconds=5), now
+    )
+    with pytest.raises(DeliveryError) as refused:
+        await bad.send(deliveries[0])
+    assert "T0KEN-SECRET" not in str(refused.value)
+
+
+def parse_blocks(message: dict[str, object]) -> list[Block]:
+    blocks = []
+    for raw in message["blocks"]:  # type: ignore[attr-defined]
+        block = Block.parse(raw)
+        assert block is not None, raw
+        block.validate_json()
+        assert block.to_dict() == raw
+        blocks.append(block)
+    return blocks
+
+
+async def test_slack_message_is_valid_block_kit(deliveries: list[Delivery]) -> None:
+    header, section, context = parse_blocks(slack_message(deliveries[0]))
+    assert isinstance(header, HeaderBlock) and header.text is not None
+    assert header.text.text == "Karabakh ceasefire agreed"
+    assert isinstance(section, SectionBlock) and section.text is not None
+    assert "<https://news.example/a1|Read the story>" in section.text.text
+    assert isinstance(context, ContextBlock)
+    line = context.elements[0].text  # type: ignore[union-attr]
+    assert "*News*" in line and "ceasefire (title), Karabakh (summary)" in line
+    assert "<!date^1602320400^" in line
+
+
+async def test_slack_message_escapes_hostile_titles(deliveries: list[Delivery]) -> None:
+    message = slack_message(deliveries[1])
+    parse_blocks(message)
+    assert "<!channel>" not in message["text"]
+    assert message["text"] == f"[karabakh] {escape(HOSTILE)}"
+    assert escape(HOSTILE) == (
+        "&lt;!channel&gt; Truce &amp; &lt;https://evil.example|click&gt; in Qarabağ"
+    )
+    assert json.dumps(message["blocks"]).count("<!channel>") == 0
+
+
+async def test_long_texts_are_clipped_to_slack_limits(deliveries: list[Delivery]) -> None:
+    from dataclasses import replace
+
+    long = deliveries[0]
+    stored = replace(long.stored, item=replace(long.stored.item, title="a&b " * 100))
+    header = parse_blocks(slack_message(replace(long, stored=stored)))[0]
+    assert isinstance(header, HeaderBlock) and header.text is not None
+    text = header.text.text
+    assert len(text) <= 150 and text.endswith("…")
+    assert re.search(r"&[a-z]{0,3}…$", text) is None  # no entity cut in half
+
+
+async def test_slack_notifier_posts_and_reads_errors(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+) -> None:
+    notifier = SlackNotifier(session, receiver.url("/services/T/B/C"), timedelta(seconds=5), now)
+    await notifier.send(deliveries[0])
+    parse_blocks(json.loads(receiver.bodies[0]))
+    receiver.answers.append(aiohttp.web.Response(status=400, text="invalid_blocks"))
+    with pytest.raises(DeliveryError, match="HTTP 400: invalid_blocks") as caught:
+        await notifier.send(deliveries[0])
+    assert caught.value.permanent
+    receiver.answers.append(
+        aiohttp.web.Response(status=429, text="rate_limited", headers={"Retry-After": "30"})
+    )
+    with pytest.raises(DeliveryError) as limited:
+        await notifier.send(deliveries[0])
+    assert limited.value.retry_after == timedelta(seconds=30)
+    assert not limited.value.permanent
+
+
+async def test_console_prints_a_readable_alert(deliveries: list[Delivery]) -> None:
+    stream = io.StringIO()
+    await ConsoleNotifier(stream).send(deliveries[0])
+    text = stream.getvalue()
+    assert text.startswith("[karabakh] Karabakh ceasefire agreed\n  https://news.example/a1\n")
+    assert "matched: ceasefire (title), Karabakh (summary)" in text

@@ -1,0 +1,150 @@
+"""The relay against a real receiver: retries, Retry-After, hangs, dead letters, isolation."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from monitor.models import Delivery, DeliveryStatus
+from monitor.notify.base import Notifier
+from monitor.notify.relay import Relay
+from monitor.notify.webhook import WebhookNotifier
+from monitor.store import SQLiteStore
+from tests.conftest import FakeClock, Receiver, queue_alerts
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    async with SQLiteStore(tmp_path / "relay.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def relay_for(
+    store: SQLiteStore,
+    clock: FakeClock,
+    notifiers: dict[str, Notifier],
+    max_attempts: int = 12,
+) -> Relay:
+    return Relay(store, notifiers, clock, random.Random(7), max_attempts=max_attempts)
+
+
+def hook(
+    session: aiohttp.ClientSession, receiver: Receiver, clock: FakeClock, seconds: float = 5
+) -> WebhookNotifier:
+    return WebhookNotifier(session, receiver.url(), None, timedelta(seconds=seconds), clock)
+
+
+async def only(store: SQLiteStore) -> Delivery:
+    (delivery,) = await store.deliveries()
+    return delivery
+
+
+async def test_500_is_retried_with_backoff_and_the_same_id(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce in Karabakh")])
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)})
+    receiver.answers.append(web.Response(status=500, text="down"))
+    first = await relay.deliver_due()
+    assert (first.sent, first.retrying, first.failures) == (
+        0,
+        1,
+        ["delivery 1 to hook: HTTP 500: down"],
+    )
+    waiting = await only(store)
+    assert waiting.status is DeliveryStatus.PENDING
+    assert waiting.last_error == "HTTP 500: down"
+    assert clock.now + timedelta(seconds=5) <= waiting.next_attempt_at
+    assert (await relay.deliver_due()).sent == 0  # not due yet
+    clock.now = waiting.next_attempt_at
+    assert (await relay.deliver_due()).sent == 1
+    assert (await only(store)).status is DeliveryStatus.SENT
+    first_id, second_id = (headers["webhook-id"] for headers, _ in receiver.requests)
+    assert first_id == second_id
+
+
+async def test_429_retry_after_is_honoured(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce in Karabakh")])
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)})
+    receiver.answers.append(web.Response(status=429, headers={"Retry-After": "600"}))
+    await relay.deliver_due()
+    waiting = await only(store)
+    assert waiting.next_attempt_at >= clock.now + timedelta(seconds=600)
+    clock.advance(seconds=599)
+    assert (await relay.deliver_due()).sent == 0
+    clock.advance(seconds=2)
+    assert (await relay.deliver_due()).sent == 1
+
+
+async def test_a_hanging_receiver_times_out_and_is_retried(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce in Karabakh")])
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock, seconds=0.3)})
+    receiver.answers.append(5.0)
+    report = await relay.deliver_due()
+    assert report.failures == ["delivery 1 to hook: no answer within 0.3s"]
+    assert (await only(store)).status is DeliveryStatus.PENDING
+
+
+async def test_permanent_rejections_and_exhausted_attempts_go_dead(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce in Karabakh"), ("b", "Karabakh ceasefire")])
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)}, max_attempts=2)
+    receiver.answers += [web.Response(status=400, text="bad"), web.Response(status=503)]
+    report = await relay.deliver_due()
+    assert (report.dead, report.retrying) == (1, 1)
+    clock.advance(hours=2)
+    receiver.answers.append(web.Response(status=503))
+    assert (await relay.deliver_due()).dead == 1
+    dead = await store.deliveries(DeliveryStatus.DEAD)
+    assert sorted(d.last_error or "" for d in dead) == ["HTTP 400: bad", "HTTP 503"]
+
+
+async def test_unconfigured_notifier_goes_dead_with_a_reason(store: SQLiteStore) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce")], notifiers=("gone",))
+    report = await relay_for(store, clock, {}).deliver_due()
+    assert report.dead == 1
+    assert (await only(store)).last_error == "notifier 'gone' is not configured or is off"
+
+
+class Crashing:
+    async def send(self, delivery: Delivery) -> None:
+        raise RuntimeError("bug")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_one_broken_channel_does_not_stop_the_others(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce"), ("b", "Karabakh")], notifiers=("bad", "hook"))
+    relay = relay_for(store, clock, {"bad": Crashing(), "hook": hook(session, receiver, clock)})
+    report = await relay.deliver_due()
+    assert (report.sent, report.retrying) == (2, 2)
+    titles = [__import__("json").loads(body)["item"]["title"] for body in receiver.bodies]
+    assert titles == ["Truce", "Karabakh"]  # in order, per channel
+    failed = await store.deliveries(DeliveryStatus.PENDING)
+    assert {d.last_error for d in failed} == {"RuntimeError"}
