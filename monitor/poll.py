@@ -90,9 +90,11 @@ class Poller:
             await self.store.record_poll(feed.id, record)
             return PollOutcome(feed, "not-modified")
         loop = asyncio.get_running_loop()
+        # The configured URL, not the final one, is the base for relative links and ids:
+        # entry keys must not change when a redirect comes and goes.
         try:
             parsed = await loop.run_in_executor(
-                self.executor, parse_feed, result.body, result.headers, result.url
+                self.executor, parse_feed, result.body, result.headers, feed.url
             )
         except ParseError as error:
             return await self._failed(feed, str(error), result.status)

@@ -17,6 +17,9 @@ from html.parser import HTMLParser
 WORD = re.compile(r"\w+")
 SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 BLANK_LINES = re.compile(r"\s*\n\s*")
+# Soft hyphens and zero-width characters sit inside words ("Kara\u00adbakh"); they are not
+# word characters, so left in they would split one word into two.
+INVISIBLE = str.maketrans("", "", "\u00ad\u200b\u200c\u200d\u2060\ufeff")
 # Letters that Unicode does not decompose into a base letter plus a mark, but that
 # readers treat as the same letter when they search.
 EXTRA_FOLDS = str.maketrans(
@@ -106,8 +109,8 @@ def html_to_text(html: str) -> str:
 
 
 def tidy(text: str) -> str:
-    """Collapse runs of spaces and blank lines; strip the ends."""
-    return BLANK_LINES.sub("\n", SPACES.sub(" ", text)).strip()
+    """Drop invisible in-word characters; collapse runs of spaces and blank lines."""
+    return BLANK_LINES.sub("\n", SPACES.sub(" ", text.translate(INVISIBLE))).strip()
 
 
 @lru_cache(maxsize=65536)

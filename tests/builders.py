@@ -106,3 +106,93 @@ def json_feed(entries: list[Entry], title: str = "Test JSON feed") -> str:
     return json.dumps(
         {"version": "https://jsonfeed.org/version/1.1", "title": title, "items": items}
     )
+
+
+# Spellings a reader means when they watch "Karabakh", and near misses they do not mean.
+WATCHED = ["Karabakh", "Nagorno-Karabakh", "Qarabağ", "QARABAG", "Karabagh", "ARTSAKH", "qarabağ"]
+NEAR_MISSES = ["Karabakhs", "Artsakhian", "Qarabagli", "Kara bakh", "karabakhi", "Karabağlar"]
+FILLER = [
+    "officials",
+    "said",
+    "talks",
+    "would",
+    "continue",
+    "next",
+    "week",
+    "while",
+    "markets",
+    "watched",
+    "the",
+    "capital",
+    "and",
+    "residents",
+    "reported",
+    "calm",
+    "streets",
+    "after",
+    "the",
+    "weekend",
+]
+
+
+@dataclass
+class SyntheticFeed:
+    """A generated feed and which of its entries carry a watched term."""
+
+    path: str
+    body: str
+    content_type: str
+    watched: set[str]
+
+
+def synthetic_feeds(count: int, per_feed: int, seed: int = 1) -> list[SyntheticFeed]:
+    """Feeds in all four formats; every entry is its own story, some carry a watched
+    spelling (in the title, the summary or only the full content), some a near miss or
+    the term only inside markup, which must not match."""
+    import random
+
+    rng = random.Random(seed)
+    builders = [(rss, "application/rss+xml"), (atom, "application/atom+xml")]
+    builders += [(rdf, "application/rdf+xml"), (json_feed, "application/feed+json")]
+    feeds = []
+    for number in range(count):
+        entries, watched = [], set()
+        for index in range(per_feed):
+            key = f"f{number}-e{index}"
+            words = rng.sample(FILLER, 8)
+            title = f"Report {key}: " + " ".join(words[:4])
+            summary = " ".join(words[4:]) + f" ({key})"
+            content: str | None = None
+            roll = rng.random()
+            term = rng.choice(WATCHED)
+            if roll < 0.15:
+                title = f"{title} {term}"
+                watched.add(key)
+            elif roll < 0.30:
+                summary = f"{summary}, near {term}."
+                watched.add(key)
+            elif roll < 0.38:
+                content = f"<p>{summary}</p><p>Later: {term} quiet.</p>"
+                watched.add(key)
+            elif roll < 0.50:
+                title = f"{title} {rng.choice(NEAR_MISSES)}"
+            elif roll < 0.58:
+                content = (
+                    f'<p>{summary} <a href="https://x.example/{term}" title="{term}">x</a></p>'
+                )
+            build, content_type = builders[number % len(builders)]
+            if build is rdf and content is not None:
+                # RSS 1.0 has no content element: put it in the description.
+                summary, content = content, None
+            entries.append(
+                Entry(
+                    title=title,
+                    link=f"https://site{number}.example/news/{key}",
+                    guid=key,
+                    summary=summary,
+                    content=content,
+                )
+            )
+        build, content_type = builders[number % len(builders)]
+        feeds.append(SyntheticFeed(f"/synthetic/{number}", build(entries), content_type, watched))
+    return feeds

@@ -35,6 +35,15 @@ def test_tokenize_splits_on_punctuation_and_keeps_spans() -> None:
     assert text[tokens[2].start : tokens[2].end] == "Qarabağ"
 
 
+def test_soft_hyphens_and_zero_width_characters_do_not_split_words() -> None:
+    assert words(html_to_text("Nagorno-Kara&shy;bakh and Qara\u200bbağ")) == [
+        "nagorno",
+        "karabakh",
+        "and",
+        "qarabag",
+    ]
+
+
 def test_decomposed_input_is_one_word() -> None:
     decomposed = "Qarabag\u0306"  # g + combining breve, as some feeds send it
     assert words(decomposed) == ["qarabag"]

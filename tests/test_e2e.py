@@ -1,0 +1,210 @@
+"""End to end: the real CLI in a subprocess, real feeds on a local server, a real receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from html import escape
+from pathlib import Path
+
+from aiohttp import web
+from standardwebhooks.webhooks import Webhook
+
+from monitor.runtime import Runtime
+from monitor.text import fold
+from tests.builders import Entry, rss, synthetic_feeds
+from tests.conftest import FeedServer, Receiver, make_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SEED = json.loads((ROOT / "seeds" / "karabakh-ceasefire.json").read_text())["items"][0]
+
+
+async def cli(*args: str, cwd: Path) -> tuple[int, str, str]:
+    """Run ``python -m monitor`` as a user would, without blocking the test's servers."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        *args,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def write_config(tmp_path: Path, feed_urls: list[str], hook_url: str) -> Path:
+    feeds = "\n".join(f"  - {{url: '{url}', baseline: false}}" for url in feed_urls)
+    path = tmp_path / "monitor.yaml"
+    path.write_text(
+        f"""storage: sqlite:///{tmp_path / "monitor.db"}
+http: {{allow_private_networks: true, timeout: 10s}}
+feeds:
+{feeds}
+notifiers:
+  ops: {{type: webhook, url: "{hook_url}", secret: "${{WEBHOOK_SECRET:-{SECRET}}}"}}
+watchlists:
+  - name: karabakh-ceasefire
+    any: [Karabakh, Nagorno-Karabakh, Qarabağ, Karabagh, Artsakh]
+    all: [ceasefire]
+"""
+    )
+    return path
+
+
+async def test_a_repost_of_the_seed_is_silent_and_a_new_story_alerts_once(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in SEED["text"].split("\n\n"))
+    repost = Entry(
+        title=SEED["title"],
+        link="https://reposts.example/2020/10/10/russia-declares-ceasefire",
+        guid="repost-1",
+        summary=SEED["text"].split("\n\n")[0],
+        content=paragraphs,
+    )
+    fresh = Entry(
+        title="Azerbaijan and Armenia agree a new ceasefire in Nagorno-Karabakh",
+        link="https://wire.example/2020/10/18/new-ceasefire",
+        guid="wire-77",
+        summary="A humanitarian truce is to begin at midnight, both sides said.",
+    )
+    reposts = feeds.serve("/reposts.xml", rss([repost], title="Reposts"))
+    wire = feeds.serve("/wire.xml", rss([fresh], title="Wire"))
+    config = write_config(tmp_path, [reposts, wire], receiver.url())
+
+    code, out, err = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    assert "polled 2 feed(s): 2 updated" in out
+    assert "delivered 1 alert(s)" in out
+    ((headers, body),) = receiver.requests
+    payload = Webhook(SECRET).verify(body, {k.lower(): v for k, v in headers.items()})
+    assert payload["item"]["title"] == fresh.title
+    assert payload["item"]["feed"] == {"url": wire, "title": "Wire"}
+    assert payload["matched"] == [
+        {"term": "Karabakh", "field": "title"},
+        {"term": "Nagorno-Karabakh", "field": "title"},
+        {"term": "ceasefire", "field": "title"},
+    ]
+
+    code, out, err = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    assert "0 new item(s), 0 alert(s) queued" in out
+    assert len(receiver.requests) == 1
+
+    code, out, _ = await cli("stories", "-c", str(config), "--json", cwd=tmp_path)
+    stories = [json.loads(line) for line in out.splitlines()]
+    (seeded,) = [s for s in stories if any(i["link"] == repost.link for i in s["items"])]
+    assert [item["feed"] for item in seeded["items"]] == ["seed:local", reposts]
+
+    code, out, _ = await cli("watchlists", "test", "-c", str(config), "--json", cwd=tmp_path)
+    found = [json.loads(line) for line in out.splitlines()]
+    assert {m["item"]["title"] for m in found} == {SEED["title"], fresh.title}
+    assert all(m["watchlist"] == "karabakh-ceasefire" and m["matched"] for m in found)
+
+    code, out, _ = await cli("deliveries", "-c", str(config), "--json", cwd=tmp_path)
+    (delivery,) = [json.loads(line) for line in out.splitlines()]
+    assert (delivery["status"], delivery["message_id"]) == ("sent", headers["webhook-id"])
+
+
+async def test_once_exits_1_when_a_feed_or_delivery_fails(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    good = feeds.serve(
+        "/good.xml", rss([Entry(title="Karabakh ceasefire", guid="1", link="https://a.example/1")])
+    )
+    config = write_config(tmp_path, [good, feeds.url("/missing.xml")], receiver.url())
+    receiver.answers.append(web.Response(status=503, text="maintenance"))
+    code, out, _ = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 1
+    assert f"feed {feeds.url('/missing.xml')}: HTTP 404 Not Found" in out
+    assert "delivery 1 to ops: HTTP 503: maintenance" in out
+    code, out, _ = await cli("deliveries", "-c", str(config), "--status", "pending", cwd=tmp_path)
+    assert "last error: HTTP 503: maintenance" in out
+
+
+WATCHED = re.compile(r"(?<!\w)(karabakh|qarabag|karabagh|artsakh)(?!\w)")
+
+
+async def test_hundreds_of_feeds_alert_every_watched_item_once_and_nothing_else(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    generated = synthetic_feeds(count=300, per_feed=10)
+    for feed in generated:
+        feeds.serve(feed.path, feed.body, content_type=feed.content_type)
+    expected = set().union(*(feed.watched for feed in generated))
+    yaml_feeds = "\n".join(f"  - url: {feeds.url(feed.path)}" for feed in generated)
+    settings = make_settings(
+        tmp_path,
+        f"""
+defaults: {{baseline: false}}
+http: {{allow_private_networks: true, per_host: 50}}
+feeds:
+{yaml_feeds}
+notifiers:
+  ops: {{type: webhook, url: "{receiver.url()}"}}
+watchlists:
+  - name: karabakh
+    any: [Karabakh, Nagorno-Karabakh, Qarabağ, Karabagh, Artsakh]
+""",
+    )
+    async with Runtime(settings) as runtime:
+        report = await runtime.once()
+        assert report.ok
+        alerted = [json.loads(body)["item"]["link"].rsplit("/", 1)[1] for body in receiver.bodies]
+        assert sorted(alerted) == sorted(expected)
+        again = await runtime.once()
+        assert again.ok and again.relay.sent == 0
+    assert len(receiver.requests) == len(expected)
+
+
+async def test_the_real_corpus_alerts_exactly_the_stories_that_carry_a_term(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, corpus: Path
+) -> None:
+    paths = sorted(path for path in corpus.iterdir() if path.name != "LICENSE")
+    for path in paths:
+        feeds.serve(f"/corpus/{path.name}", path.read_bytes(), content_type="application/xml")
+    yaml_feeds = "\n".join(f"  - url: {feeds.url(f'/corpus/{path.name}')}" for path in paths)
+    settings = make_settings(
+        tmp_path,
+        f"""
+defaults: {{baseline: false}}
+http: {{allow_private_networks: true, per_host: 50}}
+feeds:
+{yaml_feeds}
+notifiers:
+  ops: {{type: webhook, url: "{receiver.url()}"}}
+watchlists:
+  - name: watched
+    any: [Karabakh, Israel, Ukraine, ceasefire, AI, Python]
+""",
+    )
+    async with Runtime(settings) as runtime:
+        report = await runtime.once()
+        assert sum(poll.status == "updated" for poll in report.polls) >= 105
+        stories = await runtime.store.stories(limit=100_000)
+    # An oracle apart from the matcher: a regex over the folded text of each story's
+    # first item (later items of a story never alert).
+    oracle = re.compile(r"(?<!\w)(karabakh|israel|ukraine|ceasefire|ai|python)(?!\w)")
+    expected = set()
+    for story in stories:
+        first = story.items[0]
+        if first.feed_url.startswith("seed:"):
+            continue
+        text = fold(f"{first.item.title}\n{first.item.summary}\n{first.item.content}")
+        if oracle.search(text):
+            expected.add((first.feed_url, first.item.guid or first.item.entry_key))
+    alerted = {
+        (payload["item"]["feed"]["url"], payload["item"]["id"])
+        for payload in (json.loads(body) for body in receiver.bodies)
+    }
+    assert len(expected) > 50
+    assert alerted == expected
+    assert len(receiver.bodies) == len(alerted)

@@ -1,0 +1,187 @@
+"""One feed's poll through the whole pipeline: real server, real SQLite, injected clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from monitor.models import FeedState
+from monitor.runtime import Runtime
+from tests.builders import Entry, rss
+from tests.conftest import FakeClock, FeedServer, make_settings
+
+TRUCE = Entry(title="Karabakh truce holds", guid="t1", link="https://n.example/t1")
+OTHER = Entry(title="Markets rally", guid="o1", link="https://n.example/o1")
+
+
+def config(feed_urls: list[str], baseline: bool = True, timeout: str = "5s") -> str:
+    feeds = "\n".join(f"  - url: {url}" for url in feed_urls)
+    return f"""
+defaults: {{interval: 10m, baseline: {str(baseline).lower()}}}
+http: {{allow_private_networks: true, timeout: {timeout}, max_body: 64KiB}}
+feeds:
+{feeds}
+watchlists:
+  - name: karabakh
+    any: [Karabakh, Qarabağ]
+"""
+
+
+RuntimeFactory = Callable[..., Runtime]
+
+
+@pytest.fixture
+async def runtimes(tmp_path: Path) -> AsyncIterator[RuntimeFactory]:
+    opened: list[Runtime] = []
+
+    def factory(yaml_text: str, clock: FakeClock) -> Runtime:
+        runtime = Runtime(make_settings(tmp_path, yaml_text), clock=clock)
+        opened.append(runtime)
+        return runtime
+
+    yield factory
+    for runtime in opened:
+        await runtime.close()
+
+
+async def feed_state(runtime: Runtime) -> FeedState:
+    (state,) = await runtime.store.feeds()
+    return state
+
+
+async def test_first_poll_is_a_baseline_then_new_items_alert(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/feed", rss([TRUCE, OTHER]))
+    clock = FakeClock()
+    runtime = runtimes(config([url]), clock)
+    await runtime.open()
+    (first,) = await runtime.poll_all()
+    assert (first.status, first.stored, first.deliveries) == ("updated", 2, 0)
+    news = Entry(title="Qarabag ceasefire talks", guid="t2", link="https://n.example/t2")
+    feeds.serve("/feed", rss([news, TRUCE, OTHER]))
+    (second,) = await runtime.poll_all()
+    assert (second.stored, second.deliveries) == (1, 1)
+    (third,) = await runtime.poll_all()
+    assert (third.stored, third.deliveries) == (0, 0)
+
+
+async def test_baseline_off_alerts_on_the_first_poll(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/feed", rss([TRUCE, OTHER]))
+    runtime = runtimes(config([url], baseline=False), FakeClock())
+    await runtime.open()
+    (outcome,) = await runtime.poll_all()
+    assert outcome.deliveries == 1
+
+
+async def test_not_modified_keeps_the_schedule_moving(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return web.Response(status=304)
+        return web.Response(text=rss([TRUCE]), headers={"ETag": '"v1"'})
+
+    url = feeds.handle("/feed", handler)
+    clock = FakeClock()
+    runtime = runtimes(config([url]), clock)
+    await runtime.open()
+    await runtime.poll_all()
+    clock.advance(minutes=11)
+    (outcome,) = await runtime.poll_all()
+    assert outcome.status == "not-modified"
+    state = await feed_state(runtime)
+    assert state.etag == '"v1"'
+    assert state.next_poll_at > clock.now + timedelta(minutes=9)
+
+
+BAD_FEEDS: list[tuple[str, Callable[[FeedServer], str], str]] = [
+    ("404", lambda s: s.serve("/bad", "gone", status=404), "HTTP 404 Not Found"),
+    ("500", lambda s: s.serve("/bad", "oops", status=500), "HTTP 500 Internal Server Error"),
+    ("garbage", lambda s: s.serve("/bad", b"\x89PNG\r\n\x1a\n\x00"), "not an RSS, Atom or JSON"),
+    (
+        "html",
+        lambda s: s.serve("/bad", "<!doctype html><title>Hi</title>", content_type="text/html"),
+        "an HTML page, not a feed",
+    ),
+    ("empty", lambda s: s.serve("/bad", ""), "the response body is empty"),
+    ("huge", lambda s: s.serve("/bad", "x" * 100_000), "over the 65536 cap"),
+]
+
+
+@pytest.mark.parametrize(("name", "serve_bad", "message"), BAD_FEEDS, ids=[b[0] for b in BAD_FEEDS])
+async def test_a_bad_feed_is_reported_and_the_others_go_on(
+    feeds: FeedServer,
+    runtimes: RuntimeFactory,
+    name: str,
+    serve_bad: Callable[[FeedServer], str],
+    message: str,
+) -> None:
+    good = feeds.serve("/good", rss([TRUCE]))
+    bad = serve_bad(feeds)
+    clock = FakeClock()
+    runtime = runtimes(config([bad, good], baseline=False), clock)
+    await runtime.open()
+    outcomes = {outcome.feed.url: outcome for outcome in await runtime.poll_all()}
+    assert outcomes[bad].status == "failed"
+    assert message in (outcomes[bad].error or "")
+    assert outcomes[good].deliveries == 1
+    states = {state.url: state for state in await runtime.store.feeds()}
+    assert states[bad].error_count == 1
+    assert states[bad].last_error == outcomes[bad].error
+    assert states[bad].next_poll_at >= clock.now + timedelta(minutes=9)
+
+
+async def test_a_feed_that_breaks_keeps_what_it_had(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/feed", rss([TRUCE, OTHER]))
+    clock = FakeClock()
+    runtime = runtimes(config([url]), clock)
+    await runtime.open()
+    await runtime.poll_all()
+    feeds.serve("/feed", "<rss><channel><item>", status=500)
+    for _ in range(3):
+        clock.advance(hours=1)
+        await runtime.poll_all()
+    state = await feed_state(runtime)
+    assert state.error_count == 3
+    assert state.next_poll_at >= clock.now + timedelta(minutes=40)  # backed off
+    keys = {stored.item.entry_key for stored in await runtime.store.items()}
+    assert {"t1", "o1"} <= keys
+
+
+async def test_a_hanging_feed_times_out_without_holding_others(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    import asyncio
+
+    async def hang(request: web.Request) -> web.Response:
+        await asyncio.sleep(30)
+        return web.Response(text="late")
+
+    slow = feeds.handle("/slow", hang)
+    good = feeds.serve("/good", rss([TRUCE]))
+    runtime = runtimes(config([slow, good], baseline=False, timeout="0.5s"), FakeClock())
+    await runtime.open()
+    outcomes = {outcome.feed.url: outcome for outcome in await runtime.poll_all()}
+    assert "no complete answer within 0.5s" in (outcomes[slow].error or "")
+    assert outcomes[good].deliveries == 1
+
+
+async def test_retry_after_postpones_the_next_poll(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/feed", "busy", status=429, headers={"Retry-After": "7200"})
+    clock = FakeClock()
+    runtime = runtimes(config([url]), clock)
+    await runtime.open()
+    await runtime.poll_all()
+    state = await feed_state(runtime)
+    assert state.next_poll_at >= clock.now + timedelta(hours=2)
