@@ -1,0 +1,151 @@
+"""The command line in-process: exit codes, summaries, masking, outbox commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from monitor.store import SQLiteStore
+from tests.conftest import queue_alerts
+
+SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(f"storage: sqlite:///{tmp_path / 'm.db'}\n{text}")
+    return path
+
+
+def test_check_prints_a_masked_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_URL", SLACK)
+    config = write(
+        tmp_path,
+        """
+feeds:
+  - {url: "https://feeds.example/world.xml", name: World, interval: 5m}
+notifiers:
+  newsroom: {type: slack, url: "${SLACK_URL}"}
+  ops: {type: webhook, url: "${HOOK:-}"}
+watchlists:
+  - {name: truce, any: [ceasefire, truce], notify: [newsroom, ops]}
+""",
+    )
+    assert main(["check", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "XXXXSECRETXXXX" not in out
+    assert "newsroom: slack → https://hooks.slack.com/***" in out
+    assert "ops: webhook, OFF (its url is empty)" in out
+    assert "World: https://feeds.example/world.xml (every 5m, baseline)" in out
+    assert "in title, summary → newsroom, ops (off)" in out
+
+
+def test_bad_config_exits_2_with_the_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(tmp_path, "watchlists:\n  - {name: w, any: [x], notify: [slak]}\n")
+    for command in (["check"], ["once"], ["run"], ["stories"]):
+        assert main([*command, "-c", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert f"{config}:3 watchlists[0].notify[0]: unknown notifier 'slak'" in err
+
+
+def test_missing_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "-c", str(tmp_path / "nope.yaml")]) == 2
+    assert "cannot read the configuration" in capsys.readouterr().err
+
+
+def test_config_option_may_follow_the_command_word(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(tmp_path, "")
+    assert main(["-c", str(config), "deliveries", "--json"]) == 0
+    assert main(["deliveries", "-c", str(config), "retry", "--dead"]) == 0
+    assert "0 delivery(ies) queued again" in capsys.readouterr().out
+
+
+def test_seed_and_watchlists_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        "watchlists:\n  - {name: karabakh, any: [Qarabağ, Karabakh], all: [ceasefire]}\n",
+    )
+    assert main(["seed", "-c", str(config)]) == 0
+    assert "loaded 1 new seed item(s)" in capsys.readouterr().out
+    assert main(["seed", "-c", str(config)]) == 0
+    assert "loaded 0 new seed item(s)" in capsys.readouterr().out
+    assert main(["watchlists", "test", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "[karabakh] **Karabakh** conflict .. Russia declares **ceasefire**" in out
+    assert "matches per watchlist: karabakh: 1" in out
+    assert main(["watchlists", "test", "-c", str(config), "--name", "other"]) == 2
+
+
+def test_seed_reports_a_broken_seed_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(tmp_path, "")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"items": [{"title": "no id"}]}')
+    assert main(["seed", "-c", str(config), str(broken)]) == 1
+    assert f"{broken}: not a seed file" in capsys.readouterr().err
+
+
+def test_deliveries_list_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, "")
+
+    async def prepare() -> int:
+        async with SQLiteStore(tmp_path / "m.db") as store:
+            await queue_alerts(store, [("a", "Karabakh truce")], notifiers=("console",))
+            (delivery,) = await store.deliveries()
+            await store.mark_failed(delivery.id, "HTTP 500", None)
+            return delivery.id
+
+    delivery_id = asyncio.run(prepare())
+    assert main(["deliveries", "-c", str(config), "--status", "dead"]) == 0
+    out = capsys.readouterr().out
+    assert "dead" in out
+    assert "last error: HTTP 500" in out
+    assert main(["deliveries", "retry", str(delivery_id), "-c", str(config)]) == 0
+    assert main(["deliveries", "-c", str(config), "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    record = json.loads(lines[-1])
+    assert (record["status"], record["attempts"]) == ("pending", 0)
+    assert record["item"]["title"] == "Karabakh truce"
+    assert main(["deliveries", "retry", "999", "-c", str(config)]) == 1
+    assert main(["deliveries", "retry", "-c", str(config)]) == 2
+
+
+def test_stories_text_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, "")
+    main(["seed", "-c", str(config)])
+    capsys.readouterr()
+    assert main(["stories", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("story 1: Karabakh conflict .. Russia declares ceasefire")
+    assert "(1 item(s), 1 source(s))" in out
+
+
+def test_unwritable_storage_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"storage: sqlite:///{blocker / 'sub' / 'm.db'}\n")
+    assert main(["stories", "-c", str(config)]) == 1
+    assert "error: sqlite:///" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.startswith("news-monitor ")

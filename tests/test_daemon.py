@@ -1,0 +1,166 @@
+"""The daemon as a real process: polls on schedule, delivers, reloads, stops on signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from tests.builders import Entry, rss
+from tests.conftest import FeedServer, Receiver
+
+ROOT = Path(__file__).resolve().parents[1]
+TRUCE = Entry(title="Karabakh ceasefire agreed", guid="t1", link="https://n.example/t1")
+
+
+def write_config(path: Path, feed_url: str, hook_url: str, extra: str = "") -> None:
+    path.write_text(
+        f"""storage: sqlite:///{path.parent / "monitor.db"}
+defaults: {{interval: 1h, baseline: false}}
+http: {{allow_private_networks: true, timeout: 30s}}
+feeds:
+  - url: {feed_url}
+notifiers:
+  ops: {{type: webhook, url: "{hook_url}"}}
+watchlists:
+  - {{name: karabakh, any: [Karabakh]}}
+{extra}"""
+    )
+
+
+class Daemon:
+    """A running ``news-monitor run`` with its stderr collected as it comes."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.log = ""
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for line in self.process.stderr:
+            self.log += line.decode()
+
+    async def wait_for(self, condition: Callable[[], bool], seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; daemon log:\n{self.log}")
+            await asyncio.sleep(0.05)
+
+    async def stop(self, signum: int = signal.SIGTERM) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signum)
+        code = await asyncio.wait_for(self.process.wait(), timeout=15)
+        await self._reader
+        return code, time.monotonic() - started
+
+
+@pytest.fixture
+async def start(tmp_path: Path) -> AsyncIterator[Callable[[Path], asyncio.Future[Daemon]]]:
+    running: list[Daemon] = []
+
+    async def launch(config: Path) -> Daemon:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "monitor",
+            "run",
+            "-c",
+            str(config),
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        daemon = Daemon(process)
+        running.append(daemon)
+        return daemon
+
+    yield launch  # type: ignore[misc]
+    for daemon in running:
+        if daemon.process.returncode is None:
+            daemon.process.kill()
+            await daemon.process.wait()
+
+
+async def test_run_delivers_then_stops_cleanly_on_sigterm(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, start: Callable[..., object]
+) -> None:
+    feeds.serve("/feed.xml", rss([TRUCE]))
+    config = tmp_path / "monitor.yaml"
+    write_config(config, feeds.url("/feed.xml"), receiver.url())
+    daemon: Daemon = await start(config)  # type: ignore[misc]
+    await daemon.wait_for(lambda: len(receiver.requests) == 1)
+    code, took = await daemon.stop()
+    assert code == 0
+    assert took < 10
+    assert "stopping" in daemon.log
+    assert len(feeds.hits["/feed.xml"]) == 1
+
+
+async def test_a_restart_neither_repolls_early_nor_realerts(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, start: Callable[..., object]
+) -> None:
+    feeds.serve("/feed.xml", rss([TRUCE]))
+    config = tmp_path / "monitor.yaml"
+    write_config(config, feeds.url("/feed.xml"), receiver.url())
+    first: Daemon = await start(config)  # type: ignore[misc]
+    await first.wait_for(lambda: len(receiver.requests) == 1)
+    assert (await first.stop(signal.SIGINT))[0] == 0
+    second: Daemon = await start(config)  # type: ignore[misc]
+    await second.wait_for(lambda: "running: 1 feed(s)" in second.log)
+    await asyncio.sleep(6)  # longer than a dispatch tick
+    assert (await second.stop())[0] == 0
+    assert len(feeds.hits["/feed.xml"]) == 1
+    assert len(receiver.requests) == 1
+
+
+async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, start: Callable[..., object]
+) -> None:
+    feeds.serve("/feed.xml", rss([TRUCE]))
+    config = tmp_path / "monitor.yaml"
+    write_config(config, feeds.url("/feed.xml"), receiver.url())
+    daemon: Daemon = await start(config)  # type: ignore[misc]
+    await daemon.wait_for(lambda: len(receiver.requests) == 1)
+    config.write_text(config.read_text() + "  - {name: broken, any: [x], notify: [nope]}\n")
+    daemon.process.send_signal(signal.SIGHUP)
+    await daemon.wait_for(lambda: "reload refused" in daemon.log)
+    assert "unknown notifier 'nope'" in daemon.log
+    write_config(config, feeds.url("/feed.xml"), receiver.url(), "  - {name: b, any: [y]}\n")
+    daemon.process.send_signal(signal.SIGHUP)
+    await daemon.wait_for(lambda: "configuration reloaded: 1 feed(s), 2 watchlist(s)" in daemon.log)
+    assert daemon.process.returncode is None
+    assert (await daemon.stop())[0] == 0
+
+
+async def test_sigterm_during_a_hanging_poll_exits_within_ten_seconds(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, start: Callable[..., object]
+) -> None:
+    arrived = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        arrived.set()
+        await asyncio.sleep(60)
+        return web.Response(text="late")
+
+    feeds.handle("/feed.xml", hang)
+    config = tmp_path / "monitor.yaml"
+    write_config(config, feeds.url("/feed.xml"), receiver.url())
+    daemon: Daemon = await start(config)  # type: ignore[misc]
+    await asyncio.wait_for(arrived.wait(), timeout=20)
+    code, took = await daemon.stop()
+    assert code == 0
+    assert took < 10
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM feeds WHERE kind = 'feed'").fetchone()
+    assert count == 1
