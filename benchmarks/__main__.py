@@ -1,0 +1,185 @@
+"""Run every scenario and print one table: ``python -m benchmarks [--quick]``.
+
+Times are wall-clock seconds on this machine; compare rows of one run as ratios, since
+shared machines are noisy from one run to the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import feedparser
+
+from monitor.config import parse_settings
+from monitor.match import compile_watchlists, match_items
+from monitor.models import Item
+from monitor.parse import ParseError, parse_feed
+from monitor.runtime import Runtime
+from tests.builders import synthetic_feeds
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
+WATCHLISTS = """
+watchlists:
+  - name: karabakh
+    any: [Karabakh, Nagorno-Karabakh, Qarabağ, Karabagh, Artsakh]
+  - name: karabakh-ceasefire
+    any: [Karabakh, Qarabağ, Karabagh, Artsakh]
+    all: [ceasefire]
+  - name: ceasefire
+    any: [ceasefire, truce, armistice, "cessation of hostilities"]
+"""
+
+
+def corpus_bodies() -> dict[str, bytes]:
+    """The captured real feeds, by name."""
+    return {p.name: p.read_bytes() for p in sorted(CORPUS.iterdir()) if p.name != "LICENSE"}
+
+
+def timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def parse_one(name: str, body: bytes) -> list[Item]:
+    try:
+        return parse_feed(body, {}, f"https://bench.example/{name}").items
+    except ParseError:
+        return []
+
+
+def parse_all(bodies: dict[str, bytes]) -> list[Item]:
+    return [item for name, body in bodies.items() for item in parse_one(name, body)]
+
+
+def feedparser_only(bodies: dict[str, bytes]) -> None:
+    for body in bodies.values():
+        if body.lstrip()[:1] != b"{":
+            feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+
+
+async def two_passes(base: str, folder: Path, names: list[str]) -> tuple[float, float, int]:
+    """Two ``once`` passes, cold then warm; how many alerts the sink received."""
+    feeds = "\n".join(f"  - url: {base}/feeds/{name}" for name in names)
+    text = (
+        f"storage: sqlite:///{folder / 'bench.db'}\n"
+        "defaults: {baseline: false}\n"
+        "http: {allow_private_networks: true, per_host: 100}\n"
+        f"feeds:\n{feeds}\n"
+        f'notifiers:\n  ops: {{type: webhook, url: "{base}/hook"}}\n{WATCHLISTS}'
+    )
+    settings = parse_settings(text, "bench.yaml", {})
+    async with Runtime(settings) as runtime:
+        started = time.perf_counter()
+        await runtime.once()
+        cold = time.perf_counter() - started
+        started = time.perf_counter()
+        await runtime.once()
+        warm = time.perf_counter() - started
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/count") as answer:
+        delivered = int(await answer.text())
+    return cold, warm, delivered
+
+
+def once_over(folder: Path, names: list[str]) -> tuple[float, float, int]:
+    """Serve the folder from another process, so the load shares no loop with the daemon."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.server", str(folder)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            base = f"http://127.0.0.1:{int(server.stdout.readline())}"
+            return asyncio.run(two_passes(base, folder, names))
+        finally:
+            server.terminate()
+
+
+def main() -> None:
+    """Run the scenarios and print the table."""
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--quick", action="store_true", help="smaller synthetic scenario")
+    args = options.parse_args()
+    rows: list[tuple[str, str, str]] = []
+
+    if CORPUS.is_dir():
+        bodies = corpus_bodies()
+        size = sum(map(len, bodies.values())) / 1e6
+        base = timed(lambda: feedparser_only(bodies))
+        parsed = parse_all(bodies)
+        ours = timed(lambda: parse_all(bodies))
+        rows.append(("feedparser alone, corpus", f"{base:.2f} s", "1.00"))
+        rows.append(
+            (
+                f"parse_feed, corpus ({size:.0f} MB, {len(parsed)} items)",
+                f"{ours:.2f} s",
+                f"{ours / base:.2f}",
+            )
+        )
+        settings = parse_settings(WATCHLISTS, "bench.yaml", {})
+        matchers = compile_watchlists(settings)
+        took = timed(lambda: match_items(parsed, matchers))
+        rows.append(
+            (
+                f"match 3 watchlists x {len(parsed)} items",
+                f"{took:.2f} s",
+                f"{len(parsed) / took:,.0f} items/s",
+            )
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            for name, body in bodies.items():
+                (folder / name).write_bytes(body)
+            cold, warm, sent = once_over(folder, list(bodies))
+        rows.append(
+            (
+                f"once, corpus, cold ({len(bodies)} feeds, {sent} alerts)",
+                f"{cold:.2f} s",
+                f"{cold / base:.2f} x feedparser",
+            )
+        )
+        rows.append(
+            ("once, corpus, warm (all items known)", f"{warm:.2f} s", f"{warm / cold:.2f} x cold")
+        )
+    else:
+        rows.append(("corpus scenarios", "skipped", f"{CORPUS} is absent"))
+
+    count = 60 if args.quick else 300
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        generated = synthetic_feeds(count=count, per_feed=20)
+        for number, feed in enumerate(generated):
+            (folder / f"s{number}").write_text(feed.body)
+        expected = sum(len(feed.watched) for feed in generated)
+        cold, warm, sent = once_over(folder, [f"s{n}" for n in range(count)])
+    rows.append(
+        (
+            f"once, {count} synthetic feeds x 20, cold",
+            f"{cold:.2f} s",
+            f"{sent} alerts (expected {expected})",
+        )
+    )
+    rows.append(
+        (f"once, {count} synthetic feeds, warm", f"{warm:.2f} s", f"{warm / cold:.2f} x cold")
+    )
+
+    width = max(len(row[0]) for row in rows)
+    print(f"{'scenario':<{width}}  {'time':>9}  ratio / note")
+    print(f"{'-' * width}  {'-' * 9}  {'-' * 30}")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>9}  {note}")
+
+
+if __name__ == "__main__":
+    main()
