@@ -72,6 +72,7 @@ class FeedState:
     error_count: int
     last_error: str | None
     enabled: bool = True
+    body_digest: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -115,6 +116,7 @@ class PollRecord:
     etag: str | None = None
     last_modified: str | None = None
     title: str | None = None
+    body_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

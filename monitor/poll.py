@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -85,8 +86,18 @@ class Poller:
         except FetchError as error:
             return await self._failed(feed, str(error), error.status, error.retry_after)
         now = self.clock()
-        if result.status == 304 or result.body is None:
-            record = PollRecord(now, next_poll_after_success(now, feed.interval), 304, None)
+        # Many servers ignore conditional requests; an identical body is not parsed again.
+        body = result.body
+        digest = None if body is None else hashlib.sha256(body).hexdigest()
+        if body is None or digest == feed.body_digest:
+            record = PollRecord(
+                now,
+                next_poll_after_success(now, feed.interval),
+                result.status,
+                None,
+                etag=result.etag,
+                last_modified=result.last_modified,
+            )
             await self.store.record_poll(feed.id, record)
             return PollOutcome(feed, "not-modified")
         loop = asyncio.get_running_loop()
@@ -94,7 +105,7 @@ class Poller:
         # entry keys must not change when a redirect comes and goes.
         try:
             parsed = await loop.run_in_executor(
-                self.executor, parse_feed, result.body, result.headers, feed.url
+                self.executor, parse_feed, body, result.headers, feed.url
             )
         except ParseError as error:
             return await self._failed(feed, str(error), result.status)
@@ -118,6 +129,7 @@ class Poller:
             etag=result.etag,
             last_modified=result.last_modified,
             title=parsed.title,
+            body_digest=digest,
         )
         saved = await self.store.save_poll(feed.id, new_items, record, alert=alert)
         if saved.deliveries:

@@ -185,3 +185,16 @@ async def test_retry_after_postpones_the_next_poll(
     await runtime.poll_all()
     state = await feed_state(runtime)
     assert state.next_poll_at >= clock.now + timedelta(hours=2)
+
+
+async def test_an_unchanged_body_from_a_server_without_validators_is_not_parsed_again(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/feed", rss([TRUCE]))  # no ETag, no Last-Modified
+    runtime = runtimes(config([url]), FakeClock())
+    await runtime.open()
+    assert [o.status for o in await runtime.poll_all()] == ["updated"]
+    assert [o.status for o in await runtime.poll_all()] == ["not-modified"]
+    feeds.serve("/feed", rss([OTHER, TRUCE]))
+    (changed,) = await runtime.poll_all()
+    assert (changed.status, changed.stored) == ("updated", 1)

@@ -121,6 +121,7 @@ def _feed(row: aiosqlite.Row) -> FeedState:
         error_count=row["error_count"],
         last_error=row["last_error"],
         enabled=bool(row["enabled"]),
+        body_digest=row["body_digest"],
     )
 
 
@@ -262,7 +263,7 @@ class SQLiteStore(Store):
                 UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
                     last_error = NULL, error_count = 0,
                     etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
-                    title = COALESCE(?, title)
+                    title = COALESCE(?, title), body_digest = COALESCE(?, body_digest)
                 WHERE id = ?
                 """,
                 (
@@ -272,6 +273,7 @@ class SQLiteStore(Store):
                     record.etag,
                     record.last_modified,
                     record.title,
+                    record.body_digest,
                     feed_id,
                 ),
             )

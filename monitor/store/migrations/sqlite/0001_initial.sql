@@ -12,6 +12,7 @@ CREATE TABLE feeds (
     baselined_at    REAL,
     etag            TEXT,
     last_modified   TEXT,
+    body_digest     TEXT,                 -- of the last parsed body: unchanged → not parsed again
     next_poll_at    REAL    NOT NULL,
     last_polled_at  REAL,
     last_status     INTEGER,
