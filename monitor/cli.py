@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # APScheduler logs every tick at INFO; our own lines say what happened.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     path = getattr(args, "config", None) or default_config_path()
     try:
         settings = load_settings(path)

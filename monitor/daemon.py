@@ -106,6 +106,7 @@ class Daemon:
             "interval",
             seconds=every.total_seconds(),
             id=name,
+            name=name,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
