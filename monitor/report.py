@@ -81,7 +81,7 @@ def once_summary(report: OnceReport) -> str:
         f"{sum(poll.stored for poll in report.polls)} new item(s), "
         f"{sum(poll.deliveries for poll in report.polls)} alert(s) queued",
         f"delivered {report.relay.sent} alert(s); {report.relay.retrying} to retry, "
-        f"{report.relay.dead} dead",
+        f"{report.relay.deferred} deferred, {report.relay.dead} dead",
     ]
     failures = [f"  feed {poll.feed.url}: {poll.error}" for poll in report.polls if poll.error]
     failures += [f"  {failure}" for failure in report.relay.failures]

@@ -143,8 +143,26 @@ async def test_one_broken_channel_does_not_stop_the_others(
     await queue_alerts(store, [("a", "Truce"), ("b", "Karabakh")], notifiers=("bad", "hook"))
     relay = relay_for(store, clock, {"bad": Crashing(), "hook": hook(session, receiver, clock)})
     report = await relay.deliver_due()
-    assert (report.sent, report.retrying) == (2, 2)
+    assert (report.sent, report.retrying, report.deferred) == (2, 1, 1)
     titles = [__import__("json").loads(body)["item"]["title"] for body in receiver.bodies]
     assert titles == ["Truce", "Karabakh"]  # in order, per channel
     failed = await store.deliveries(DeliveryStatus.PENDING)
-    assert {d.last_error for d in failed} == {"RuntimeError"}
+    assert sorted(d.last_error or "" for d in failed) == ["", "RuntimeError"]
+
+
+async def test_a_failing_receiver_gets_one_request_per_pass(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "One"), ("b", "Two"), ("c", "Three")])
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)})
+    receiver.answers.append(web.Response(status=429, headers={"Retry-After": "300"}))
+    report = await relay.deliver_due()
+    assert (report.retrying, report.deferred, len(receiver.requests)) == (1, 2, 1)
+    waiting = await store.deliveries(DeliveryStatus.PENDING)
+    assert sorted(d.attempts for d in waiting) == [0, 0, 1]
+    assert all(d.next_attempt_at >= clock.now + timedelta(seconds=300) for d in waiting)
+    clock.advance(seconds=301)
+    assert (await relay.deliver_due()).sent == 3
+    titles = [__import__("json").loads(body)["item"]["title"] for body in receiver.bodies]
+    assert titles == ["One", "One", "Two", "Three"]

@@ -222,6 +222,7 @@ async def test_delivery_lifecycle(store: Store) -> None:
     (done,) = await store.deliveries(DeliveryStatus.SENT)
     assert (dead.id, done.id) == (failing.id, sent.id)
     assert done.sent_at == NOW
+    await store.release_deliveries([failing.id], NOW)  # already dead: unchanged
     assert await store.retry_deliveries(NOW, delivery_id=sent.id) == 0
     assert await store.retry_deliveries(NOW, dead=True) == 1
     (requeued,) = await store.claim_due_deliveries(NOW, 10, MINUTE)
@@ -251,3 +252,13 @@ async def test_items_and_stories_newest_first(store: Store) -> None:
 
 async def test_housekeeping_runs_any_time(store: Store) -> None:
     await store.housekeeping()
+
+
+async def test_released_deliveries_wait_and_keep_their_attempt_count(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    await store.save_poll(feed, [matched(item("1"))], record(), alert=True)
+    (claimed,) = await store.claim_due_deliveries(NOW, 10, MINUTE)
+    await store.release_deliveries([claimed.id], NOW + 5 * MINUTE)
+    assert await store.claim_due_deliveries(NOW + 4 * MINUTE, 10, MINUTE) == []
+    (again,) = await store.claim_due_deliveries(NOW + 5 * MINUTE, 10, MINUTE)
+    assert again.attempts == 1

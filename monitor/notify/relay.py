@@ -33,7 +33,8 @@ from monitor.store import Store
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12  # about four hours of backoff before a delivery is declared dead
 BATCH = 50
-LEASE = timedelta(minutes=2)
+# Longer than a batch can take to send, so no other pass takes a delivery in flight.
+LEASE = timedelta(minutes=10)
 
 
 def build_notifier(
@@ -68,12 +69,13 @@ class RelayReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    deferred: int = 0  # not tried: queued behind a failure to the same receiver
     failures: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
         """Deliveries that did not land on this pass."""
-        return self.retrying + self.dead
+        return self.retrying + self.dead + self.deferred
 
 
 class Relay:
@@ -110,40 +112,54 @@ class Relay:
 
     async def _send_in_order(self, name: str, queue: list[Delivery], report: RelayReport) -> None:
         notifier = self.notifiers.get(name)
-        for delivery in queue:
-            if notifier is None:
-                await self._fail(
-                    delivery,
-                    DeliveryError(f"notifier {name!r} is not configured or is off", permanent=True),
-                    report,
-                )
+        for position, delivery in enumerate(queue):
+            error = await self._attempt(notifier, name, delivery)
+            if error is None:
+                await self.store.mark_sent(delivery.id, self.clock())
+                report.sent += 1
+                log.info("sent %s to %s (%s)", delivery.message_id, name, delivery.watchlist)
                 continue
-            try:
-                await notifier.send(delivery)
-            except DeliveryError as error:
-                await self._fail(delivery, error, report)
-                continue
-            except Exception as error:  # a bug in a channel must not stop the others
-                log.exception("notifier %s crashed on delivery %s", name, delivery.id)
-                await self._fail(delivery, DeliveryError(f"{type(error).__name__}"), report)
-                continue
-            await self.store.mark_sent(delivery.id, self.clock())
-            report.sent += 1
-            log.info("sent %s to %s (%s)", delivery.message_id, name, delivery.watchlist)
+            retry_at = await self._fail(delivery, error, report)
+            rest = queue[position + 1 :]
+            if retry_at is not None and rest:
+                # The receiver is failing: the rest of its queue waits as long as this
+                # delivery does, instead of each spending its own timeout on it.
+                await self.store.release_deliveries([later.id for later in rest], retry_at)
+                report.deferred += len(rest)
+                return
 
-    async def _fail(self, delivery: Delivery, error: DeliveryError, report: RelayReport) -> None:
+    async def _attempt(
+        self, notifier: Notifier | None, name: str, delivery: Delivery
+    ) -> DeliveryError | None:
+        """Send once; the error, or None when the receiver accepted it."""
+        if notifier is None:
+            return DeliveryError(f"notifier {name!r} is not configured or is off", permanent=True)
+        try:
+            await notifier.send(delivery)
+        except DeliveryError as error:
+            return error
+        except Exception as error:  # a bug in a channel must not stop the others
+            log.exception("notifier %s crashed on delivery %s", name, delivery.id)
+            return DeliveryError(type(error).__name__)
+        return None
+
+    async def _fail(
+        self, delivery: Delivery, error: DeliveryError, report: RelayReport
+    ) -> datetime | None:
+        """Record a failed attempt; when the delivery will be retried (None: dead)."""
         message = str(error)
+        retry_at = None
         if error.permanent or delivery.attempts >= self.max_attempts:
-            await self.store.mark_failed(delivery.id, message, None)
             report.dead += 1
             outcome = "gave up"
         else:
             delay = delivery_backoff(delivery.attempts, self.rng)
             if error.retry_after is not None:
                 delay = max(delay, error.retry_after)
-            await self.store.mark_failed(delivery.id, message, self.clock() + delay)
+            retry_at = self.clock() + delay
             report.retrying += 1
             outcome = f"retrying in {delay.total_seconds():.0f}s"
+        await self.store.mark_failed(delivery.id, message, retry_at)
         report.failures.append(f"delivery {delivery.id} to {delivery.notifier}: {message}")
         log.warning(
             "delivery %s to %s failed (attempt %s): %s; %s",
@@ -153,3 +169,4 @@ class Relay:
             message,
             outcome,
         )
+        return retry_at

@@ -94,6 +94,10 @@ class Store(ABC):
         """Record the failure; retry at ``retry_at``, or give up (dead) when None."""
 
     @abstractmethod
+    async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
+        """Hand back claimed deliveries that were not tried, uncounting their attempt."""
+
+    @abstractmethod
     async def deliveries(
         self, status: DeliveryStatus | None = None, limit: int = 100
     ) -> list[Delivery]:

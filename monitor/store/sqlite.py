@@ -534,6 +534,18 @@ class SQLiteStore(Store):
                     (error, _epoch(retry_at), delivery_id),
                 )
 
+    async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
+        """Pending again at ``retry_at``, as if never claimed."""
+        if not delivery_ids:
+            return
+        marks = ",".join("?" * len(delivery_ids))
+        async with self._transaction() as db:
+            await db.execute(
+                f"UPDATE deliveries SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0)"
+                f" WHERE status = 'pending' AND id IN ({marks})",
+                (_epoch(retry_at), *delivery_ids),
+            )
+
     async def deliveries(
         self, status: DeliveryStatus | None = None, limit: int = 100
     ) -> list[Delivery]:
