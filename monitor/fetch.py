@@ -11,8 +11,6 @@ import ipaddress
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -21,6 +19,7 @@ from aiohttp.resolver import DefaultResolver
 
 from monitor import __version__
 from monitor.config import HttpSettings
+from monitor.lifecycle import AsyncResource
 
 USER_AGENT = f"news-monitor/{__version__} (+https://github.com/news-monitor/news-monitor)"
 ACCEPT = (
@@ -103,7 +102,7 @@ class PublicOnlyResolver(AbstractResolver):
         await self.inner.close()
 
 
-class Fetcher:
+class Fetcher(AsyncResource):
     """One aiohttp session shared by every feed poll."""
 
     def __init__(self, settings: HttpSettings, resolver: AbstractResolver | None = None) -> None:
@@ -113,17 +112,6 @@ class Fetcher:
         self._session: aiohttp.ClientSession | None = None
         self._all_hosts = asyncio.Semaphore(settings.concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:

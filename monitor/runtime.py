@@ -13,14 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from monitor.config import Settings
 from monitor.fetch import USER_AGENT, Fetcher
+from monitor.lifecycle import AsyncResource
 from monitor.match import compile_watchlists
 from monitor.models import FeedSpec, FeedState
 from monitor.notify.relay import Relay, RelayReport, build_notifiers
@@ -64,7 +63,7 @@ class OnceReport:
         return not self.relay.failed and all(poll.status != "failed" for poll in self.polls)
 
 
-class Runtime:
+class Runtime(AsyncResource):
     """Everything one configuration needs, opened together and closed together."""
 
     def __init__(
@@ -86,18 +85,6 @@ class Runtime:
         self.seed_dir = seed_dir if seed_dir is not None else default_seed_dir()
         self._notify_session: aiohttp.ClientSession | None = None
         self.relay = Relay(self.store, {}, clock)
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def open(self) -> None:
         """Migrate the store, load the seeds, sync the feeds, build the channels."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
+from monitor.config import Settings
 from monitor.runtime import Runtime
 from monitor.text import fold
 from tests.builders import Entry, rss, synthetic_feeds
@@ -130,7 +131,23 @@ async def test_once_exits_1_when_a_feed_or_delivery_fails(
     assert "last error: HTTP 503: maintenance" in out
 
 
-WATCHED = re.compile(r"(?<!\w)(karabakh|qarabag|karabagh|artsakh)(?!\w)")
+def many_feeds_settings(tmp_path: Path, urls: list[str], hook: str, terms: str) -> Settings:
+    """Feeds without a baseline, one webhook, one watchlist of ``terms``."""
+    feed_lines = "\n".join(f"  - url: {url}" for url in urls)
+    return make_settings(
+        tmp_path,
+        f"""
+defaults: {{baseline: false}}
+http: {{allow_private_networks: true, per_host: 50}}
+feeds:
+{feed_lines}
+notifiers:
+  ops: {{type: webhook, url: "{hook}"}}
+watchlists:
+  - name: watched
+    any: [{terms}]
+""",
+    )
 
 
 async def test_hundreds_of_feeds_alert_every_watched_item_once_and_nothing_else(
@@ -140,21 +157,9 @@ async def test_hundreds_of_feeds_alert_every_watched_item_once_and_nothing_else(
     for feed in generated:
         feeds.serve(feed.path, feed.body, content_type=feed.content_type)
     expected = set().union(*(feed.watched for feed in generated))
-    yaml_feeds = "\n".join(f"  - url: {feeds.url(feed.path)}" for feed in generated)
-    settings = make_settings(
-        tmp_path,
-        f"""
-defaults: {{baseline: false}}
-http: {{allow_private_networks: true, per_host: 50}}
-feeds:
-{yaml_feeds}
-notifiers:
-  ops: {{type: webhook, url: "{receiver.url()}"}}
-watchlists:
-  - name: karabakh
-    any: [Karabakh, Nagorno-Karabakh, Qarabağ, Karabagh, Artsakh]
-""",
-    )
+    urls = [feeds.url(feed.path) for feed in generated]
+    terms = "Karabakh, Nagorno-Karabakh, Qarabağ, Karabagh, Artsakh"
+    settings = many_feeds_settings(tmp_path, urls, receiver.url(), terms)
     async with Runtime(settings) as runtime:
         report = await runtime.once()
         assert report.ok
@@ -171,21 +176,9 @@ async def test_the_real_corpus_alerts_exactly_the_stories_that_carry_a_term(
     paths = sorted(path for path in corpus.iterdir() if path.name != "LICENSE")
     for path in paths:
         feeds.serve(f"/corpus/{path.name}", path.read_bytes(), content_type="application/xml")
-    yaml_feeds = "\n".join(f"  - url: {feeds.url(f'/corpus/{path.name}')}" for path in paths)
-    settings = make_settings(
-        tmp_path,
-        f"""
-defaults: {{baseline: false}}
-http: {{allow_private_networks: true, per_host: 50}}
-feeds:
-{yaml_feeds}
-notifiers:
-  ops: {{type: webhook, url: "{receiver.url()}"}}
-watchlists:
-  - name: watched
-    any: [Karabakh, Israel, Ukraine, ceasefire, AI, Python]
-""",
-    )
+    urls = [feeds.url(f"/corpus/{path.name}") for path in paths]
+    terms = "Karabakh, Israel, Ukraine, ceasefire, AI, Python"
+    settings = many_feeds_settings(tmp_path, urls, receiver.url(), terms)
     async with Runtime(settings) as runtime:
         report = await runtime.once()
         assert sum(poll.status == "updated" for poll in report.polls) >= 105

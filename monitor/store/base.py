@@ -5,9 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Self
 
+from monitor.lifecycle import AsyncResource
 from monitor.models import (
     Delivery,
     DeliveryStatus,
@@ -22,20 +21,8 @@ from monitor.models import (
 )
 
 
-class Store(ABC):
+class Store(AsyncResource, ABC):
     """Feeds with their schedule, items with their stories, and the delivery outbox."""
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @abstractmethod
     async def open(self) -> None:
