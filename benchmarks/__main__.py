@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -67,7 +68,39 @@ def feedparser_only(bodies: dict[str, bytes]) -> None:
             feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
 
 
-async def two_passes(base: str, folder: Path, names: list[str]) -> tuple[float, float, int]:
+@dataclass
+class Passes:
+    """Seconds for a cold and a warm ``once``, alerts received, worst event-loop stall."""
+
+    cold: float
+    warm: float
+    delivered: int
+    worst_lag: float
+
+
+class LoopLag:
+    """Measures how late a 5 ms sleep wakes up: the longest the event loop was blocked."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.worst = max(self.worst, time.perf_counter() - started - 0.005)
+
+    async def __aenter__(self) -> LoopLag:
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def two_passes(base: str, folder: Path, names: list[str]) -> Passes:
     """Two ``once`` passes, cold then warm; how many alerts the sink received."""
     feeds = "\n".join(f"  - url: {base}/feeds/{name}" for name in names)
     text = (
@@ -78,7 +111,8 @@ async def two_passes(base: str, folder: Path, names: list[str]) -> tuple[float, 
         f'notifiers:\n  ops: {{type: webhook, url: "{base}/hook"}}\n{WATCHLISTS}'
     )
     settings = parse_settings(text, "bench.yaml", {})
-    async with Runtime(settings) as runtime:
+    lag = LoopLag()
+    async with Runtime(settings) as runtime, lag:
         started = time.perf_counter()
         await runtime.once()
         cold = time.perf_counter() - started
@@ -87,10 +121,10 @@ async def two_passes(base: str, folder: Path, names: list[str]) -> tuple[float, 
         warm = time.perf_counter() - started
     async with aiohttp.ClientSession() as session, session.get(f"{base}/count") as answer:
         delivered = int(await answer.text())
-    return cold, warm, delivered
+    return Passes(cold, warm, delivered, lag.worst)
 
 
-def once_over(folder: Path, names: list[str]) -> tuple[float, float, int]:
+def once_over(folder: Path, names: list[str]) -> Passes:
     """Serve the folder from another process, so the load shares no loop with the daemon."""
     with subprocess.Popen(
         [sys.executable, "-m", "benchmarks.server", str(folder)],
@@ -141,17 +175,22 @@ def main() -> None:
             folder = Path(tmp)
             for name, body in bodies.items():
                 (folder / name).write_bytes(body)
-            cold, warm, sent = once_over(folder, list(bodies))
+            corpus_run = once_over(folder, list(bodies))
         rows.append(
             (
-                f"once, corpus, cold ({len(bodies)} feeds, {sent} alerts)",
-                f"{cold:.2f} s",
-                f"{cold / base:.2f} x feedparser",
+                f"once, corpus, cold ({len(bodies)} feeds, {corpus_run.delivered} alerts)",
+                f"{corpus_run.cold:.2f} s",
+                f"{corpus_run.cold / base:.2f} x feedparser",
             )
         )
         rows.append(
-            ("once, corpus, warm (all items known)", f"{warm:.2f} s", f"{warm / cold:.2f} x cold")
+            (
+                "once, corpus, warm (all items known)",
+                f"{corpus_run.warm:.2f} s",
+                f"{corpus_run.warm / corpus_run.cold:.2f} x cold",
+            )
         )
+        rows.append(("worst event-loop stall, corpus", f"{corpus_run.worst_lag * 1000:.0f} ms", ""))
     else:
         rows.append(("corpus scenarios", "skipped", f"{CORPUS} is absent"))
 
@@ -162,17 +201,22 @@ def main() -> None:
         for number, feed in enumerate(generated):
             (folder / f"s{number}").write_text(feed.body)
         expected = sum(len(feed.watched) for feed in generated)
-        cold, warm, sent = once_over(folder, [f"s{n}" for n in range(count)])
+        run = once_over(folder, [f"s{n}" for n in range(count)])
     rows.append(
         (
             f"once, {count} synthetic feeds x 20, cold",
-            f"{cold:.2f} s",
-            f"{sent} alerts (expected {expected})",
+            f"{run.cold:.2f} s",
+            f"{run.delivered} alerts (expected {expected})",
         )
     )
     rows.append(
-        (f"once, {count} synthetic feeds, warm", f"{warm:.2f} s", f"{warm / cold:.2f} x cold")
+        (
+            f"once, {count} synthetic feeds, warm",
+            f"{run.warm:.2f} s",
+            f"{run.warm / run.cold:.2f} x cold",
+        )
     )
+    rows.append(("worst event-loop stall, synthetic", f"{run.worst_lag * 1000:.0f} ms", ""))
 
     width = max(len(row[0]) for row in rows)
     print(f"{'scenario':<{width}}  {'time':>9}  ratio / note")

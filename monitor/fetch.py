@@ -7,6 +7,7 @@ Redirects are followed here, hop by hop, so that every hop passes the same guard
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import socket
 from collections.abc import Mapping
@@ -54,6 +55,7 @@ class FetchResult:
     url: str
     headers: Mapping[str, str]
     body: bytes | None = None
+    digest: str | None = None  # SHA-256 of the body, taken while it streamed in
 
     @property
     def etag(self) -> str | None:
@@ -193,18 +195,22 @@ class Fetcher(AsyncResource):
                 status=response.status,
                 retry_after=headers.get("retry-after"),
             )
-        return FetchResult(200, url, headers, await self._read_capped(response))
+        body, digest = await self._read_capped(response)
+        return FetchResult(200, url, headers, body, digest)
 
-    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
-        """Read the decompressed body, stopping as soon as it passes the cap."""
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> tuple[bytes, str]:
+        """Read the decompressed body, stopping as soon as it passes the cap; hash it
+        chunk by chunk, so a large body never holds the loop for one long hash."""
         cap = self.settings.max_body
         if (response.content_length or 0) > cap:
             raise FetchError(f"the body is {response.content_length} bytes, over the {cap} cap")
         chunks: list[bytes] = []
         size = 0
+        digest = hashlib.sha256()
         async for chunk in response.content.iter_chunked(CHUNK):
             size += len(chunk)
             if size > cap:
                 raise FetchError(f"the body passed the {cap}-byte cap (http.max_body)")
             chunks.append(chunk)
-        return b"".join(chunks)
+            digest.update(chunk)
+        return b"".join(chunks), digest.hexdigest()

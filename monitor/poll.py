@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.fetch import Fetcher, FetchError
 from monitor.match import Matcher, match_items
-from monitor.models import FeedState, NewItem, PollRecord
+from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord
 from monitor.parse import ParseError, parse_feed
 from monitor.schedule import next_poll_after_failure, next_poll_after_success, parse_retry_after
 from monitor.store import Store
+from monitor.workers import WorkerCrashed, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +32,28 @@ class PollOutcome:
     warning: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed body and, for each of its items in order, the watchlists it matched."""
+
+    feed: ParsedFeed
+    matches: list[tuple[Match, ...]]
+
+
+def prepare(
+    body: bytes, headers: Mapping[str, str], url: str, matchers: Sequence[Matcher]
+) -> Prepared:
+    """Parse, identify and match one body: the CPU part of a poll, run in a worker.
+
+    Every item is matched, known or not: that saves a second trip to the worker, and
+    the few known items of a changed feed cost less to match than to send back.
+    """
+    parsed = parse_feed(body, headers, url)
+    return Prepared(parsed, [new.matches for new in match_items(parsed.items, matchers)])
+
+
 class Poller:
-    """Polls feeds; CPU work (parsing, matching) runs in an executor, off the event loop."""
+    """Polls feeds; the CPU work runs in worker processes, off the event loop."""
 
     def __init__(
         self,
@@ -43,13 +61,13 @@ class Poller:
         fetcher: Fetcher,
         matchers: Sequence[Matcher],
         clock: Callable[[], datetime],
-        executor: Executor | None = None,
+        workers: WorkerPool,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
         self.matchers = list(matchers)
         self.clock = clock
-        self.executor = executor
+        self.workers = workers
 
     async def poll(self, feed: FeedState) -> PollOutcome:
         """Poll once; a failure is recorded on the feed and returned, never raised."""
@@ -88,8 +106,7 @@ class Poller:
         now = self.clock()
         # Many servers ignore conditional requests; an identical body is not parsed again.
         body = result.body
-        digest = None if body is None else hashlib.sha256(body).hexdigest()
-        if body is None or digest == feed.body_digest:
+        if body is None or result.digest == feed.body_digest:
             record = PollRecord(
                 now,
                 next_poll_after_success(now, feed.interval),
@@ -100,27 +117,27 @@ class Poller:
             )
             await self.store.record_poll(feed.id, record)
             return PollOutcome(feed, "not-modified")
-        loop = asyncio.get_running_loop()
+        # Baseline: the first poll of a feed records what is there and alerts nothing.
+        alert = feed.baselined or not feed.baseline
         # The configured URL, not the final one, is the base for relative links and ids:
         # entry keys must not change when a redirect comes and goes.
         try:
-            parsed = await loop.run_in_executor(
-                self.executor, parse_feed, body, result.headers, feed.url
+            prepared = await self.workers.run(
+                prepare, body, result.headers, feed.url, self.matchers if alert else []
             )
-        except ParseError as error:
+        except (ParseError, WorkerCrashed) as error:
             return await self._failed(feed, str(error), result.status)
+        parsed = prepared.feed
         if parsed.warning:
             log.info("feed %s: %s", feed.url, parsed.warning)
         known = await self.store.known_entry_keys(
             feed.id, [item.entry_key for item in parsed.items]
         )
-        fresh = [item for item in parsed.items if item.entry_key not in known]
-        # Baseline: the first poll of a feed records what is there and alerts nothing.
-        alert = feed.baselined or not feed.baseline
-        if alert and fresh and self.matchers:
-            new_items = await loop.run_in_executor(self.executor, match_items, fresh, self.matchers)
-        else:
-            new_items = [NewItem(item) for item in fresh]
+        new_items = [
+            NewItem(item, matches)
+            for item, matches in zip(parsed.items, prepared.matches, strict=True)
+            if item.entry_key not in known
+        ]
         record = PollRecord(
             polled_at=now,
             next_poll_at=next_poll_after_success(self.clock(), feed.interval),
@@ -129,7 +146,7 @@ class Poller:
             etag=result.etag,
             last_modified=result.last_modified,
             title=parsed.title,
-            body_digest=digest,
+            body_digest=result.digest,
         )
         saved = await self.store.save_poll(feed.id, new_items, record, alert=alert)
         if saved.deliveries:

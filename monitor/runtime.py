@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from monitor.notify.relay import Relay, RelayReport, build_notifiers
 from monitor.poll import Poller, PollOutcome
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, open_store
+from monitor.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,8 @@ class Runtime(AsyncResource):
         self.clock = clock
         self.store: Store = open_store(settings)
         self.fetcher = Fetcher(settings.http, resolver)
-        # Threads, not processes: items then need no pickling, and feedparser releases
-        # the loop often enough; the point is that parsing never runs on the loop.
-        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parse")
-        self.poller = Poller(self.store, self.fetcher, [], clock, self.executor)
+        self.workers = WorkerPool()
+        self.poller = Poller(self.store, self.fetcher, [], clock, self.workers)
         self.seed_dir = seed_dir if seed_dir is not None else default_seed_dir()
         self._notify_session: aiohttp.ClientSession | None = None
         self.relay = Relay(self.store, {}, clock)
@@ -95,6 +93,7 @@ class Runtime(AsyncResource):
                 log.info("loaded %s seed item(s) from %s", loaded, self.seed_dir)
         self._notify_session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
         await self.apply(self.settings)
+        await self.workers.start()
 
     async def apply(self, settings: Settings) -> None:
         """Take a (re)loaded configuration: feeds, watchlists and notifiers.
@@ -115,14 +114,14 @@ class Runtime(AsyncResource):
         )
 
     async def close(self) -> None:
-        """Close channels, the fetcher and the store; wait for parse threads."""
+        """Close channels, the fetcher and the store; stop the worker processes."""
         for notifier in self.relay.notifiers.values():
             await notifier.close()
         if self._notify_session is not None:
             await self._notify_session.close()
         await self.fetcher.close()
         await self.store.close()
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.workers.close()
 
     @property
     def feed_lease(self) -> timedelta:
