@@ -2,4 +2,7 @@
 
 from monitor.cli import main
 
-raise SystemExit(main())
+# The guard matters: worker processes are spawned, and a spawned child imports the
+# parent's main module.
+if __name__ == "__main__":
+    raise SystemExit(main())
