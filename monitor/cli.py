@@ -1,4 +1,5 @@
-"""The ``news-monitor`` command: run, once, check, seed, watchlists test, stories, deliveries."""
+"""The ``news-monitor`` command: run, once, check, seed, watchlists test, feeds, stories,
+deliveries."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from monitor.report import (
     check_summary,
     delivery_json,
     delivery_line,
+    feed_json,
+    feed_line,
     highlight_match,
     once_summary,
     story_json,
@@ -79,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--name", help="only this watchlist")
     test.add_argument("--json", action="store_true", help="one JSON object per line")
     test.add_argument("--limit", type=int, default=None, help="newest N items only")
+
+    feeds = commands.add_parser("feeds", help="every enabled feed with its schedule and health")
+    _config_option(feeds)
+    feeds.add_argument("--json", action="store_true", help="one JSON object per line")
 
     stories = commands.add_parser("stories", help="stories (items that are one story)")
     _config_option(stories)
@@ -214,6 +221,18 @@ async def _watchlists(settings: Settings, path: Path, args: argparse.Namespace) 
     return await _with_store(settings, test)
 
 
+async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    async def show(store: Store) -> int:
+        for feed in await store.feeds():
+            if args.json:
+                print(json.dumps(feed_json(feed), ensure_ascii=False))
+            else:
+                print(feed_line(feed))
+        return EXIT_OK
+
+    return await _with_store(settings, show)
+
+
 async def _stories(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     async def show(store: Store) -> int:
         for story in await store.stories(args.limit):
@@ -255,6 +274,7 @@ COMMANDS: dict[str, Command] = {
     "check": _check,
     "seed": _seed,
     "watchlists": _watchlists,
+    "feeds": _feeds,
     "stories": _stories,
     "deliveries": _deliveries,
 }

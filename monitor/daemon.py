@@ -36,6 +36,7 @@ class Daemon:
         self.config_path = config_path
         self.stopping = asyncio.Event()
         self.in_flight: set[asyncio.Task[object]] = set()
+        self.relaying = False
         self.scheduler = AsyncIOScheduler(timezone=UTC)
 
     async def dispatch(self) -> None:
@@ -62,13 +63,19 @@ class Daemon:
         task.add_done_callback(self.in_flight.discard)
 
     def _wake_relay(self) -> None:
+        # A pass under way claims new deliveries itself; waking it again would only make
+        # APScheduler skip the run and log a warning.
         job = self.scheduler.get_job("relay")
-        if job is not None:
+        if job is not None and not self.relaying:
             job.modify(next_run_time=datetime.now(UTC))
 
     async def relay(self) -> None:
         """Send what is due; stop between batches once shutdown begins."""
-        await self.runtime.relay.deliver_due(self.stopping.is_set)
+        self.relaying = True
+        try:
+            await self.runtime.relay.deliver_due(self.stopping.is_set)
+        finally:
+            self.relaying = False
 
     async def housekeeping(self) -> None:
         """Keep the store compact."""

@@ -73,6 +73,8 @@ class FeedState:
     last_error: str | None
     enabled: bool = True
     body_digest: str | None = None
+    last_polled_at: datetime | None = None
+    last_status: int | None = None
 
     @property
     def display_name(self) -> str:

@@ -13,7 +13,7 @@ from monitor.config import (
     mask_url,
 )
 from monitor.match import Document, Term
-from monitor.models import Delivery, MatchedTerm, StoredItem, Story
+from monitor.models import Delivery, FeedState, MatchedTerm, StoredItem, Story
 from monitor.notify.payload import iso_utc, item_json, matched_json
 from monitor.runtime import OnceReport, feed_specs
 
@@ -135,6 +135,40 @@ def highlight_match(
         lines.append(f"  {stored.item.link}")
     lines.append("  " + " · ".join(facts))
     return "\n".join(lines)
+
+
+def feed_json(feed: FeedState) -> dict[str, Any]:
+    """A feed's schedule and health."""
+    return {
+        "url": feed.url,
+        "name": feed.name,
+        "title": feed.title,
+        "baselined": feed.baselined,
+        "last_polled_at": iso_utc(feed.last_polled_at),
+        "last_status": feed.last_status,
+        "next_poll_at": iso_utc(feed.next_poll_at),
+        "error_count": feed.error_count,
+        "last_error": feed.last_error,
+    }
+
+
+def feed_line(feed: FeedState) -> str:
+    """One feed for a person: health first, then when it was and will be polled."""
+    if feed.last_polled_at is None:
+        health = "new"
+    elif feed.error_count:
+        health = f"FAILING x{feed.error_count}"
+    else:
+        health = "ok"
+    line = (
+        f"{health:<12} {feed.display_name}  (polled {iso_utc(feed.last_polled_at) or 'never'},"
+        f" next {iso_utc(feed.next_poll_at)})"
+    )
+    if feed.name or feed.title:
+        line += f"\n             {feed.url}"
+    if feed.last_error:
+        line += f"\n             last error: {feed.last_error}"
+    return line
 
 
 def story_json(story: Story) -> dict[str, Any]:

@@ -129,6 +129,14 @@ async def test_once_exits_1_when_a_feed_or_delivery_fails(
     assert "delivery 1 to ops: HTTP 503: maintenance" in out
     code, out, _ = await cli("deliveries", "-c", str(config), "--status", "pending", cwd=tmp_path)
     assert "last error: HTTP 503: maintenance" in out
+    code, out, _ = await cli("feeds", "-c", str(config), "--json", cwd=tmp_path)
+    health = {record["url"]: record for record in map(json.loads, out.splitlines())}
+    assert (health[good]["error_count"], health[good]["last_status"]) == (0, 200)
+    missing = health[feeds.url("/missing.xml")]
+    assert (missing["error_count"], missing["last_error"]) == (1, "HTTP 404 Not Found")
+    code, out, _ = await cli("feeds", "-c", str(config), cwd=tmp_path)
+    assert "FAILING x1" in out
+    assert "last error: HTTP 404 Not Found" in out
 
 
 def many_feeds_settings(tmp_path: Path, urls: list[str], hook: str, terms: str) -> Settings:

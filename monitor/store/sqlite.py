@@ -122,6 +122,8 @@ def _feed(row: aiosqlite.Row) -> FeedState:
         last_error=row["last_error"],
         enabled=bool(row["enabled"]),
         body_digest=row["body_digest"],
+        last_polled_at=_moment(row["last_polled_at"]),
+        last_status=row["last_status"],
     )
 
 
