@@ -1,9 +1,7 @@
-"""YAML configuration → typed settings.
+"""YAML configuration → typed settings (pydantic v2), with errors as ``file:line key.path``.
 
-The file is composed node by node so that every value remembers its line; pydantic v2
-validates the plain data; every problem is reported as ``file:line key.path: message``.
-Environment variables (``${VAR}``, ``${VAR:-default}``) are expanded in scalar strings
-before validation, and ``url_file``/``secret_file`` read secrets from files.
+``yaml_source`` turns the text into data that remembers its lines (and expands
+``${VAR}``); the models here validate it; ``url_file``/``secret_file`` read secrets.
 """
 
 from __future__ import annotations
@@ -13,13 +11,11 @@ import binascii
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -32,8 +28,10 @@ from pydantic import (
 )
 
 from monitor.text import tokenize
+from monitor.yaml_source import ConfigError, KeyPath, YamlSource, compose
 
-ENV_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+__all__ = ["ConfigError", "Settings", "load_settings", "parse_settings"]
+
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -48,15 +46,6 @@ SIZE_UNITS = {
     "gib": 1024**3,
 }
 SearchField = Literal["title", "summary"]
-Path_ = tuple[str | int, ...]
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; each problem names file, line and key path."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def parse_duration(value: object) -> timedelta:
@@ -295,109 +284,7 @@ class Settings(_Strict):
         return Path(self.storage.removeprefix("sqlite:///"))
 
 
-@dataclass(frozen=True)
-class _Source:
-    """Parsed YAML data with the line of every key path."""
-
-    data: Any
-    lines: dict[Path_, int]
-
-
-def _expand_env(text: str, env: Mapping[str, str]) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        raise KeyError(name)
-
-    return ENV_VAR.sub(substitute, text)
-
-
-def _compose(text: str, filename: str, env: Mapping[str, str]) -> _Source:
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError([f"{filename}{line}: YAML syntax error: {exc.problem}"]) from None
-    finally:
-        loader.dispose()
-    if root is None:
-        return _Source({}, {})
-    lines: dict[Path_, int] = {}
-    problems: list[str] = []
-
-    def build(node: yaml.Node, path: Path_) -> Any:
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            loader.flatten_mapping(node)
-            mapping: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = loader.construct_object(key_node, deep=True)
-                if key in mapping:
-                    where = f"{filename}:{key_node.start_mark.line + 1}"
-                    problems.append(f"{where} {_dotted((*path, key))}: duplicate key")
-                mapping[key] = build(value_node, (*path, key))
-            return mapping
-        if isinstance(node, yaml.SequenceNode):
-            return [build(child, (*path, index)) for index, child in enumerate(node.value)]
-        value = loader.construct_object(node, deep=True)
-        if isinstance(value, str) and "$" in value:
-            try:
-                return _expand_env(value, env)
-            except KeyError as missing:
-                problems.append(
-                    f"{filename}:{lines[path]} {_dotted(path)}: environment variable "
-                    f"{missing.args[0]} is not set (write ${{{missing.args[0]}:-}} "
-                    "to make it optional)"
-                )
-        return value
-
-    data = build(root, ())
-    if problems:
-        raise ConfigError(problems)
-    return _Source(data, lines)
-
-
-def _dotted(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
-def _data_path(loc: tuple[int | str, ...], data: Any) -> Path_:
-    """Map a pydantic error location onto the YAML data, dropping union tags it adds."""
-    path: list[str | int] = []
-    current = data
-    for part in loc:
-        if (isinstance(current, dict) and part in current) or (
-            isinstance(current, list) and isinstance(part, int) and part < len(current)
-        ):
-            current = current[part]  # type: ignore[index]
-            path.append(part)
-        elif isinstance(current, dict) and isinstance(part, str) and part not in current:
-            # Either a discriminator tag pydantic adds to the location, or a missing key.
-            if part == current.get("type"):
-                continue
-            path.append(part)
-            current = None
-    return tuple(path)
-
-
-def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return None
-
-
-def _describe(error: Any, path: Path_) -> str:
+def _describe(error: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key"
@@ -411,12 +298,11 @@ def _describe(error: Any, path: Path_) -> str:
     return message
 
 
-def _cross_check(settings: Settings, source: _Source, filename: str) -> list[str]:
+def _cross_check(settings: Settings, source: YamlSource) -> list[str]:
     problems: list[str] = []
 
-    def report(path: Path_, message: str) -> None:
-        line = _line_of(path, source.lines)
-        problems.append(f"{filename}{f':{line}' if line else ''} {_dotted(path)}: {message}")
+    def report(path: KeyPath, message: str) -> None:
+        problems.append(source.problem(path, message))
 
     known = set(settings.notifiers) or {"console"}
     for name in settings.notifiers:
@@ -450,20 +336,19 @@ def parse_settings(
     text: str, filename: str = "monitor.yaml", env: Mapping[str, str] | None = None
 ) -> Settings:
     """Validate configuration text; raise ConfigError naming file, line and key path."""
-    source = _compose(text, filename, os.environ if env is None else env)
+    source = compose(text, filename, os.environ if env is None else env)
     if not isinstance(source.data, dict):
         raise ConfigError([f"{filename}:1: the top level must be a mapping of keys"])
     try:
         settings = Settings.model_validate(source.data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            path = _data_path(error["loc"], source.data)
-            line = _line_of(path, source.lines)
-            where = f"{filename}:{line}" if line else filename
-            problems.append(f"{where} {_dotted(path)}: {_describe(error, path)}")
-        raise ConfigError(problems) from None
-    problems = _cross_check(settings, source, filename)
+        raise ConfigError(
+            [
+                source.problem(source.path_of(error["loc"]), _describe(error))
+                for error in exc.errors()
+            ]
+        ) from None
+    problems = _cross_check(settings, source)
     if problems:
         raise ConfigError(problems)
     return settings

@@ -1,0 +1,144 @@
+"""YAML text → plain data that remembers the line of every key path.
+
+The configuration is composed node by node (safe loading only), so that a problem found
+later, by pydantic or by a cross-check, can still be reported as
+``file:line key.path: message``. Environment variables are expanded here, in scalars.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+ENV_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+KeyPath = tuple[str | int, ...]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; each problem names file, line and key path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def dotted(path: KeyPath) -> str:
+    """``watchlists[1].notify[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+@dataclass(frozen=True)
+class YamlSource:
+    """Parsed YAML data, the file it came from, and the line of every key path."""
+
+    filename: str
+    data: Any
+    lines: dict[KeyPath, int]
+
+    def problem(self, path: KeyPath, message: str) -> str:
+        """``file:line key.path: message``, with the nearest line the path has."""
+        line = next(
+            (
+                self.lines[path[:end]]
+                for end in range(len(path), -1, -1)
+                if path[:end] in self.lines
+            ),
+            None,
+        )
+        where = f"{self.filename}:{line}" if line else self.filename
+        return f"{where} {dotted(path)}: {message}"
+
+    def path_of(self, loc: tuple[int | str, ...]) -> KeyPath:
+        """Map a pydantic error location onto the data, dropping the union tags it adds."""
+        path: list[str | int] = []
+        current = self.data
+        for part in loc:
+            if (isinstance(current, dict) and part in current) or (
+                isinstance(current, list) and isinstance(part, int) and part < len(current)
+            ):
+                current = current[part]  # type: ignore[index]
+                path.append(part)
+            elif isinstance(current, dict) and isinstance(part, str):
+                # Either the discriminator tag pydantic adds to the location, or a
+                # missing key, which is where the problem is.
+                if part == current.get("type"):
+                    continue
+                path.append(part)
+                current = None
+        return tuple(path)
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """``${VAR}`` (KeyError when unset), ``${VAR:-default}``, and ``$$`` for a ``$``."""
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise KeyError(name)
+
+    return ENV_VAR.sub(substitute, text)
+
+
+def compose(text: str, filename: str, env: Mapping[str, str]) -> YamlSource:
+    """Parse YAML safely into data with lines; raise ConfigError on syntax errors,
+    duplicate keys and unset environment variables."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError([f"{filename}{line}: YAML syntax error: {exc.problem}"]) from None
+    finally:
+        loader.dispose()
+    lines: dict[KeyPath, int] = {}
+    source = YamlSource(filename, {}, lines)
+    if root is None:
+        return source
+    problems: list[str] = []
+
+    def build(node: yaml.Node, path: KeyPath) -> Any:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            loader.flatten_mapping(node)
+            mapping: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node, deep=True)
+                if key in mapping:
+                    lines[(*path, key)] = key_node.start_mark.line + 1
+                    problems.append(source.problem((*path, key), "duplicate key"))
+                mapping[key] = build(value_node, (*path, key))
+            return mapping
+        if isinstance(node, yaml.SequenceNode):
+            return [build(child, (*path, index)) for index, child in enumerate(node.value)]
+        value = loader.construct_object(node, deep=True)
+        if isinstance(value, str) and "$" in value:
+            try:
+                return expand_env(value, env)
+            except KeyError as missing:
+                name = missing.args[0]
+                problems.append(
+                    source.problem(
+                        path,
+                        f"environment variable {name} is not set "
+                        f"(write ${{{name}:-}} to make it optional)",
+                    )
+                )
+        return value
+
+    data = build(root, ())
+    if problems:
+        raise ConfigError(problems)
+    return YamlSource(filename, data, lines)
