@@ -20,7 +20,7 @@ from monitor.config import Settings
 from monitor.fetch import USER_AGENT, Fetcher
 from monitor.lifecycle import AsyncResource
 from monitor.match import compile_watchlists
-from monitor.models import FeedSpec, FeedState
+from monitor.models import FeedSpec
 from monitor.notify.relay import Relay, RelayReport, build_notifiers
 from monitor.poll import Poller, PollOutcome
 from monitor.seeds import default_seed_dir, load_seeds
@@ -121,7 +121,7 @@ class Runtime(AsyncResource):
             await self._notify_session.close()
         await self.fetcher.close()
         await self.store.close()
-        self.workers.close()
+        await self.workers.close()
 
     @property
     def feed_lease(self) -> timedelta:
@@ -133,10 +133,7 @@ class Runtime(AsyncResource):
         feeds = await self.store.claim_due_feeds(
             self.clock(), 1_000_000, self.feed_lease, all_feeds=True
         )
-        return await self.poll_feeds(feeds)
-
-    async def poll_feeds(self, feeds: list[FeedState]) -> list[PollOutcome]:
-        """Poll feeds concurrently; the fetcher's limits pace them."""
+        # All at once: the fetcher's limits and the worker pool pace them.
         return list(await asyncio.gather(*(self.poller.poll(feed) for feed in feeds)))
 
     async def once(self) -> OnceReport:

@@ -67,8 +67,8 @@ class WorkerPool:
                 pool.shutdown(wait=False, cancel_futures=True)
             raise WorkerCrashed("a worker process died while parsing this feed") from None
 
-    def close(self) -> None:
-        """Stop the workers, dropping queued work."""
+    async def close(self) -> None:
+        """Stop the workers, dropping queued work; the wait happens off the loop."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

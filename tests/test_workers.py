@@ -35,7 +35,7 @@ async def test_results_and_errors_come_back() -> None:
         with pytest.raises(ParseError, match="empty"):
             await pool.run(parse_feed, b"", {}, "https://x/")
     finally:
-        pool.close()
+        await pool.close()
 
 
 async def test_a_dead_worker_is_replaced() -> None:
@@ -45,7 +45,7 @@ async def test_a_dead_worker_is_replaced() -> None:
             await pool.run(die)
         assert await pool.run(os.getpid) != os.getpid()
     finally:
-        pool.close()
+        await pool.close()
 
 
 async def test_workers_leave_stopping_to_the_daemon() -> None:
@@ -53,4 +53,4 @@ async def test_workers_leave_stopping_to_the_daemon() -> None:
     try:
         assert await pool.run(survive_sigterm) == "still here"
     finally:
-        pool.close()
+        await pool.close()
