@@ -125,7 +125,7 @@ class FeedSettings(_Strict):
     url: str
     name: str | None = None
     interval: Duration | None = None
-    tags: list[str] = []
+    tags: list[str] = []  # accepted now; filters and digests by tag come later
     baseline: bool | None = None
     enabled: bool = True
 

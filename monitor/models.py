@@ -52,7 +52,6 @@ class FeedSpec:
     name: str | None
     interval: timedelta
     baseline: bool
-    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

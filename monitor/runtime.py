@@ -43,7 +43,6 @@ def feed_specs(settings: Settings) -> list[FeedSpec]:
             name=feed.name,
             interval=feed.interval or settings.defaults.interval,
             baseline=settings.defaults.baseline if feed.baseline is None else feed.baseline,
-            tags=tuple(feed.tags),
         )
         for feed in settings.feeds
         if feed.enabled

@@ -31,7 +31,7 @@ from monitor.schedule import delivery_backoff
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 12  # about four hours of backoff before a delivery is declared dead
+MAX_ATTEMPTS = 12  # 10 s doubling to 1 h: about three hours before a delivery is dead
 BATCH = 50
 # Longer than a batch can take to send, so no other pass takes a delivery in flight.
 LEASE = timedelta(minutes=10)
