@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -33,7 +34,7 @@ from monitor.report import (
 )
 from monitor.runtime import Runtime
 from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
-from monitor.store import Store, open_store
+from monitor.store import Store, StoreError, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 log = logging.getLogger("monitor")
@@ -124,8 +125,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         return asyncio.run(COMMANDS[args.command](settings, path, args))
-    except (sqlite3.Error, OSError) as error:
-        print(f"error: {settings.storage}: {error}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error; keep Python from complaining
+        # about the unflushed standard output on exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except sqlite3.Error as error:
+        print(f"error: storage {settings.storage}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_OK

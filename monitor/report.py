@@ -124,6 +124,10 @@ def highlight_match(
         first = min(start for start, _ in summary_spans)
         start = max(0, first - CONTEXT_CHARS)
         end = min(len(text), first + 3 * CONTEXT_CHARS)
+        if start:  # begin and end on word boundaries
+            start = text.find(" ", start, first) + 1 or start
+        if end < len(text):
+            end = text.rfind(" ", first, end) if " " in text[first:end] else end
         inside = [(s - start, e - start) for s, e in summary_spans if s >= start and e <= end]
         piece = _mark(text[start:end], inside, color).replace("\n", " ")
         lines.append(f"  {'…' if start else ''}{piece}{'…' if end < len(text) else ''}")

@@ -141,7 +141,24 @@ def test_unwritable_storage_is_a_clear_error(
     config = tmp_path / "c.yaml"
     config.write_text(f"storage: sqlite:///{blocker / 'sub' / 'm.db'}\n")
     assert main(["stories", "-c", str(config)]) == 1
-    assert "error: sqlite:///" in capsys.readouterr().err
+    assert f"error: cannot open the database {blocker}/sub/m.db: Not a directory" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    config = write(tmp_path, "")
+
+    async def prepare() -> None:
+        async with SQLiteStore(tmp_path / "m.db") as store:
+            entries = [(f"k{n}", f"Karabakh report number {n}") for n in range(1500)]
+            await queue_alerts(store, entries, notifiers=("console",))
+
+    asyncio.run(prepare())  # far more output than a pipe holds
+    shell = f"{sys.executable} -m monitor deliveries -c {config} --json --limit 2000 | head -c 1"
+    result = subprocess.run(shell, shell=True, capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert result.stderr == ""
 
 
 def test_python_dash_m_and_version() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from monitor.config import Settings
-from monitor.store.base import Store
+from monitor.store.base import Store, StoreError
 from monitor.store.sqlite import SQLiteStore
 
-__all__ = ["SQLiteStore", "Store", "open_store"]
+__all__ = ["SQLiteStore", "Store", "StoreError", "open_store"]
 
 
 def open_store(settings: Settings) -> Store:

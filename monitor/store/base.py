@@ -21,6 +21,10 @@ from monitor.models import (
 )
 
 
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says which and why."""
+
+
 class Store(AsyncResource, ABC):
     """Feeds with their schedule, items with their stories, and the delivery outbox."""
 

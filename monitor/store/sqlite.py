@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -33,7 +34,7 @@ from monitor.models import (
     StoredItem,
     Story,
 )
-from monitor.store.base import Store
+from monitor.store.base import Store, StoreError
 
 BUSY_TIMEOUT_MS = 10_000
 ITEM_COLUMNS = (
@@ -146,12 +147,17 @@ class SQLiteStore(Store):
 
     async def open(self) -> None:
         """Create the file if needed, switch it to WAL, and migrate it."""
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._migrate(self._writer)
-        self._reader = await self._connect()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._writer = await self._connect()
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            await self._migrate(self._writer)
+            self._reader = await self._connect()
+        except (OSError, sqlite3.Error) as error:
+            await self.close()
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            raise StoreError(f"cannot open the database {self.path}: {reason}") from None
 
     async def close(self) -> None:
         """Close both connections."""
