@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from monitor.models import Item
@@ -122,3 +122,36 @@ def identify(items: Sequence[Item]) -> list[Item]:
         )
         for item, link in zip(items, links, strict=True)
     ]
+
+
+@dataclass
+class StoryIndex:
+    """The stories already known for a batch of one feed's items, by identity key.
+
+    A store fills it with one lookup per key kind, then resolves the batch in memory,
+    in order, so that an item can also join a story started earlier in the same batch.
+    Titles count only across feeds (``by_title`` holds other feeds' items): one feed
+    may reuse a headline ("Morning briefing: …") for different stories.
+    """
+
+    by_link: dict[str, int] = field(default_factory=dict)
+    by_hash: dict[str, int] = field(default_factory=dict)
+    by_title: dict[str, int] = field(default_factory=dict)
+
+    def story_of(self, item: Item) -> int | None:
+        """The story an identical item already belongs to: by link, text, then title."""
+        for key, index in (
+            (item.canonical_link, self.by_link),
+            (item.content_hash, self.by_hash),
+            (item.title_key, self.by_title),
+        ):
+            if key is not None and key in index:
+                return index[key]
+        return None
+
+    def add(self, item: Item, story_id: int) -> None:
+        """Remember a stored item of this feed for the rest of the batch."""
+        if item.canonical_link:
+            self.by_link.setdefault(item.canonical_link, story_id)
+        if item.content_hash:
+            self.by_hash.setdefault(item.content_hash, story_id)

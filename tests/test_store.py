@@ -262,3 +262,19 @@ async def test_released_deliveries_wait_and_keep_their_attempt_count(store: Stor
     assert await store.claim_due_deliveries(NOW + 4 * MINUTE, 10, MINUTE) == []
     (again,) = await store.claim_due_deliveries(NOW + 5 * MINUTE, 10, MINUTE)
     assert again.attempts == 1
+
+
+async def test_items_of_one_batch_join_stories_started_in_it(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    body = "Armenia and Azerbaijan agreed to a ceasefire starting at noon on Saturday."
+    first = item("1", "Truce agreed", None, body)
+    same_text = item("2", "Truce agreed", None, body)
+    result = await store.save_poll(
+        feed,
+        [matched(first), matched(same_text), matched(first)],  # the last: a repeated key
+        record(),
+        alert=True,
+    )
+    assert (result.stored, result.new_stories, result.deliveries) == (2, 1, 1)
+    (story,) = await store.stories()
+    assert [member.item.entry_key for member in story.items] == ["1", "2"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import aiosqlite
 
+from monitor.dedupe import StoryIndex
 from monitor.models import (
     Delivery,
     DeliveryStatus,
@@ -50,6 +51,67 @@ DELIVERY_SELECT = f"""
            {ITEM_COLUMNS}
     FROM deliveries d JOIN items i ON i.id = d.item_id JOIN feeds f ON f.id = i.feed_id
 """
+
+
+ITEM_INSERT_COLUMNS = (
+    "id, feed_id, story_id, entry_key, guid, link, canonical_link, content_hash, title_key,"
+    " title, summary, content, author, published, language, first_seen_at"
+)
+ITEM_INSERT_MARKS = ", ".join("?" * len(ITEM_INSERT_COLUMNS.split(",")))
+CHUNK = 500  # keys per IN (…) list
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _item_row(item_id: int, feed_id: int, story_id: int, item: Item, now: float) -> tuple[Any, ...]:
+    return (
+        item_id,
+        feed_id,
+        story_id,
+        item.entry_key,
+        item.guid,
+        item.link,
+        item.canonical_link,
+        item.content_hash,
+        item.title_key,
+        item.title,
+        item.summary,
+        item.content,
+        item.author,
+        None if item.published is None else _epoch(item.published),
+        item.language,
+        now,
+    )
+
+
+def _outbox_rows(item_id: int, story_id: int, new: NewItem, now: float) -> list[tuple[Any, ...]]:
+    """One delivery per (watchlist, notifier) the item matched."""
+    rows: list[tuple[Any, ...]] = []
+    for match in new.matches:
+        matched = json.dumps(
+            [{"term": term.term, "field": term.field} for term in match.terms],
+            ensure_ascii=False,
+        )
+        rows += [
+            (
+                f"msg_{uuid.uuid4().hex}",
+                match.watchlist,
+                story_id,
+                item_id,
+                notifier,
+                matched,
+                now,
+                now,
+            )
+            for notifier in match.notifiers
+        ]
+    return rows
 
 
 def _epoch(moment: datetime) -> float:
@@ -320,117 +382,111 @@ class SQLiteStore(Store):
         self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
     ) -> SaveResult:
         """Items, stories, outbox rows and the poll record commit together or not at all."""
-        now = _epoch(record.polled_at)
-        stored = new_stories = deliveries = 0
         async with self._transaction() as db:
-            for new in items:
-                item_id, story_id, is_new_story = await self._insert_item(
-                    db, feed_id, new.item, now
-                )
-                if item_id is None:
-                    continue
-                stored += 1
-                new_stories += is_new_story
-                if alert and is_new_story:
-                    deliveries += await self._queue(db, item_id, story_id, new, now)
+            result = await self._store_items(db, feed_id, items, _epoch(record.polled_at), alert)
             await self._record_poll(db, feed_id, record)
             await db.execute(
                 "UPDATE feeds SET baselined_at = COALESCE(baselined_at, ?) WHERE id = ?",
-                (now, feed_id),
+                (_epoch(record.polled_at), feed_id),
             )
-        return SaveResult(stored, new_stories, deliveries)
+        return result
 
-    async def _insert_item(
-        self, db: aiosqlite.Connection, feed_id: int, item: Item, now: float
-    ) -> tuple[int | None, int, bool]:
-        """Insert one item into its story; (None, …) when the feed already has it."""
-        async with db.execute(
-            "SELECT 1 FROM items WHERE feed_id = ? AND entry_key = ?", (feed_id, item.entry_key)
-        ) as cursor:
-            if await cursor.fetchone():
-                return None, 0, False
-        story_id = await self._known_story(db, feed_id, item)
-        is_new_story = story_id is None
-        if story_id is None:
-            cursor = await db.execute("INSERT INTO stories (created_at) VALUES (?)", (now,))
-            story_id = cursor.lastrowid
-            assert story_id is not None
-        cursor = await db.execute(
-            """
-            INSERT INTO items (feed_id, story_id, entry_key, guid, link, canonical_link,
-                content_hash, title_key, title, summary, content, author, published,
-                language, first_seen_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            (
-                feed_id,
-                story_id,
-                item.entry_key,
-                item.guid,
-                item.link,
-                item.canonical_link,
-                item.content_hash,
-                item.title_key,
-                item.title,
-                item.summary,
-                item.content,
-                item.author,
-                None if item.published is None else _epoch(item.published),
-                item.language,
-                now,
-            ),
+    async def _store_items(
+        self,
+        db: aiosqlite.Connection,
+        feed_id: int,
+        items: Sequence[NewItem],
+        now: float,
+        alert: bool,
+    ) -> SaveResult:
+        """Insert a batch in a handful of statements, not several per item.
+
+        We hold the write lock (BEGIN IMMEDIATE), so ids can be handed out from the
+        current maximum and rows inserted with executemany.
+        """
+        seen = await self._present_keys(db, feed_id, [new.item.entry_key for new in items])
+        batch = []
+        for new in items:
+            if new.item.entry_key not in seen:
+                seen.add(new.item.entry_key)
+                batch.append(new)
+        if not batch:
+            return SaveResult(0, 0, 0)
+        index = await self._story_index(db, feed_id, [new.item for new in batch])
+        next_story = await self._next_id(db, "stories")
+        next_item = await self._next_id(db, "items")
+        stories: list[tuple[int, float]] = []
+        rows: list[tuple[Any, ...]] = []
+        outbox: list[tuple[Any, ...]] = []
+        for new in batch:
+            item = new.item
+            story_id = index.story_of(item)
+            if story_id is None:
+                story_id, next_story = next_story, next_story + 1
+                stories.append((story_id, now))
+                if alert:
+                    outbox += _outbox_rows(next_item, story_id, new, now)
+            index.add(item, story_id)
+            rows.append(_item_row(next_item, feed_id, story_id, item, now))
+            next_item += 1
+        await db.executemany("INSERT INTO stories (id, created_at) VALUES (?, ?)", stories)
+        await db.executemany(
+            f"INSERT INTO items ({ITEM_INSERT_COLUMNS}) VALUES ({ITEM_INSERT_MARKS})", rows
         )
-        return cursor.lastrowid, story_id, is_new_story
-
-    async def _known_story(self, db: aiosqlite.Connection, feed_id: int, item: Item) -> int | None:
-        """The story an identical item already belongs to, by link, text or title."""
-        lookups: list[tuple[str, tuple[Any, ...]]] = []
-        if item.canonical_link:
-            lookups.append(("canonical_link = ?", (item.canonical_link,)))
-        if item.content_hash:
-            lookups.append(("content_hash = ?", (item.content_hash,)))
-        if item.title_key:
-            # Only across feeds: one feed may reuse a headline ("Morning briefing: …").
-            lookups.append(("title_key = ? AND feed_id != ?", (item.title_key, feed_id)))
-        for condition, parameters in lookups:
-            async with db.execute(
-                f"SELECT story_id FROM items WHERE {condition} ORDER BY id LIMIT 1", parameters
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                return int(row[0])
-        return None
-
-    async def _queue(
-        self, db: aiosqlite.Connection, item_id: int, story_id: int, new: NewItem, now: float
-    ) -> int:
         queued = 0
-        for match in new.matches:
-            matched = json.dumps(
-                [{"term": term.term, "field": term.field} for term in match.terms],
-                ensure_ascii=False,
+        if outbox:
+            cursor = await db.executemany(
+                """
+                INSERT INTO deliveries (message_id, watchlist, story_id, item_id, notifier,
+                    matched, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (watchlist, story_id, notifier) DO NOTHING
+                """,
+                outbox,
             )
-            for notifier in match.notifiers:
-                cursor = await db.execute(
-                    """
-                    INSERT INTO deliveries (message_id, watchlist, story_id, item_id, notifier,
-                        matched, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (watchlist, story_id, notifier) DO NOTHING
-                    """,
-                    (
-                        f"msg_{uuid.uuid4().hex}",
-                        match.watchlist,
-                        story_id,
-                        item_id,
-                        notifier,
-                        matched,
-                        now,
-                        now,
-                    ),
-                )
-                queued += cursor.rowcount
-        return queued
+            queued = cursor.rowcount
+        return SaveResult(len(rows), len(stories), queued)
+
+    async def _present_keys(
+        self, db: aiosqlite.Connection, feed_id: int, keys: Sequence[str]
+    ) -> set[str]:
+        present: set[str] = set()
+        for chunk in _chunks(keys):
+            async with db.execute(
+                f"SELECT entry_key FROM items WHERE feed_id = ? AND entry_key IN ({_marks(chunk)})",
+                (feed_id, *chunk),
+            ) as cursor:
+                present.update(row[0] for row in await cursor.fetchall())
+        return present
+
+    async def _story_index(
+        self, db: aiosqlite.Connection, feed_id: int, items: Sequence[Item]
+    ) -> StoryIndex:
+        """The stories the batch's links, text hashes and (other feeds') titles point to;
+        the oldest item wins when several share a key."""
+        index = StoryIndex()
+        for column, found, keys, other_feeds in (
+            ("canonical_link", index.by_link, {i.canonical_link for i in items}, False),
+            ("content_hash", index.by_hash, {i.content_hash for i in items}, False),
+            ("title_key", index.by_title, {i.title_key for i in items}, True),
+        ):
+            wanted = sorted(key for key in keys if key)
+            other = " AND feed_id != ?" if other_feeds else ""
+            for chunk in _chunks(wanted):
+                async with db.execute(
+                    f"SELECT {column}, story_id FROM items WHERE {column} IN ({_marks(chunk)})"
+                    f"{other} ORDER BY id",
+                    (*chunk, *((feed_id,) if other_feeds else ())),
+                ) as cursor:
+                    for key, story_id in await cursor.fetchall():
+                        found.setdefault(key, story_id)
+        return index
+
+    async def _next_id(self, db: aiosqlite.Connection, table: str) -> int:
+        async with db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
 
     async def items(self, limit: int | None = None) -> list[StoredItem]:
         """Newest first by first sight."""
@@ -480,11 +536,9 @@ class SQLiteStore(Store):
             async with db.execute("SELECT id FROM feeds WHERE url = ?", (source,)) as cursor:
                 row = await cursor.fetchone()
             assert row is not None
-            loaded = 0
-            for item in items:
-                item_id, _, _ = await self._insert_item(db, row[0], item, _epoch(now))
-                loaded += item_id is not None
-        return loaded
+            new = [NewItem(item) for item in items]
+            result = await self._store_items(db, row[0], new, _epoch(now), alert=False)
+        return result.stored
 
     async def housekeeping(self) -> None:
         """Fold the WAL back into the database and refresh the planner's statistics."""
