@@ -130,13 +130,10 @@ class Poller:
         parsed = prepared.feed
         if parsed.warning:
             log.info("feed %s: %s", feed.url, parsed.warning)
-        known = await self.store.known_entry_keys(
-            feed.id, [item.entry_key for item in parsed.items]
-        )
+        # The store skips the entries it already has, in the same transaction.
         new_items = [
             NewItem(item, matches)
             for item, matches in zip(parsed.items, prepared.matches, strict=True)
-            if item.entry_key not in known
         ]
         record = PollRecord(
             polled_at=now,

@@ -56,15 +56,12 @@ class Store(AsyncResource, ABC):
         feed with ``all_feeds``), pushing it ``lease`` ahead so no one else takes them."""
 
     @abstractmethod
-    async def known_entry_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
-        """Which of these entry keys the feed already has."""
-
-    @abstractmethod
     async def save_poll(
         self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
     ) -> SaveResult:
-        """In one transaction: store the items, attach each to a story, queue alerts for
-        matched items that start a new story (when ``alert``), and record the poll."""
+        """In one transaction: store the items the feed does not have yet, attach each to
+        a story, queue alerts for matched items that start a new story (when ``alert``),
+        and record the poll."""
 
     @abstractmethod
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:

@@ -365,19 +365,6 @@ class SQLiteStore(Store):
 
     # -- items -------------------------------------------------------------------------
 
-    async def known_entry_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
-        """Entry keys of this feed that are already stored."""
-        known: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self._read.execute(
-                f"SELECT entry_key FROM items WHERE feed_id = ? AND entry_key IN ({marks})",
-                (feed_id, *chunk),
-            ) as cursor:
-                known.update(row[0] for row in await cursor.fetchall())
-        return known
-
     async def save_poll(
         self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
     ) -> SaveResult:
