@@ -36,7 +36,7 @@ from monitor.runtime import Runtime
 from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
 from monitor.store import Store, StoreError, open_store
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 log = logging.getLogger("monitor")
 
 
@@ -140,7 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        return EXIT_OK
+        # `run` handles SIGINT itself and exits 0; any other command was cut short.
+        return EXIT_INTERRUPTED
 
 
 async def _run(settings: Settings, path: Path, args: argparse.Namespace) -> int:
