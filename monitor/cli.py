@@ -10,10 +10,10 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor import __version__
 from monitor.config import ConfigError, Settings, default_config_path, load_settings
@@ -36,6 +36,7 @@ from monitor.runtime import Runtime
 from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
 from monitor.store import Store, StoreError, open_store
 
+Record = TypeVar("Record")
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 log = logging.getLogger("monitor")
 
@@ -234,13 +235,20 @@ async def _watchlists(settings: Settings, path: Path, args: argparse.Namespace) 
     return await _with_store(settings, test)
 
 
+def _emit(
+    records: Iterable[Record],
+    as_json: bool,
+    to_json: Callable[[Record], dict[str, Any]],
+    to_text: Callable[[Record], str],
+) -> None:
+    """One JSON object per line for programs, or text for people."""
+    for record in records:
+        print(json.dumps(to_json(record), ensure_ascii=False) if as_json else to_text(record))
+
+
 async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     async def show(store: Store) -> int:
-        for feed in await store.feeds():
-            if args.json:
-                print(json.dumps(feed_json(feed), ensure_ascii=False))
-            else:
-                print(feed_line(feed))
+        _emit(await store.feeds(), args.json, feed_json, feed_line)
         return EXIT_OK
 
     return await _with_store(settings, show)
@@ -248,11 +256,7 @@ async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> in
 
 async def _stories(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     async def show(store: Store) -> int:
-        for story in await store.stories(args.limit):
-            if args.json:
-                print(json.dumps(story_json(story), ensure_ascii=False))
-            else:
-                print(story_lines(story))
+        _emit(await store.stories(args.limit), args.json, story_json, story_lines)
         return EXIT_OK
 
     return await _with_store(settings, show)
@@ -270,11 +274,7 @@ async def _deliveries(settings: Settings, path: Path, args: argparse.Namespace) 
             print(f"{changed} delivery(ies) queued again")
             return EXIT_OK if changed or args.dead else EXIT_FAILED
         status = DeliveryStatus(args.status) if args.status else None
-        for delivery in await store.deliveries(status, args.limit):
-            if args.json:
-                print(json.dumps(delivery_json(delivery), ensure_ascii=False))
-            else:
-                print(delivery_line(delivery))
+        _emit(await store.deliveries(status, args.limit), args.json, delivery_json, delivery_line)
         return EXIT_OK
 
     return await _with_store(settings, act)
