@@ -9,9 +9,7 @@ and never wait for the writer.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -28,7 +26,6 @@ from monitor.models import (
     FeedSpec,
     FeedState,
     Item,
-    MatchedTerm,
     NewItem,
     PollRecord,
     SaveResult,
@@ -36,158 +33,23 @@ from monitor.models import (
     Story,
 )
 from monitor.store.base import Store, StoreError
+from monitor.store.sqlite_rows import (
+    DELIVERY_SELECT,
+    ITEM_COLUMNS,
+    ITEM_INSERT_COLUMNS,
+    ITEM_INSERT_MARKS,
+    delivery_from_row,
+    feed_from_row,
+    from_epoch_required,
+    in_chunks,
+    item_row,
+    outbox_rows,
+    placeholders,
+    stored_item_from_row,
+    to_epoch,
+)
 
 BUSY_TIMEOUT_MS = 10_000
-ITEM_COLUMNS = (
-    "i.id, i.story_id, i.entry_key, i.guid, i.title, i.link, i.summary, i.content, i.author,"
-    " i.published, i.language, i.canonical_link, i.content_hash, i.title_key,"
-    " i.first_seen_at, f.url AS feed_url, COALESCE(f.name, f.title) AS feed_title"
-)
-DELIVERY_SELECT = f"""
-    SELECT d.id AS delivery_id, d.message_id, d.watchlist, d.notifier, d.status, d.attempts,
-           d.next_attempt_at, d.last_error, d.created_at, d.sent_at, d.matched,
-           (SELECT COUNT(DISTINCT s.feed_id) FROM items s WHERE s.story_id = d.story_id)
-               AS sources,
-           {ITEM_COLUMNS}
-    FROM deliveries d JOIN items i ON i.id = d.item_id JOIN feeds f ON f.id = i.feed_id
-"""
-
-
-ITEM_INSERT_COLUMNS = (
-    "id, feed_id, story_id, entry_key, guid, link, canonical_link, content_hash, title_key,"
-    " title, summary, content, author, published, language, first_seen_at"
-)
-ITEM_INSERT_MARKS = ", ".join("?" * len(ITEM_INSERT_COLUMNS.split(",")))
-CHUNK = 500  # keys per IN (…) list
-
-
-def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
-    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ",".join("?" * len(values))
-
-
-def _item_row(item_id: int, feed_id: int, story_id: int, item: Item, now: float) -> tuple[Any, ...]:
-    return (
-        item_id,
-        feed_id,
-        story_id,
-        item.entry_key,
-        item.guid,
-        item.link,
-        item.canonical_link,
-        item.content_hash,
-        item.title_key,
-        item.title,
-        item.summary,
-        item.content,
-        item.author,
-        None if item.published is None else _epoch(item.published),
-        item.language,
-        now,
-    )
-
-
-def _outbox_rows(item_id: int, story_id: int, new: NewItem, now: float) -> list[tuple[Any, ...]]:
-    """One delivery per (watchlist, notifier) the item matched."""
-    rows: list[tuple[Any, ...]] = []
-    for match in new.matches:
-        matched = json.dumps(
-            [{"term": term.term, "field": term.field} for term in match.terms],
-            ensure_ascii=False,
-        )
-        rows += [
-            (
-                f"msg_{uuid.uuid4().hex}",
-                match.watchlist,
-                story_id,
-                item_id,
-                notifier,
-                matched,
-                now,
-                now,
-            )
-            for notifier in match.notifiers
-        ]
-    return rows
-
-
-def _epoch(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-def _moment(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
-def _required_moment(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def _stored_item(row: aiosqlite.Row) -> StoredItem:
-    item = Item(
-        entry_key=row["entry_key"],
-        guid=row["guid"],
-        title=row["title"],
-        link=row["link"],
-        summary=row["summary"],
-        content=row["content"],
-        author=row["author"],
-        published=_moment(row["published"]),
-        language=row["language"],
-        canonical_link=row["canonical_link"],
-        content_hash=row["content_hash"],
-        title_key=row["title_key"],
-    )
-    return StoredItem(
-        id=row["id"],
-        story_id=row["story_id"],
-        feed_url=row["feed_url"],
-        feed_title=row["feed_title"],
-        item=item,
-        first_seen_at=_required_moment(row["first_seen_at"]),
-    )
-
-
-def _delivery(row: aiosqlite.Row) -> Delivery:
-    return Delivery(
-        id=row["delivery_id"],
-        message_id=row["message_id"],
-        watchlist=row["watchlist"],
-        notifier=row["notifier"],
-        status=DeliveryStatus(row["status"]),
-        attempts=row["attempts"],
-        next_attempt_at=_required_moment(row["next_attempt_at"]),
-        last_error=row["last_error"],
-        created_at=_required_moment(row["created_at"]),
-        sent_at=_moment(row["sent_at"]),
-        matched=tuple(MatchedTerm(**term) for term in json.loads(row["matched"])),
-        stored=_stored_item(row),
-        story_sources=row["sources"],
-    )
-
-
-def _feed(row: aiosqlite.Row) -> FeedState:
-    return FeedState(
-        id=row["id"],
-        url=row["url"],
-        name=row["name"],
-        title=row["title"],
-        interval=timedelta(seconds=row["interval_s"]),
-        baseline=bool(row["baseline"]),
-        baselined=row["baselined_at"] is not None,
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        next_poll_at=_required_moment(row["next_poll_at"]),
-        error_count=row["error_count"],
-        last_error=row["last_error"],
-        enabled=bool(row["enabled"]),
-        body_digest=row["body_digest"],
-        last_polled_at=_moment(row["last_polled_at"]),
-        last_status=row["last_status"],
-    )
 
 
 class SQLiteStore(Store):
@@ -288,8 +150,8 @@ class SQLiteStore(Store):
                         spec.name,
                         spec.interval.total_seconds(),
                         int(spec.baseline),
-                        _epoch(now),
-                        _epoch(now),
+                        to_epoch(now),
+                        to_epoch(now),
                     ),
                 )
 
@@ -298,14 +160,14 @@ class SQLiteStore(Store):
         async with self._read.execute(
             "SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' ORDER BY id"
         ) as cursor:
-            return [_feed(row) for row in await cursor.fetchall()]
+            return [feed_from_row(row) for row in await cursor.fetchall()]
 
     async def claim_due_feeds(
         self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
     ) -> list[FeedState]:
         """Select due feeds and push their ``next_poll_at`` by the lease in one step."""
         due = "" if all_feeds else "AND next_poll_at <= ?"
-        parameters: tuple[Any, ...] = () if all_feeds else (_epoch(now),)
+        parameters: tuple[Any, ...] = () if all_feeds else (to_epoch(now),)
         async with self._transaction() as db:
             async with db.execute(
                 f"SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' {due}"
@@ -315,9 +177,9 @@ class SQLiteStore(Store):
                 rows = await cursor.fetchall()
             await db.executemany(
                 "UPDATE feeds SET next_poll_at = ? WHERE id = ?",
-                [(_epoch(now + lease), row["id"]) for row in rows],
+                [(to_epoch(now + lease), row["id"]) for row in rows],
             )
-        return [_feed(row) for row in rows]
+        return [feed_from_row(row) for row in rows]
 
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
         """Store validators, health and the next poll time."""
@@ -337,8 +199,8 @@ class SQLiteStore(Store):
                 WHERE id = ?
                 """,
                 (
-                    _epoch(record.polled_at),
-                    _epoch(record.next_poll_at),
+                    to_epoch(record.polled_at),
+                    to_epoch(record.next_poll_at),
                     record.status,
                     record.etag,
                     record.last_modified,
@@ -355,8 +217,8 @@ class SQLiteStore(Store):
                 WHERE id = ?
                 """,
                 (
-                    _epoch(record.polled_at),
-                    _epoch(record.next_poll_at),
+                    to_epoch(record.polled_at),
+                    to_epoch(record.next_poll_at),
                     record.status,
                     record.error,
                     feed_id,
@@ -370,11 +232,11 @@ class SQLiteStore(Store):
     ) -> SaveResult:
         """Items, stories, outbox rows and the poll record commit together or not at all."""
         async with self._transaction() as db:
-            result = await self._store_items(db, feed_id, items, _epoch(record.polled_at), alert)
+            result = await self._store_items(db, feed_id, items, to_epoch(record.polled_at), alert)
             await self._record_poll(db, feed_id, record)
             await db.execute(
                 "UPDATE feeds SET baselined_at = COALESCE(baselined_at, ?) WHERE id = ?",
-                (_epoch(record.polled_at), feed_id),
+                (to_epoch(record.polled_at), feed_id),
             )
         return result
 
@@ -412,9 +274,9 @@ class SQLiteStore(Store):
                 story_id, next_story = next_story, next_story + 1
                 stories.append((story_id, now))
                 if alert:
-                    outbox += _outbox_rows(next_item, story_id, new, now)
+                    outbox += outbox_rows(next_item, story_id, new, now)
             index.add(item, story_id)
-            rows.append(_item_row(next_item, feed_id, story_id, item, now))
+            rows.append(item_row(next_item, feed_id, story_id, item, now))
             next_item += 1
         await db.executemany("INSERT INTO stories (id, created_at) VALUES (?, ?)", stories)
         await db.executemany(
@@ -438,9 +300,10 @@ class SQLiteStore(Store):
         self, db: aiosqlite.Connection, feed_id: int, keys: Sequence[str]
     ) -> set[str]:
         present: set[str] = set()
-        for chunk in _chunks(keys):
+        for chunk in in_chunks(keys):
+            marks = placeholders(chunk)
             async with db.execute(
-                f"SELECT entry_key FROM items WHERE feed_id = ? AND entry_key IN ({_marks(chunk)})",
+                f"SELECT entry_key FROM items WHERE feed_id = ? AND entry_key IN ({marks})",
                 (feed_id, *chunk),
             ) as cursor:
                 present.update(row[0] for row in await cursor.fetchall())
@@ -459,9 +322,10 @@ class SQLiteStore(Store):
         ):
             wanted = sorted(key for key in keys if key)
             other = " AND feed_id != ?" if other_feeds else ""
-            for chunk in _chunks(wanted):
+            for chunk in in_chunks(wanted):
+                marks = placeholders(chunk)
                 async with db.execute(
-                    f"SELECT {column}, story_id FROM items WHERE {column} IN ({_marks(chunk)})"
+                    f"SELECT {column}, story_id FROM items WHERE {column} IN ({marks})"
                     f"{other} ORDER BY id",
                     (*chunk, *((feed_id,) if other_feeds else ())),
                 ) as cursor:
@@ -482,7 +346,7 @@ class SQLiteStore(Store):
             " ORDER BY i.first_seen_at DESC, i.id DESC LIMIT ?",
             (-1 if limit is None else limit,),
         ) as cursor:
-            return [_stored_item(row) for row in await cursor.fetchall()]
+            return [stored_item_from_row(row) for row in await cursor.fetchall()]
 
     async def stories(self, limit: int = 50) -> list[Story]:
         """The newest stories, each with its items in the order they were seen."""
@@ -493,18 +357,18 @@ class SQLiteStore(Store):
             heads = list(await cursor.fetchall())
         if not heads:
             return []
-        marks = ",".join("?" * len(heads))
+        marks = placeholders(heads)
         async with self._read.execute(
             f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
             f" WHERE i.story_id IN ({marks}) ORDER BY i.id",
             [row["id"] for row in heads],
         ) as cursor:
-            members = [_stored_item(row) for row in await cursor.fetchall()]
+            members = [stored_item_from_row(row) for row in await cursor.fetchall()]
         by_story: dict[int, list[StoredItem]] = {}
         for member in members:
             by_story.setdefault(member.story_id, []).append(member)
         return [
-            Story(row["id"], _required_moment(row["created_at"]), by_story.get(row["id"], []))
+            Story(row["id"], from_epoch_required(row["created_at"]), by_story.get(row["id"], []))
             for row in heads
         ]
 
@@ -518,13 +382,13 @@ class SQLiteStore(Store):
                 VALUES (?, 'seed', 'seeds', 1, 0, 1, ?, ?, ?)
                 ON CONFLICT (url) DO NOTHING
                 """,
-                (source, _epoch(now), _epoch(now), _epoch(now)),
+                (source, to_epoch(now), to_epoch(now), to_epoch(now)),
             )
             async with db.execute("SELECT id FROM feeds WHERE url = ?", (source,)) as cursor:
                 row = await cursor.fetchone()
             assert row is not None
             new = [NewItem(item) for item in items]
-            result = await self._store_items(db, row[0], new, _epoch(now), alert=False)
+            result = await self._store_items(db, row[0], new, to_epoch(now), alert=False)
         return result.stored
 
     async def housekeeping(self) -> None:
@@ -544,21 +408,21 @@ class SQLiteStore(Store):
             async with db.execute(
                 "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
                 " ORDER BY next_attempt_at, id LIMIT ?",
-                (_epoch(now), limit),
+                (to_epoch(now), limit),
             ) as cursor:
                 ids = [row[0] for row in await cursor.fetchall()]
             if not ids:
                 return []
-            marks = ",".join("?" * len(ids))
+            marks = placeholders(ids)
             await db.execute(
                 f"UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?"
                 f" WHERE id IN ({marks})",
-                (_epoch(now + lease), *ids),
+                (to_epoch(now + lease), *ids),
             )
             async with db.execute(
                 f"{DELIVERY_SELECT} WHERE d.id IN ({marks}) ORDER BY d.id", ids
             ) as cursor:
-                return [_delivery(row) for row in await cursor.fetchall()]
+                return [delivery_from_row(row) for row in await cursor.fetchall()]
 
     async def mark_sent(self, delivery_id: int, now: datetime) -> None:
         """Sent deliveries stay as the record of what was said."""
@@ -566,7 +430,7 @@ class SQLiteStore(Store):
             await db.execute(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL"
                 " WHERE id = ?",
-                (_epoch(now), delivery_id),
+                (to_epoch(now), delivery_id),
             )
 
     async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
@@ -580,19 +444,19 @@ class SQLiteStore(Store):
             else:
                 await db.execute(
                     "UPDATE deliveries SET last_error = ?, next_attempt_at = ? WHERE id = ?",
-                    (error, _epoch(retry_at), delivery_id),
+                    (error, to_epoch(retry_at), delivery_id),
                 )
 
     async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
         """Pending again at ``retry_at``, as if never claimed."""
         if not delivery_ids:
             return
-        marks = ",".join("?" * len(delivery_ids))
+        marks = placeholders(delivery_ids)
         async with self._transaction() as db:
             await db.execute(
                 f"UPDATE deliveries SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0)"
                 f" WHERE status = 'pending' AND id IN ({marks})",
-                (_epoch(retry_at), *delivery_ids),
+                (to_epoch(retry_at), *delivery_ids),
             )
 
     async def deliveries(
@@ -603,7 +467,7 @@ class SQLiteStore(Store):
         async with self._read.execute(
             f"{DELIVERY_SELECT} {where} ORDER BY d.id DESC LIMIT ?", (*parameters, limit)
         ) as cursor:
-            return [_delivery(row) for row in await cursor.fetchall()]
+            return [delivery_from_row(row) for row in await cursor.fetchall()]
 
     async def retry_deliveries(
         self, now: datetime, *, delivery_id: int | None = None, dead: bool = False
@@ -620,6 +484,6 @@ class SQLiteStore(Store):
             cursor = await db.execute(
                 f"UPDATE deliveries SET status = 'pending', next_attempt_at = ?, attempts = 0"
                 f" WHERE {condition}",
-                (_epoch(now), *parameters),
+                (to_epoch(now), *parameters),
             )
             return cursor.rowcount

@@ -1,0 +1,185 @@
+"""SQLite rows ⇄ the value types: column lists, and conversions both ways.
+
+Times are stored as UTC seconds since the epoch (REAL), so SQL can order and compare
+them; they become aware datetimes here.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from monitor.models import (
+    Delivery,
+    DeliveryStatus,
+    FeedState,
+    Item,
+    MatchedTerm,
+    NewItem,
+    StoredItem,
+)
+
+ITEM_COLUMNS = (
+    "i.id, i.story_id, i.entry_key, i.guid, i.title, i.link, i.summary, i.content, i.author,"
+    " i.published, i.language, i.canonical_link, i.content_hash, i.title_key,"
+    " i.first_seen_at, f.url AS feed_url, COALESCE(f.name, f.title) AS feed_title"
+)
+DELIVERY_SELECT = f"""
+    SELECT d.id AS delivery_id, d.message_id, d.watchlist, d.notifier, d.status, d.attempts,
+           d.next_attempt_at, d.last_error, d.created_at, d.sent_at, d.matched,
+           (SELECT COUNT(DISTINCT s.feed_id) FROM items s WHERE s.story_id = d.story_id)
+               AS sources,
+           {ITEM_COLUMNS}
+    FROM deliveries d JOIN items i ON i.id = d.item_id JOIN feeds f ON f.id = i.feed_id
+"""
+
+
+ITEM_INSERT_COLUMNS = (
+    "id, feed_id, story_id, entry_key, guid, link, canonical_link, content_hash, title_key,"
+    " title, summary, content, author, published, language, first_seen_at"
+)
+ITEM_INSERT_MARKS = ", ".join("?" * len(ITEM_INSERT_COLUMNS.split(",")))
+CHUNK = 500  # keys per IN (…) list
+
+
+def in_chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    """Values in slices short enough for one ``IN (…)`` list."""
+    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
+
+
+def placeholders(values: Sequence[object]) -> str:
+    """``?,?,?`` for the values."""
+    return ",".join("?" * len(values))
+
+
+def item_row(item_id: int, feed_id: int, story_id: int, item: Item, now: float) -> tuple[Any, ...]:
+    """The values for ``ITEM_INSERT_COLUMNS``."""
+    return (
+        item_id,
+        feed_id,
+        story_id,
+        item.entry_key,
+        item.guid,
+        item.link,
+        item.canonical_link,
+        item.content_hash,
+        item.title_key,
+        item.title,
+        item.summary,
+        item.content,
+        item.author,
+        None if item.published is None else to_epoch(item.published),
+        item.language,
+        now,
+    )
+
+
+def outbox_rows(item_id: int, story_id: int, new: NewItem, now: float) -> list[tuple[Any, ...]]:
+    """One delivery per (watchlist, notifier) the item matched."""
+    rows: list[tuple[Any, ...]] = []
+    for match in new.matches:
+        matched = json.dumps(
+            [{"term": term.term, "field": term.field} for term in match.terms],
+            ensure_ascii=False,
+        )
+        rows += [
+            (
+                f"msg_{uuid.uuid4().hex}",
+                match.watchlist,
+                story_id,
+                item_id,
+                notifier,
+                matched,
+                now,
+                now,
+            )
+            for notifier in match.notifiers
+        ]
+    return rows
+
+
+def to_epoch(moment: datetime) -> float:
+    """An aware datetime as stored."""
+    return moment.timestamp()
+
+
+def from_epoch(epoch: float | None) -> datetime | None:
+    """A stored time, or None, as an aware UTC datetime."""
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def from_epoch_required(epoch: float) -> datetime:
+    """A stored time that cannot be missing."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def stored_item_from_row(row: aiosqlite.Row) -> StoredItem:
+    """An item row selected with ``ITEM_COLUMNS``."""
+    item = Item(
+        entry_key=row["entry_key"],
+        guid=row["guid"],
+        title=row["title"],
+        link=row["link"],
+        summary=row["summary"],
+        content=row["content"],
+        author=row["author"],
+        published=from_epoch(row["published"]),
+        language=row["language"],
+        canonical_link=row["canonical_link"],
+        content_hash=row["content_hash"],
+        title_key=row["title_key"],
+    )
+    return StoredItem(
+        id=row["id"],
+        story_id=row["story_id"],
+        feed_url=row["feed_url"],
+        feed_title=row["feed_title"],
+        item=item,
+        first_seen_at=from_epoch_required(row["first_seen_at"]),
+    )
+
+
+def delivery_from_row(row: aiosqlite.Row) -> Delivery:
+    """A row selected with ``DELIVERY_SELECT``."""
+    return Delivery(
+        id=row["delivery_id"],
+        message_id=row["message_id"],
+        watchlist=row["watchlist"],
+        notifier=row["notifier"],
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=from_epoch_required(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        created_at=from_epoch_required(row["created_at"]),
+        sent_at=from_epoch(row["sent_at"]),
+        matched=tuple(MatchedTerm(**term) for term in json.loads(row["matched"])),
+        stored=stored_item_from_row(row),
+        story_sources=row["sources"],
+    )
+
+
+def feed_from_row(row: aiosqlite.Row) -> FeedState:
+    """A ``feeds`` row."""
+    return FeedState(
+        id=row["id"],
+        url=row["url"],
+        name=row["name"],
+        title=row["title"],
+        interval=timedelta(seconds=row["interval_s"]),
+        baseline=bool(row["baseline"]),
+        baselined=row["baselined_at"] is not None,
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        next_poll_at=from_epoch_required(row["next_poll_at"]),
+        error_count=row["error_count"],
+        last_error=row["last_error"],
+        enabled=bool(row["enabled"]),
+        body_digest=row["body_digest"],
+        last_polled_at=from_epoch(row["last_polled_at"]),
+        last_status=row["last_status"],
+    )
