@@ -98,6 +98,32 @@ def _mark(text: str, spans: list[tuple[int, int]], color: bool) -> str:
     return text
 
 
+def _spans(
+    document: Document, terms: tuple[MatchedTerm, ...], field: str
+) -> list[tuple[int, int]]:
+    return [
+        span
+        for term in terms
+        if term.field == field
+        for span in document.spans(field, Term.parse(term.term))
+    ]
+
+
+def _excerpt(text: str, spans: list[tuple[int, int]], color: bool) -> str:
+    """The text around the first match, cut at spaces, every match inside marked."""
+    first_start, first_end = min(spans)
+    start = max(0, first_start - CONTEXT_CHARS)
+    end = min(len(text), first_end + 2 * CONTEXT_CHARS)
+    if start:
+        start = text.find(" ", start, first_start) + 1 or start
+    if end < len(text):
+        cut = text.rfind(" ", first_end, end)
+        end = cut if cut != -1 else end
+    inside = [(s - start, e - start) for s, e in spans if s >= start and e <= end]
+    piece = _mark(text[start:end], inside, color).replace("\n", " ")
+    return f"{'…' if start else ''}{piece}{'…' if end < len(text) else ''}"
+
+
 def highlight_match(
     watchlist: str,
     stored: StoredItem,
@@ -106,31 +132,11 @@ def highlight_match(
     color: bool,
 ) -> str:
     """A match for a person: title and a piece of the summary, matched terms marked."""
-    title_spans = [
-        span
-        for term in terms
-        if term.field == "title"
-        for span in document.spans("title", Term.parse(term.term))
-    ]
+    title_spans = _spans(document, terms, "title")
     lines = [f"[{watchlist}] {_mark(document.fields['title'], title_spans, color)}"]
-    summary_spans = [
-        span
-        for term in terms
-        if term.field == "summary"
-        for span in document.spans("summary", Term.parse(term.term))
-    ]
+    summary_spans = _spans(document, terms, "summary")
     if summary_spans:
-        text = document.fields["summary"]
-        first = min(start for start, _ in summary_spans)
-        start = max(0, first - CONTEXT_CHARS)
-        end = min(len(text), first + 3 * CONTEXT_CHARS)
-        if start:  # begin and end on word boundaries
-            start = text.find(" ", start, first) + 1 or start
-        if end < len(text):
-            end = text.rfind(" ", first, end) if " " in text[first:end] else end
-        inside = [(s - start, e - start) for s, e in summary_spans if s >= start and e <= end]
-        piece = _mark(text[start:end], inside, color).replace("\n", " ")
-        lines.append(f"  {'…' if start else ''}{piece}{'…' if end < len(text) else ''}")
+        lines.append(f"  {_excerpt(document.fields['summary'], summary_spans, color)}")
     facts = [stored.feed_title or stored.feed_url]
     if stored.item.published:
         facts.append(iso_utc(stored.item.published) or "")

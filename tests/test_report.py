@@ -1,0 +1,48 @@
+"""What the CLI prints: highlighted matches, summaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from monitor.match import Document
+from monitor.models import Item, MatchedTerm, StoredItem
+from monitor.report import highlight_match
+
+
+def stored(title: str, summary: str) -> StoredItem:
+    item = Item(
+        entry_key="k",
+        guid="k",
+        title=title,
+        link="https://n.example/k",
+        summary=summary,
+        content="",
+    )
+    return StoredItem(1, 1, "https://n.example/feed", "News", item, datetime.now(UTC))
+
+
+def test_matches_are_marked_in_title_and_in_an_excerpt_cut_at_words() -> None:
+    words = " ".join(f"word{n}" for n in range(60))
+    entry = stored("Truce in Qarabağ", f"{words} the cessation of hostilities began {words}")
+    terms = (
+        MatchedTerm("qarabag", "title"),
+        MatchedTerm("cessation of hostilities", "summary"),
+    )
+    text = highlight_match("w", entry, Document.of(entry.item), terms, color=False)
+    title, excerpt, link, facts = text.splitlines()
+    assert title == "[w] Truce in **Qarabağ**"
+    assert "**cessation of hostilities**" in excerpt
+    assert excerpt.startswith("  …word")
+    assert excerpt.endswith("…")
+    whole_words = set(f"{words} the cessation of hostilities began".split())
+    assert set(excerpt.replace("**", "").strip(" …").split()) <= whole_words  # none cut
+    assert link == "  https://n.example/k"
+    assert facts == "  News · matched: qarabag (title), cessation of hostilities (summary)"
+
+
+def test_color_uses_terminal_bold() -> None:
+    entry = stored("Karabakh truce", "")
+    text = highlight_match(
+        "w", entry, Document.of(entry.item), (MatchedTerm("truce", "title"),), color=True
+    )
+    assert "\x1b[1;33mtruce\x1b[0m" in text
