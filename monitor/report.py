@@ -98,9 +98,7 @@ def _mark(text: str, spans: list[tuple[int, int]], color: bool) -> str:
     return text
 
 
-def _spans(
-    document: Document, terms: tuple[MatchedTerm, ...], field: str
-) -> list[tuple[int, int]]:
+def _spans(document: Document, terms: tuple[MatchedTerm, ...], field: str) -> list[tuple[int, int]]:
     return [
         span
         for term in terms
