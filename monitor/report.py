@@ -93,7 +93,13 @@ def once_summary(report: OnceReport) -> str:
 
 def _mark(text: str, spans: list[tuple[int, int]], color: bool) -> str:
     opening, closing = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
-    for start, end in sorted(spans, reverse=True):
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):  # "Karabakh" inside "Nagorno-Karabakh": one mark
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    for start, end in reversed(merged):
         text = f"{text[:start]}{opening}{text[start:end]}{closing}{text[end:]}"
     return text
 

@@ -15,6 +15,9 @@ from html import unescape
 from html.parser import HTMLParser
 
 WORD = re.compile(r"\w+")
+# Hyphen-minus, hyphen, non-breaking hyphen: "cease-fire". Not dashes: "2019–2020".
+HYPHENS = "-\u2010\u2011"
+WORD_AND_HYPHEN = re.compile(rf"(\w+)([{HYPHENS}](?=\w))?")
 SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 BLANK_LINES = re.compile(r"\s*\n\s*")
 # Soft hyphens and zero-width characters sit inside words ("Kara\u00adbakh"); they are not
@@ -138,3 +141,28 @@ def tokenize(text: str) -> list[Token]:
 def words(text: str) -> list[str]:
     """Folded words of a text, without spans: the cheap form for hashing and matching."""
     return [fold(found) for found in WORD.findall(unicodedata.normalize("NFC", text))]
+
+
+def words_and_compounds(text: str) -> tuple[list[str], set[str]]:
+    """Folded words, and the closed forms of hyphenated ones.
+
+    "cease-fire" gives the words ``cease``, ``fire`` and the compound ``ceasefire``, so
+    that a watch for either spelling finds both (newsrooms differ: "ceasefire" at one,
+    "cease-fire" at another).
+    """
+    found: list[str] = []
+    compounds: set[str] = set()
+    run: list[str] = []
+    for word, hyphen in WORD_AND_HYPHEN.findall(unicodedata.normalize("NFC", text)):
+        folded = fold(word)
+        found.append(folded)
+        run.append(folded)
+        if not hyphen:
+            if len(run) > 1:
+                compounds.update(
+                    "".join(run[first:last])
+                    for first in range(len(run))
+                    for last in range(first + 2, len(run) + 1)
+                )
+            run = []
+    return found, compounds

@@ -36,6 +36,17 @@ def test_every_spelling_matches_whole_words_only() -> None:
         assert matcher.match(Document.of(item(title))) is None, title
 
 
+def test_hyphenated_and_closed_spellings_find_each_other() -> None:
+    closed = watchlist(any=["ceasefire"])
+    for title in ("A cease-fire holds", "CEASE\u2011FIRE talks", "ceasefire"):
+        assert closed.match(Document.of(item(title))) is not None, title
+    assert closed.match(Document.of(item("cease fire"))) is None
+    assert closed.match(Document.of(item("cease-firework"))) is None
+    hyphenated = watchlist(any=["cease-fire"])
+    for title in ("A ceasefire holds", "cease fire", "Cease-fire"):
+        assert hyphenated.match(Document.of(item(title))) is not None, title
+
+
 def test_phrase_terms_need_adjacent_words() -> None:
     matcher = watchlist(any=['"cessation of hostilities"'])
     assert matcher.match(Document.of(item("A cessation of hostilities was agreed"))) == (
@@ -77,3 +88,12 @@ def test_spans_for_highlighting() -> None:
     title = document.fields["title"]
     spans = document.spans("title", Term.parse("qarabag"))
     assert [title[start:end] for start, end in spans] == ["Qarabağ", "QARABAG"]
+
+
+def test_spans_of_compounds() -> None:
+    document = Document.of(item("A cease-fire, then a ceasefire in Nagorno-Karabakh"))
+    title = document.fields["title"]
+    spans = document.spans("title", Term.parse("ceasefire"))
+    assert [title[start:end] for start, end in spans] == ["cease-fire", "ceasefire"]
+    spans = document.spans("title", Term.parse("Nagorno-Karabakh"))
+    assert [title[start:end] for start, end in spans] == ["Nagorno-Karabakh"]

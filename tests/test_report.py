@@ -40,6 +40,13 @@ def test_matches_are_marked_in_title_and_in_an_excerpt_cut_at_words() -> None:
     assert facts == "  News · matched: qarabag (title), cessation of hostilities (summary)"
 
 
+def test_overlapping_matches_get_one_mark() -> None:
+    entry = stored("Talks on Nagorno-Karabakh", "")
+    terms = (MatchedTerm("Karabakh", "title"), MatchedTerm("Nagorno-Karabakh", "title"))
+    text = highlight_match("w", entry, Document.of(entry.item), terms, color=False)
+    assert text.splitlines()[0] == "[w] Talks on **Nagorno-Karabakh**"
+
+
 def test_color_uses_terminal_bold() -> None:
     entry = stored("Karabakh truce", "")
     text = highlight_match(

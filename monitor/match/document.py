@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.models import Item
-from monitor.text import tokenize, words
+from monitor.text import HYPHENS, tokenize, words, words_and_compounds
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A watchlist term as written, and the folded words it must match in order."""
+    """A watchlist term as written, the folded words it must match in order, and for a
+    hyphenated term its closed form (``cease-fire`` also finds ``ceasefire``)."""
 
     text: str
     words: tuple[str, ...]
+    closed: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Term:
@@ -22,14 +25,24 @@ class Term:
         cleaned = text.strip()
         if len(cleaned) >= 2 and cleaned[0] == cleaned[-1] and cleaned[0] in "\"'":
             cleaned = cleaned[1:-1]
-        return cls(text=cleaned, words=tuple(words(cleaned)))
+        found = tuple(words(cleaned))
+        hyphenated = len(found) > 1 and any(hyphen in cleaned for hyphen in HYPHENS)
+        return cls(text=cleaned, words=found, closed="".join(found) if hyphenated else None)
+
+    @property
+    def single_words(self) -> set[str]:
+        """The one-word forms of the term, which a hyphenated compound in a text can be."""
+        forms = {self.closed} if self.closed else set()
+        if len(self.words) == 1:
+            forms.add(self.words[0])
+        return forms
 
 
 class _FieldIndex:
-    __slots__ = ("positions", "words")
+    __slots__ = ("compounds", "positions", "words")
 
     def __init__(self, text: str) -> None:
-        self.words = words(text)
+        self.words, self.compounds = words_and_compounds(text)
         self.positions: dict[str, list[int]] = {}
         for position, word in enumerate(self.words):
             self.positions.setdefault(word, []).append(position)
@@ -39,7 +52,9 @@ class _FieldIndex:
         for start in self.positions.get(first, ()):
             if tuple(self.words[start + 1 : start + 1 + len(rest)]) == rest:
                 return True
-        return False
+        if term.closed is not None and term.closed in self.positions:
+            return True
+        return any(form in self.compounds for form in term.single_words)
 
 
 class Document:
@@ -64,10 +79,23 @@ class Document:
 
     def spans(self, field: str, term: Term) -> list[tuple[int, int]]:
         """Character spans of the term's occurrences in the field's (NFC) text."""
-        tokens = tokenize(self.fields.get(field, ""))
+        text = unicodedata.normalize("NFC", self.fields.get(field, ""))
+        tokens = tokenize(text)
         size = len(term.words)
-        found = []
+        found = set()
         for start in range(len(tokens) - size + 1):
             if tuple(token.word for token in tokens[start : start + size]) == term.words:
-                found.append((tokens[start].start, tokens[start + size - 1].end))
-        return found
+                found.add((tokens[start].start, tokens[start + size - 1].end))
+        forms = term.single_words
+        for start, token in enumerate(tokens):
+            joined = token.word
+            if joined in forms:
+                found.add((token.start, token.end))
+            for later in range(start + 1, len(tokens)):
+                between = text[tokens[later - 1].end : tokens[later].start]
+                if len(between) != 1 or between not in HYPHENS:
+                    break
+                joined += tokens[later].word
+                if joined in forms:
+                    found.add((token.start, tokens[later].end))
+        return sorted(found)
