@@ -9,6 +9,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -64,11 +65,14 @@ class Daemon:
         return code, time.monotonic() - started
 
 
-@pytest.fixture
-async def start(tmp_path: Path) -> AsyncIterator[Callable[[Path], asyncio.Future[Daemon]]]:
-    running: list[Daemon] = []
+@dataclass
+class Launcher:
+    """Starts ``news-monitor run`` processes and kills any a test leaves behind."""
 
-    async def launch(config: Path) -> Daemon:
+    cwd: Path
+    running: list[Daemon] = field(default_factory=list)
+
+    async def start(self, config: Path) -> Daemon:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -76,30 +80,42 @@ async def start(tmp_path: Path) -> AsyncIterator[Callable[[Path], asyncio.Future
             "run",
             "-c",
             str(config),
-            cwd=tmp_path,
+            cwd=self.cwd,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         daemon = Daemon(process)
-        running.append(daemon)
+        self.running.append(daemon)
         return daemon
 
-    yield launch  # type: ignore[misc]
-    for daemon in running:
+
+@pytest.fixture
+async def launcher(tmp_path: Path) -> AsyncIterator[Launcher]:
+    started = Launcher(tmp_path)
+    yield started
+    for daemon in started.running:
         if daemon.process.returncode is None:
             daemon.process.kill()
             await daemon.process.wait()
 
 
-async def test_run_delivers_then_stops_cleanly_on_sigterm(
-    feeds: FeedServer, receiver: Receiver, tmp_path: Path, start: Callable[..., object]
-) -> None:
+async def deliver_once(
+    launcher: Launcher, feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> tuple[Path, Daemon]:
+    """A daemon on one feed with one matching entry, once it has sent its alert."""
     feeds.serve("/feed.xml", rss([TRUCE]))
     config = tmp_path / "monitor.yaml"
     write_config(config, feeds.url("/feed.xml"), receiver.url())
-    daemon: Daemon = await start(config)  # type: ignore[misc]
+    daemon = await launcher.start(config)
     await daemon.wait_for(lambda: len(receiver.requests) == 1)
+    return config, daemon
+
+
+async def test_run_delivers_then_stops_cleanly_on_sigterm(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
+) -> None:
+    _, daemon = await deliver_once(launcher, feeds, receiver, tmp_path)
     code, took = await daemon.stop()
     assert code == 0
     assert took < 10
@@ -108,15 +124,11 @@ async def test_run_delivers_then_stops_cleanly_on_sigterm(
 
 
 async def test_a_restart_neither_repolls_early_nor_realerts(
-    feeds: FeedServer, receiver: Receiver, tmp_path: Path, start: Callable[..., object]
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
-    feeds.serve("/feed.xml", rss([TRUCE]))
-    config = tmp_path / "monitor.yaml"
-    write_config(config, feeds.url("/feed.xml"), receiver.url())
-    first: Daemon = await start(config)  # type: ignore[misc]
-    await first.wait_for(lambda: len(receiver.requests) == 1)
+    config, first = await deliver_once(launcher, feeds, receiver, tmp_path)
     assert (await first.stop(signal.SIGINT))[0] == 0
-    second: Daemon = await start(config)  # type: ignore[misc]
+    second = await launcher.start(config)
     await second.wait_for(lambda: "running: 1 feed(s)" in second.log)
     await asyncio.sleep(6)  # longer than a dispatch tick
     assert (await second.stop())[0] == 0
@@ -125,13 +137,9 @@ async def test_a_restart_neither_repolls_early_nor_realerts(
 
 
 async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
-    feeds: FeedServer, receiver: Receiver, tmp_path: Path, start: Callable[..., object]
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
-    feeds.serve("/feed.xml", rss([TRUCE]))
-    config = tmp_path / "monitor.yaml"
-    write_config(config, feeds.url("/feed.xml"), receiver.url())
-    daemon: Daemon = await start(config)  # type: ignore[misc]
-    await daemon.wait_for(lambda: len(receiver.requests) == 1)
+    config, daemon = await deliver_once(launcher, feeds, receiver, tmp_path)
     config.write_text(config.read_text() + "  - {name: broken, any: [x], notify: [nope]}\n")
     daemon.process.send_signal(signal.SIGHUP)
     await daemon.wait_for(lambda: "reload refused" in daemon.log)
@@ -144,7 +152,7 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
 
 
 async def test_sigterm_during_a_hanging_poll_exits_within_ten_seconds(
-    feeds: FeedServer, receiver: Receiver, tmp_path: Path, start: Callable[..., object]
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
     arrived = asyncio.Event()
 
@@ -156,7 +164,7 @@ async def test_sigterm_during_a_hanging_poll_exits_within_ten_seconds(
     feeds.handle("/feed.xml", hang)
     config = tmp_path / "monitor.yaml"
     write_config(config, feeds.url("/feed.xml"), receiver.url())
-    daemon: Daemon = await start(config)  # type: ignore[misc]
+    daemon = await launcher.start(config)
     await asyncio.wait_for(arrived.wait(), timeout=20)
     code, took = await daemon.stop()
     assert code == 0
