@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,15 +31,16 @@ watchlists:
 """
 
 
-RuntimeFactory = Callable[..., Runtime]
+RuntimeFactory = Callable[..., Awaitable[Runtime]]
 
 
 @pytest.fixture
 async def runtimes(tmp_path: Path) -> AsyncIterator[RuntimeFactory]:
     opened: list[Runtime] = []
 
-    def factory(yaml_text: str, clock: FakeClock) -> Runtime:
+    async def factory(yaml_text: str, clock: FakeClock) -> Runtime:
         runtime = Runtime(make_settings(tmp_path, yaml_text), clock=clock)
+        await runtime.open()
         opened.append(runtime)
         return runtime
 
@@ -58,8 +59,7 @@ async def test_first_poll_is_a_baseline_then_new_items_alert(
 ) -> None:
     url = feeds.serve("/feed", rss([TRUCE, OTHER]))
     clock = FakeClock()
-    runtime = runtimes(config([url]), clock)
-    await runtime.open()
+    runtime = await runtimes(config([url]), clock)
     (first,) = await runtime.poll_all()
     assert (first.status, first.stored, first.deliveries) == ("updated", 2, 0)
     news = Entry(title="Qarabag ceasefire talks", guid="t2", link="https://n.example/t2")
@@ -74,8 +74,7 @@ async def test_baseline_off_alerts_on_the_first_poll(
     feeds: FeedServer, runtimes: RuntimeFactory
 ) -> None:
     url = feeds.serve("/feed", rss([TRUCE, OTHER]))
-    runtime = runtimes(config([url], baseline=False), FakeClock())
-    await runtime.open()
+    runtime = await runtimes(config([url], baseline=False), FakeClock())
     (outcome,) = await runtime.poll_all()
     assert outcome.deliveries == 1
 
@@ -90,8 +89,7 @@ async def test_not_modified_keeps_the_schedule_moving(
 
     url = feeds.handle("/feed", handler)
     clock = FakeClock()
-    runtime = runtimes(config([url]), clock)
-    await runtime.open()
+    runtime = await runtimes(config([url]), clock)
     await runtime.poll_all()
     clock.advance(minutes=11)
     (outcome,) = await runtime.poll_all()
@@ -126,8 +124,7 @@ async def test_a_bad_feed_is_reported_and_the_others_go_on(
     good = feeds.serve("/good", rss([TRUCE]))
     bad = serve_bad(feeds)
     clock = FakeClock()
-    runtime = runtimes(config([bad, good], baseline=False), clock)
-    await runtime.open()
+    runtime = await runtimes(config([bad, good], baseline=False), clock)
     outcomes = {outcome.feed.url: outcome for outcome in await runtime.poll_all()}
     assert outcomes[bad].status == "failed"
     assert message in (outcomes[bad].error or "")
@@ -143,8 +140,7 @@ async def test_a_feed_that_breaks_keeps_what_it_had(
 ) -> None:
     url = feeds.serve("/feed", rss([TRUCE, OTHER]))
     clock = FakeClock()
-    runtime = runtimes(config([url]), clock)
-    await runtime.open()
+    runtime = await runtimes(config([url]), clock)
     await runtime.poll_all()
     feeds.serve("/feed", "<rss><channel><item>", status=500)
     for _ in range(3):
@@ -168,8 +164,7 @@ async def test_a_hanging_feed_times_out_without_holding_others(
 
     slow = feeds.handle("/slow", hang)
     good = feeds.serve("/good", rss([TRUCE]))
-    runtime = runtimes(config([slow, good], baseline=False, timeout="0.5s"), FakeClock())
-    await runtime.open()
+    runtime = await runtimes(config([slow, good], baseline=False, timeout="0.5s"), FakeClock())
     outcomes = {outcome.feed.url: outcome for outcome in await runtime.poll_all()}
     assert "no complete answer within 0.5s" in (outcomes[slow].error or "")
     assert outcomes[good].deliveries == 1
@@ -180,8 +175,7 @@ async def test_retry_after_postpones_the_next_poll(
 ) -> None:
     url = feeds.serve("/feed", "busy", status=429, headers={"Retry-After": "7200"})
     clock = FakeClock()
-    runtime = runtimes(config([url]), clock)
-    await runtime.open()
+    runtime = await runtimes(config([url]), clock)
     await runtime.poll_all()
     state = await feed_state(runtime)
     assert state.next_poll_at >= clock.now + timedelta(hours=2)
@@ -191,8 +185,7 @@ async def test_an_unchanged_body_from_a_server_without_validators_is_not_parsed_
     feeds: FeedServer, runtimes: RuntimeFactory
 ) -> None:
     url = feeds.serve("/feed", rss([TRUCE]))  # no ETag, no Last-Modified
-    runtime = runtimes(config([url]), FakeClock())
-    await runtime.open()
+    runtime = await runtimes(config([url]), FakeClock())
     assert [o.status for o in await runtime.poll_all()] == ["updated"]
     assert [o.status for o in await runtime.poll_all()] == ["not-modified"]
     feeds.serve("/feed", rss([OTHER, TRUCE]))
