@@ -9,7 +9,7 @@ from datetime import datetime
 
 from monitor.fetch import Fetcher, FetchError
 from monitor.match import Matcher, match_items
-from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord
+from monitor.models import FeedState, NewItem, ParsedFeed, PollRecord
 from monitor.parse import ParseError, parse_feed
 from monitor.schedule import next_poll_after_failure, next_poll_after_success, parse_retry_after
 from monitor.store import Store
@@ -34,10 +34,10 @@ class PollOutcome:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A parsed body and, for each of its items in order, the watchlists it matched."""
+    """A parsed body, and its items with the watchlists each matched."""
 
     feed: ParsedFeed
-    matches: list[tuple[Match, ...]]
+    items: list[NewItem]
 
 
 def prepare(
@@ -46,10 +46,11 @@ def prepare(
     """Parse, identify and match one body: the CPU part of a poll, run in a worker.
 
     Every item is matched, known or not: that saves a second trip to the worker, and
-    the few known items of a changed feed cost less to match than to send back.
+    the few known items of a changed feed cost less to match than to send back. (The
+    items travel back once: pickling shares the objects ``feed`` and ``items`` hold.)
     """
     parsed = parse_feed(body, headers, url)
-    return Prepared(parsed, [new.matches for new in match_items(parsed.items, matchers)])
+    return Prepared(parsed, match_items(parsed.items, matchers))
 
 
 class Poller:
@@ -130,11 +131,6 @@ class Poller:
         parsed = prepared.feed
         if parsed.warning:
             log.info("feed %s: %s", feed.url, parsed.warning)
-        # The store skips the entries it already has, in the same transaction.
-        new_items = [
-            NewItem(item, matches)
-            for item, matches in zip(parsed.items, prepared.matches, strict=True)
-        ]
         record = PollRecord(
             polled_at=now,
             next_poll_at=next_poll_after_success(self.clock(), feed.interval),
@@ -145,7 +141,8 @@ class Poller:
             title=parsed.title,
             body_digest=result.digest,
         )
-        saved = await self.store.save_poll(feed.id, new_items, record, alert=alert)
+        # The store skips the entries it already has, in the same transaction.
+        saved = await self.store.save_poll(feed.id, prepared.items, record, alert=alert)
         if saved.deliveries:
             log.info("feed %s: %s alert(s) queued", feed.url, saved.deliveries)
         return PollOutcome(
