@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,11 +28,28 @@ class WorkerCrashed(Exception):
     """A worker process died mid-task (killed, or out of memory); the pool was replaced."""
 
 
-def _ignore_stop_signals() -> None:
-    # The daemon decides when workers stop. A Ctrl-C or a SIGTERM sent to the whole
-    # process group (systemd does that) must not kill a parse half-way.
+def _exit_with_parent(parent_sentinel: int) -> None:
+    # The sentinel is the read end of a pipe the parent holds open: it becomes readable
+    # when the parent is gone, however it died (SIGKILL, the OOM killer, a crash).
+    multiprocessing.connection.wait([parent_sentinel])
+    os._exit(0)
+
+
+def _start_worker() -> None:
+    """Pool initializer: ignore stop signals, and exit when the parent process dies.
+
+    The daemon decides when workers stop: a Ctrl-C or a SIGTERM sent to the whole
+    process group (systemd does that) must not kill a parse half-way. But since they
+    ignore those signals, they must notice on their own when nobody is left to stop
+    them, or they pile up after every crash of the daemon.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(
+            target=_exit_with_parent, args=(parent.sentinel,), name="parent-watch", daemon=True
+        ).start()
 
 
 class WorkerPool:
@@ -46,7 +65,7 @@ class WorkerPool:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_stop_signals,
+                initializer=_start_worker,
             )
         return self._pool
 

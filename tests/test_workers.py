@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from monitor.parse import ParseError, parse_feed
 from monitor.workers import WorkerCrashed, WorkerPool
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def die() -> None:
@@ -54,3 +60,78 @@ async def test_workers_leave_stopping_to_the_daemon() -> None:
         assert await pool.run(survive_sigterm) == "still here"
     finally:
         await pool.close()
+
+
+def children_of(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid``, read from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid …": comm may hold spaces, so split after its ')'.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+PARENT = """
+import asyncio, os, sys
+from monitor.workers import WorkerPool
+
+async def main():
+    pool = WorkerPool(workers=2)
+    await pool.start()
+    await asyncio.gather(*(pool.run(os.getpid) for _ in range(8)))
+    print("ready", flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+async def test_workers_exit_when_the_daemon_is_killed(tmp_path: Path) -> None:
+    # Output to a file, not a pipe: surviving workers would hold a pipe open.
+    output = tmp_path / "parent.out"
+    with output.open("wb") as sink:
+        parent = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", PARENT, stdout=sink, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+    deadline = time.monotonic() + 60
+    while b"ready" not in output.read_bytes():
+        assert time.monotonic() < deadline, "the parent did not start its workers"
+        await asyncio.sleep(0.05)
+    workers = children_of(parent.pid)
+    assert len(workers) >= 2  # the pool's processes (and the resource tracker)
+    parent.kill()  # SIGKILL: no chance to stop the workers itself
+    await parent.wait()
+    for _ in range(100):  # up to ten seconds
+        if not any(alive(pid) for pid in workers):
+            break
+        await asyncio.sleep(0.1)
+    survivors = [pid for pid in workers if alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "workers outlived their parent"
+
+
+async def test_a_normal_close_leaves_no_worker_behind() -> None:
+    pool = WorkerPool(workers=2)
+    await pool.start()
+    worker_pids = set(await asyncio.gather(*(pool.run(os.getpid) for _ in range(8))))
+    await pool.close()
+    assert worker_pids
+    assert not [pid for pid in worker_pids if alive(pid)]
