@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -27,10 +28,18 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.redact import brief, mask_url, without_userinfo
 from monitor.text import tokenize
-from monitor.yaml_source import ConfigError, KeyPath, YamlSource, compose
+from monitor.yaml_source import (
+    MAX_CONFIG_BYTES,
+    ConfigError,
+    KeyPath,
+    YamlSource,
+    compose,
+    too_large,
+)
 
-__all__ = ["ConfigError", "Settings", "load_settings", "parse_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings", "mask_url", "parse_settings"]
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
@@ -46,34 +55,49 @@ SIZE_UNITS = {
     "gib": 1024**3,
 }
 SearchField = Literal["title", "summary"]
+# Bounds that keep every duration and size a sane number (and the arithmetic on them
+# free of overflow): nothing here needs to wait longer than a year or hold a terabyte.
+MAX_DURATION = timedelta(days=366)
+MAX_SIZE = 1024**4
 
 
 def parse_duration(value: object) -> timedelta:
-    """``30s``, ``10m``, ``2h``, ``1d`` (a bare number is seconds) → timedelta."""
+    """``30s``, ``10m``, ``2h``, ``1d`` (a bare number is seconds) → timedelta, at most
+    ``MAX_DURATION``."""
     if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
+        seconds = value.total_seconds()
+    elif isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 10m, 2h or 1d")
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    match = DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"expected a duration such as 30s, 10m, 2h or 1d, got {value!r}")
-    number, unit = match.groups()
-    return timedelta(seconds=float(number) * DURATION_UNITS[unit or "s"])
+    elif isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"expected a duration such as 30s, 10m, 2h or 1d, got {brief(value)}")
+        number, unit = match.groups()
+        seconds = float(number) * DURATION_UNITS[unit or "s"]
+    if not math.isfinite(seconds) or abs(seconds) > MAX_DURATION.total_seconds():
+        raise ValueError(f"a duration must be at most {MAX_DURATION.days}d")
+    return timedelta(seconds=seconds)
 
 
 def parse_size(value: object) -> int:
-    """``15MiB``, ``512KiB``, ``1MB`` (a bare number is bytes) → bytes."""
+    """``15MiB``, ``512KiB``, ``1MB`` (a bare number is bytes) → bytes, at most 1 TiB."""
     if isinstance(value, bool):
         raise ValueError("expected a size such as 512KiB or 15MiB")
     if isinstance(value, int):
-        return value
-    match = SIZE.match(str(value))
-    if not match:
-        raise ValueError(f"expected a size such as 512KiB or 15MiB, got {value!r}")
-    number, unit = match.groups()
-    return int(float(number) * SIZE_UNITS[(unit or "b").lower()])
+        size = float(value)
+    elif isinstance(value, float):
+        size = value
+    else:
+        match = SIZE.match(str(value))
+        if not match:
+            raise ValueError(f"expected a size such as 512KiB or 15MiB, got {brief(value)}")
+        number, unit = match.groups()
+        size = float(number) * SIZE_UNITS[(unit or "b").lower()]
+    if not math.isfinite(size) or abs(size) > MAX_SIZE:
+        raise ValueError("a size must be at most 1TiB")
+    return int(size)
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -112,10 +136,17 @@ class HttpSettings(_Strict):
     _check_timeout = field_validator("timeout")(_positive)
 
 
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
 def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    if not _is_http_url(value):
+        raise ValueError(f"expected an http(s) URL, got {brief(without_userinfo(value))}")
     return value
 
 
@@ -158,8 +189,11 @@ class _UrlNotifier(_Strict):
         if self.url is None and self.url_file is None:
             raise ValueError("url is required (an empty value turns this notifier off)")
         url = self.resolved_url()
-        if url:
-            _http_url(url)
+        if url and not _is_http_url(url):
+            # The URL is a secret (a Slack webhook's path is its token): never echo it.
+            raise ValueError(
+                "expected an http(s) URL such as https://host/path (not shown: secret)"
+            )
         return self
 
     def resolved_url(self) -> str:
@@ -271,7 +305,7 @@ class Settings(_Strict):
             return value
         if value.startswith(("postgresql://", "postgres://")):
             raise ValueError("PostgreSQL storage is not available yet; use sqlite:///PATH")
-        raise ValueError(f"expected sqlite:///PATH, got {value!r}")
+        raise ValueError(f"expected sqlite:///PATH, got {brief(without_userinfo(value))}")
 
     def active_notifiers(self) -> dict[str, NotifierSettings]:
         """Notifiers that are on; a console one when the file configures none."""
@@ -355,9 +389,14 @@ def parse_settings(
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate a configuration file."""
+    """Read and validate a configuration file (of at most ``MAX_CONFIG_BYTES``)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            # Read one byte past the cap, never the whole of a huge file.
+            data = file.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError([f"{path}: {too_large()}"])
+        text = data.decode("utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the configuration: {exc.strerror}"]) from None
     except UnicodeDecodeError:
@@ -374,11 +413,3 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
         if candidate.exists():
             return candidate
     return Path("monitor.yaml")
-
-
-def mask_url(url: str) -> str:
-    """Show where a secret URL points without revealing it: ``https://host/***``."""
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.hostname:
-        return "***"
-    return f"{parts.scheme}://{parts.hostname}/***"

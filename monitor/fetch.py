@@ -21,6 +21,7 @@ from aiohttp.resolver import DefaultResolver
 from monitor import __version__
 from monitor.config import HttpSettings
 from monitor.lifecycle import AsyncResource
+from monitor.redact import without_userinfo
 
 USER_AGENT = f"news-monitor/{__version__} (+https://github.com/news-monitor/news-monitor)"
 ACCEPT = (
@@ -155,12 +156,15 @@ class Fetcher(AsyncResource):
             except aiohttp.ClientPayloadError as exc:
                 raise FetchError(f"the body was cut off or corrupt: {exc}") from None
             except aiohttp.ClientError as exc:
-                raise FetchError(f"{type(exc).__name__}: {exc}") from None
+                # Some aiohttp errors quote the URL, user info included.
+                detail = str(exc).replace(url, without_userinfo(url))
+                raise FetchError(f"{type(exc).__name__}: {detail}") from None
 
     def _check_target(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError(f"refusing to fetch {url!r}: only http(s) URLs are polled")
+            shown = without_userinfo(url)
+            raise FetchError(f"refusing to fetch {shown!r}: only http(s) URLs are polled")
         if self.settings.allow_private_networks:
             return
         try:

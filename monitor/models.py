@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from monitor.redact import without_userinfo
+
 
 @dataclass(frozen=True, slots=True)
 class Item:
@@ -76,9 +78,14 @@ class FeedState:
     last_status: int | None = None
 
     @property
+    def shown_url(self) -> str:
+        """The URL as logs and summaries show it: without user info (a password)."""
+        return without_userinfo(self.url)
+
+    @property
     def display_name(self) -> str:
         """The configured name, else the feed's own title, else its URL."""
-        return self.name or self.title or self.url
+        return self.name or self.title or self.shown_url
 
 
 @dataclass(frozen=True, slots=True)

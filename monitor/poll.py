@@ -75,7 +75,7 @@ class Poller:
         try:
             return await self._poll(feed)
         except Exception as error:  # a bug on one feed must not stop the others
-            log.exception("internal error while polling %s", feed.url)
+            log.exception("internal error while polling %s", feed.shown_url)
             return await self._failed(feed, f"internal error: {type(error).__name__}: {error}")
 
     async def _failed(
@@ -94,7 +94,7 @@ class Poller:
             error=message,
         )
         await self.store.record_poll(feed.id, record)
-        log.warning("feed %s failed: %s", feed.url, message)
+        log.warning("feed %s failed: %s", feed.shown_url, message)
         return PollOutcome(feed, "failed", error=message)
 
     async def _poll(self, feed: FeedState) -> PollOutcome:
@@ -130,7 +130,7 @@ class Poller:
             return await self._failed(feed, str(error), result.status)
         parsed = prepared.feed
         if parsed.warning:
-            log.info("feed %s: %s", feed.url, parsed.warning)
+            log.info("feed %s: %s", feed.shown_url, parsed.warning)
         record = PollRecord(
             polled_at=now,
             next_poll_at=next_poll_after_success(self.clock(), feed.interval),
@@ -144,7 +144,7 @@ class Poller:
         # The store skips the entries it already has, in the same transaction.
         saved = await self.store.save_poll(feed.id, prepared.items, record, alert=alert)
         if saved.deliveries:
-            log.info("feed %s: %s alert(s) queued", feed.url, saved.deliveries)
+            log.info("feed %s: %s alert(s) queued", feed.shown_url, saved.deliveries)
         return PollOutcome(
             feed,
             "updated",

@@ -15,6 +15,7 @@ from monitor.config import (
 from monitor.match import Document, Term
 from monitor.models import Delivery, FeedState, MatchedTerm, StoredItem, Story
 from monitor.notify.payload import iso_utc, item_json, matched_json
+from monitor.redact import without_userinfo
 from monitor.runtime import OnceReport, feed_specs
 
 CONTEXT_CHARS = 80
@@ -35,9 +36,8 @@ def check_summary(settings: Settings, path: Path) -> str:
     for spec in specs:
         baseline = "baseline" if spec.baseline else "alerts on first poll"
         label = f"{spec.name}: " if spec.name else ""
-        lines.append(
-            f"  - {label}{spec.url} (every {_duration(spec.interval.total_seconds())}, {baseline})"
-        )
+        every = _duration(spec.interval.total_seconds())
+        lines.append(f"  - {label}{without_userinfo(spec.url)} (every {every}, {baseline})")
     lines.append("notifiers:")
     configured = settings.notifiers or {"console": ConsoleNotifierSettings(type="console")}
     for name, notifier in configured.items():
@@ -83,7 +83,9 @@ def once_summary(report: OnceReport) -> str:
         f"delivered {report.relay.sent} alert(s); {report.relay.retrying} to retry, "
         f"{report.relay.deferred} deferred, {report.relay.dead} dead",
     ]
-    failures = [f"  feed {poll.feed.url}: {poll.error}" for poll in report.polls if poll.error]
+    failures = [
+        f"  feed {poll.feed.shown_url}: {poll.error}" for poll in report.polls if poll.error
+    ]
     failures += [f"  {failure}" for failure in report.relay.failures]
     if failures:
         lines.append("failures:")
@@ -141,7 +143,7 @@ def highlight_match(
     summary_spans = _spans(document, terms, "summary")
     if summary_spans:
         lines.append(f"  {_excerpt(document.fields['summary'], summary_spans, color)}")
-    facts = [stored.feed_title or stored.feed_url]
+    facts = [stored.feed_title or without_userinfo(stored.feed_url)]
     if stored.item.published:
         facts.append(iso_utc(stored.item.published) or "")
     facts.append("matched: " + ", ".join(f"{t.term} ({t.field})" for t in terms))
@@ -154,7 +156,7 @@ def highlight_match(
 def feed_json(feed: FeedState) -> dict[str, Any]:
     """A feed's schedule and health."""
     return {
-        "url": feed.url,
+        "url": feed.shown_url,
         "name": feed.name,
         "title": feed.title,
         "baselined": feed.baselined,
@@ -179,7 +181,7 @@ def feed_line(feed: FeedState) -> str:
         f" next {iso_utc(feed.next_poll_at)})"
     )
     if feed.name or feed.title:
-        line += f"\n             {feed.url}"
+        line += f"\n             {feed.shown_url}"
     if feed.last_error:
         line += f"\n             last error: {feed.last_error}"
     return line
@@ -193,7 +195,7 @@ def story_json(story: Story) -> dict[str, Any]:
             {
                 "id": member.item.guid or member.item.entry_key,
                 "link": member.item.link,
-                "feed": member.feed_url,
+                "feed": without_userinfo(member.feed_url),
             }
             for member in story.items
         ],
@@ -203,10 +205,11 @@ def story_json(story: Story) -> dict[str, Any]:
 def story_lines(story: Story) -> str:
     """A story for a person: its first title, then where each item came from."""
     title = story.items[0].item.title if story.items else "(no items)"
-    feeds = {member.feed_title or member.feed_url for member in story.items}
+    feeds = {member.feed_title or without_userinfo(member.feed_url) for member in story.items}
     lines = [f"story {story.id}: {title} ({len(story.items)} item(s), {len(feeds)} source(s))"]
     lines += [
-        f"  - {member.feed_title or member.feed_url}: {member.item.link or member.item.entry_key}"
+        f"  - {member.feed_title or without_userinfo(member.feed_url)}:"
+        f" {member.item.link or member.item.entry_key}"
         for member in story.items
     ]
     return "\n".join(lines)

@@ -14,8 +14,20 @@ from typing import Any
 
 import yaml
 
+from monitor.redact import brief
+
 ENV_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 KeyPath = tuple[str | int, ...]
+# A configuration is written by people: a few thousand feeds at most. These bounds turn
+# a hostile file (a "billion laughs" of aliases, a 50 MB blob) into a quick, clear error
+# instead of minutes of work and gigabytes of memory.
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+MAX_VALUES = 200_000  # keys, items and scalars, with every alias expanded
+
+
+def too_large() -> str:
+    """The message for a file over ``MAX_CONFIG_BYTES``."""
+    return f"the configuration is larger than {MAX_CONFIG_BYTES // 1024 // 1024} MiB"
 
 
 class ConfigError(Exception):
@@ -91,18 +103,58 @@ def expand_env(text: str, env: Mapping[str, str]) -> str:
     return ENV_VAR.sub(substitute, text)
 
 
-def compose(text: str, filename: str, env: Mapping[str, str]) -> YamlSource:
-    """Parse YAML safely into data with lines; raise ConfigError on syntax errors,
-    duplicate keys and unset environment variables."""
+def expanded_size(root: yaml.Node, filename: str) -> int:
+    """How many values the document holds once every alias is expanded.
+
+    Computed on the node graph, where an alias is a shared node, so it costs one visit
+    per distinct node however large the expansion; a recursive alias is an error.
+    """
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            line = node.start_mark.line + 1
+            raise ConfigError([f"{filename}:{line}: a YAML alias refers to itself"])
+        in_progress.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        in_progress.discard(key)
+        sizes[key] = total = min(total, MAX_VALUES + 1)  # no need to count further
+        return total
+
+    return size(root)
+
+
+def _node_tree(text: str, filename: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError([f"{filename}: {too_large()}"])
     loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
+        return loader, loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise ConfigError([f"{filename}{line}: YAML syntax error: {exc.problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{filename}: YAML error: {brief(str(exc), 200)}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{filename}: the YAML is nested too deeply"]) from None
     finally:
         loader.dispose()
+
+
+def compose(text: str, filename: str, env: Mapping[str, str]) -> YamlSource:
+    """Parse YAML safely into data with lines; raise ConfigError on syntax errors,
+    duplicate keys, unset environment variables, and documents too large to be a
+    configuration (aliases included)."""
+    loader, root = _node_tree(text, filename)
     lines: dict[KeyPath, int] = {}
     source = YamlSource(filename, {}, lines)
     if root is None:
@@ -138,7 +190,21 @@ def compose(text: str, filename: str, env: Mapping[str, str]) -> YamlSource:
                 )
         return value
 
-    data = build(root, ())
+    if expanded_size(root, filename) > MAX_VALUES:
+        raise ConfigError(
+            [
+                f"{filename}: the configuration expands to more than {MAX_VALUES:,} values"
+                " (YAML aliases repeating one another?)"
+            ]
+        )
+    try:
+        data = build(root, ())
+    except yaml.MarkedYAMLError as exc:  # a tag such as !!python/object, a bad timestamp
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError([f"{filename}{line}: YAML error: {exc.problem}"]) from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        raise ConfigError([f"{filename}: cannot read a value: {brief(str(exc), 200)}"]) from None
     if problems:
         raise ConfigError(problems)
     return YamlSource(filename, data, lines)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor.cli import main
 from monitor.config import (
     ConfigError,
     SlackNotifierSettings,
@@ -226,3 +228,115 @@ def test_mask_url_hides_path_and_credentials() -> None:
         mask_url("https://user:pw@hooks.slack.com/services/T/B/C") == "https://hooks.slack.com/***"
     )
     assert mask_url("nonsense") == "***"
+
+
+# -- hostile and absurd files: one clear line, fast, in bounded memory ----------------
+
+ALIAS_BOMB = "\n".join(
+    ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+)
+
+
+def test_an_alias_bomb_is_refused_at_once() -> None:
+    started = time.monotonic()
+    (problem,) = errors_of(ALIAS_BOMB)
+    assert "expands to more than 200,000 values" in problem
+    assert time.monotonic() - started < 2
+
+
+def test_a_merge_key_bomb_is_refused_too() -> None:
+    text = "m0: &m0 {k: v}\n" + "\n".join(
+        f"m{n}: &m{n} {{<<: [{', '.join([f'*m{n - 1}'] * 9)}], k{n}: v}}" for n in range(1, 10)
+    )
+    # Merges are small once flattened (keys override), but the expansion is still bounded.
+    started = time.monotonic()
+    with pytest.raises(ConfigError):
+        parse_settings(text, "monitor.yaml", {})
+    assert time.monotonic() - started < 2
+
+
+def test_a_few_aliases_are_fine() -> None:
+    settings = parse_settings(
+        "watchlists:\n  - {name: a, any: &k [Karabakh, Qarabağ]}\n  - {name: b, any: *k}\n",
+        "monitor.yaml",
+        {},
+    )
+    assert settings.watchlists[1].any == ["Karabakh", "Qarabağ"]
+
+
+def test_a_recursive_alias_is_refused() -> None:
+    (problem,) = errors_of("feeds: &loop [*loop]\n")
+    assert "alias refers to itself" in problem
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("w") as file:
+        file.write("feeds:\n")
+        file.write("  - {url: 'https://example.org/feed'}\n" * 1_500_000)  # about 55 MB
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    (problem,) = caught.value.problems
+    assert problem == f"{path}: the configuration is larger than 4 MiB"
+    assert time.monotonic() - started < 2
+
+
+def test_a_huge_value_is_not_echoed_back() -> None:
+    (problem,) = errors_of(f"defaults: {{interval: '{'9' * 100_000}x'}}\n")
+    assert "expected a duration" in problem
+    assert len(problem) < 200
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("defaults: {interval: 99999999999d}", "a duration must be at most 366d"),
+        ("defaults: {interval: .inf}", "a duration must be at most 366d"),
+        ("defaults: {interval: .nan}", "a duration must be at most 366d"),
+        ("http: {timeout: 1.0e+300}", "a duration must be at most 366d"),
+        ("http: {max_body: 99999999999GiB}", "a size must be at most 1TiB"),
+        ("http: {max_body: .inf}", "a size must be at most 1TiB"),
+        (f"http: {{concurrency: {'9' * 5000}}}", "cannot read a value"),
+        ("feeds: !!python/name:os.system x", "could not determine a constructor"),
+        ("feeds: " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+    ],
+)
+def test_absurd_values_are_one_line_errors(text: str, message: str) -> None:
+    (problem,) = errors_of(text + "\n")
+    assert message in problem
+    assert "\n" not in problem
+
+
+def test_absurd_values_exit_2_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text("feeds:\n  - {url: 'https://example.org/feed', interval: 99999999999d}\n")
+    assert main(["check", "-c", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "monitor.yaml:2 feeds[0].interval: a duration must be at most 366d" in err
+    assert "Traceback" not in err
+
+
+SECRET_PATH = "T0SECRET/B0SECRET/XyZsecretTOKEN"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"hooks.slack.com/services/{SECRET_PATH}",
+        f"ftp://hooks.slack.com/services/{SECRET_PATH}",
+        f"https://[hooks.slack.com/services/{SECRET_PATH}",
+    ],
+)
+def test_a_malformed_notifier_url_is_reported_without_the_url(url: str) -> None:
+    (problem,) = errors_of(f"notifiers:\n  newsroom: {{type: slack, url: '{url}'}}\n")
+    assert "expected an http(s) URL" in problem
+    assert "SECRET" not in problem and "TOKEN" not in problem
+
+
+def test_storage_errors_do_not_echo_a_password() -> None:
+    (problem,) = errors_of("storage: 'mysql://admin:hunter2@db.example/news'\n")
+    assert "hunter2" not in problem

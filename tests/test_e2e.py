@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import sqlite3
 import sys
 from html import escape
 from pathlib import Path
@@ -21,6 +22,9 @@ from tests.conftest import FeedServer, Receiver, make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+TRUCE_ENTRY = Entry(
+    title="Karabakh ceasefire agreed", guid="t1", link="https://n.example/t1", summary="Truce."
+)
 SEED = json.loads((ROOT / "seeds" / "karabakh-ceasefire.json").read_text())["items"][0]
 
 
@@ -210,3 +214,60 @@ async def test_the_real_corpus_alerts_exactly_the_stories_that_carry_a_term(
     assert len(expected) > 50
     assert alerted == expected
     assert len(receiver.bodies) == len(alerted)
+
+
+async def test_no_output_or_stored_error_ever_contains_a_secret(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    """Failing feeds and failing receivers, with secrets everywhere they can be: none
+    of them in the logs, the summary, `feeds`, `deliveries` or the database's errors."""
+    slack_path = "/services/T0SECRET/B0SECRET/slackTOKENvalue"
+    hook_path = "/hooks/hookPATHsecret"
+    receiver.answers += [
+        web.Response(status=500, text=f"no route for {slack_path}"),
+        web.Response(status=502, text=f"bad gateway at {hook_path}"),
+    ] * 5
+    feed_url = feeds.serve(
+        "/feed.xml",
+        rss([TRUCE_ENTRY]),
+    ).replace("http://", "http://reader:feedPASSWORD@")
+    broken_url = feeds.url("/missing.xml").replace("http://", "http://reader:feedPASSWORD@")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"""storage: sqlite:///{tmp_path / "monitor.db"}
+defaults: {{baseline: false}}
+http: {{allow_private_networks: true, timeout: 5s}}
+feeds:
+  - {{url: "{feed_url}"}}
+  - {{url: "{broken_url}"}}
+  - {{url: "gopher://reader:feedPASSWORD@{tmp_path.name}.example/x"}}
+notifiers:
+  newsroom: {{type: slack, url: "{receiver.url(slack_path)}"}}
+  ops: {{type: webhook, url: "{receiver.url(hook_path)}", secret: "{SECRET}"}}
+watchlists:
+  - {{name: karabakh, any: [Karabakh]}}
+"""
+    )
+    outputs = []
+    for command in (["check"], ["once"], ["feeds"], ["deliveries"], ["feeds", "--json"]):
+        code, out, err = await cli(
+            "--log-level", "DEBUG", *command, "-c", str(config), cwd=tmp_path
+        )
+        outputs.append(out + err)
+        if command == ["check"]:
+            assert code == 2  # the gopher URL
+            config.write_text(config.read_text().replace("gopher://", "https://"))
+            code, out, err = await cli(*command, "-c", str(config), cwd=tmp_path)
+            outputs.append(out + err)
+            assert code == 0
+    assert (tmp_path / "monitor.db").exists(), "\n".join(outputs)
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        stored = db.execute(
+            "SELECT group_concat(last_error, ' | ') FROM feeds"
+            " UNION ALL SELECT group_concat(last_error, ' | ') FROM deliveries"
+        ).fetchall()
+    outputs += [str(row[0]) for row in stored]
+    text = "\n".join(outputs)
+    assert "HTTP 500" in text and "HTTP 404" in text  # the failures did happen and are shown
+    for secret in ("slackTOKENvalue", "hookPATHsecret", "feedPASSWORD", SECRET, SECRET[6:]):
+        assert secret not in text, secret

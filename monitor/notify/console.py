@@ -7,6 +7,7 @@ from typing import TextIO
 
 from monitor.models import Delivery
 from monitor.notify.payload import iso_utc, snippet
+from monitor.redact import without_userinfo
 
 
 def format_alert(delivery: Delivery) -> str:
@@ -14,7 +15,7 @@ def format_alert(delivery: Delivery) -> str:
     stored = delivery.stored
     item = stored.item
     terms = ", ".join(f"{term.term} ({term.field})" for term in delivery.matched)
-    facts = [stored.feed_title or stored.feed_url]
+    facts = [stored.feed_title or without_userinfo(stored.feed_url)]
     if item.published:
         facts.append(iso_utc(item.published) or "")
     facts.append(f"matched: {terms}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -33,6 +34,10 @@ async def post(
                 text = (await response.content.read(2048)).decode("utf-8", "replace")
                 if 200 <= response.status < 300:
                     return text
+                # A receiver may echo the request path, which is the secret.
+                path = urlsplit(url).path
+                if len(path) > 1:
+                    text = text.replace(path, "/***")
                 detail = " ".join(text.split())[:200]
                 message = f"HTTP {response.status}" + (f": {detail}" if detail else "")
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), clock())

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import Delivery, MatchedTerm, StoredItem
+from monitor.redact import without_userinfo
 
 SNIPPET_CHARS = 600
 
@@ -33,7 +34,7 @@ def item_json(stored: StoredItem) -> dict[str, Any]:
         "link": item.link,
         "summary": snippet(item.summary or item.content),
         "published": iso_utc(item.published),
-        "feed": {"url": stored.feed_url, "title": stored.feed_title},
+        "feed": {"url": without_userinfo(stored.feed_url), "title": stored.feed_title},
     }
 
 

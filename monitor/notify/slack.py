@@ -14,6 +14,7 @@ from monitor.models import Delivery
 from monitor.notify.base import DeliveryError
 from monitor.notify.http import post
 from monitor.notify.payload import snippet
+from monitor.redact import without_userinfo
 
 PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 HEADER_LIMIT = 150
@@ -48,7 +49,7 @@ def slack_message(delivery: Delivery) -> dict[str, Any]:
             f"{body}\n{_link(item.link, 'Read the story')}" if body else _link(item.link, item.link)
         )
     terms = ", ".join(f"{term.term} ({term.field})" for term in delivery.matched)
-    context = [f"*{escape(stored.feed_title or stored.feed_url)}*"]
+    context = [f"*{escape(stored.feed_title or without_userinfo(stored.feed_url))}*"]
     if item.published:
         stamp = int(item.published.timestamp())
         fallback = item.published.strftime("%Y-%m-%d %H:%M UTC")

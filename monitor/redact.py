@@ -1,0 +1,40 @@
+"""Secrets out of what people read: URLs shown in logs, errors, summaries and alerts.
+
+Notifier URLs are secrets whole (a Slack webhook's path is its token): they are shown as
+``scheme://host/***``. Feed URLs are not secret, but their user info is
+(``https://user:password@host/feed``): it is dropped wherever a feed's URL is shown.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+
+def mask_url(url: str) -> str:
+    """Where a secret URL points, without revealing it: ``https://host/***``."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "***"
+    if not parts.scheme or not host:
+        return "***"
+    return f"{parts.scheme}://{host}/***"
+
+
+def without_userinfo(url: str) -> str:
+    """A feed URL fit to show: the same, less any ``user:password@``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rsplit("@", 1)[-1] if "@" in url else url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """``repr`` of a configured value cut to ``limit`` characters, for error messages
+    (a 50 MB value must not be echoed back)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}…{text[-3:]}"
