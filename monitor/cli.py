@@ -8,7 +8,6 @@ import asyncio
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
@@ -118,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # APScheduler logs every tick at INFO; our own lines say what happened.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG: feed URLs with their
+    # passwords, whole item texts. Our own DEBUG lines say what matters.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     path = getattr(args, "config", None) or default_config_path()
     try:
         settings = load_settings(path)
@@ -131,11 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # about the unflushed standard output on exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except StoreError as error:
+    except (StoreError, SeedError) as error:
+        # Start-up failures are one line; the runtime has closed what it opened.
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    except sqlite3.Error as error:
-        print(f"error: storage {settings.storage}: {error}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -190,11 +190,7 @@ async def _seed(settings: Settings, path: Path, args: argparse.Namespace) -> int
         print(f"loaded {loaded} new seed item(s)")
         return EXIT_OK
 
-    try:
-        return await _with_store(settings, load)
-    except SeedError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    return await _with_store(settings, load)
 
 
 async def _watchlists(settings: Settings, path: Path, args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 Jobs: *dispatch* claims due feeds (their ``next_poll_at`` lives in the store, so a
 restart neither re-polls early nor forgets) and polls them as tasks; *relay* sends due
-deliveries; *housekeeping* tidies the store. Each job runs with ``coalesce`` and
+deliveries; *store-health* makes sure the database is still the one we opened;
+*housekeeping* tidies the store. Each job runs with ``coalesce`` and
 ``max_instances=1``: a slow tick is never stacked behind another.
 """
 
@@ -20,11 +21,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.config import ConfigError, load_settings
 from monitor.models import FeedState
 from monitor.runtime import Runtime
+from monitor.store import StoreError
 
 log = logging.getLogger(__name__)
 DISPATCH_EVERY = timedelta(seconds=5)
 RELAY_EVERY = timedelta(seconds=2)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+STORE_HEALTH_EVERY = timedelta(seconds=30)
 SHUTDOWN_GRACE = timedelta(seconds=8)  # inside the 10 s that SIGTERM promises
 
 
@@ -38,6 +41,12 @@ class Daemon:
         self.in_flight: set[asyncio.Task[object]] = set()
         self.relaying = False
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.store_problem: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Running, not shutting down, and the store is sound (for a readiness probe)."""
+        return self.scheduler.running and not self.stopping.is_set() and not self.store_problem
 
     async def dispatch(self) -> None:
         """Claim as many due feeds as there are free slots, and poll each in a task."""
@@ -77,9 +86,23 @@ class Daemon:
         finally:
             self.relaying = False
 
+    async def check_store(self) -> bool:
+        """Check that the store is still usable; say so loudly, every time, when not."""
+        try:
+            await self.runtime.store.check_health()
+        except StoreError as error:
+            self.store_problem = str(error)
+            log.critical("%s", error)
+            return False
+        if self.store_problem:
+            log.warning("the store is sound again")
+        self.store_problem = None
+        return True
+
     async def housekeeping(self) -> None:
-        """Keep the store compact."""
-        await self.runtime.store.housekeeping()
+        """Keep the store compact (when it is still the store we opened)."""
+        if await self.check_store():
+            await self.runtime.store.housekeeping()
 
     async def reload(self) -> None:
         """Re-read the configuration; keep the running one when the new one is invalid."""
@@ -120,6 +143,9 @@ class Daemon:
             next_run_time=datetime.now(UTC),
         )
 
+    async def _check_store_job(self) -> None:
+        await self.check_store()
+
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT stop; SIGHUP reloads."""
         loop = asyncio.get_running_loop()
@@ -137,6 +163,7 @@ class Daemon:
         """Run the jobs until ``stop``; then drain in-flight work and return."""
         self._add_job("dispatch", self.dispatch, DISPATCH_EVERY)
         self._add_job("relay", self.relay, RELAY_EVERY)
+        self._add_job("store-health", self._check_store_job, STORE_HEALTH_EVERY)
         self._add_job("housekeeping", self.housekeeping, HOUSEKEEPING_EVERY)
         self.scheduler.start()
         log.info("running: %s feed(s)", len(await self.runtime.store.feeds()))

@@ -7,16 +7,25 @@ from typing import Self
 
 
 class AsyncResource:
-    """Opens on ``async with`` entry and closes on exit, whatever happened inside."""
+    """Opens on ``async with`` entry and closes on exit, whatever happened inside.
+
+    When ``open`` itself fails, ``close`` still runs before the error propagates: a
+    resource that opened half its parts (a connection, a thread) must not keep the
+    process alive after the caller has given up on it.
+    """
 
     async def open(self) -> None:
         """Acquire what the resource needs; nothing by default."""
 
     async def close(self) -> None:
-        """Release it; safe to call twice."""
+        """Release it; safe to call twice, and after a failed ``open``."""
 
     async def __aenter__(self) -> Self:
-        await self.open()
+        try:
+            await self.open()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def __aexit__(

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +36,11 @@ log = logging.getLogger(__name__)
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
+
+
+def default_instance_id() -> str:
+    """``hostname:pid``: who holds a claim, in logs and in the store."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def feed_specs(settings: Settings) -> list[FeedSpec]:
@@ -72,9 +80,11 @@ class Runtime(AsyncResource):
         clock: Callable[[], datetime] = utc_now,
         resolver: AbstractResolver | None = None,
         seed_dir: Path | None = None,
+        instance_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.instance_id = instance_id or default_instance_id()
         self.store: Store = open_store(settings)
         self.fetcher = Fetcher(settings.http, resolver)
         self.workers = WorkerPool()
@@ -82,17 +92,32 @@ class Runtime(AsyncResource):
         self.seed_dir = seed_dir if seed_dir is not None else default_seed_dir()
         self._notify_session: aiohttp.ClientSession | None = None
         self.relay = Relay(self.store, {}, clock)
+        self._resources: AsyncExitStack | None = None
 
     async def open(self) -> None:
-        """Migrate the store, load the seeds, sync the feeds, build the channels."""
-        await self.store.open()
-        if self.seed_dir is not None:
-            loaded = await load_seeds(self.store, self.seed_dir, self.clock())
-            if loaded:
-                log.info("loaded %s seed item(s) from %s", loaded, self.seed_dir)
-        self._notify_session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
-        await self.apply(self.settings)
-        await self.workers.start()
+        """Migrate the store, take the instance's place, load the seeds, sync the feeds,
+        build the channels, start the workers.
+
+        Each part is opened on one exit stack: when a step fails, what the earlier steps
+        opened is closed again before the error propagates, so a failed start never
+        leaves a thread or a worker process behind to hang the exit.
+        """
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(self.store)
+            await self.store.start_instance(self.instance_id, self.clock())
+            stack.push_async_callback(self.fetcher.close)
+            stack.push_async_callback(self.workers.close)
+            if self.seed_dir is not None:
+                loaded = await load_seeds(self.store, self.seed_dir, self.clock())
+                if loaded:
+                    log.info("loaded %s seed item(s) from %s", loaded, self.seed_dir)
+            self._notify_session = await stack.enter_async_context(
+                aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+            )
+            stack.push_async_callback(self._close_notifiers)
+            await self.apply(self.settings)
+            await self.workers.start()
+            self._resources = stack.pop_all()
 
     async def apply(self, settings: Settings) -> None:
         """Take a (re)loaded configuration: feeds, watchlists and notifiers.
@@ -112,15 +137,15 @@ class Runtime(AsyncResource):
             update={"http": self.settings.http, "storage": self.settings.storage}
         )
 
-    async def close(self) -> None:
-        """Close channels, the fetcher and the store; stop the worker processes."""
+    async def _close_notifiers(self) -> None:
         for notifier in self.relay.notifiers.values():
             await notifier.close()
-        if self._notify_session is not None:
-            await self._notify_session.close()
-        await self.fetcher.close()
-        await self.store.close()
-        await self.workers.close()
+
+    async def close(self) -> None:
+        """Close channels, the fetcher and the store; stop the worker processes."""
+        resources, self._resources = self._resources, None
+        if resources is not None:
+            await resources.aclose()
 
     @property
     def feed_lease(self) -> timedelta:

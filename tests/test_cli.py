@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from monitor.store import SQLiteStore
 from tests.conftest import queue_alerts
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -166,3 +169,99 @@ def test_python_dash_m_and_version() -> None:
         [sys.executable, "-m", "monitor", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("news-monitor ")
+
+
+# -- start-up failures: one line on stderr and an exit, never a hang -------------------
+
+
+async def run_cli(*args: str, cwd: Path) -> tuple[int, str]:
+    """The real command in a subprocess; fails the test if it does not exit in time."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        *args,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"news-monitor {' '.join(args)} hung") from None
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["once"], ["run"], ["feeds"], ["deliveries"], ["stories"], ["seed"], ["watchlists", "test"]],
+    ids=lambda command: "-".join(command),
+)
+async def test_a_database_that_cannot_be_opened_is_one_line_and_an_exit(
+    tmp_path: Path, command: list[str]
+) -> None:
+    (tmp_path / "m.db").write_bytes(os.urandom(20_000))
+    config = write(tmp_path, "watchlists:\n  - {name: w, any: [ceasefire]}\n")
+    code, err = await run_cli(*command, "-c", str(config), cwd=tmp_path)
+    assert code == 1
+    assert err.strip() == f"error: cannot open the database {tmp_path}/m.db: file is not a database"
+
+
+async def test_a_failure_after_the_store_is_open_closes_it_too(tmp_path: Path) -> None:
+    # A second daemon on the same database fails after opening the store: it must
+    # still exit, with the reason, and leave the first one running.
+    config = write(tmp_path, "")
+    first = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        "run",
+        "-c",
+        str(config),
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert first.stderr is not None
+        while b"running:" not in await asyncio.wait_for(first.stderr.readline(), 60):
+            pass
+        code, err = await run_cli("once", "-c", str(config), cwd=tmp_path)
+        assert code == 1
+        assert "error: another news-monitor (" in err
+        assert "is already running on" in err
+        assert "Traceback" not in err
+        assert first.returncode is None
+    finally:
+        first.terminate()
+        await first.wait()
+
+
+async def test_a_broken_seed_file_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    from monitor.config import parse_settings
+    from monitor.runtime import Runtime
+    from monitor.seeds import SeedError
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "broken.json").write_text("{not json")
+    settings = parse_settings(f"storage: sqlite:///{tmp_path / 'm.db'}\n", "t.yaml", {})
+
+    def own_threads() -> set[str]:
+        # asyncio's default executor is asyncio.run's to stop; any other thread is ours.
+        return {t.name for t in threading.enumerate() if not t.name.startswith("asyncio_")}
+
+    threads = own_threads()
+    with pytest.raises(SeedError, match=r"broken\.json: not a seed file"):
+        async with Runtime(settings, seed_dir=seeds):
+            pass
+    # The store's connection threads are gone: nothing keeps the exit waiting.
+    for _ in range(100):
+        if own_threads() <= threads:
+            break
+        await asyncio.sleep(0.01)
+    assert own_threads() <= threads

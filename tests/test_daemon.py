@@ -144,6 +144,13 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
     daemon.process.send_signal(signal.SIGHUP)
     await daemon.wait_for(lambda: "reload refused" in daemon.log)
     assert "unknown notifier 'nope'" in daemon.log
+    secret_slack = "  newsroom: {type: slack, url: hooks.slack.com/services/T0/B0/SECRETtoken}\n"
+    config.write_text(config.read_text().replace("notifiers:\n", "notifiers:\n" + secret_slack))
+    refusals = daemon.log.count("reload refused")
+    daemon.process.send_signal(signal.SIGHUP)
+    await daemon.wait_for(lambda: daemon.log.count("reload refused") > refusals)
+    assert "expected an http(s) URL" in daemon.log
+    assert "SECRETtoken" not in daemon.log
     write_config(config, feeds.url("/feed.xml"), receiver.url(), "  - {name: b, any: [y]}\n")
     daemon.process.send_signal(signal.SIGHUP)
     await daemon.wait_for(lambda: "configuration reloaded: 1 feed(s), 2 watchlist(s)" in daemon.log)
@@ -172,3 +179,51 @@ async def test_sigterm_during_a_hanging_poll_exits_within_ten_seconds(
     with sqlite3.connect(tmp_path / "monitor.db") as db:
         (count,) = db.execute("SELECT COUNT(*) FROM feeds WHERE kind = 'feed'").fetchone()
     assert count == 1
+
+
+async def test_a_send_in_flight_at_a_crash_is_sent_again_promptly_with_the_same_id(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
+) -> None:
+    receiver.answers.append(120.0)  # the first request hangs: the send is in flight
+    feeds.serve("/feed.xml", rss([TRUCE]))
+    config = tmp_path / "monitor.yaml"
+    write_config(config, feeds.url("/feed.xml"), receiver.url())
+    crashed = await launcher.start(config)
+    await crashed.wait_for(lambda: len(receiver.requests) == 1)
+    crashed.process.kill()  # SIGKILL mid-send
+    await crashed.process.wait()
+    restarted_at = time.monotonic()
+    restarted = await launcher.start(config)
+    await restarted.wait_for(lambda: len(receiver.requests) == 2)
+    # Taken back at start, not after the ten-minute lease.
+    assert time.monotonic() - restarted_at < 20
+    first, second = (headers for headers, _ in receiver.requests)
+    assert first["webhook-id"] == second["webhook-id"]
+    assert (await restarted.stop())[0] == 0
+    assert len(feeds.hits["/feed.xml"]) == 1  # the feed itself was not polled again
+
+
+async def test_a_database_deleted_under_the_daemon_is_reported_and_not_ready(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitor.config import parse_settings
+    from monitor.daemon import Daemon as RealDaemon
+    from monitor.runtime import Runtime
+
+    path = tmp_path / "monitor.db"
+    settings = parse_settings(f"storage: sqlite:///{path}\n", "t.yaml", {})
+    async with Runtime(settings) as runtime:
+        daemon = RealDaemon(runtime)
+        daemon.scheduler.start(paused=True)
+        try:
+            assert await daemon.check_store()
+            assert daemon.ready
+            path.unlink()
+            await daemon.housekeeping()
+            assert not daemon.ready
+            assert any(
+                record.levelname == "CRITICAL" and "was deleted or replaced" in record.message
+                for record in caplog.records
+            )
+        finally:
+            daemon.scheduler.shutdown(wait=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from monitor.models import (
     NewItem,
     PollRecord,
 )
-from monitor.store import SQLiteStore, Store
+from monitor.store import SQLiteStore, Store, StoreError
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -189,7 +188,7 @@ async def test_concurrent_saves_of_one_story_queue_one_alert(store: Store) -> No
 async def test_a_failed_save_leaves_nothing_behind(store: Store) -> None:
     (feed,) = await feed_ids(store, "https://a.example/feed")
     broken = replace(item("2"), title=None)  # type: ignore[arg-type]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StoreError, match="NOT NULL"):  # only StoreError leaves a store
         await store.save_poll(feed, [matched(item("1")), matched(broken)], record(), alert=True)
     assert await store.items() == []
     assert await store.deliveries() == []
@@ -279,3 +278,25 @@ async def test_items_of_one_batch_join_stories_started_in_it(store: Store) -> No
     assert (result.stored, result.new_stories, result.deliveries) == (2, 1, 1)
     (story,) = await store.stories()
     assert [member.item.entry_key for member in story.items] == ["1", "2"]
+
+
+async def test_a_new_instance_takes_back_what_a_dead_one_left_claimed(
+    store_factory: StoreFactory,
+) -> None:
+    async with store_factory() as crashed:
+        await crashed.start_instance("host:1", NOW)
+        (feed,) = await feed_ids(crashed, "https://a.example/feed")
+        await crashed.save_poll(feed, [matched(item("1"))], record(), alert=True)
+        (in_flight,) = await crashed.claim_due_deliveries(NOW, 10, 10 * MINUTE)
+        assert await crashed.claim_due_feeds(NOW + 20 * MINUTE, 10, 10 * MINUTE)
+        # … and the process dies here: neither mark_sent nor record_poll happens.
+    later = NOW + 2 * MINUTE
+    async with store_factory() as restarted:
+        assert await restarted.claim_due_deliveries(later, 10, MINUTE) == []  # leased
+        await restarted.start_instance("host:2", later)
+        (again,) = await restarted.claim_due_deliveries(later, 10, MINUTE)
+        assert again.message_id == in_flight.message_id  # the same idempotency key
+        assert again.attempts == 2
+        assert [f.url for f in await restarted.claim_due_feeds(later, 10, MINUTE)] == [
+            "https://a.example/feed"
+        ]

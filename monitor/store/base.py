@@ -22,7 +22,10 @@ from monitor.models import (
 
 
 class StoreError(Exception):
-    """The store cannot be opened or used; the message says which and why."""
+    """The store cannot be opened or used; the message says which and why.
+
+    It is the only exception that leaves a store: callers never see a driver's own.
+    """
 
 
 class Store(AsyncResource, ABC):
@@ -35,6 +38,20 @@ class Store(AsyncResource, ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release connections; safe to call twice."""
+
+    @abstractmethod
+    async def start_instance(self, owner: str, now: datetime) -> None:
+        """Become the instance that polls and delivers, as ``owner``.
+
+        Work that a previous run claimed and never finished (it crashed) is due again
+        at once. The embedded backend allows one such instance per database and raises
+        StoreError when another one is running.
+        """
+
+    @abstractmethod
+    async def check_health(self) -> None:
+        """Raise StoreError when the store can no longer be trusted with writes
+        (for a file, when its path no longer names the open database)."""
 
     @abstractmethod
     async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:

@@ -3,19 +3,23 @@
 WAL with ``synchronous=FULL`` so a commit survives power loss; every write runs in a
 ``BEGIN IMMEDIATE`` transaction on the one writer connection (taken under a lock, so
 writers queue here instead of failing with SQLITE_BUSY); reads use a second connection
-and never wait for the writer.
+and never wait for the writer. Every driver error leaves as a StoreError that says what
+SQLite said ("database or disk is full", "file is not a database").
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import functools
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -50,6 +54,57 @@ from monitor.store.sqlite_rows import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error) or type(error).__name__
+
+
+def translated(
+    method: Callable[Concatenate[SQLiteStore, Params], Coroutine[Any, Any, Result]],
+) -> Callable[Concatenate[SQLiteStore, Params], Coroutine[Any, Any, Result]]:
+    """Let only StoreError leave a store method, naming the database and SQLite's reason."""
+
+    @functools.wraps(method)
+    async def wrapper(store: SQLiteStore, /, *args: Params.args, **kwargs: Params.kwargs) -> Result:
+        try:
+            return await method(store, *args, **kwargs)
+        except (sqlite3.Error, OSError, ValueError) as error:
+            # ValueError: aiosqlite's "no active connection" after a failed close.
+            raise StoreError(f"database {store.path}: {_reason(error)}") from error
+
+    return wrapper
+
+
+async def _close_quietly(connection: aiosqlite.Connection) -> None:
+    # Closing stops the connection's thread even when SQLite reports an error on close.
+    with suppress(sqlite3.Error, ValueError):
+        await connection.close()
+
+
+def _lock_instance(path: Path, owner: str) -> int:
+    """Hold an exclusive lock on ``path`` for the life of the process (or until closed).
+
+    A lock file beside the database, not the database itself: closing any descriptor
+    of the database file would drop SQLite's own locks on it.
+    """
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(descriptor, 200, 0).decode("utf-8", "replace").strip()
+        os.close(descriptor)
+        raise StoreError(
+            f"another news-monitor ({holder or 'unknown'}) is already running on"
+            f" {path.with_suffix('')}; SQLite serves one instance (use PostgreSQL for several)"
+        ) from None
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, owner.encode(), 0)
+    return descriptor
 
 
 class SQLiteStore(Store):
@@ -60,54 +115,115 @@ class SQLiteStore(Store):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._owner: str | None = None
+        self._instance_lock: int | None = None  # the lock file's descriptor
+        self._file_identity: tuple[int, int] | None = None
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(self.path, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA synchronous = FULL")
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            # Its thread would otherwise keep the process alive after the error.
+            await _close_quietly(connection)
+            raise
         return connection
+
+    @property
+    def _on_disk(self) -> bool:
+        return self.path != ":memory:" and not self.path.startswith("file:")
 
     async def open(self) -> None:
         """Create the file if needed, switch it to WAL, and migrate it."""
         try:
-            if self.path != ":memory:":
+            if self._on_disk:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._writer = await self._connect()
             await self._writer.execute("PRAGMA journal_mode = WAL")
             await self._migrate(self._writer)
             self._reader = await self._connect()
+            if self._on_disk:
+                stat = os.stat(self.path)
+                self._file_identity = (stat.st_dev, stat.st_ino)
         except (OSError, sqlite3.Error) as error:
             await self.close()
-            reason = error.strerror if isinstance(error, OSError) else str(error)
-            raise StoreError(f"cannot open the database {self.path}: {reason}") from None
+            raise StoreError(f"cannot open the database {self.path}: {_reason(error)}") from None
 
     async def close(self) -> None:
-        """Close both connections."""
+        """Close both connections and give up the instance lock; never raises."""
         for connection in (self._reader, self._writer):
             if connection is not None:
-                await connection.close()
+                await _close_quietly(connection)
         self._reader = self._writer = None
+        if self._instance_lock is not None:
+            os.close(self._instance_lock)  # closing the descriptor releases the lock
+            self._instance_lock = None
 
     @property
     def _read(self) -> aiosqlite.Connection:
         if self._reader is None:
-            raise RuntimeError("the store is not open")
+            raise StoreError(f"database {self.path}: the store is not open")
         return self._reader
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         if self._writer is None:
-            raise RuntimeError("the store is not open")
+            raise StoreError(f"database {self.path}: the store is not open")
+        writer = self._writer
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
+                yield writer
+                await writer.execute("COMMIT")
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk): a
+                # ROLLBACK then fails with "no transaction is active" and would hide
+                # the real cause, which is the error that propagates from here.
+                if writer.in_transaction:
+                    with suppress(sqlite3.Error, ValueError):
+                        await writer.execute("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
+
+    # -- instances ---------------------------------------------------------------------
+
+    @translated
+    async def start_instance(self, owner: str, now: datetime) -> None:
+        """Take the lock file beside the database, then take back abandoned claims."""
+        if self._on_disk and self._instance_lock is None:
+            self._instance_lock = _lock_instance(Path(f"{self.path}.lock"), owner)
+        self._owner = owner
+        async with self._transaction() as db:
+            # Holding the lock, we know whoever claimed these is gone.
+            await db.execute(
+                "UPDATE deliveries SET next_attempt_at = ?, claimed_by = NULL"
+                " WHERE status = 'pending' AND claimed_by IS NOT NULL",
+                (to_epoch(now),),
+            )
+            await db.execute(
+                "UPDATE feeds SET next_poll_at = ?, claimed_by = NULL WHERE claimed_by IS NOT NULL",
+                (to_epoch(now),),
+            )
+
+    async def check_health(self) -> None:
+        """The path must still name the file we have open: deleted or replaced under a
+        running daemon, everything written from now on would vanish at exit."""
+        if self._writer is None:
+            raise StoreError(f"database {self.path}: the store is not open")
+        if self._file_identity is None:
+            return
+        try:
+            stat = await asyncio.to_thread(os.stat, self.path)
+        except FileNotFoundError:
+            stat = None
+        if stat is None or (stat.st_dev, stat.st_ino) != self._file_identity:
+            raise StoreError(
+                f"the database file {self.path} was deleted or replaced while in use;"
+                " what is written now is lost when the process exits: restore the file,"
+                " or restart to start a new one"
+            )
 
     async def _migrate(self, connection: aiosqlite.Connection) -> None:
         await connection.execute(
@@ -132,6 +248,7 @@ class SQLiteStore(Store):
 
     # -- feeds -------------------------------------------------------------------------
 
+    @translated
     async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
         """Upsert configured feeds; disable the ones no longer configured."""
         async with self._transaction() as db:
@@ -155,6 +272,7 @@ class SQLiteStore(Store):
                     ),
                 )
 
+    @translated
     async def feeds(self) -> list[FeedState]:
         """Enabled feeds in configuration order."""
         async with self._read.execute(
@@ -162,6 +280,7 @@ class SQLiteStore(Store):
         ) as cursor:
             return [feed_from_row(row) for row in await cursor.fetchall()]
 
+    @translated
     async def claim_due_feeds(
         self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
     ) -> list[FeedState]:
@@ -176,11 +295,12 @@ class SQLiteStore(Store):
             ) as cursor:
                 rows = await cursor.fetchall()
             await db.executemany(
-                "UPDATE feeds SET next_poll_at = ? WHERE id = ?",
-                [(to_epoch(now + lease), row["id"]) for row in rows],
+                "UPDATE feeds SET next_poll_at = ?, claimed_by = ? WHERE id = ?",
+                [(to_epoch(now + lease), self._owner, row["id"]) for row in rows],
             )
         return [feed_from_row(row) for row in rows]
 
+    @translated
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
         """Store validators, health and the next poll time."""
         async with self._transaction() as db:
@@ -193,7 +313,7 @@ class SQLiteStore(Store):
             await db.execute(
                 """
                 UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
-                    last_error = NULL, error_count = 0,
+                    last_error = NULL, error_count = 0, claimed_by = NULL,
                     etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
                     title = COALESCE(?, title), body_digest = COALESCE(?, body_digest)
                 WHERE id = ?
@@ -213,7 +333,7 @@ class SQLiteStore(Store):
             await db.execute(
                 """
                 UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
-                    last_error = ?, error_count = error_count + 1
+                    last_error = ?, error_count = error_count + 1, claimed_by = NULL
                 WHERE id = ?
                 """,
                 (
@@ -227,6 +347,7 @@ class SQLiteStore(Store):
 
     # -- items -------------------------------------------------------------------------
 
+    @translated
     async def save_poll(
         self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
     ) -> SaveResult:
@@ -339,6 +460,7 @@ class SQLiteStore(Store):
         assert row is not None
         return int(row[0])
 
+    @translated
     async def items(self, limit: int | None = None) -> list[StoredItem]:
         """Newest first by first sight."""
         async with self._read.execute(
@@ -348,6 +470,7 @@ class SQLiteStore(Store):
         ) as cursor:
             return [stored_item_from_row(row) for row in await cursor.fetchall()]
 
+    @translated
     async def stories(self, limit: int = 50) -> list[Story]:
         """The newest stories, each with its items in the order they were seen."""
         async with self._read.execute(
@@ -372,6 +495,7 @@ class SQLiteStore(Store):
             for row in heads
         ]
 
+    @translated
     async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
         """Seeds live under a feed of kind ``seed`` that is never polled."""
         async with self._transaction() as db:
@@ -391,15 +515,18 @@ class SQLiteStore(Store):
             result = await self._store_items(db, row[0], new, to_epoch(now), alert=False)
         return result.stored
 
+    @translated
     async def housekeeping(self) -> None:
         """Fold the WAL back into the database and refresh the planner's statistics."""
+        if self._writer is None:
+            raise StoreError(f"database {self.path}: the store is not open")
         async with self._write_lock:
-            assert self._writer is not None
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             await self._writer.execute("PRAGMA optimize")
 
     # -- deliveries --------------------------------------------------------------------
 
+    @translated
     async def claim_due_deliveries(
         self, now: datetime, limit: int, lease: timedelta
     ) -> list[Delivery]:
@@ -415,38 +542,44 @@ class SQLiteStore(Store):
                 return []
             marks = placeholders(ids)
             await db.execute(
-                f"UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?"
-                f" WHERE id IN ({marks})",
-                (to_epoch(now + lease), *ids),
+                f"UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?,"
+                f" claimed_by = ? WHERE id IN ({marks})",
+                (to_epoch(now + lease), self._owner, *ids),
             )
             async with db.execute(
                 f"{DELIVERY_SELECT} WHERE d.id IN ({marks}) ORDER BY d.id", ids
             ) as cursor:
                 return [delivery_from_row(row) for row in await cursor.fetchall()]
 
+    @translated
     async def mark_sent(self, delivery_id: int, now: datetime) -> None:
         """Sent deliveries stay as the record of what was said."""
         async with self._transaction() as db:
             await db.execute(
-                "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL"
+                "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL,"
+                " claimed_by = NULL"
                 " WHERE id = ?",
                 (to_epoch(now), delivery_id),
             )
 
+    @translated
     async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
         """Keep the last error; either schedule the retry or mark the delivery dead."""
         async with self._transaction() as db:
             if retry_at is None:
                 await db.execute(
-                    "UPDATE deliveries SET status = 'dead', last_error = ? WHERE id = ?",
+                    "UPDATE deliveries SET status = 'dead', last_error = ?, claimed_by = NULL"
+                    " WHERE id = ?",
                     (error, delivery_id),
                 )
             else:
                 await db.execute(
-                    "UPDATE deliveries SET last_error = ?, next_attempt_at = ? WHERE id = ?",
+                    "UPDATE deliveries SET last_error = ?, next_attempt_at = ?, claimed_by = NULL"
+                    " WHERE id = ?",
                     (error, to_epoch(retry_at), delivery_id),
                 )
 
+    @translated
     async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
         """Pending again at ``retry_at``, as if never claimed."""
         if not delivery_ids:
@@ -454,11 +587,12 @@ class SQLiteStore(Store):
         marks = placeholders(delivery_ids)
         async with self._transaction() as db:
             await db.execute(
-                f"UPDATE deliveries SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0)"
-                f" WHERE status = 'pending' AND id IN ({marks})",
+                f"UPDATE deliveries SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0),"
+                f" claimed_by = NULL WHERE status = 'pending' AND id IN ({marks})",
                 (to_epoch(retry_at), *delivery_ids),
             )
 
+    @translated
     async def deliveries(
         self, status: DeliveryStatus | None = None, limit: int = 100
     ) -> list[Delivery]:
@@ -469,6 +603,7 @@ class SQLiteStore(Store):
         ) as cursor:
             return [delivery_from_row(row) for row in await cursor.fetchall()]
 
+    @translated
     async def retry_deliveries(
         self, now: datetime, *, delivery_id: int | None = None, dead: bool = False
     ) -> int:

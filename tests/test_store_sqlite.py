@@ -1,0 +1,104 @@
+"""What only the SQLite backend does: files that are not databases, full and read-only
+disks, a database deleted while in use, one instance per file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.models import FeedSpec, Item, NewItem, PollRecord
+from monitor.store import SQLiteStore, StoreError
+from tests.conftest import mounted_tmpfs
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+async def threads_settle_at(count: int) -> bool:
+    """Whether the process is back to ``count`` threads within a second (a connection
+    thread that is told to stop takes a moment to go)."""
+    for _ in range(100):
+        if threading.active_count() <= count:
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize(
+    "content",
+    [os.urandom(20_000), b"SQLite format 3\x00" + os.urandom(4_000)],
+    ids=["random-bytes", "damaged-header"],
+)
+async def test_a_file_that_is_not_a_database_is_refused_and_nothing_stays_open(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(content)
+    before = threading.active_count()
+    with pytest.raises(StoreError, match=r"cannot open the database .*bad\.db: "):
+        async with SQLiteStore(path):
+            pass
+    assert await threads_settle_at(before)  # no connection thread left to hang the exit
+
+
+async def test_a_new_database_on_a_read_only_disk_is_refused(tmp_path: Path) -> None:
+    with mounted_tmpfs(tmp_path / "ro", "1m", read_only=True) as folder:
+        before = threading.active_count()
+        with pytest.raises(StoreError, match=r"unable to open database file|Read-only"):
+            async with SQLiteStore(folder / "monitor.db"):
+                pass
+        assert await threads_settle_at(before)
+
+
+async def test_a_full_disk_is_reported_as_a_full_disk(tmp_path: Path) -> None:
+    with mounted_tmpfs(tmp_path / "disk", "600k") as folder:
+        async with SQLiteStore(folder / "monitor.db") as store:
+            feed_url = "https://a.example/feed"
+            await store.sync_feeds([FeedSpec(feed_url, None, timedelta(minutes=5), False)], NOW)
+            (feed,) = await store.feeds()
+            text = "ceasefire " * 5_000  # 50 KB per item: the disk fills within a few polls
+
+            async def fill_the_disk() -> None:
+                for poll in range(100):
+                    items = [
+                        NewItem(Item(f"{poll}-{n}", None, f"t{poll}-{n}", None, text, ""))
+                        for n in range(2)
+                    ]
+                    record = PollRecord(NOW, NOW, 200, None)
+                    await store.save_poll(feed.id, items, record, alert=False)
+
+            with pytest.raises(StoreError) as raised:
+                await fill_the_disk()
+            message = str(raised.value)
+            assert "database or disk is full" in message
+            assert "rollback" not in message
+            # What was committed before the disk filled is still there and readable.
+            assert await store.items(limit=1)
+
+
+async def test_a_database_deleted_while_open_is_noticed(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.db"
+    async with SQLiteStore(path) as store:
+        await store.check_health()
+        path.unlink()
+        with pytest.raises(StoreError, match="deleted or replaced"):
+            await store.check_health()
+        path.write_bytes(b"")  # a new file under the same name is not ours either
+        with pytest.raises(StoreError, match="deleted or replaced"):
+            await store.check_health()
+
+
+async def test_one_instance_per_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.db"
+    async with SQLiteStore(path) as first:
+        await first.start_instance("box:100", NOW)
+        async with SQLiteStore(path) as second:
+            await second.feeds()  # reading alongside the daemon is fine
+            with pytest.raises(StoreError, match=r"another news-monitor \(box:100\)"):
+                await second.start_instance("box:200", NOW)
+    async with SQLiteStore(path) as after:
+        await after.start_instance("box:300", NOW)  # the lock went with the first store
