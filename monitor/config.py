@@ -123,6 +123,16 @@ class Defaults(_Strict):
     _check_interval = field_validator("interval")(_positive)
 
 
+class StoriesSettings(_Strict):
+    """How items are grouped into stories (see the README's "Stories")."""
+
+    similarity: float = Field(default=0.5, gt=0, le=1)
+    window: Duration = timedelta(days=14)
+    title_window: Duration = timedelta(hours=48)
+
+    _check_windows = field_validator("window", "title_window")(_positive)
+
+
 class HttpSettings(_Strict):
     """Limits for fetching feeds."""
 
@@ -294,6 +304,7 @@ class Settings(_Strict):
     storage: str = "sqlite:///monitor.db"
     defaults: Defaults = Defaults()
     http: HttpSettings = HttpSettings()
+    stories: StoriesSettings = StoriesSettings()
     feeds: list[FeedSettings] = []
     notifiers: dict[str, NotifierSettings] = {}
     watchlists: list[WatchlistSettings] = []

@@ -1,20 +1,30 @@
-"""Identity of a story across feeds: canonical link, content hash and title key.
+"""Identity of a story across feeds: which stored story, if any, an item belongs to.
 
-An item whose canonical link, normalised title + text, or (from another feed) long
-normalised title is already stored belongs to that item's story and is not alerted
-again. Near-duplicate clustering will add a fourth, fuzzy key behind the same seam:
-every stored item carries a ``story_id``.
+Each item has identity keys of several kinds: its canonical link (``link``), a hash of
+its normalised title and text (``text``), its long normalised title (``title``), and the
+band keys of its near-duplicate fingerprint (``band``, ``lead``; see ``fingerprint``).
+The store keeps them as rows and returns the stored items that share a key with a new
+one; ``resolve_story`` decides, as a pure function of those candidates:
+
+1. the same canonical link or the same text: that story;
+2. otherwise the most similar candidate whose estimated similarity (Jaccard, or the
+   containment of a lead-only copy) reaches ``StoryPolicy.similarity``;
+3. otherwise, only when one of the two has too little text to compare, the same long
+   title from another feed seen within ``StoryPolicy.title_window`` (a title is not
+   proof: "Morning briefing" and a re-used headline head different stories).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor.models import Item
+from monitor.fingerprint import fingerprint, similarity, strip_headline_prefix
+from monitor.models import Fingerprint, Item
 from monitor.text import words
 
 # Query parameters that say how a reader arrived, not what they read.
@@ -98,8 +108,9 @@ def content_hash(title: str, body: str) -> str | None:
 
 
 def title_key(title: str) -> str | None:
-    """Hash of a normalised title long enough to name one story; None for short titles."""
-    title_words = words(title)
+    """Hash of a normalised title long enough to name one story; None for short titles.
+    "BREAKING:" and the like are not part of it."""
+    title_words = words(strip_headline_prefix(title))
     if len(title_words) < MIN_TITLE_WORDS:
         return None
     return _digest(" ".join(title_words))
@@ -119,39 +130,146 @@ def identify(items: Sequence[Item]) -> list[Item]:
             canonical_link=None if link in repeated else link,
             content_hash=content_hash(item.title, item.body),
             title_key=title_key(item.title),
+            fingerprint=fingerprint(item.title, item.body),
         )
         for item, link in zip(items, links, strict=True)
     ]
 
 
+# Below this many words of text an item cannot be compared by its text; only then may a
+# title decide.
+MIN_COMPARABLE_WORDS = 12
+# One feed often gives every entry the same short description ("Listen to the episode",
+# a newsletter blurb): within a feed, only texts this long can make two entries one.
+MIN_SAME_FEED_WORDS = 50
+EXACT_KINDS = ("link", "text")
+FUZZY_KINDS = frozenset({"band", "lead"})
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPolicy:
+    """How stories are told apart: the ``stories:`` settings."""
+
+    similarity: float = 0.5
+    window: timedelta = timedelta(days=14)
+    title_window: timedelta = timedelta(hours=48)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stored (or earlier in the batch) item that shares an identity key with a new one."""
+
+    kind: str
+    item_id: int
+    story_id: int
+    feed_id: int
+    seen_at: datetime
+    fingerprint: Fingerprint | None
+    seed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoryJoin:
+    """Why an item joined a story: the key kind (link, text, near, title) and, for a near
+    duplicate, the estimated similarity."""
+
+    story_id: int
+    by: str
+    similarity: float | None = None
+
+
+def identity_keys(item: Item) -> list[tuple[str, str | int]]:
+    """Every (kind, key) an item is known by across feeds."""
+    keys: list[tuple[str, str | int]] = []
+    if item.canonical_link:
+        keys.append(("link", item.canonical_link))
+    if item.content_hash:
+        keys.append(("text", item.content_hash))
+    if item.title_key:
+        keys.append(("title", item.title_key))
+    if item.fingerprint is not None:
+        keys += [("band", band) for band in item.fingerprint.bands]
+        keys += [("lead", band) for band in item.fingerprint.lead_bands]
+    return keys
+
+
+def _comparable(print_: Fingerprint | None) -> bool:
+    return print_ is not None and print_.words >= MIN_COMPARABLE_WORDS
+
+
+def resolve_story(
+    item: Item,
+    feed_id: int,
+    now: datetime,
+    candidates: Iterable[Candidate],
+    policy: StoryPolicy,
+) -> StoryJoin | None:
+    """The story an item belongs to, and why; None when it starts a new one."""
+    by_kind: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        by_kind.setdefault(candidate.kind, []).append(candidate)
+    for kind in EXACT_KINDS:
+        if by_kind.get(kind):
+            first = min(by_kind[kind], key=lambda candidate: candidate.item_id)
+            return StoryJoin(first.story_id, kind)
+    best: StoryJoin | None = None
+    if item.fingerprint is not None:
+        compared: set[int] = set()
+        for kind in FUZZY_KINDS:
+            for candidate in by_kind.get(kind, []):
+                if candidate.item_id in compared or candidate.fingerprint is None:
+                    continue
+                compared.add(candidate.item_id)
+                if not candidate.seed and now - candidate.seen_at > policy.window:
+                    continue
+                if candidate.feed_id == feed_id and (
+                    min(item.fingerprint.words, candidate.fingerprint.words) < MIN_SAME_FEED_WORDS
+                ):
+                    continue
+                score = similarity(item.fingerprint, candidate.fingerprint)
+                if score < policy.similarity:
+                    continue
+                if (
+                    best is None
+                    or best.similarity is None
+                    or (score, -candidate.story_id) > (best.similarity, -best.story_id)
+                ):
+                    best = StoryJoin(candidate.story_id, "near", round(score, 3))
+    if best is not None:
+        return best
+    if by_kind.get("title"):
+        for candidate in sorted(by_kind["title"], key=lambda candidate: candidate.item_id):
+            if candidate.feed_id == feed_id:
+                continue  # one feed re-uses its headlines ("Morning briefing: …")
+            if _comparable(item.fingerprint) and _comparable(candidate.fingerprint):
+                continue  # both have text, and the texts differ: two stories
+            if candidate.seed or now - candidate.seen_at <= policy.title_window:
+                return StoryJoin(candidate.story_id, "title")
+    return None
+
+
 @dataclass
-class StoryIndex:
-    """The stories already known for a batch of one feed's items, by identity key.
+class BatchCandidates:
+    """The candidates a store found for one batch, by key, plus the batch's own items as
+    they are resolved, so that an item can join a story started earlier in the batch."""
 
-    A store fills it with one lookup per key kind, then resolves the batch in memory,
-    in order, so that an item can also join a story started earlier in the same batch.
-    Titles count only across feeds (``by_title`` holds other feeds' items): one feed
-    may reuse a headline ("Morning briefing: …") for different stories.
-    """
+    by_key: dict[str | int, list[Candidate]] = field(default_factory=dict)
 
-    by_link: dict[str, int] = field(default_factory=dict)
-    by_hash: dict[str, int] = field(default_factory=dict)
-    by_title: dict[str, int] = field(default_factory=dict)
+    def add_found(self, key: str | int, candidate: Candidate) -> None:
+        """A stored item that has this key."""
+        self.by_key.setdefault(key, []).append(candidate)
 
-    def story_of(self, item: Item) -> int | None:
-        """The story an identical item already belongs to: by link, text, then title."""
-        for key, index in (
-            (item.canonical_link, self.by_link),
-            (item.content_hash, self.by_hash),
-            (item.title_key, self.by_title),
-        ):
-            if key is not None and key in index:
-                return index[key]
-        return None
+    def for_item(self, item: Item) -> list[Candidate]:
+        """Every candidate sharing a key with the item (kinds as the item has them)."""
+        found: list[Candidate] = []
+        for kind, key in identity_keys(item):
+            found += [candidate for candidate in self.by_key.get(key, ()) if candidate.kind == kind]
+        return found
 
-    def add(self, item: Item, story_id: int) -> None:
-        """Remember a stored item of this feed for the rest of the batch."""
-        if item.canonical_link:
-            self.by_link.setdefault(item.canonical_link, story_id)
-        if item.content_hash:
-            self.by_hash.setdefault(item.content_hash, story_id)
+    def add_item(
+        self, item: Item, item_id: int, story_id: int, feed_id: int, now: datetime
+    ) -> None:
+        """Remember an item just stored, for the rest of the batch."""
+        for kind, key in identity_keys(item):
+            candidate = Candidate(kind, item_id, story_id, feed_id, now, item.fingerprint)
+            self.by_key.setdefault(key, []).append(candidate)

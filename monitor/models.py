@@ -10,6 +10,23 @@ from monitor.redact import without_userinfo
 
 
 @dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """An item's near-duplicate signatures (see ``monitor.fingerprint``).
+
+    ``full`` and ``lead`` are MinHash minima (uint32, little-endian) of the shingles of
+    the whole text and of its lead; ``bands`` and ``lead_bands`` are their band keys.
+    """
+
+    full: bytes
+    lead: bytes
+    full_size: int
+    lead_size: int
+    words: int
+    bands: tuple[int, ...] = ()
+    lead_bands: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Item:
     """One feed entry, normalised to text, with the keys that identify it.
 
@@ -29,6 +46,7 @@ class Item:
     canonical_link: str | None = None
     content_hash: str | None = None
     title_key: str | None = None
+    fingerprint: Fingerprint | None = None
 
     @property
     def body(self) -> str:
@@ -154,6 +172,8 @@ class StoredItem:
     feed_title: str | None
     item: Item
     first_seen_at: datetime
+    joined_by: str | None = None  # why it joined its story; None for the story's first
+    similarity: float | None = None  # for a near duplicate: the estimated similarity
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from monitor.models import FeedSpec
 from monitor.notify.relay import Relay, RelayReport, build_notifiers
 from monitor.poll import Poller, PollOutcome
 from monitor.seeds import default_seed_dir, load_seeds
-from monitor.store import Store, open_store
+from monitor.store import Store, open_store, story_policy
 from monitor.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,7 @@ class Runtime(AsyncResource):
         assert self._notify_session is not None
         old_notifiers = self.relay.notifiers
         await self.store.sync_feeds(feed_specs(settings), self.clock())
+        self.store.story_policy = story_policy(settings)
         self.poller.matchers = compile_watchlists(settings)
         self.relay.notifiers = build_notifiers(settings, self._notify_session, self.clock)
         for notifier in old_notifiers.values():

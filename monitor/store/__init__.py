@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from monitor.config import Settings
+from monitor.dedupe import StoryPolicy
 from monitor.store.base import Store, StoreError
 from monitor.store.sqlite import SQLiteStore
 
-__all__ = ["SQLiteStore", "Store", "StoreError", "open_store"]
+__all__ = ["SQLiteStore", "Store", "StoreError", "open_store", "story_policy"]
+
+
+def story_policy(settings: Settings) -> StoryPolicy:
+    """The ``stories:`` settings as the store applies them."""
+    stories = settings.stories
+    return StoryPolicy(stories.similarity, stories.window, stories.title_window)
 
 
 def open_store(settings: Settings) -> Store:
     """The backend that ``storage:`` names (not yet opened)."""
-    return SQLiteStore(settings.sqlite_path())
+    return SQLiteStore(settings.sqlite_path(), story_policy(settings))

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from monitor.dedupe import StoryPolicy
 from monitor.lifecycle import AsyncResource
 from monitor.models import (
     Delivery,
@@ -30,6 +31,9 @@ class StoreError(Exception):
 
 class Store(AsyncResource, ABC):
     """Feeds with their schedule, items with their stories, and the delivery outbox."""
+
+    #: How items are grouped into stories; a reload may replace it.
+    story_policy: StoryPolicy
 
     @abstractmethod
     async def open(self) -> None:

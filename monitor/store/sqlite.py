@@ -23,7 +23,14 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
-from monitor.dedupe import StoryIndex
+from monitor.dedupe import (
+    BatchCandidates,
+    Candidate,
+    StoryJoin,
+    StoryPolicy,
+    identity_keys,
+    resolve_story,
+)
 from monitor.models import (
     Delivery,
     DeliveryStatus,
@@ -44,6 +51,8 @@ from monitor.store.sqlite_rows import (
     ITEM_INSERT_MARKS,
     delivery_from_row,
     feed_from_row,
+    fingerprint_blob,
+    fingerprint_from_blob,
     from_epoch_required,
     in_chunks,
     item_row,
@@ -54,6 +63,16 @@ from monitor.store.sqlite_rows import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+IDENTITY_INSERT = (
+    "INSERT OR IGNORE INTO identity_keys (key, item_id, kind, story_id, feed_id, seen_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+CANDIDATE_SELECT = """
+    SELECT k.key, k.kind, k.item_id, k.story_id, k.feed_id, k.seen_at, i.fingerprint,
+           f.kind = 'seed' AS seed
+    FROM identity_keys k JOIN items i ON i.id = k.item_id JOIN feeds f ON f.id = k.feed_id
+    WHERE k.key IN ({marks})
+"""
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
 
@@ -110,8 +129,9 @@ def _lock_instance(path: Path, owner: str) -> int:
 class SQLiteStore(Store):
     """The Store contract on one SQLite file."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, story_policy: StoryPolicy | None = None) -> None:
         self.path = str(path)
+        self.story_policy = story_policy or StoryPolicy()
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
@@ -372,7 +392,8 @@ class SQLiteStore(Store):
         """Insert a batch in a handful of statements, not several per item.
 
         We hold the write lock (BEGIN IMMEDIATE), so ids can be handed out from the
-        current maximum and rows inserted with executemany.
+        current maximum and rows inserted with executemany. Each item's story is decided
+        by ``resolve_story`` over the candidates its identity keys find.
         """
         seen = await self._present_keys(db, feed_id, [new.item.entry_key for new in items])
         batch = []
@@ -382,27 +403,36 @@ class SQLiteStore(Store):
                 batch.append(new)
         if not batch:
             return SaveResult(0, 0, 0)
-        index = await self._story_index(db, feed_id, [new.item for new in batch])
+        moment = from_epoch_required(now)
+        candidates = await self._candidates(db, [new.item for new in batch])
         next_story = await self._next_id(db, "stories")
         next_item = await self._next_id(db, "items")
         stories: list[tuple[int, float]] = []
         rows: list[tuple[Any, ...]] = []
+        keys: list[tuple[Any, ...]] = []
         outbox: list[tuple[Any, ...]] = []
         for new in batch:
             item = new.item
-            story_id = index.story_of(item)
-            if story_id is None:
-                story_id, next_story = next_story, next_story + 1
-                stories.append((story_id, now))
+            join = resolve_story(
+                item, feed_id, moment, candidates.for_item(item), self.story_policy
+            )
+            if join is None:
+                join, next_story = StoryJoin(next_story, ""), next_story + 1
+                stories.append((join.story_id, now))
                 if alert:
-                    outbox += outbox_rows(next_item, story_id, new, now)
-            index.add(item, story_id)
-            rows.append(item_row(next_item, feed_id, story_id, item, now))
+                    outbox += outbox_rows(next_item, join.story_id, new, now)
+            candidates.add_item(item, next_item, join.story_id, feed_id, moment)
+            rows.append(item_row(next_item, feed_id, item, join, now))
+            keys += [
+                (key, next_item, kind, join.story_id, feed_id, now)
+                for kind, key in identity_keys(item)
+            ]
             next_item += 1
         await db.executemany("INSERT INTO stories (id, created_at) VALUES (?, ?)", stories)
         await db.executemany(
             f"INSERT INTO items ({ITEM_INSERT_COLUMNS}) VALUES ({ITEM_INSERT_MARKS})", rows
         )
+        await db.executemany(IDENTITY_INSERT, keys)
         queued = 0
         if outbox:
             cursor = await db.executemany(
@@ -430,29 +460,28 @@ class SQLiteStore(Store):
                 present.update(row[0] for row in await cursor.fetchall())
         return present
 
-    async def _story_index(
-        self, db: aiosqlite.Connection, feed_id: int, items: Sequence[Item]
-    ) -> StoryIndex:
-        """The stories the batch's links, text hashes and (other feeds') titles point to;
-        the oldest item wins when several share a key."""
-        index = StoryIndex()
-        for column, found, keys, other_feeds in (
-            ("canonical_link", index.by_link, {i.canonical_link for i in items}, False),
-            ("content_hash", index.by_hash, {i.content_hash for i in items}, False),
-            ("title_key", index.by_title, {i.title_key for i in items}, True),
-        ):
-            wanted = sorted(key for key in keys if key)
-            other = " AND feed_id != ?" if other_feeds else ""
-            for chunk in in_chunks(wanted):
-                marks = placeholders(chunk)
-                async with db.execute(
-                    f"SELECT {column}, story_id FROM items WHERE {column} IN ({marks})"
-                    f"{other} ORDER BY id",
-                    (*chunk, *((feed_id,) if other_feeds else ())),
-                ) as cursor:
-                    for key, story_id in await cursor.fetchall():
-                        found.setdefault(key, story_id)
-        return index
+    async def _candidates(self, db: aiosqlite.Connection, items: Sequence[Item]) -> BatchCandidates:
+        """Every stored item that shares an identity key with an item of the batch."""
+        found = BatchCandidates()
+        wanted = sorted({key for item in items for _, key in identity_keys(item)}, key=str)
+        for chunk in in_chunks(wanted):
+            async with db.execute(
+                CANDIDATE_SELECT.format(marks=placeholders(chunk)), chunk
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    found.add_found(
+                        row["key"],
+                        Candidate(
+                            kind=row["kind"],
+                            item_id=row["item_id"],
+                            story_id=row["story_id"],
+                            feed_id=row["feed_id"],
+                            seen_at=from_epoch_required(row["seen_at"]),
+                            fingerprint=fingerprint_from_blob(row["fingerprint"]),
+                            seed=bool(row["seed"]),
+                        ),
+                    )
+        return found
 
     async def _next_id(self, db: aiosqlite.Connection, table: str) -> int:
         async with db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}") as cursor:
@@ -511,15 +540,53 @@ class SQLiteStore(Store):
             async with db.execute("SELECT id FROM feeds WHERE url = ?", (source,)) as cursor:
                 row = await cursor.fetchone()
             assert row is not None
+            seed_feed = row[0]
+            await self._refresh_identity(db, seed_feed, items)
             new = [NewItem(item) for item in items]
-            result = await self._store_items(db, row[0], new, to_epoch(now), alert=False)
+            result = await self._store_items(db, seed_feed, new, to_epoch(now), alert=False)
         return result.stored
+
+    async def _refresh_identity(
+        self, db: aiosqlite.Connection, feed_id: int, items: Sequence[Item]
+    ) -> None:
+        """Re-key the stored copies of these items with today's identity rules, so that
+        the stored sample takes part whatever version of the rules stored it."""
+        by_key = {item.entry_key: item for item in items}
+        for chunk in in_chunks(list(by_key)):
+            async with db.execute(
+                f"SELECT id, story_id, entry_key, first_seen_at FROM items"
+                f" WHERE feed_id = ? AND entry_key IN ({placeholders(chunk)})",
+                (feed_id, *chunk),
+            ) as cursor:
+                stored = list(await cursor.fetchall())
+            for item_id, story_id, entry_key, first_seen_at in stored:
+                item = by_key[entry_key]
+                await db.execute("DELETE FROM identity_keys WHERE item_id = ?", (item_id,))
+                await db.execute(
+                    "UPDATE items SET fingerprint = ? WHERE id = ?",
+                    (fingerprint_blob(item.fingerprint), item_id),
+                )
+                await db.executemany(
+                    IDENTITY_INSERT,
+                    [
+                        (key, item_id, kind, story_id, feed_id, first_seen_at)
+                        for kind, key in identity_keys(item)
+                    ],
+                )
 
     @translated
     async def housekeeping(self) -> None:
         """Fold the WAL back into the database and refresh the planner's statistics."""
         if self._writer is None:
             raise StoreError(f"database {self.path}: the store is not open")
+        cutoff = datetime.now(UTC) - self.story_policy.window
+        async with self._transaction() as db:
+            # Fuzzy keys of feed items expire; the stored sample's never do.
+            await db.execute(
+                "DELETE FROM identity_keys WHERE kind IN ('band', 'lead') AND seen_at < ?"
+                " AND feed_id NOT IN (SELECT id FROM feeds WHERE kind = 'seed')",
+                (to_epoch(cutoff),),
+            )
         async with self._write_lock:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             await self._writer.execute("PRAGMA optimize")

@@ -7,17 +7,21 @@ them; they become aware datetimes here.
 from __future__ import annotations
 
 import json
+import struct
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
+from monitor.dedupe import StoryJoin
+from monitor.fingerprint import FULL_MINIMA
 from monitor.models import (
     Delivery,
     DeliveryStatus,
     FeedState,
+    Fingerprint,
     Item,
     MatchedTerm,
     NewItem,
@@ -26,7 +30,7 @@ from monitor.models import (
 
 ITEM_COLUMNS = (
     "i.id, i.story_id, i.entry_key, i.guid, i.title, i.link, i.summary, i.content, i.author,"
-    " i.published, i.language, i.canonical_link, i.content_hash, i.title_key,"
+    " i.published, i.language, i.joined_by, i.similarity,"
     " i.first_seen_at, f.url AS feed_url, COALESCE(f.name, f.title) AS feed_title"
 )
 DELIVERY_SELECT = f"""
@@ -40,14 +44,16 @@ DELIVERY_SELECT = f"""
 
 
 ITEM_INSERT_COLUMNS = (
-    "id, feed_id, story_id, entry_key, guid, link, canonical_link, content_hash, title_key,"
+    "id, feed_id, story_id, entry_key, guid, link, fingerprint, joined_by, similarity,"
     " title, summary, content, author, published, language, first_seen_at"
 )
+FINGERPRINT_HEADER = struct.Struct("<III")  # full_size, lead_size, words
 ITEM_INSERT_MARKS = ", ".join("?" * len(ITEM_INSERT_COLUMNS.split(",")))
 CHUNK = 500  # keys per IN (…) list
+Key = TypeVar("Key")
 
 
-def in_chunks(values: Sequence[str]) -> list[Sequence[str]]:
+def in_chunks(values: Sequence[Key]) -> list[Sequence[Key]]:
     """Values in slices short enough for one ``IN (…)`` list."""
     return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
 
@@ -57,18 +63,46 @@ def placeholders(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
 
-def item_row(item_id: int, feed_id: int, story_id: int, item: Item, now: float) -> tuple[Any, ...]:
-    """The values for ``ITEM_INSERT_COLUMNS``."""
+def fingerprint_blob(fingerprint: Fingerprint | None) -> bytes | None:
+    """The signatures as stored (the band keys are rows of ``identity_keys``)."""
+    if fingerprint is None:
+        return None
+    header = FINGERPRINT_HEADER.pack(
+        fingerprint.full_size, fingerprint.lead_size, fingerprint.words
+    )
+    return header + fingerprint.full + fingerprint.lead
+
+
+def fingerprint_from_blob(blob: bytes | None) -> Fingerprint | None:
+    """Inverse of ``fingerprint_blob``, without the band keys."""
+    if not blob:
+        return None
+    full_size, lead_size, word_count = FINGERPRINT_HEADER.unpack_from(blob)
+    minima = blob[FINGERPRINT_HEADER.size :]
+    full_bytes = FULL_MINIMA * 4
+    return Fingerprint(
+        full=minima[:full_bytes],
+        lead=minima[full_bytes:],
+        full_size=full_size,
+        lead_size=lead_size,
+        words=word_count,
+    )
+
+
+def item_row(
+    item_id: int, feed_id: int, item: Item, join: StoryJoin, now: float
+) -> tuple[Any, ...]:
+    """The values for ``ITEM_INSERT_COLUMNS``; ``join.by`` is empty for a story's first."""
     return (
         item_id,
         feed_id,
-        story_id,
+        join.story_id,
         item.entry_key,
         item.guid,
         item.link,
-        item.canonical_link,
-        item.content_hash,
-        item.title_key,
+        fingerprint_blob(item.fingerprint),
+        join.by or None,
+        join.similarity,
         item.title,
         item.summary,
         item.content,
@@ -130,9 +164,6 @@ def stored_item_from_row(row: aiosqlite.Row) -> StoredItem:
         author=row["author"],
         published=from_epoch(row["published"]),
         language=row["language"],
-        canonical_link=row["canonical_link"],
-        content_hash=row["content_hash"],
-        title_key=row["title_key"],
     )
     return StoredItem(
         id=row["id"],
@@ -141,6 +172,8 @@ def stored_item_from_row(row: aiosqlite.Row) -> StoredItem:
         feed_title=row["feed_title"],
         item=item,
         first_seen_at=from_epoch_required(row["first_seen_at"]),
+        joined_by=row["joined_by"],
+        similarity=row["similarity"],
     )
 
 
