@@ -74,9 +74,13 @@ BOILERPLATE_LINES = frozenset(
 BOILERPLATE_PREFIXES = re.compile(
     r"^(share on|share via|click to share|click to email|click to print|follow us|"
     r"subscribe to|sign up for|related:|read more:|read also:|see also:|also read:|"
-    r"by |written by |posted by |reporting by |editing by |photo:|image:|"
+    r"written by |posted by |reporting by |editing by |photo:|image:|"
     r"copyright |©|all rights reserved)"
 )
+# "By Jane Doe": a plain "by" starts a byline only on a line this short ("By noon the
+# two delegations had agreed" is the story).
+BYLINE = re.compile(r"^by\s")
+MAX_BYLINE_WORDS = 5
 MAX_BOILERPLATE_WORDS = 14
 MAX_BOILERPLATE_CHARS = 160  # longer lines are never boilerplate: not even looked at
 TAIL_CHARS = 600  # the tails below are looked for in the last characters only
@@ -114,8 +118,10 @@ def strip_boilerplate(text: str) -> str:
             line_words = words(line)
             if not line_words or " ".join(line_words) in BOILERPLATE_LINES:
                 continue
-            short = len(line_words) <= MAX_BOILERPLATE_WORDS
-            if short and BOILERPLATE_PREFIXES.match(line.strip().casefold()):
+            start = line.strip().casefold()
+            if len(line_words) <= MAX_BOILERPLATE_WORDS and BOILERPLATE_PREFIXES.match(start):
+                continue
+            if len(line_words) <= MAX_BYLINE_WORDS and BYLINE.match(start):
                 continue
         kept.append(line)
     kept_text = "\n".join(kept)

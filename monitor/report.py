@@ -187,8 +187,17 @@ def feed_line(feed: FeedState) -> str:
     return line
 
 
+JOIN_REASONS = {
+    "link": "same link",
+    "text": "same text",
+    "near": "near-duplicate text",
+    "title": "same title, too little text to compare",
+}
+
+
 def story_json(story: Story) -> dict[str, Any]:
-    """``{"id": …, "items": [{"id": …, "link": …, "feed": …}, …]}``."""
+    """``{"id": …, "items": [{"id": …, "link": …, "feed": …, "joined": …}, …]}``;
+    ``joined`` says why an item is in the story (null for the one that started it)."""
     return {
         "id": str(story.id),
         "items": [
@@ -196,20 +205,36 @@ def story_json(story: Story) -> dict[str, Any]:
                 "id": member.item.guid or member.item.entry_key,
                 "link": member.item.link,
                 "feed": without_userinfo(member.feed_url),
+                "title": member.item.title,
+                "joined": (
+                    {"by": member.joined_by, "similarity": member.similarity}
+                    if member.joined_by
+                    else None
+                ),
             }
             for member in story.items
         ],
     }
 
 
+def _joined(member: StoredItem) -> str:
+    if not member.joined_by:
+        return "first"
+    reason = JOIN_REASONS.get(member.joined_by, member.joined_by)
+    if member.similarity is not None:
+        reason += f", similarity {member.similarity:.2f}"
+    return reason
+
+
 def story_lines(story: Story) -> str:
-    """A story for a person: its first title, then where each item came from."""
+    """A story for a person: its first title, then each item, where it came from and why
+    it is part of the story."""
     title = story.items[0].item.title if story.items else "(no items)"
     feeds = {member.feed_title or without_userinfo(member.feed_url) for member in story.items}
     lines = [f"story {story.id}: {title} ({len(story.items)} item(s), {len(feeds)} source(s))"]
     lines += [
         f"  - {member.feed_title or without_userinfo(member.feed_url)}:"
-        f" {member.item.link or member.item.entry_key}"
+        f" {member.item.link or member.item.entry_key}  [{_joined(member)}]"
         for member in story.items
     ]
     return "\n".join(lines)

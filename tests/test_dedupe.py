@@ -1,9 +1,24 @@
-"""Identity keys: canonical links, content hashes, title keys."""
+"""Identity keys (canonical links, content hashes, title keys) and story resolution."""
 
 from __future__ import annotations
 
-from monitor.dedupe import canonical_link, content_hash, identify, title_key
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from monitor.dedupe import (
+    BatchCandidates,
+    Candidate,
+    StoryJoin,
+    StoryPolicy,
+    canonical_link,
+    content_hash,
+    identify,
+    resolve_story,
+    title_key,
+)
 from monitor.models import Item
+
+POLICY = StoryPolicy()
 
 
 def test_canonical_link_removes_noise() -> None:
@@ -54,3 +69,86 @@ def test_identify_drops_links_shared_by_several_entries() -> None:
         None,
         "https://example.com/three",
     ]
+
+
+# -- story resolution: a pure function of the candidates --------------------------------
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+TEXT = (
+    "Russian Foreign Minister Sergey Lavrov announced that Armenia and Azerbaijan have"
+    " agreed to a ceasefire, starting at noon today, to exchange prisoners and bodies of"
+    " the dead, after ten hours of talks in Moscow with his two counterparts."
+)
+
+
+def full(key: str, title: str, text: str, link: str | None = None) -> Item:
+    (identified,) = identify(
+        [Item(entry_key=key, guid=key, title=title, link=link, summary=text, content="")]
+    )
+    return identified
+
+
+def candidates_of(
+    item: Item, stored: Item, *, story: int = 7, feed: int = 2, age: timedelta = timedelta()
+) -> list[Candidate]:
+    found = BatchCandidates()
+    found.add_item(stored, 1, story, feed, NOW - age)
+    return found.for_item(item)
+
+
+def test_the_same_link_or_text_is_the_same_story() -> None:
+    stored = full("a", "Ceasefire agreed in Moscow", TEXT, "https://a.example/x?utm_source=rss")
+    by_link = full("b", "Other words entirely here", "Different.", "http://A.example/x")
+    assert resolve_story(by_link, 1, NOW, candidates_of(by_link, stored), POLICY) == StoryJoin(
+        7, "link"
+    )
+    by_text = full("c", "Ceasefire agreed in Moscow", TEXT)
+    assert resolve_story(by_text, 1, NOW, candidates_of(by_text, stored), POLICY) == StoryJoin(
+        7, "text"
+    )
+
+
+def test_a_near_copy_joins_with_its_similarity() -> None:
+    stored = full("a", "Ceasefire agreed in Moscow", TEXT)
+    copy = full("b", "Moscow talks bring a truce", TEXT.replace("announced", "said"))
+    join = resolve_story(copy, 1, NOW, candidates_of(copy, stored), POLICY)
+    assert join is not None
+    assert (join.story_id, join.by) == (7, "near")
+    assert join.similarity is not None and 0.5 <= join.similarity < 1
+
+
+def test_a_title_is_not_proof() -> None:
+    stored = full("a", "Russia declares ceasefire between Armenia and Azerbaijan", TEXT)
+    new_text = (
+        "Fighting resumed on Sunday near Stepanakert, officials said, a day after both sides"
+        " accused each other of shelling villages, and hospitals asked for blood donations."
+    )
+    other = full("b", stored.title, new_text)
+    assert resolve_story(other, 1, NOW, candidates_of(other, stored), POLICY) is None
+    # Without text to compare, the same long title from another feed joins, for 48 h.
+    bare = full("c", stored.title, "")
+    assert resolve_story(bare, 1, NOW, candidates_of(bare, stored), POLICY) == StoryJoin(7, "title")
+    late = candidates_of(bare, stored, age=timedelta(hours=49))
+    assert resolve_story(bare, 1, NOW, late, POLICY) is None
+    # … but never within one feed, which may re-use a headline for another story.
+    assert resolve_story(bare, 2, NOW, candidates_of(bare, stored, feed=2), POLICY) is None
+
+
+def test_fuzzy_keys_older_than_the_window_do_not_join_but_seeds_always_do() -> None:
+    stored = full("a", "Ceasefire agreed in Moscow", TEXT)
+    copy = full("b", "Moscow talks bring a truce", TEXT.replace("announced", "said"))
+    old = candidates_of(copy, stored, age=timedelta(days=15))
+    assert resolve_story(copy, 1, NOW, old, POLICY) is None
+    seeded = [replace(candidate, seed=True) for candidate in old]
+    assert resolve_story(copy, 1, NOW, seeded, POLICY) is not None
+
+
+def test_the_most_similar_story_wins() -> None:
+    stored = full("a", "Ceasefire agreed in Moscow", TEXT)
+    closer = full("b", "Ceasefire agreed in Moscow", TEXT + " Talks resume Monday.")
+    found = BatchCandidates()
+    found.add_item(stored, 1, 7, 2, NOW)
+    found.add_item(closer, 2, 9, 3, NOW)
+    probe = full("c", "Ceasefire agreed in Moscow", TEXT + " Talks resume Monday!")
+    join = resolve_story(probe, 1, NOW, found.for_item(probe), POLICY)
+    assert join is not None and join.by == "text" and join.story_id == 9

@@ -271,3 +271,83 @@ watchlists:
     assert "HTTP 500" in text and "HTTP 404" in text  # the failures did happen and are shown
     for secret in ("slackTOKENvalue", "hookPATHsecret", "feedPASSWORD", SECRET, SECRET[6:]):
         assert secret not in text, secret
+
+
+def _html(paragraphs: list[str]) -> str:
+    return "".join(f"<p>{escape(paragraph)}</p>" for paragraph in paragraphs)
+
+
+async def test_copies_of_the_seed_stay_silent_and_look_alike_new_stories_alert_once_each(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    """The forms re-posts take in the wild, on three sites, against new stories that look
+    like the seed (same headline, same words) but are other events."""
+    paragraphs = SEED["text"].split("\n\n")
+    swapped = [
+        p.replace("announced", "said").replace("battles", "clashes").replace("immediate", "urgent")
+        for p in paragraphs
+    ]
+    copies = [
+        Entry(SEED["title"], "https://a.example/1", "a1", content=_html(paragraphs)),
+        Entry(
+            SEED["title"],
+            "https://b.example/1",
+            "b1",
+            content=_html([*paragraphs, "Source link", "Leave a Reply"]),
+        ),
+        Entry(
+            "Moscow brokers Karabakh ceasefire between Armenia and Azerbaijan",
+            "https://c.example/1",
+            "c1",
+            content=_html(swapped),
+        ),
+        Entry("BREAKING: " + SEED["title"], "https://d.example/1", "d1", summary=paragraphs[0]),
+        Entry(SEED["title"], "https://e.example/1", "e1", content=_html(paragraphs[:2])),
+        Entry(SEED["title"], "https://f.example/1", "f1", content=_html(paragraphs[::-1])),
+    ]
+    new_event = (
+        "Fighting resumed on Sunday near Stepanakert in Karabakh, local officials said, a day"
+        " after both sides accused each other of breaking the ceasefire by shelling villages."
+        " Hospitals in the region asked for blood donations."
+    )
+    second_truce = (
+        "Armenia and Azerbaijan agreed to a new humanitarian ceasefire in Karabakh starting at"
+        " midnight on Sunday, a week after the Russian-brokered truce collapsed, the foreign"
+        " ministries of both countries said in a joint statement released in the evening."
+    )
+    fresh = [
+        Entry(SEED["title"], "https://g.example/2", "g2", summary=new_event),
+        Entry(
+            "Armenia and Azerbaijan agree new ceasefire in Karabakh from midnight",
+            "https://h.example/3",
+            "h3",
+            summary=second_truce,
+        ),
+    ]
+    fresh_copy = Entry(
+        "New Karabakh ceasefire from midnight",
+        "https://i.example/3",
+        "i3",
+        content=_html([second_truce, "The post New Karabakh ceasefire appeared first on I."]),
+    )
+    urls = [
+        feeds.serve("/copies-1.xml", rss(copies[:3], title="Copies 1")),
+        feeds.serve("/copies-2.xml", rss(copies[3:], title="Copies 2")),
+        feeds.serve("/fresh.xml", rss(fresh, title="Fresh")),
+    ]
+    config = write_config(tmp_path, urls, receiver.url())
+    code, out, err = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    titles = sorted(json.loads(body)["item"]["link"] for body in receiver.bodies)
+    assert titles == ["https://g.example/2", "https://h.example/3"]
+    # The new story re-posted with boilerplate on a later poll: still one alert.
+    urls.append(feeds.serve("/late.xml", rss([fresh_copy], title="Late")))
+    config = write_config(tmp_path, urls, receiver.url())
+    code, out, err = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    assert len(receiver.requests) == 2
+    code, out, _ = await cli("stories", "-c", str(config), "--json", cwd=tmp_path)
+    stories = [json.loads(line) for line in out.splitlines()]
+    (seeded,) = [s for s in stories if s["items"][0]["feed"] == "seed:local"]
+    assert len(seeded["items"]) == 1 + len(copies)
+    assert {member["joined"]["by"] for member in seeded["items"][1:]} <= {"near", "text"}

@@ -300,3 +300,82 @@ async def test_a_new_instance_takes_back_what_a_dead_one_left_claimed(
         assert [f.url for f in await restarted.claim_due_feeds(later, 10, MINUTE)] == [
             "https://a.example/feed"
         ]
+
+
+WIRE = (
+    "Armenia and Azerbaijan agreed to a humanitarian ceasefire in Nagorno-Karabakh on"
+    " Saturday after ten hours of talks in Moscow, the Russian foreign minister said, to"
+    " exchange prisoners and the bodies of the dead. Talks on a settlement are to follow."
+)
+
+
+async def test_stories_say_why_each_item_joined(store: Store) -> None:
+    a, b, c = await feed_ids(
+        store, "https://a.example/feed", "https://b.example/feed", "https://c.example/feed"
+    )
+    await store.save_poll(
+        a, [matched(item("1", "Truce agreed in Moscow", None, WIRE))], record(), alert=True
+    )
+    copy = item(
+        "2", "Moscow brokers truce", None, WIRE.replace("Saturday", "Sunday") + "\nSource link"
+    )
+    saved = await store.save_poll(b, [matched(copy)], record(), alert=True)
+    assert (saved.stored, saved.new_stories, saved.deliveries) == (1, 0, 0)
+    same_link = (
+        item("3", "A", "https://a.example/x", ""),
+        item("4", "B", "https://a.example/x?utm_medium=rss", ""),
+    )
+    await store.save_poll(c, [NewItem(same_link[0])], record(), alert=True)
+    await store.save_poll(a, [NewItem(same_link[1])], record(), alert=True)
+    by_story = {story.items[0].item.entry_key: story.items for story in await store.stories()}
+    first, second = by_story["1"]
+    assert (first.joined_by, first.similarity) == (None, None)
+    assert second.joined_by == "near"
+    assert second.similarity is not None and 0.5 <= second.similarity < 1
+    assert [member.joined_by for member in by_story["3"]] == [None, "link"]
+    (delivery,) = await store.deliveries()
+    assert delivery.story_sources == 2
+
+
+async def test_a_same_title_over_a_new_text_is_a_new_story(store: Store) -> None:
+    a, b = await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    title = "Russia declares ceasefire between Armenia and Azerbaijan"
+    await store.save_poll(a, [matched(item("1", title, None, WIRE))], record(), alert=True)
+    other = (
+        "Fighting resumed on Sunday near Stepanakert, officials said, a day after both sides"
+        " accused each other of shelling villages, and hospitals asked for blood donations."
+    )
+    saved = await store.save_poll(b, [matched(item("2", title, None, other))], record(), alert=True)
+    assert (saved.new_stories, saved.deliveries) == (1, 1)
+
+
+async def test_an_edited_entry_stays_the_same_item_and_story(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    await store.save_poll(
+        feed, [matched(item("1", "Truce agreed", None, WIRE))], record(), alert=True
+    )
+    edited = item("1", "Truce agreed, talks to follow", None, WIRE + " Updated at 14:00.")
+    saved = await store.save_poll(feed, [matched(edited)], record(), alert=True)
+    assert (saved.stored, saved.deliveries) == (0, 0)
+    (story,) = await store.stories()
+    assert [member.item.title for member in story.items] == ["Truce agreed"]
+
+
+async def test_seed_keys_never_expire_and_feed_fuzzy_keys_do(store: Store) -> None:
+    seed = item("seed:1", "Russia declares ceasefire", None, WIRE)
+    await store.load_seed("seed:local", [seed], NOW)
+    a, b = await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    other = (
+        "Delegations met in Minsk on Monday to discuss grain exports through the Black Sea"
+        " ports, and agreed to meet again next month after inspectors report on the ships."
+    )
+    await store.save_poll(a, [NewItem(item("1", "Minsk talks", None, other))], record(), alert=True)
+    await store.housekeeping()  # NOW is long past the 14-day window by the real clock
+    later = record(NOW + timedelta(days=30))
+    repost = item("2", "Ceasefire declared", None, WIRE + "\nLeave a Reply")
+    minsk_copy = item("3", "Minsk talks end", None, other + " More soon.")
+    saved = await store.save_poll(b, [matched(repost), matched(minsk_copy)], later, alert=True)
+    # The seed's copy joins the seed; the old feed item's fuzzy keys are gone.
+    assert (saved.stored, saved.new_stories, saved.deliveries) == (2, 1, 1)
+    (delivery,) = await store.deliveries()
+    assert delivery.stored.item.entry_key == "3"
