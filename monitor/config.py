@@ -286,6 +286,9 @@ class WatchlistSettings(_Strict):
     none: list[str] = []
     fields: list[SearchField] = ["title", "summary"]
     notify: list[str] | None = None
+    # "message": one short "also reported by …" note when another source carries an
+    # alerted story, at most once per story and notifier per hour. "off": silent.
+    follow_ups: Literal["off", "message"] = "off"
 
     _check_terms = field_validator("any", "all", "none")(_terms)
 

@@ -23,7 +23,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor.fingerprint import fingerprint, similarity, strip_headline_prefix
+from monitor.fingerprint import (
+    fingerprint_of_words,
+    similarity,
+    strip_headline_prefix,
+    title_and_body_words,
+)
 from monitor.models import Fingerprint, Item
 from monitor.text import words
 
@@ -62,8 +67,6 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 MIN_CONTENT_WORDS = 8
 MIN_BODY_WORDS = 5  # without a body the hash would be a title key that ignores the feed
 MIN_TITLE_WORDS = 6
-# The start of a text identifies it as well as all of it, at a fraction of the cost.
-HASHED_BODY_CHARS = 4000
 
 
 def canonical_link(url: str | None) -> str | None:
@@ -100,8 +103,12 @@ def _digest(text: str) -> str:
 
 
 def content_hash(title: str, body: str) -> str | None:
-    """Hash of the normalised title and text; None when there is too little text."""
-    title_words, body_words = words(title), words(body[:HASHED_BODY_CHARS])
+    """Hash of the normalised title and text (boilerplate and "BREAKING:" left out);
+    None when there is too little text."""
+    return _content_hash(*title_and_body_words(title, body))
+
+
+def _content_hash(title_words: list[str], body_words: list[str]) -> str | None:
     if len(body_words) < MIN_BODY_WORDS or len(title_words) + len(body_words) < MIN_CONTENT_WORDS:
         return None
     return _digest(" ".join(title_words) + "\n" + " ".join(body_words))
@@ -110,10 +117,24 @@ def content_hash(title: str, body: str) -> str | None:
 def title_key(title: str) -> str | None:
     """Hash of a normalised title long enough to name one story; None for short titles.
     "BREAKING:" and the like are not part of it."""
-    title_words = words(strip_headline_prefix(title))
+    return _title_key(words(strip_headline_prefix(title)))
+
+
+def _title_key(title_words: list[str]) -> str | None:
     if len(title_words) < MIN_TITLE_WORDS:
         return None
     return _digest(" ".join(title_words))
+
+
+def _with_keys(item: Item, link: str | None) -> Item:
+    title_words, body_words = title_and_body_words(item.title, item.body)
+    return replace(
+        item,
+        canonical_link=link,
+        content_hash=_content_hash(title_words, body_words),
+        title_key=_title_key(title_words),
+        fingerprint=fingerprint_of_words(title_words, body_words),
+    )
 
 
 def identify(items: Sequence[Item]) -> list[Item]:
@@ -125,13 +146,7 @@ def identify(items: Sequence[Item]) -> list[Item]:
     links = [canonical_link(item.link) for item in items]
     repeated = {link for link, count in Counter(links).items() if link and count > 1}
     return [
-        replace(
-            item,
-            canonical_link=None if link in repeated else link,
-            content_hash=content_hash(item.title, item.body),
-            title_key=title_key(item.title),
-            fingerprint=fingerprint(item.title, item.body),
-        )
+        _with_keys(item, None if link in repeated else link)
         for item, link in zip(items, links, strict=True)
     ]
 

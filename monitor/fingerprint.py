@@ -173,10 +173,19 @@ def _bands(minima: npt.NDArray[np.uint32], salt: np.uint64) -> tuple[int, ...]:
     return tuple(int(key) for key in keys.view(np.int64))
 
 
+def title_and_body_words(title: str, body: str) -> tuple[list[str], list[str]]:
+    """The folded words identity is computed from: the title without "BREAKING:" and the
+    like, and the first ``MAX_WORDS`` of the text without its boilerplate."""
+    return words(strip_headline_prefix(title)), words(strip_boilerplate(body))[:MAX_WORDS]
+
+
 def fingerprint(title: str, body: str) -> Fingerprint | None:
     """The signatures and band keys of an item; None when it has no words at all."""
-    body_words = words(strip_boilerplate(body))[:MAX_WORDS]
-    title_words = words(strip_headline_prefix(title))
+    return fingerprint_of_words(*title_and_body_words(title, body))
+
+
+def fingerprint_of_words(title_words: list[str], body_words: list[str]) -> Fingerprint | None:
+    """``fingerprint`` for words already folded by ``title_and_body_words``."""
     full = shingle_hashes(title_words + body_words)
     if full.size == 0:
         return None
@@ -195,9 +204,8 @@ def fingerprint(title: str, body: str) -> Fingerprint | None:
 
 
 def _agreement(first: bytes, second: bytes) -> float:
-    return float(
-        np.mean(np.frombuffer(first, dtype=np.uint32) == np.frombuffer(second, dtype=np.uint32))
-    )
+    equal = np.frombuffer(first, dtype=np.uint32) == np.frombuffer(second, dtype=np.uint32)
+    return int(np.count_nonzero(equal)) / len(equal)
 
 
 def _containment(jaccard: float, smaller: int, larger: int) -> float:

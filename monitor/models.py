@@ -121,6 +121,7 @@ class Match:
     watchlist: str
     notifiers: tuple[str, ...]
     terms: tuple[MatchedTerm, ...]
+    follow_ups: bool = False  # another source of an alerted story sends a short note
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +194,7 @@ class Delivery:
     matched: tuple[MatchedTerm, ...]
     stored: StoredItem
     story_sources: int = 1
+    kind: str = "alert"  # or "follow_up": the story has another source (``stored``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -245,6 +245,7 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": delivery.id,
         "message_id": delivery.message_id,
+        "kind": delivery.kind,
         "status": delivery.status.value,
         "watchlist": delivery.watchlist,
         "notifier": delivery.notifier,
@@ -264,6 +265,8 @@ def delivery_line(delivery: Delivery) -> str:
         f"{delivery.id:>6}  {delivery.status.value:<7} attempts={delivery.attempts:<2} "
         f"{delivery.notifier} ← {delivery.watchlist}: {delivery.stored.item.title}"
     )
+    if delivery.kind != "alert":
+        line += f" ({delivery.kind.replace('_', '-')})"
     if delivery.status.value == "pending":
         line += f" (next {iso_utc(delivery.next_attempt_at)})"
     if delivery.last_error:

@@ -189,3 +189,42 @@ async def test_console_prints_a_readable_alert(deliveries: list[Delivery]) -> No
     text = stream.getvalue()
     assert text.startswith("[karabakh] Karabakh ceasefire agreed\n  https://news.example/a1\n")
     assert "matched: ceasefire (title), Karabakh (summary)" in text
+
+
+@pytest.mark.parametrize(
+    "answer", ['{"ok": true}', "ok", "", '{"status": "OK"}', "accepted", "<html>thanks</html>"]
+)
+async def test_any_2xx_from_a_slack_compatible_receiver_is_delivered(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery], answer: str
+) -> None:
+    # Mattermost, Rocket.Chat and Zulip take Slack payloads and answer 200 with JSON.
+    notifier = SlackNotifier(session, receiver.url("/hooks/x"), timedelta(seconds=5), now)
+    receiver.answers.append(aiohttp.web.Response(status=200, text=answer))
+    await notifier.send(deliveries[0])  # no DeliveryError: delivered
+
+
+async def test_follow_ups_render_on_every_channel(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+) -> None:
+    from dataclasses import replace
+
+    stored = replace(deliveries[0].stored, feed_title="Other <Wire>")
+    follow_up = replace(deliveries[0], kind="follow_up", stored=stored, story_sources=2)
+    webhook = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), now)
+    await webhook.send(follow_up)
+    headers, body = receiver.requests[-1]
+    payload = verify_standard_webhook(headers, body)
+    assert payload["type"] == "follow_up"
+    assert payload["story"] == {"id": str(stored.story_id), "sources": 2}
+    message = slack_message(follow_up)
+    section, context = parse_blocks(message)
+    assert isinstance(context, ContextBlock)
+    assert isinstance(section, SectionBlock) and section.text is not None
+    assert section.text.text.startswith("Also reported by *Other &lt;Wire&gt;*: <https://")
+    assert message["text"] == "[karabakh] also reported: Karabakh ceasefire agreed"
+    stream = io.StringIO()
+    await ConsoleNotifier(stream).send(follow_up)
+    assert stream.getvalue() == (
+        "[karabakh] also reported by Other <Wire>: Karabakh ceasefire agreed\n"
+        "  https://news.example/a1\n"
+    )

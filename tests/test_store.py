@@ -379,3 +379,41 @@ async def test_seed_keys_never_expire_and_feed_fuzzy_keys_do(store: Store) -> No
     assert (saved.stored, saved.new_stories, saved.deliveries) == (2, 1, 1)
     (delivery,) = await store.deliveries()
     assert delivery.stored.item.entry_key == "3"
+
+
+def follows(entry: Item, *notifiers: str) -> NewItem:
+    terms = (MatchedTerm("truce", "title"),)
+    return NewItem(entry, (Match("w", notifiers or ("console",), terms, follow_ups=True),))
+
+
+async def test_follow_ups_at_most_once_per_story_and_hour_and_only_after_an_alert(
+    store: Store,
+) -> None:
+    a, b, c = await feed_ids(
+        store, "https://a.example/feed", "https://b.example/feed", "https://c.example/feed"
+    )
+    seed_text = (
+        "Delegations met in Geneva on Monday to discuss the exchange of prisoners, and agreed"
+        " to meet again next month after the Red Cross reports on the camps it visited."
+    )
+    await store.load_seed("seed:local", [item("seed:1", "Geneva talks", None, seed_text)], NOW)
+    await store.save_poll(a, [follows(item("1", "Truce agreed", None, WIRE))], record(), alert=True)
+    copy = item("2", "Moscow truce", None, WIRE + "\nSource link")
+    saved = await store.save_poll(b, [follows(copy)], record(), alert=True)
+    assert (saved.new_stories, saved.deliveries) == (0, 1)  # the follow-up
+    again = item("3", "Truce in Moscow", None, WIRE + "\nLeave a Reply")
+    saved = await store.save_poll(c, [follows(again)], record(NOW + MINUTE), alert=True)
+    assert saved.deliveries == 0  # within the hour
+    later = item("4", "Moscow truce holds", None, WIRE + "\nShare this:")
+    saved = await store.save_poll(c, [follows(later)], record(NOW + 61 * MINUTE), alert=True)
+    assert saved.deliveries == 1
+    # A copy of the seed never speaks up: the seed's story was never alerted.
+    seed_copy = item("5", "Geneva talks again", None, seed_text + "\nSource link")
+    saved = await store.save_poll(b, [follows(seed_copy)], record(), alert=True)
+    assert (saved.stored, saved.new_stories, saved.deliveries) == (1, 0, 0)
+    kinds = sorted((d.kind, d.stored.item.entry_key) for d in await store.deliveries())
+    assert kinds == [("alert", "1"), ("follow_up", "2"), ("follow_up", "4")]
+    # Without follow_ups, a new source is stored and counted, and nothing is sent.
+    quiet = item("6", "Truce agreed, again", None, WIRE + "\nRelated Posts")
+    saved = await store.save_poll(c, [matched(quiet)], record(NOW + 3 * 60 * MINUTE), alert=True)
+    assert (saved.stored, saved.deliveries) == (1, 0)

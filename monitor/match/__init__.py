@@ -35,6 +35,6 @@ def match_items(items: Iterable[Item], matchers: Sequence[Matcher]) -> list[NewI
         for matcher in matchers:
             terms = matcher.match(document)
             if terms is not None:
-                matches.append(Match(matcher.name, matcher.notifiers, terms))
+                matches.append(Match(matcher.name, matcher.notifiers, terms, matcher.follow_ups))
         results.append(NewItem(item, tuple(matches)))
     return results

@@ -19,6 +19,9 @@ class Matcher(Protocol):
     @property
     def notifiers(self) -> tuple[str, ...]: ...
 
+    @property
+    def follow_ups(self) -> bool: ...
+
     def match(self, document: Document) -> tuple[MatchedTerm, ...] | None:
         """The terms found and where, or None when the item does not satisfy the rules."""
         ...
@@ -30,6 +33,7 @@ class KeywordWatchlist:
     def __init__(self, settings: WatchlistSettings, notifiers: Sequence[str]) -> None:
         self.name = settings.name
         self.notifiers = tuple(notifiers)
+        self.follow_ups = settings.follow_ups == "message"
         self.fields = tuple(settings.fields)
         self.any_terms = [Term.parse(text) for text in settings.any]
         self.all_terms = [Term.parse(text) for text in settings.all]

@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from monitor.models import Delivery
-from monitor.notify.payload import iso_utc, snippet
+from monitor.notify.payload import iso_utc, snippet, source_name
 from monitor.redact import without_userinfo
 
 
@@ -14,6 +14,9 @@ def format_alert(delivery: Delivery) -> str:
     """A few readable lines: watchlist and title, link, feed · time · matched terms."""
     stored = delivery.stored
     item = stored.item
+    if delivery.kind == "follow_up":
+        line = f"[{delivery.watchlist}] also reported by {source_name(stored)}: {item.title}"
+        return line + (f"\n  {item.link}" if item.link else "")
     terms = ", ".join(f"{term.term} ({term.field})" for term in delivery.matched)
     facts = [stored.feed_title or without_userinfo(stored.feed_url)]
     if item.published:

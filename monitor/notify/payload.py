@@ -38,15 +38,23 @@ def item_json(stored: StoredItem) -> dict[str, Any]:
     }
 
 
+def source_name(stored: StoredItem) -> str:
+    """The feed an item came from, as people read it."""
+    return stored.feed_title or without_userinfo(stored.feed_url)
+
+
 def matched_json(terms: tuple[MatchedTerm, ...]) -> list[dict[str, str]]:
     """Matched terms as ``[{"term": …, "field": …}]``."""
     return [{"term": term.term, "field": term.field} for term in terms]
 
 
 def alert_payload(delivery: Delivery) -> dict[str, Any]:
-    """The webhook body: the same ``id`` as the ``webhook-id`` header, on every retry."""
+    """The webhook body: the same ``id`` as the ``webhook-id`` header, on every retry.
+
+    ``type`` is ``alert``, or ``follow_up`` for an "also reported by" note, whose
+    ``item`` is the new source of the story."""
     return {
-        "type": "alert",
+        "type": delivery.kind,
         "id": delivery.message_id,
         "watchlist": delivery.watchlist,
         "item": item_json(delivery.stored),

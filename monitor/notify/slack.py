@@ -11,10 +11,8 @@ from typing import Any
 import aiohttp
 
 from monitor.models import Delivery
-from monitor.notify.base import DeliveryError
 from monitor.notify.http import post
-from monitor.notify.payload import snippet
-from monitor.redact import without_userinfo
+from monitor.notify.payload import snippet, source_name
 
 PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 HEADER_LIMIT = 150
@@ -37,8 +35,29 @@ def _clip(text: str, limit: int) -> str:
     return PARTIAL_ENTITY.sub("", text[: limit - 1]).rstrip() + "…"
 
 
+def _follow_up_message(delivery: Delivery) -> dict[str, Any]:
+    """One short line: the story has another source."""
+    item = delivery.stored.item
+    title = escape(item.title or "(untitled)")
+    where = f"*{escape(source_name(delivery.stored))}*"
+    story = _link(item.link, item.title or item.link) if item.link else title
+    text = _clip(f"Also reported by {where}: {story}", SECTION_LIMIT)
+    context = f"{escape(delivery.watchlist)} · {delivery.story_sources} source(s)"
+    return {
+        "text": _clip(f"[{delivery.watchlist}] also reported: {title}", 3000),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+        ],
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
 def slack_message(delivery: Delivery) -> dict[str, Any]:
-    """The Block Kit message for one alert, with a plain-text fallback."""
+    """The Block Kit message for one alert (or follow-up), with a plain-text fallback."""
+    if delivery.kind == "follow_up":
+        return _follow_up_message(delivery)
     stored = delivery.stored
     item = stored.item
     # Escaped in the header too: only escaping everywhere keeps `<!channel>` inert.
@@ -49,7 +68,7 @@ def slack_message(delivery: Delivery) -> dict[str, Any]:
             f"{body}\n{_link(item.link, 'Read the story')}" if body else _link(item.link, item.link)
         )
     terms = ", ".join(f"{term.term} ({term.field})" for term in delivery.matched)
-    context = [f"*{escape(stored.feed_title or without_userinfo(stored.feed_url))}*"]
+    context = [f"*{escape(source_name(stored))}*"]
     if item.published:
         stamp = int(item.published.timestamp())
         fallback = item.published.strftime("%Y-%m-%d %H:%M UTC")
@@ -89,9 +108,9 @@ class SlackNotifier:
         self.clock = clock
 
     async def send(self, delivery: Delivery) -> None:
-        """POST the message; Slack's 4xx words (``invalid_payload``…) are permanent."""
+        """POST the message; a 4xx (``invalid_payload``…) is permanent, any 2xx delivered."""
         body = json.dumps(slack_message(delivery), ensure_ascii=False).encode("utf-8")
-        answer = await post(
+        await post(
             self.session,
             self.url,
             body,
@@ -99,8 +118,8 @@ class SlackNotifier:
             self.timeout,
             self.clock,
         )
-        if answer.strip() not in ("", "ok"):
-            raise DeliveryError(f"Slack answered {answer.strip()[:100]!r}", permanent=True)
+        # Any 2xx is delivered, whatever its body: Slack reports errors with 4xx/5xx, and
+        # Slack-compatible receivers (Mattermost, Rocket.Chat, Zulip) answer 200 with JSON.
 
     async def close(self) -> None:
         """The session belongs to the relay."""

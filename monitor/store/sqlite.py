@@ -53,6 +53,7 @@ from monitor.store.sqlite_rows import (
     feed_from_row,
     fingerprint_blob,
     fingerprint_from_blob,
+    follow_up_rows,
     from_epoch_required,
     in_chunks,
     item_row,
@@ -64,9 +65,10 @@ from monitor.store.sqlite_rows import (
 
 BUSY_TIMEOUT_MS = 10_000
 IDENTITY_INSERT = (
-    "INSERT OR IGNORE INTO identity_keys (key, item_id, kind, story_id, feed_id, seen_at)"
+    "INSERT INTO identity_keys (key, item_id, kind, story_id, feed_id, seen_at)"
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
+PRUNE_STEP = 100_000  # identity rows looked at per pruning transaction
 CANDIDATE_SELECT = """
     SELECT k.key, k.kind, k.item_id, k.story_id, k.feed_id, k.seen_at, i.fingerprint,
            f.kind = 'seed' AS seed
@@ -411,6 +413,7 @@ class SQLiteStore(Store):
         rows: list[tuple[Any, ...]] = []
         keys: list[tuple[Any, ...]] = []
         outbox: list[tuple[Any, ...]] = []
+        follow_ups: list[tuple[Any, ...]] = []
         for new in batch:
             item = new.item
             join = resolve_story(
@@ -421,6 +424,8 @@ class SQLiteStore(Store):
                 stories.append((join.story_id, now))
                 if alert:
                     outbox += outbox_rows(next_item, join.story_id, new, now)
+            elif alert:
+                follow_ups += follow_up_rows(next_item, join.story_id, feed_id, new, now)
             candidates.add_item(item, next_item, join.story_id, feed_id, moment)
             rows.append(item_row(next_item, feed_id, item, join, now))
             keys += [
@@ -440,11 +445,27 @@ class SQLiteStore(Store):
                 INSERT INTO deliveries (message_id, watchlist, story_id, item_id, notifier,
                     matched, next_attempt_at, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (watchlist, story_id, notifier) DO NOTHING
+                ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
                 """,
                 outbox,
             )
             queued = cursor.rowcount
+        if follow_ups:
+            # Only for a story that was alerted to this notifier, from another feed: a
+            # copy of a seed or of a baseline item never speaks up.
+            cursor = await db.executemany(
+                """
+                INSERT INTO deliveries (kind, slot, message_id, watchlist, story_id, item_id,
+                    notifier, matched, next_attempt_at, created_at)
+                SELECT 'follow_up', ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
+                    SELECT 1 FROM deliveries d JOIN items i ON i.id = d.item_id
+                    WHERE d.kind = 'alert' AND d.watchlist = ?3 AND d.story_id = ?4
+                        AND d.notifier = ?6 AND i.feed_id != ?10)
+                ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
+                """,
+                follow_ups,
+            )
+            queued += cursor.rowcount
         return SaveResult(len(rows), len(stories), queued)
 
     async def _present_keys(
@@ -579,17 +600,34 @@ class SQLiteStore(Store):
         """Fold the WAL back into the database and refresh the planner's statistics."""
         if self._writer is None:
             raise StoreError(f"database {self.path}: the store is not open")
-        cutoff = datetime.now(UTC) - self.story_policy.window
-        async with self._transaction() as db:
-            # Fuzzy keys of feed items expire; the stored sample's never do.
-            await db.execute(
-                "DELETE FROM identity_keys WHERE kind IN ('band', 'lead') AND seen_at < ?"
-                " AND feed_id NOT IN (SELECT id FROM feeds WHERE kind = 'seed')",
-                (to_epoch(cutoff),),
-            )
+        await self._prune_fuzzy_keys(datetime.now(UTC) - self.story_policy.window)
         async with self._write_lock:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             await self._writer.execute("PRAGMA optimize")
+
+    async def _prune_fuzzy_keys(self, cutoff: datetime) -> None:
+        """Drop feed items' band keys first seen before ``cutoff``; the stored sample's
+        stay. Walks the table in id ranges (oldest first), one short transaction each,
+        so polls are never held up for long."""
+        async with self._read.execute("SELECT MIN(id), MAX(id) FROM identity_keys") as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] is None:
+            return
+        for start in range(row[0], row[1] + 1, PRUNE_STEP):
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "DELETE FROM identity_keys WHERE id >= ? AND id < ?"
+                    " AND kind IN ('band', 'lead') AND seen_at < ?"
+                    " AND feed_id NOT IN (SELECT id FROM feeds WHERE kind = 'seed')",
+                    (start, start + PRUNE_STEP, to_epoch(cutoff)),
+                )
+                async with db.execute(
+                    "SELECT MIN(seen_at) FROM identity_keys WHERE id >= ? AND id < ?",
+                    (start, start + PRUNE_STEP),
+                ) as cursor:
+                    (oldest,) = await cursor.fetchone() or (None,)
+            if oldest is not None and oldest >= to_epoch(cutoff):
+                return  # the rest is newer: rows are in arrival order
 
     # -- deliveries --------------------------------------------------------------------
 

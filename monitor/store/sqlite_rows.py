@@ -34,7 +34,8 @@ ITEM_COLUMNS = (
     " i.first_seen_at, f.url AS feed_url, COALESCE(f.name, f.title) AS feed_title"
 )
 DELIVERY_SELECT = f"""
-    SELECT d.id AS delivery_id, d.message_id, d.watchlist, d.notifier, d.status, d.attempts,
+    SELECT d.id AS delivery_id, d.message_id, d.kind, d.watchlist, d.notifier, d.status,
+           d.attempts,
            d.next_attempt_at, d.last_error, d.created_at, d.sent_at, d.matched,
            (SELECT COUNT(DISTINCT s.feed_id) FROM items s WHERE s.story_id = d.story_id)
                AS sources,
@@ -137,6 +138,40 @@ def outbox_rows(item_id: int, story_id: int, new: NewItem, now: float) -> list[t
     return rows
 
 
+def follow_up_rows(
+    item_id: int, story_id: int, feed_id: int, new: NewItem, now: float
+) -> list[tuple[Any, ...]]:
+    """Candidate follow-up deliveries for an item that joined a story: one per notifier
+    of each matched watchlist that wants them, in this hour's slot. The parameters are
+    numbered as the store's INSERT … SELECT reads them (?3 watchlist, ?4 story, ?6
+    notifier, ?10 feed)."""
+    slot = int(now // 3600)
+    rows: list[tuple[Any, ...]] = []
+    for match in new.matches:
+        if not match.follow_ups:
+            continue
+        matched = json.dumps(
+            [{"term": term.term, "field": term.field} for term in match.terms],
+            ensure_ascii=False,
+        )
+        rows += [
+            (
+                slot,
+                f"msg_{uuid.uuid4().hex}",
+                match.watchlist,
+                story_id,
+                item_id,
+                notifier,
+                matched,
+                now,
+                now,
+                feed_id,
+            )
+            for notifier in match.notifiers
+        ]
+    return rows
+
+
 def to_epoch(moment: datetime) -> float:
     """An aware datetime as stored."""
     return moment.timestamp()
@@ -193,6 +228,7 @@ def delivery_from_row(row: aiosqlite.Row) -> Delivery:
         matched=tuple(MatchedTerm(**term) for term in json.loads(row["matched"])),
         stored=stored_item_from_row(row),
         story_sources=row["sources"],
+        kind=row["kind"],
     )
 
 
