@@ -31,6 +31,7 @@ from monitor.store import SQLiteStore
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
+FEEDS = 50
 SYLLABLES = [
     "ka",
     "ra",
@@ -174,9 +175,8 @@ def generate(count: int, seed: int = 7) -> list[Labelled]:
         if rng.random() < 0.3:
             paragraphs = [*paragraphs, "Source link", "Leave a Reply"]  # a scraped original
         original = story
-        made.append(
-            Labelled(_item(f"s{story}", title, paragraphs), original, rng.randrange(50), "original")
-        )
+        home = rng.randrange(FEEDS)
+        made.append(Labelled(_item(f"s{story}", title, paragraphs), original, home, "original"))
         for copy_number in range(rng.choice([0, 1, 1, 2])):
             edits = rng.sample(EDITS, rng.choice([1, 1, 2]))
             copy_title, copy_paragraphs = title, paragraphs
@@ -187,7 +187,7 @@ def generate(count: int, seed: int = 7) -> list[Labelled]:
                 Labelled(
                     _item(key, copy_title, copy_paragraphs),
                     original,
-                    rng.randrange(50),
+                    (home + 1 + rng.randrange(FEEDS - 1)) % FEEDS,  # a re-post: another site
                     "copy:" + "+".join(edits),
                 )
             )
@@ -203,7 +203,7 @@ def generate(count: int, seed: int = 7) -> list[Labelled]:
                 Labelled(
                     _item(f"s{story}", new_title, new_paragraphs),
                     story,
-                    rng.randrange(50),
+                    rng.randrange(FEEDS),
                     "lookalike",
                 )
             )

@@ -7,8 +7,9 @@ The store keeps them as rows and returns the stored items that share a key with 
 one; ``resolve_story`` decides, as a pure function of those candidates:
 
 1. the same canonical link or the same text: that story;
-2. otherwise the most similar candidate whose estimated similarity (Jaccard, or the
-   containment of a lead-only copy) reaches ``StoryPolicy.similarity``;
+2. otherwise the most similar candidate from another feed whose estimated similarity
+   (Jaccard, or the containment of a lead-only copy) reaches ``StoryPolicy.similarity``
+   (``STRONG_SIMILARITY`` when the two headlines share almost no words);
 3. otherwise, only when one of the two has too little text to compare, the same long
    title from another feed seen within ``StoryPolicy.title_window`` (a title is not
    proof: "Morning briefing" and a re-used headline head different stories).
@@ -28,6 +29,7 @@ from monitor.fingerprint import (
     similarity,
     strip_headline_prefix,
     title_and_body_words,
+    title_overlap,
 )
 from monitor.models import Fingerprint, Item
 from monitor.text import words
@@ -154,9 +156,11 @@ def identify(items: Sequence[Item]) -> list[Item]:
 # Below this many words of text an item cannot be compared by its text; only then may a
 # title decide.
 MIN_COMPARABLE_WORDS = 12
-# One feed often gives every entry the same short description ("Listen to the episode",
-# a newsletter blurb): within a feed, only texts this long can make two entries one.
-MIN_SAME_FEED_WORDS = 50
+# Texts that share much but not all, under headlines that share little, are as often two
+# stories under one template (a channel's long video description, a site's blurb) as a
+# re-post with a new headline: they must be this alike.
+UNRELATED_TITLES = 0.3
+STRONG_SIMILARITY = 0.85
 EXACT_KINDS = ("link", "text")
 FUZZY_KINDS = frozenset({"band", "lead"})
 
@@ -237,12 +241,15 @@ def resolve_story(
                 compared.add(candidate.item_id)
                 if not candidate.seed and now - candidate.seen_at > policy.window:
                     continue
-                if candidate.feed_id == feed_id and (
-                    min(item.fingerprint.words, candidate.fingerprint.words) < MIN_SAME_FEED_WORDS
-                ):
+                if candidate.feed_id == feed_id:
+                    # A feed's own entries are its own stories (same link or text aside):
+                    # feeds re-use long templates, and a swallowed story is the worst miss.
                     continue
                 score = similarity(item.fingerprint, candidate.fingerprint)
-                if score < policy.similarity:
+                needed = policy.similarity
+                if title_overlap(item.fingerprint, candidate.fingerprint) < UNRELATED_TITLES:
+                    needed = max(needed, STRONG_SIMILARITY)
+                if score < needed:
                     continue
                 if (
                     best is None
@@ -285,6 +292,11 @@ class BatchCandidates:
         self, item: Item, item_id: int, story_id: int, feed_id: int, now: datetime
     ) -> None:
         """Remember an item just stored, for the rest of the batch."""
+        as_kind: dict[str, Candidate] = {}  # one value per kind, shared by its keys
         for kind, key in identity_keys(item):
-            candidate = Candidate(kind, item_id, story_id, feed_id, now, item.fingerprint)
+            candidate = as_kind.get(kind)
+            if candidate is None:
+                candidate = as_kind[kind] = Candidate(
+                    kind, item_id, story_id, feed_id, now, item.fingerprint
+                )
             self.by_key.setdefault(key, []).append(candidate)

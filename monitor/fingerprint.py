@@ -198,6 +198,11 @@ def fingerprint_of_words(title_words: list[str], body_words: list[str]) -> Finge
         full_size=int(full.size),
         lead_size=int(lead.size),
         words=len(body_words),
+        title=np.unique(
+            np.fromiter(map(_word_hash, title_words), dtype=np.uint64, count=len(title_words))
+        )
+        .astype(np.uint32)
+        .tobytes(),
         bands=_bands(full_minima, FULL_SALT),
         lead_bands=_bands(lead_minima, LEAD_SALT),
     )
@@ -213,6 +218,15 @@ def _containment(jaccard: float, smaller: int, larger: int) -> float:
     if jaccard <= 0 or smaller <= 0:
         return 0.0
     return min(1.0, jaccard * (smaller + larger) / ((1 + jaccard) * smaller))
+
+
+def title_overlap(first: Fingerprint, second: Fingerprint) -> float:
+    """Jaccard similarity of the two titles' words (1.0 when either has no title)."""
+    if not first.title or not second.title:
+        return 1.0
+    mine = set(np.frombuffer(first.title, dtype=np.uint32).tolist())
+    theirs = set(np.frombuffer(second.title, dtype=np.uint32).tolist())
+    return len(mine & theirs) / len(mine | theirs)
 
 
 def similarity(first: Fingerprint, second: Fingerprint) -> float:

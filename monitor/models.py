@@ -14,7 +14,8 @@ class Fingerprint:
     """An item's near-duplicate signatures (see ``monitor.fingerprint``).
 
     ``full`` and ``lead`` are MinHash minima (uint32, little-endian) of the shingles of
-    the whole text and of its lead; ``bands`` and ``lead_bands`` are their band keys.
+    the whole text and of its lead; ``bands`` and ``lead_bands`` are their band keys;
+    ``title`` holds the hashes of the title's words.
     """
 
     full: bytes
@@ -22,6 +23,7 @@ class Fingerprint:
     full_size: int
     lead_size: int
     words: int
+    title: bytes = b""  # the title's distinct word hashes (uint32), to compare headlines
     bands: tuple[int, ...] = ()
     lead_bands: tuple[int, ...] = ()
 

@@ -152,3 +152,40 @@ def test_the_most_similar_story_wins() -> None:
     probe = full("c", "Ceasefire agreed in Moscow", TEXT + " Talks resume Monday!")
     join = resolve_story(probe, 1, NOW, found.for_item(probe), POLICY)
     assert join is not None and join.by == "text" and join.story_id == 9
+
+
+CHANNEL_BLURB = (
+    "Support the channel on Patreon and get early access to every video. Parts used in"
+    " this build are linked below, along with the schematics, the source code on GitHub,"
+    " and the discount codes our sponsors give to viewers. Follow along on Mastodon and"
+    " join the Discord server to ask questions about the projects in these videos."
+)
+
+
+def test_one_feeds_template_does_not_make_its_entries_one_story() -> None:
+    # Two videos of one channel: different titles, the same long description.
+    first = full("v1", "ESP32-S3 webcam with an infrared camera", "A webcam. " + CHANNEL_BLURB)
+    second = full("v2", "Christmas tree train", "A train. " + CHANNEL_BLURB)
+    assert resolve_story(second, 2, NOW, candidates_of(second, first, feed=2), POLICY) is None
+
+
+def test_unrelated_headlines_need_strongly_similar_texts() -> None:
+    # The same template on another feed (a site's second category feed): not one story.
+    first = full(
+        "v1",
+        "ESP32-S3 webcam with an infrared camera",
+        "This week I build a webcam from an ESP32-S3 board and add an infrared camera to"
+        " see in the dark, then test it in the garden at night. " + CHANNEL_BLURB,
+    )
+    second = full(
+        "v2",
+        "Christmas tree train",
+        "A small train now runs around the Christmas tree, driven by a motor controller"
+        " that I wrote firmware for, with lights that blink as it passes. " + CHANNEL_BLURB,
+    )
+    assert resolve_story(second, 1, NOW, candidates_of(second, first), POLICY) is None
+    # A re-post under a new headline is nearly the same text: it joins.
+    stored = full("a", "Ceasefire agreed in Moscow", TEXT)
+    retitled = full("b", "Lavrov: prisoners to be exchanged", TEXT)
+    join = resolve_story(retitled, 1, NOW, candidates_of(retitled, stored), POLICY)
+    assert join is not None and join.by == "near"

@@ -485,14 +485,16 @@ class SQLiteStore(Store):
         """Every stored item that shares an identity key with an item of the batch."""
         found = BatchCandidates()
         wanted = sorted({key for item in items for _, key in identity_keys(item)}, key=str)
+        # An item found by many of its band keys is one candidate value per kind.
+        made: dict[tuple[int, str], Candidate] = {}
         for chunk in in_chunks(wanted):
             async with db.execute(
                 CANDIDATE_SELECT.format(marks=placeholders(chunk)), chunk
             ) as cursor:
                 for row in await cursor.fetchall():
-                    found.add_found(
-                        row["key"],
-                        Candidate(
+                    candidate = made.get((row["item_id"], row["kind"]))
+                    if candidate is None:
+                        candidate = made[row["item_id"], row["kind"]] = Candidate(
                             kind=row["kind"],
                             item_id=row["item_id"],
                             story_id=row["story_id"],
@@ -500,8 +502,8 @@ class SQLiteStore(Store):
                             seen_at=from_epoch_required(row["seen_at"]),
                             fingerprint=fingerprint_from_blob(row["fingerprint"]),
                             seed=bool(row["seed"]),
-                        ),
-                    )
+                        )
+                    found.add_found(row["key"], candidate)
         return found
 
     async def _next_id(self, db: aiosqlite.Connection, table: str) -> int:
@@ -613,21 +615,22 @@ class SQLiteStore(Store):
             row = await cursor.fetchone()
         if row is None or row[0] is None:
             return
+        fuzzy_feed_rows = (
+            "FROM identity_keys WHERE id >= ? AND id < ? AND kind IN ('band', 'lead')"
+            " AND feed_id NOT IN (SELECT id FROM feeds WHERE kind = 'seed')"
+        )
         for start in range(row[0], row[1] + 1, PRUNE_STEP):
             async with self._transaction() as db:
-                cursor = await db.execute(
-                    "DELETE FROM identity_keys WHERE id >= ? AND id < ?"
-                    " AND kind IN ('band', 'lead') AND seen_at < ?"
-                    " AND feed_id NOT IN (SELECT id FROM feeds WHERE kind = 'seed')",
+                await db.execute(
+                    f"DELETE {fuzzy_feed_rows} AND seen_at < ?",
                     (start, start + PRUNE_STEP, to_epoch(cutoff)),
                 )
                 async with db.execute(
-                    "SELECT MIN(seen_at) FROM identity_keys WHERE id >= ? AND id < ?",
-                    (start, start + PRUNE_STEP),
+                    f"SELECT 1 {fuzzy_feed_rows} LIMIT 1", (start, start + PRUNE_STEP)
                 ) as cursor:
-                    (oldest,) = await cursor.fetchone() or (None,)
-            if oldest is not None and oldest >= to_epoch(cutoff):
-                return  # the rest is newer: rows are in arrival order
+                    newer_left = await cursor.fetchone() is not None
+            if newer_left:
+                return  # rows are in arrival order: from here on, all are newer
 
     # -- deliveries --------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from monitor.dedupe import StoryJoin
-from monitor.fingerprint import FULL_MINIMA
+from monitor.fingerprint import FULL_MINIMA, LEAD_MINIMA
 from monitor.models import (
     Delivery,
     DeliveryStatus,
@@ -49,6 +49,7 @@ ITEM_INSERT_COLUMNS = (
     " title, summary, content, author, published, language, first_seen_at"
 )
 FINGERPRINT_HEADER = struct.Struct("<III")  # full_size, lead_size, words
+# then the full minima, the lead minima and the title's word hashes, all uint32
 ITEM_INSERT_MARKS = ", ".join("?" * len(ITEM_INSERT_COLUMNS.split(",")))
 CHUNK = 500  # keys per IN (…) list
 Key = TypeVar("Key")
@@ -71,7 +72,7 @@ def fingerprint_blob(fingerprint: Fingerprint | None) -> bytes | None:
     header = FINGERPRINT_HEADER.pack(
         fingerprint.full_size, fingerprint.lead_size, fingerprint.words
     )
-    return header + fingerprint.full + fingerprint.lead
+    return header + fingerprint.full + fingerprint.lead + fingerprint.title
 
 
 def fingerprint_from_blob(blob: bytes | None) -> Fingerprint | None:
@@ -80,10 +81,11 @@ def fingerprint_from_blob(blob: bytes | None) -> Fingerprint | None:
         return None
     full_size, lead_size, word_count = FINGERPRINT_HEADER.unpack_from(blob)
     minima = blob[FINGERPRINT_HEADER.size :]
-    full_bytes = FULL_MINIMA * 4
+    full_bytes, lead_bytes = FULL_MINIMA * 4, LEAD_MINIMA * 4
     return Fingerprint(
         full=minima[:full_bytes],
-        lead=minima[full_bytes:],
+        lead=minima[full_bytes : full_bytes + lead_bytes],
+        title=minima[full_bytes + lead_bytes :],
         full_size=full_size,
         lead_size=lead_size,
         words=word_count,
