@@ -351,3 +351,35 @@ async def test_copies_of_the_seed_stay_silent_and_look_alike_new_stories_alert_o
     (seeded,) = [s for s in stories if s["items"][0]["feed"] == "seed:local"]
     assert len(seeded["items"]) == 1 + len(copies)
     assert {member["joined"]["by"] for member in seeded["items"][1:]} <= {"near", "text"}
+
+
+async def test_shared_headlines_over_new_texts_never_swallow_a_watched_item(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    """Hundreds of feeds whose entries re-use a few long headlines over texts of their
+    own (briefings, columns, live pages): every watched item alerts, once."""
+    import random
+
+    rng = random.Random(6)
+    headlines = [f"Morning briefing number {n}: what you need to know" for n in range(12)]
+    vocabulary = [f"w{n}" for n in range(3000)]
+    expected = set()
+    urls = []
+    for number in range(200):
+        entries = []
+        for index in range(10):
+            key = f"f{number}-e{index}"
+            text = " ".join(rng.choices(vocabulary, k=60))
+            if rng.random() < 0.03:
+                text += " Talks on Karabakh resumed."
+                expected.add(key)
+            link = f"https://site{number}.example/{key}"
+            entries.append(Entry(rng.choice(headlines), link, key, summary=text))
+        urls.append(feeds.serve(f"/briefings/{number}", rss(entries)))
+    settings = many_feeds_settings(tmp_path, urls, receiver.url(), "Karabakh")
+    async with Runtime(settings) as runtime:
+        report = await runtime.once()
+        assert report.ok
+    alerted = [json.loads(body)["item"]["link"].rsplit("/", 1)[1] for body in receiver.bodies]
+    assert len(expected) > 30
+    assert sorted(alerted) == sorted(expected)
