@@ -19,6 +19,7 @@ from pathlib import Path
 import aiohttp
 import feedparser
 
+from benchmarks import stories
 from monitor.config import parse_settings
 from monitor.match import compile_watchlists, match_items
 from monitor.models import Item
@@ -223,6 +224,8 @@ def main() -> None:
     print(f"{'-' * width}  {'-' * 9}  {'-' * 30}")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>9}  {note}")
+    print()
+    stories.report(4_000 if args.quick else 12_000)
 
 
 if __name__ == "__main__":

@@ -347,11 +347,15 @@ def corpus_clusters() -> list[tuple[str, list[str]]]:
 
 
 def main() -> None:
-    """Print the quality table and the corpus clusters."""
+    """``python -m benchmarks.stories [--items N]``: this benchmark alone."""
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--items", type=int, default=12_000)
-    args = options.parse_args()
-    quality = measure(args.items)
+    report(options.parse_args().items)
+
+
+def report(items: int) -> None:
+    """Print the quality table and the corpus clusters."""
+    quality = measure(items)
     per_item = quality.fingerprint_s + quality.store_s
     rows = [
         ("precision of 'same story'", f"{quality.precision:.4f}", "target >= 0.99"),
