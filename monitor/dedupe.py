@@ -162,7 +162,7 @@ MIN_COMPARABLE_WORDS = 12
 UNRELATED_TITLES = 0.3
 STRONG_SIMILARITY = 0.85
 EXACT_KINDS = ("link", "text")
-FUZZY_KINDS = frozenset({"band", "lead"})
+FUZZY_KINDS = ("band", "lead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +232,7 @@ def resolve_story(
             first = min(by_kind[kind], key=lambda candidate: candidate.item_id)
             return StoryJoin(first.story_id, kind)
     best: StoryJoin | None = None
+    best_score = 0.0
     if item.fingerprint is not None:
         compared: set[int] = set()
         for kind in FUZZY_KINDS:
@@ -251,12 +252,9 @@ def resolve_story(
                     needed = max(needed, STRONG_SIMILARITY)
                 if score < needed:
                     continue
-                if (
-                    best is None
-                    or best.similarity is None
-                    or (score, -candidate.story_id) > (best.similarity, -best.story_id)
-                ):
-                    best = StoryJoin(candidate.story_id, "near", round(score, 3))
+                # The most similar wins; between equals, the older story.
+                if best is None or (score, -candidate.story_id) > (best_score, -best.story_id):
+                    best, best_score = StoryJoin(candidate.story_id, "near", round(score, 3)), score
     if best is not None:
         return best
     if by_kind.get("title"):
