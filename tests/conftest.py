@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import subprocess
+import sys
 import textwrap
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from aiohttp.test_utils import TestServer
 
 from monitor.config import Settings, parse_settings
 
+ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -210,3 +213,26 @@ def mounted_tmpfs(folder: Path, size: str, *, read_only: bool = False) -> Iterat
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+async def cli(*args: str, cwd: Path) -> tuple[int, str, str]:
+    """Run ``python -m monitor`` as a user would, without blocking the test's servers;
+    a command that does not exit within two minutes fails the test as hung."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        *args,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"news-monitor {' '.join(args)} hung") from None
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

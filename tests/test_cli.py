@@ -14,7 +14,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.store import SQLiteStore
-from tests.conftest import queue_alerts
+from tests.conftest import cli, queue_alerts
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,28 +174,6 @@ def test_python_dash_m_and_version() -> None:
 # -- start-up failures: one line on stderr and an exit, never a hang -------------------
 
 
-async def run_cli(*args: str, cwd: Path) -> tuple[int, str]:
-    """The real command in a subprocess; fails the test if it does not exit in time."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "monitor",
-        *args,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        _, err = await asyncio.wait_for(process.communicate(), 60)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise AssertionError(f"news-monitor {' '.join(args)} hung") from None
-    assert process.returncode is not None
-    return process.returncode, err.decode()
-
-
 @pytest.mark.parametrize(
     "command",
     [["once"], ["run"], ["feeds"], ["deliveries"], ["stories"], ["seed"], ["watchlists", "test"]],
@@ -206,39 +184,9 @@ async def test_a_database_that_cannot_be_opened_is_one_line_and_an_exit(
 ) -> None:
     (tmp_path / "m.db").write_bytes(os.urandom(20_000))
     config = write(tmp_path, "watchlists:\n  - {name: w, any: [ceasefire]}\n")
-    code, err = await run_cli(*command, "-c", str(config), cwd=tmp_path)
+    code, _, err = await cli(*command, "-c", str(config), cwd=tmp_path)
     assert code == 1
     assert err.strip() == f"error: cannot open the database {tmp_path}/m.db: file is not a database"
-
-
-async def test_a_failure_after_the_store_is_open_closes_it_too(tmp_path: Path) -> None:
-    # A second daemon on the same database fails after opening the store: it must
-    # still exit, with the reason, and leave the first one running.
-    config = write(tmp_path, "")
-    first = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "monitor",
-        "run",
-        "-c",
-        str(config),
-        cwd=tmp_path,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert first.stderr is not None
-        while b"running:" not in await asyncio.wait_for(first.stderr.readline(), 60):
-            pass
-        code, err = await run_cli("once", "-c", str(config), cwd=tmp_path)
-        assert code == 1
-        assert "error: another news-monitor (" in err
-        assert "is already running on" in err
-        assert "Traceback" not in err
-        assert first.returncode is None
-    finally:
-        first.terminate()
-        await first.wait()
 
 
 async def test_a_broken_seed_file_stops_the_start_with_one_line(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from tests.builders import Entry, rss
-from tests.conftest import FeedServer, Receiver
+from tests.conftest import FeedServer, Receiver, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUCE = Entry(title="Karabakh ceasefire agreed", guid="t1", link="https://n.example/t1")
@@ -227,3 +227,17 @@ async def test_a_database_deleted_under_the_daemon_is_reported_and_not_ready(
             )
         finally:
             daemon.scheduler.shutdown(wait=False)
+
+
+async def test_a_second_daemon_on_the_same_database_exits_with_the_reason(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
+) -> None:
+    # It fails after opening the store: it must still close it and exit, with the
+    # reason, and leave the first one running.
+    _, first = await deliver_once(launcher, feeds, receiver, tmp_path)
+    code, _, err = await cli("once", "-c", str(tmp_path / "monitor.yaml"), cwd=tmp_path)
+    assert code == 1
+    assert err.startswith("error: another news-monitor (")
+    assert "is already running on" in err and "Traceback" not in err
+    assert first.process.returncode is None
+    assert (await first.stop())[0] == 0

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
 import sqlite3
-import sys
 from html import escape
 from pathlib import Path
 
@@ -18,7 +15,7 @@ from monitor.config import Settings
 from monitor.runtime import Runtime
 from monitor.text import fold
 from tests.builders import Entry, rss, synthetic_feeds
-from tests.conftest import FeedServer, Receiver, make_settings
+from tests.conftest import FeedServer, Receiver, cli, make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -26,23 +23,6 @@ TRUCE_ENTRY = Entry(
     title="Karabakh ceasefire agreed", guid="t1", link="https://n.example/t1", summary="Truce."
 )
 SEED = json.loads((ROOT / "seeds" / "karabakh-ceasefire.json").read_text())["items"][0]
-
-
-async def cli(*args: str, cwd: Path) -> tuple[int, str, str]:
-    """Run ``python -m monitor`` as a user would, without blocking the test's servers."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "monitor",
-        *args,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 def write_config(tmp_path: Path, feed_urls: list[str], hook_url: str) -> Path:

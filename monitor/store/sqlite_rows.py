@@ -148,30 +148,8 @@ def follow_up_rows(
     numbered as the store's INSERT … SELECT reads them (?3 watchlist, ?4 story, ?6
     notifier, ?10 feed)."""
     slot = int(now // 3600)
-    rows: list[tuple[Any, ...]] = []
-    for match in new.matches:
-        if not match.follow_ups:
-            continue
-        matched = json.dumps(
-            [{"term": term.term, "field": term.field} for term in match.terms],
-            ensure_ascii=False,
-        )
-        rows += [
-            (
-                slot,
-                f"msg_{uuid.uuid4().hex}",
-                match.watchlist,
-                story_id,
-                item_id,
-                notifier,
-                matched,
-                now,
-                now,
-                feed_id,
-            )
-            for notifier in match.notifiers
-        ]
-    return rows
+    wanted = NewItem(new.item, tuple(match for match in new.matches if match.follow_ups))
+    return [(slot, *row, feed_id) for row in outbox_rows(item_id, story_id, wanted, now)]
 
 
 def to_epoch(moment: datetime) -> float:
