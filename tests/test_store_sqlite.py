@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor.dedupe import identify
 from monitor.models import FeedSpec, Item, NewItem, PollRecord
 from monitor.store import SQLiteStore, StoreError
 from tests.conftest import mounted_tmpfs
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def threads_settle_at(count: int) -> bool:
@@ -102,3 +105,45 @@ async def test_one_instance_per_database_file(tmp_path: Path) -> None:
                 await second.start_instance("box:200", NOW)
     async with SQLiteStore(path) as after:
         await after.start_instance("box:300", NOW)  # the lock went with the first store
+
+
+async def test_a_database_of_the_first_schema_migrates_with_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    first = ROOT / "monitor" / "store" / "migrations" / "sqlite" / "0001_initial.sql"
+    with sqlite3.connect(path) as db:
+        db.executescript(first.read_text())
+        db.executescript(
+            """
+            CREATE TABLE schema_migrations
+                (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL);
+            INSERT INTO schema_migrations VALUES (1, '0001_initial.sql', 0);
+            INSERT INTO feeds (id, url, interval_s, next_poll_at, created_at)
+                VALUES (1, 'https://a.example/feed', 600, 0, 0);
+            INSERT INTO stories VALUES (1, 0);
+            INSERT INTO items (id, feed_id, story_id, entry_key, link, canonical_link,
+                    content_hash, title_key, title, summary, content, first_seen_at)
+                VALUES (1, 1, 1, 'k1', 'https://a.example/1', 'https://a.example/1',
+                    'abc', 'def', 'Truce agreed', 'Text.', '', 0);
+            INSERT INTO deliveries (id, message_id, watchlist, story_id, item_id, notifier,
+                    matched, next_attempt_at, created_at)
+                VALUES (1, 'msg_old', 'w', 1, 1, 'console', '[]', 0, 0);
+            """
+        )
+    async with SQLiteStore(path) as store:
+        (delivery,) = await store.deliveries()
+        assert (delivery.message_id, delivery.kind, delivery.stored.item.title) == (
+            "msg_old",
+            "alert",
+            "Truce agreed",
+        )
+        await store.sync_feeds(
+            [FeedSpec("https://b.example/feed", None, timedelta(hours=1), False)], NOW
+        )
+        (other,) = [feed for feed in await store.feeds() if feed.url.startswith("https://b")]
+        (same_link,) = identify(
+            [Item("k2", None, "Another title", "http://a.example/1?utm_source=x", "", "")]
+        )
+        saved = await store.save_poll(
+            other.id, [NewItem(same_link)], PollRecord(NOW, NOW, 200, None), alert=True
+        )
+        assert (saved.stored, saved.new_stories) == (1, 0)  # the old item's link key was kept
