@@ -197,9 +197,12 @@ class StoryJoin:
     similarity: float | None = None
 
 
-def identity_keys(item: Item) -> list[tuple[str, str | int]]:
+IdentityKey = tuple[str, str | int]
+
+
+def identity_keys(item: Item) -> list[IdentityKey]:
     """Every (kind, key) an item is known by across feeds."""
-    keys: list[tuple[str, str | int]] = []
+    keys: list[IdentityKey] = []
     if item.canonical_link:
         keys.append(("link", item.canonical_link))
     if item.content_hash:
@@ -279,19 +282,26 @@ class BatchCandidates:
         """A stored item that has this key."""
         self.by_key.setdefault(key, []).append(candidate)
 
-    def for_item(self, item: Item) -> list[Candidate]:
-        """Every candidate sharing a key with the item (kinds as the item has them)."""
+    def for_item(self, item: Item, keys: Sequence[IdentityKey] | None = None) -> list[Candidate]:
+        """Every candidate sharing a key with the item (kinds as the item has them);
+        ``keys`` are the item's ``identity_keys`` when the caller has them already."""
         found: list[Candidate] = []
-        for kind, key in identity_keys(item):
+        for kind, key in identity_keys(item) if keys is None else keys:
             found += [candidate for candidate in self.by_key.get(key, ()) if candidate.kind == kind]
         return found
 
     def add_item(
-        self, item: Item, item_id: int, story_id: int, feed_id: int, now: datetime
+        self,
+        item: Item,
+        item_id: int,
+        story_id: int,
+        feed_id: int,
+        now: datetime,
+        keys: Sequence[IdentityKey] | None = None,
     ) -> None:
         """Remember an item just stored, for the rest of the batch."""
         as_kind: dict[str, Candidate] = {}  # one value per kind, shared by its keys
-        for kind, key in identity_keys(item):
+        for kind, key in identity_keys(item) if keys is None else keys:
             candidate = as_kind.get(kind)
             if candidate is None:
                 candidate = as_kind[kind] = Candidate(

@@ -69,6 +69,7 @@ IDENTITY_INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
 PRUNE_STEP = 100_000  # identity rows looked at per pruning transaction
+YIELD_EVERY = 16  # items resolved between two turns of the event loop
 CANDIDATE_SELECT = """
     SELECT k.key, k.kind, k.item_id, k.story_id, k.feed_id, k.seen_at, i.fingerprint,
            f.kind = 'seed' AS seed
@@ -414,10 +415,11 @@ class SQLiteStore(Store):
         keys: list[tuple[Any, ...]] = []
         outbox: list[tuple[Any, ...]] = []
         follow_ups: list[tuple[Any, ...]] = []
-        for new in batch:
+        for position, new in enumerate(batch, 1):
             item = new.item
+            item_keys = identity_keys(item)
             join = resolve_story(
-                item, feed_id, moment, candidates.for_item(item), self.story_policy
+                item, feed_id, moment, candidates.for_item(item, item_keys), self.story_policy
             )
             if join is None:
                 join, next_story = StoryJoin(next_story, ""), next_story + 1
@@ -426,13 +428,13 @@ class SQLiteStore(Store):
                     outbox += outbox_rows(next_item, join.story_id, new, now)
             elif alert:
                 follow_ups += follow_up_rows(next_item, join.story_id, feed_id, new, now)
-            candidates.add_item(item, next_item, join.story_id, feed_id, moment)
+            candidates.add_item(item, next_item, join.story_id, feed_id, moment, item_keys)
             rows.append(item_row(next_item, feed_id, item, join, now))
-            keys += [
-                (key, next_item, kind, join.story_id, feed_id, now)
-                for kind, key in identity_keys(item)
-            ]
+            keys += [(key, next_item, kind, join.story_id, feed_id, now) for kind, key in item_keys]
             next_item += 1
+            if position % YIELD_EVERY == 0:
+                # A long feed is resolved in slices, so other polls and sends get the loop.
+                await asyncio.sleep(0)
         await db.executemany("INSERT INTO stories (id, created_at) VALUES (?, ?)", stories)
         await db.executemany(
             f"INSERT INTO items ({ITEM_INSERT_COLUMNS}) VALUES ({ITEM_INSERT_MARKS})", rows
