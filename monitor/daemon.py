@@ -102,7 +102,7 @@ class Daemon:
     async def housekeeping(self) -> None:
         """Keep the store compact (when it is still the store we opened)."""
         if await self.check_store():
-            await self.runtime.store.housekeeping()
+            await self.runtime.store.housekeeping(self.runtime.clock())
 
     async def reload(self) -> None:
         """Re-read the configuration; keep the running one when the new one is invalid."""

@@ -14,7 +14,7 @@ from monitor.config import (
 )
 from monitor.match import Document, Term
 from monitor.models import Delivery, FeedState, MatchedTerm, StoredItem, Story
-from monitor.notify.payload import iso_utc, item_json, matched_json
+from monitor.notify.payload import iso_utc, item_json, matched_json, source_name
 from monitor.redact import without_userinfo
 from monitor.runtime import OnceReport, feed_specs
 
@@ -143,7 +143,7 @@ def highlight_match(
     summary_spans = _spans(document, terms, "summary")
     if summary_spans:
         lines.append(f"  {_excerpt(document.fields['summary'], summary_spans, color)}")
-    facts = [stored.feed_title or without_userinfo(stored.feed_url)]
+    facts = [source_name(stored)]
     if stored.item.published:
         facts.append(iso_utc(stored.item.published) or "")
     facts.append("matched: " + ", ".join(f"{t.term} ({t.field})" for t in terms))
@@ -230,10 +230,10 @@ def story_lines(story: Story) -> str:
     """A story for a person: its first title, then each item, where it came from and why
     it is part of the story."""
     title = story.items[0].item.title if story.items else "(no items)"
-    feeds = {member.feed_title or without_userinfo(member.feed_url) for member in story.items}
+    feeds = {source_name(member) for member in story.items}
     lines = [f"story {story.id}: {title} ({len(story.items)} item(s), {len(feeds)} source(s))"]
     lines += [
-        f"  - {member.feed_title or without_userinfo(member.feed_url)}:"
+        f"  - {source_name(member)}:"
         f" {member.item.link or member.item.entry_key}  [{_joined(member)}]"
         for member in story.items
     ]

@@ -7,7 +7,6 @@ from typing import TextIO
 
 from monitor.models import Delivery
 from monitor.notify.payload import iso_utc, snippet, source_name
-from monitor.redact import without_userinfo
 
 
 def format_alert(delivery: Delivery) -> str:
@@ -18,7 +17,7 @@ def format_alert(delivery: Delivery) -> str:
         line = f"[{delivery.watchlist}] also reported by {source_name(stored)}: {item.title}"
         return line + (f"\n  {item.link}" if item.link else "")
     terms = ", ".join(f"{term.term} ({term.field})" for term in delivery.matched)
-    facts = [stored.feed_title or without_userinfo(stored.feed_url)]
+    facts = [source_name(stored)]
     if item.published:
         facts.append(iso_utc(item.published) or "")
     facts.append(f"matched: {terms}")

@@ -127,8 +127,9 @@ class Store(AsyncResource, ABC):
         """Stories with their items, newest first."""
 
     @abstractmethod
-    async def housekeeping(self) -> None:
-        """Periodic upkeep (checkpoints, statistics); safe to run at any time."""
+    async def housekeeping(self, now: datetime) -> None:
+        """Periodic upkeep at ``now``: prune expired near-duplicate keys, checkpoint,
+        refresh statistics; safe to run at any time."""
 
     @abstractmethod
     async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:

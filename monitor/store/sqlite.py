@@ -600,11 +600,11 @@ class SQLiteStore(Store):
                 )
 
     @translated
-    async def housekeeping(self) -> None:
+    async def housekeeping(self, now: datetime) -> None:
         """Fold the WAL back into the database and refresh the planner's statistics."""
         if self._writer is None:
             raise StoreError(f"database {self.path}: the store is not open")
-        await self._prune_fuzzy_keys(datetime.now(UTC) - self.story_policy.window)
+        await self._prune_fuzzy_keys(now - self.story_policy.window)
         async with self._write_lock:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             await self._writer.execute("PRAGMA optimize")
