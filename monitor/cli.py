@@ -27,6 +27,7 @@ from monitor.report import (
     feed_json,
     feed_line,
     highlight_match,
+    notifier_lines,
     once_summary,
     story_json,
     story_lines,
@@ -103,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(retry)
     retry.add_argument("id", nargs="?", type=int, help="delivery id")
     retry.add_argument("--dead", action="store_true", help="every dead delivery")
+
+    notifiers = commands.add_parser(
+        "notifiers", help="notifiers with their state; enable one a receiver disabled"
+    )
+    _config_option(notifiers)
+    notifier_commands = notifiers.add_subparsers(dest="action")
+    enable = notifier_commands.add_parser("enable", help="send to a disabled notifier again")
+    _config_option(enable)
+    enable.add_argument("name", help="notifier name")
     return parser
 
 
@@ -276,6 +286,21 @@ async def _deliveries(settings: Settings, path: Path, args: argparse.Namespace) 
     return await _with_store(settings, act)
 
 
+async def _notifiers(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    async def act(store: Store) -> int:
+        if args.action == "enable":
+            if await store.enable_notifier(args.name):
+                print(f"notifier {args.name} is enabled again; its queue goes out now")
+                return EXIT_OK
+            print(f"notifier {args.name} was not disabled", file=sys.stderr)
+            return EXIT_FAILED
+        disabled = {state.name: state for state in await store.disabled_notifiers()}
+        print(notifier_lines(settings, disabled))
+        return EXIT_OK
+
+    return await _with_store(settings, act)
+
+
 Command = Callable[[Settings, Path, argparse.Namespace], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {
     "run": _run,
@@ -286,4 +311,5 @@ COMMANDS: dict[str, Command] = {
     "feeds": _feeds,
     "stories": _stories,
     "deliveries": _deliveries,
+    "notifiers": _notifiers,
 }

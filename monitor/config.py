@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 import os
 import re
@@ -28,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.notify.rules import DEFAULT_RETRY, DigestSchedule, QuietHours, parse_timezone
 from monitor.redact import brief, mask_url, without_userinfo
 from monitor.text import tokenize
 from monitor.yaml_source import (
@@ -104,8 +106,17 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 
-def _positive(value: timedelta) -> timedelta:
-    if value.total_seconds() <= 0:
+def _no_limit(value: object) -> object:
+    # ``off`` (which YAML reads as false) or null: no limit.
+    return None if value is False or value == "off" else value
+
+
+def _off(value: object) -> object:
+    return False if value == "off" else value
+
+
+def _positive(value: timedelta | None) -> timedelta | None:
+    if value is not None and value.total_seconds() <= 0:
         raise ValueError("must be longer than zero")
     return value
 
@@ -119,8 +130,11 @@ class Defaults(_Strict):
 
     interval: Duration = timedelta(minutes=10)
     baseline: bool = True
+    # An item first seen longer than this after its publication date is recorded, not
+    # alerted: a daemon back from a week away, or a feed dumping its archive, stays quiet.
+    max_alert_age: Annotated[Duration | None, BeforeValidator(_no_limit)] = timedelta(hours=24)
 
-    _check_interval = field_validator("interval")(_positive)
+    _check_interval = field_validator("interval", "max_alert_age")(_positive)
 
 
 class StoriesSettings(_Strict):
@@ -169,13 +183,15 @@ class FeedSettings(_Strict):
     tags: list[str] = []  # accepted now; filters and digests by tag come later
     baseline: bool | None = None
     enabled: bool = True
+    # None: the default's; "off": this feed alerts whatever an item's age.
+    max_alert_age: Annotated[Duration | Literal[False] | None, BeforeValidator(_off)] = None
 
     _check_url = field_validator("url")(_http_url)
 
-    @field_validator("interval")
+    @field_validator("interval", "max_alert_age")
     @classmethod
-    def _check_interval(cls, value: timedelta | None) -> timedelta | None:
-        return None if value is None else _positive(value)
+    def _check_interval(cls, value: timedelta | bool | None) -> timedelta | bool | None:
+        return value if not isinstance(value, timedelta) else _positive(value)
 
 
 def _read_secret_file(path: Path | None) -> SecretStr | None:
@@ -187,7 +203,42 @@ def _read_secret_file(path: Path | None) -> SecretStr | None:
         raise ValueError(f"cannot read {path}: {exc.strerror}") from None
 
 
-class _UrlNotifier(_Strict):
+class RateLimit(_Strict):
+    """At most ``messages`` per ``per``, in bursts of up to ``burst``."""
+
+    messages: int = Field(default=1, ge=1, le=10_000)
+    per: Duration = timedelta(seconds=1)
+    burst: int = Field(default=1, ge=1, le=10_000)
+
+    _check_per = field_validator("per")(_positive)
+
+
+def _retry_delays(value: list[timedelta]) -> list[timedelta]:
+    if not value:
+        raise ValueError("list at least one delay, such as [0s, 5s, 5m]")
+    if len(value) > 100:
+        raise ValueError("at most 100 delays; max_attempts repeats the last one")
+    if any(delay.total_seconds() < 0 for delay in value):
+        raise ValueError("delays cannot be negative")
+    return value
+
+
+class _Channel(_Strict):
+    """What every notifier may set: its retry schedule and its rate limit."""
+
+    # Delays before each retry; the last repeats until max_attempts (when set).
+    retry: list[Duration] = list(DEFAULT_RETRY)
+    max_attempts: int | None = Field(default=None, ge=1, le=10_000)
+    rate_limit: Annotated[RateLimit | None, BeforeValidator(_no_limit)] = None
+
+    _check_retry = field_validator("retry")(_retry_delays)
+
+    def settings_key(self) -> str:
+        """A digest of where this notifier sends (a changed URL re-enables it)."""
+        return ""
+
+
+class _UrlNotifier(_Channel):
     url: SecretStr | None = None
     url_file: Path | None = None
     timeout: Duration = timedelta(seconds=10)
@@ -216,8 +267,12 @@ class _UrlNotifier(_Strict):
         """A notifier whose URL expanded to nothing is configured but off."""
         return bool(self.resolved_url())
 
+    def settings_key(self) -> str:
+        """A digest of the URL: never the URL itself, which is a secret."""
+        return hashlib.sha256(self.resolved_url().encode()).hexdigest()[:16]
 
-class ConsoleNotifierSettings(_Strict):
+
+class ConsoleNotifierSettings(_Channel):
     """Prints alerts to standard output."""
 
     type: Literal["console"]
@@ -229,9 +284,53 @@ class ConsoleNotifierSettings(_Strict):
 
 
 class SlackNotifierSettings(_UrlNotifier):
-    """A Slack incoming webhook."""
+    """A Slack incoming webhook (or a Slack-compatible one: Mattermost, Rocket.Chat)."""
 
     type: Literal["slack"]
+    # Slack allows about one message per second per webhook, with short bursts.
+    rate_limit: Annotated[RateLimit | None, BeforeValidator(_no_limit)] = RateLimit(burst=3)
+
+
+class DiscordNotifierSettings(_UrlNotifier):
+    """A Discord channel webhook; mentions are never parsed."""
+
+    type: Literal["discord"]
+    # Discord's webhook limit is about 30 messages a minute per channel.
+    rate_limit: Annotated[RateLimit | None, BeforeValidator(_no_limit)] = RateLimit(
+        messages=1, per=timedelta(seconds=2), burst=5
+    )
+
+
+class TeamsNotifierSettings(_UrlNotifier):
+    """A Microsoft Teams workflow ("Post to a channel when a webhook request is received")."""
+
+    type: Literal["teams"]
+    rate_limit: Annotated[RateLimit | None, BeforeValidator(_no_limit)] = RateLimit(burst=3)
+
+
+class NtfyNotifierSettings(_UrlNotifier):
+    """An ntfy topic URL (``https://ntfy.sh/my-topic``), with an optional access token."""
+
+    type: Literal["ntfy"]
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    priority: int = Field(default=3, ge=1, le=5)
+    # ntfy.sh refills a visitor's 60-message burst at one message per 5 seconds.
+    rate_limit: Annotated[RateLimit | None, BeforeValidator(_no_limit)] = RateLimit(
+        messages=1, per=timedelta(seconds=5), burst=20
+    )
+
+    @model_validator(mode="after")
+    def _check_token(self) -> Any:
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("set token or token_file, not both")
+        self.access_token()
+        return self
+
+    def access_token(self) -> str | None:
+        """The bearer token, read from ``token`` or ``token_file``; None when unset."""
+        source = self.token if self.token is not None else _read_secret_file(self.token_file)
+        return (source.get_secret_value() or None) if source is not None else None
 
 
 class WebhookNotifierSettings(_UrlNotifier):
@@ -265,9 +364,15 @@ class WebhookNotifierSettings(_UrlNotifier):
 
 
 NotifierSettings = Annotated[
-    ConsoleNotifierSettings | SlackNotifierSettings | WebhookNotifierSettings,
+    ConsoleNotifierSettings
+    | SlackNotifierSettings
+    | WebhookNotifierSettings
+    | DiscordNotifierSettings
+    | TeamsNotifierSettings
+    | NtfyNotifierSettings,
     Field(discriminator="type"),
 ]
+NOTIFIER_TYPES = ("console", "slack", "webhook", "discord", "teams", "ntfy")
 
 
 def _terms(values: list[str]) -> list[str]:
@@ -289,8 +394,37 @@ class WatchlistSettings(_Strict):
     # "message": one short "also reported by …" note when another source carries an
     # alerted story, at most once per story and notifier per hour. "off": silent.
     follow_ups: Literal["off", "message"] = "off"
+    # Collect matches into one message on a cron schedule, in ``timezone``.
+    digest: str | None = None
+    # Hold messages during a daily window, such as "22:00-07:00", in ``timezone``.
+    quiet: str | None = None
+    timezone: str = "UTC"
 
     _check_terms = field_validator("any", "all", "none")(_terms)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        parse_timezone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_times(self) -> Any:
+        self.quiet_hours()
+        self.digest_schedule()
+        return self
+
+    def quiet_hours(self) -> QuietHours | None:
+        """The parsed ``quiet:`` window, if any."""
+        if not self.quiet:
+            return None
+        return QuietHours.parse(self.quiet, parse_timezone(self.timezone))
+
+    def digest_schedule(self) -> DigestSchedule | None:
+        """The parsed ``digest:`` schedule, if any."""
+        if not self.digest:
+            return None
+        return DigestSchedule.parse(self.digest, parse_timezone(self.timezone))
 
     @model_validator(mode="after")
     def _check_rules(self) -> Any:
@@ -299,6 +433,12 @@ class WatchlistSettings(_Strict):
         if not self.fields:
             raise ValueError("fields must name at least one of: title, summary")
         return self
+
+
+class HealthSettings(_Strict):
+    """Where operator notices go (a notifier is gone, …)."""
+
+    notify: list[str] | None = None  # default: every notifier
 
 
 class Settings(_Strict):
@@ -311,6 +451,7 @@ class Settings(_Strict):
     feeds: list[FeedSettings] = []
     notifiers: dict[str, NotifierSettings] = {}
     watchlists: list[WatchlistSettings] = []
+    health: HealthSettings = HealthSettings()
 
     @field_validator("storage")
     @classmethod
@@ -340,9 +481,9 @@ def _describe(error: Any) -> str:
         return "required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "union_tag_invalid":
-        return "unknown notifier type; expected console, slack or webhook"
+        return f"unknown notifier type; expected one of {', '.join(NOTIFIER_TYPES)}"
     if kind == "union_tag_not_found":
-        return "type: is required (console, slack or webhook)"
+        return f"type: is required ({', '.join(NOTIFIER_TYPES)})"
     return message
 
 
@@ -377,6 +518,12 @@ def _cross_check(settings: Settings, source: YamlSource) -> list[str]:
                     ("watchlists", index, "notify", position),
                     f"unknown notifier {target!r}; configured: {', '.join(sorted(known))}",
                 )
+    for position, target in enumerate(settings.health.notify or []):
+        if target not in known:
+            report(
+                ("health", "notify", position),
+                f"unknown notifier {target!r}; configured: {', '.join(sorted(known))}",
+            )
     return problems
 
 

@@ -74,6 +74,7 @@ class FeedSpec:
     name: str | None
     interval: timedelta
     baseline: bool
+    max_alert_age: timedelta | None = None  # None: alert whatever an item's age
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class FeedState:
     last_error: str | None
     enabled: bool = True
     body_digest: str | None = None
+    max_alert_age: timedelta | None = None
     last_polled_at: datetime | None = None
     last_status: int | None = None
 
@@ -158,11 +160,27 @@ class SaveResult:
 
 
 class DeliveryStatus(enum.StrEnum):
-    """Where a delivery stands."""
+    """Where a message stands in the outbox."""
 
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+    FOLDED = "folded"  # carried by a rollup or digest (its ``parent_id``)
+
+
+class MessageKind(enum.StrEnum):
+    """What a message says."""
+
+    ALERT = "alert"  # a new story matched a watchlist
+    FOLLOW_UP = "follow_up"  # an alerted story has another source
+    ROLLUP = "rollup"  # the surplus of a burst, as one message
+    DIGEST = "digest"  # a watchlist's matches, collected on its schedule
+    NOTICE = "notice"  # for the operator: a notifier is gone, a feed is failing
+
+    @property
+    def foldable(self) -> bool:
+        """Alerts and follow-ups can be carried by a rollup or a digest."""
+        return self in (MessageKind.ALERT, MessageKind.FOLLOW_UP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,12 +198,16 @@ class StoredItem:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
-    """An alert in the outbox: one (watchlist, story, notifier), with what to say."""
+class Message:
+    """One row of the outbox: what to say to one notifier, and how its delivery stands.
+
+    An alert or follow-up carries one item (``stored``, ``matched``); a rollup or digest
+    carries the alerts it folded (``members``, oldest first); a notice carries ``text``.
+    """
 
     id: int
-    message_id: str
-    watchlist: str
+    message_id: str  # the idempotency key (``webhook-id``), the same on every retry
+    watchlist: str  # empty for a notice
     notifier: str
     status: DeliveryStatus
     attempts: int
@@ -193,10 +215,36 @@ class Delivery:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
-    matched: tuple[MatchedTerm, ...]
-    stored: StoredItem
+    matched: tuple[MatchedTerm, ...] = ()
+    stored: StoredItem | None = None
     story_sources: int = 1
-    kind: str = "alert"  # or "follow_up": the story has another source (``stored``)
+    kind: MessageKind = MessageKind.ALERT
+    members: tuple[Message, ...] = ()
+    text: str = ""
+    parent_id: int | None = None
+
+    @property
+    def item(self) -> StoredItem:
+        """The item of an alert or follow-up (a programming error for other kinds)."""
+        if self.stored is None:
+            raise ValueError(f"a {self.kind} message carries no single item")
+        return self.stored
+
+    @property
+    def entries(self) -> tuple[Message, ...]:
+        """The alerts and follow-ups this message tells about: itself, or its members."""
+        if self.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
+            return self.members
+        return (self,) if self.stored is not None else ()
+
+
+@dataclass(frozen=True, slots=True)
+class NotifierState:
+    """A notifier the relay stopped sending to, and why (a receiver said it is gone)."""
+
+    name: str
+    disabled_at: datetime
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

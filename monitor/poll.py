@@ -53,6 +53,18 @@ def prepare(
     return Prepared(parsed, match_items(parsed.items, matchers))
 
 
+def without_stale_matches(items: Sequence[NewItem], cutoff: datetime) -> list[NewItem]:
+    """Items published before ``cutoff`` keep no matches: they are recorded, not
+    alerted (a daemon back from downtime, or a feed that dumps its archive, stays
+    quiet). An item without a date is taken as new."""
+    return [
+        NewItem(new.item)
+        if new.matches and new.item.published is not None and new.item.published < cutoff
+        else new
+        for new in items
+    ]
+
+
 class Poller:
     """Polls feeds; the CPU work runs in worker processes, off the event loop."""
 
@@ -141,8 +153,11 @@ class Poller:
             title=parsed.title,
             body_digest=result.digest,
         )
+        items = prepared.items
+        if alert and feed.max_alert_age is not None:
+            items = without_stale_matches(items, now - feed.max_alert_age)
         # The store skips the entries it already has, in the same transaction.
-        saved = await self.store.save_poll(feed.id, prepared.items, record, alert=alert)
+        saved = await self.store.save_poll(feed.id, items, record, alert=alert)
         if saved.deliveries:
             log.info("feed %s: %s alert(s) queued", feed.shown_url, saved.deliveries)
         return PollOutcome(

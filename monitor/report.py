@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,17 @@ from monitor.config import (
     mask_url,
 )
 from monitor.match import Document, Term
-from monitor.models import Delivery, FeedState, MatchedTerm, StoredItem, Story
-from monitor.notify.payload import iso_utc, item_json, matched_json, source_name
+from monitor.models import (
+    FeedState,
+    MatchedTerm,
+    Message,
+    MessageKind,
+    NotifierState,
+    StoredItem,
+    Story,
+)
+from monitor.notify.payload import headline, iso_utc, item_json, matched_json, source_name
+from monitor.notify.registry import describe_policy
 from monitor.redact import without_userinfo
 from monitor.runtime import OnceReport, feed_specs
 
@@ -39,18 +49,7 @@ def check_summary(settings: Settings, path: Path) -> str:
         every = _duration(spec.interval.total_seconds())
         lines.append(f"  - {label}{without_userinfo(spec.url)} (every {every}, {baseline})")
     lines.append("notifiers:")
-    configured = settings.notifiers or {"console": ConsoleNotifierSettings(type="console")}
-    for name, notifier in configured.items():
-        if isinstance(notifier, ConsoleNotifierSettings):
-            lines.append(f"  - {name}: console")
-        elif not notifier.enabled:
-            lines.append(f"  - {name}: {notifier.type}, OFF (its url is empty)")
-        else:
-            signed = ""
-            if isinstance(notifier, WebhookNotifierSettings):
-                signed = ", signed" if notifier.signing_key() else ", unsigned"
-            where = mask_url(notifier.resolved_url())
-            lines.append(f"  - {name}: {notifier.type} → {where}{signed}")
+    lines.append(notifier_lines(settings, {}))
     active = settings.active_notifiers()
     lines.append(f"watchlists: {len(settings.watchlists)}")
     for watchlist in settings.watchlists:
@@ -65,10 +64,41 @@ def check_summary(settings: Settings, path: Path) -> str:
         ]
         targets = watchlist.notify if watchlist.notify is not None else list(active)
         shown = [name if name in active else f"{name} (off)" for name in targets]
+        timing = [
+            f"{key}: {value}"
+            for key, value in (("digest", watchlist.digest), ("quiet", watchlist.quiet))
+            if value
+        ]
+        if timing:
+            rules.append(f"{', '.join(timing)} ({watchlist.timezone})")
         lines.append(f"  - {watchlist.name}: {'; '.join(rules)}")
         lines.append(
             f"    in {', '.join(watchlist.fields)} → {', '.join(shown) or 'no active notifier'}"
         )
+    return "\n".join(lines)
+
+
+def notifier_lines(settings: Settings, disabled: Mapping[str, NotifierState]) -> str:
+    """Each configured notifier: type, masked URL, retry and rate policy, and state."""
+    lines = []
+    configured = settings.notifiers or {"console": ConsoleNotifierSettings(type="console")}
+    for name, notifier in configured.items():
+        if isinstance(notifier, ConsoleNotifierSettings):
+            lines.append(f"  - {name}: console")
+            continue
+        if not notifier.enabled:
+            lines.append(f"  - {name}: {notifier.type}, OFF (its url is empty)")
+            continue
+        signed = ""
+        if isinstance(notifier, WebhookNotifierSettings):
+            signed = ", signed" if notifier.signing_key() else ", unsigned"
+        where = mask_url(notifier.resolved_url())
+        lines.append(f"  - {name}: {notifier.type} → {where}{signed}")
+        lines.append(f"      {describe_policy(notifier)}")
+        state = disabled.get(name)
+        if state is not None:
+            since = iso_utc(state.disabled_at)
+            lines.append(f"      DISABLED since {since}: {state.reason}")
     return "\n".join(lines)
 
 
@@ -240,12 +270,13 @@ def story_lines(story: Story) -> str:
     return "\n".join(lines)
 
 
-def delivery_json(delivery: Delivery) -> dict[str, Any]:
-    """A delivery with its status, attempts and the item it is about."""
-    return {
+def delivery_json(delivery: Message) -> dict[str, Any]:
+    """A message with its status and attempts, and what it is about: its item, the
+    ids of a rollup's or digest's members, or a notice's text."""
+    shown: dict[str, Any] = {
         "id": delivery.id,
         "message_id": delivery.message_id,
-        "kind": delivery.kind,
+        "kind": delivery.kind.value,
         "status": delivery.status.value,
         "watchlist": delivery.watchlist,
         "notifier": delivery.notifier,
@@ -254,19 +285,29 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "last_error": delivery.last_error,
         "created_at": iso_utc(delivery.created_at),
         "sent_at": iso_utc(delivery.sent_at),
-        "item": item_json(delivery.stored),
-        "matched": matched_json(delivery.matched),
     }
+    if delivery.stored is not None:
+        shown["item"] = item_json(delivery.stored)
+        shown["matched"] = matched_json(delivery.matched)
+    if delivery.parent_id is not None:
+        shown["folded_into"] = delivery.parent_id
+    if delivery.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
+        shown["members"] = [member.id for member in delivery.members]
+    if delivery.kind is MessageKind.NOTICE:
+        shown["text"] = delivery.text
+    return shown
 
 
-def delivery_line(delivery: Delivery) -> str:
-    """One line a delivery: id, status, attempts, where, what, and the last error."""
+def delivery_line(delivery: Message) -> str:
+    """One line a message: id, status, attempts, where, what, and the last error."""
     line = (
         f"{delivery.id:>6}  {delivery.status.value:<7} attempts={delivery.attempts:<2} "
-        f"{delivery.notifier} ← {delivery.watchlist}: {delivery.stored.item.title}"
+        f"{delivery.notifier} ← {headline(delivery)}"
     )
-    if delivery.kind != "alert":
-        line += f" ({delivery.kind.replace('_', '-')})"
+    if delivery.kind is not MessageKind.ALERT:
+        line += f" ({delivery.kind.value.replace('_', '-')})"
+    if delivery.parent_id is not None:
+        line += f" (in {delivery.parent_id})"
     if delivery.status.value == "pending":
         line += f" (next {iso_utc(delivery.next_attempt_at)})"
     if delivery.last_error:

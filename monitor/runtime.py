@@ -24,7 +24,8 @@ from monitor.fetch import USER_AGENT, Fetcher
 from monitor.lifecycle import AsyncResource
 from monitor.match import compile_watchlists
 from monitor.models import FeedSpec
-from monitor.notify.relay import Relay, RelayReport, build_notifiers
+from monitor.notify.registry import Channel, build_channel
+from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
 from monitor.poll import Poller, PollOutcome
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, open_store, story_policy
@@ -51,10 +52,34 @@ def feed_specs(settings: Settings) -> list[FeedSpec]:
             name=feed.name,
             interval=feed.interval or settings.defaults.interval,
             baseline=settings.defaults.baseline if feed.baseline is None else feed.baseline,
+            max_alert_age=(
+                settings.defaults.max_alert_age
+                if feed.max_alert_age is None
+                else feed.max_alert_age or None
+            ),
         )
         for feed in settings.feeds
         if feed.enabled
     ]
+
+
+def build_channels(
+    settings: Settings, session: aiohttp.ClientSession, clock: Callable[[], datetime]
+) -> dict[str, Channel]:
+    """Every active notifier by name, with its retry schedule and rate limit."""
+    return {
+        name: build_channel(spec, session, clock)
+        for name, spec in settings.active_notifiers().items()
+    }
+
+
+def watchlist_timings(settings: Settings) -> dict[str, WatchlistTiming]:
+    """Quiet hours and digest schedules, for the watchlists that have them."""
+    return {
+        watchlist.name: WatchlistTiming(watchlist.quiet_hours(), watchlist.digest_schedule())
+        for watchlist in settings.watchlists
+        if watchlist.quiet or watchlist.digest
+    }
 
 
 @dataclass(frozen=True)
@@ -127,20 +152,25 @@ class Runtime(AsyncResource):
         if settings.http != self.settings.http or settings.storage != self.settings.storage:
             log.warning("http: and storage: changes take effect after a restart")
         assert self._notify_session is not None
-        old_notifiers = self.relay.notifiers
+        old_channels = self.relay.channels
         await self.store.sync_feeds(feed_specs(settings), self.clock())
         self.store.story_policy = story_policy(settings)
         self.poller.matchers = compile_watchlists(settings)
-        self.relay.notifiers = build_notifiers(settings, self._notify_session, self.clock)
-        for notifier in old_notifiers.values():
-            await notifier.close()
+        channels = build_channels(settings, self._notify_session, self.clock)
+        # A notifier disabled by a 410 comes back when its settings (its URL) change.
+        keys = {name: channel.settings_key for name, channel in channels.items()}
+        for name in await self.store.sync_notifiers(keys):
+            log.warning("notifier %s is enabled again: its settings changed", name)
+        self.relay.configure(channels, watchlist_timings(settings), settings.health.notify)
+        for channel in old_channels.values():
+            await channel.notifier.close()
         self.settings = settings.model_copy(
             update={"http": self.settings.http, "storage": self.settings.storage}
         )
 
     async def _close_notifiers(self) -> None:
-        for notifier in self.relay.notifiers.values():
-            await notifier.close()
+        for channel in self.relay.channels.values():
+            await channel.notifier.close()
 
     async def close(self) -> None:
         """Close channels, the fetcher and the store; stop the worker processes."""

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from html import escape
+
+# Entries are an hour old by default: fresh enough to alert (max_alert_age is 24 h).
+PUBLISHED = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+PUBLISHED_ISO = PUBLISHED.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -16,7 +22,7 @@ class Entry:
     guid: str | None = None
     summary: str | None = None
     content: str | None = None
-    published: str | None = "Sat, 10 Oct 2020 09:00:00 GMT"
+    published: str | None = format_datetime(PUBLISHED, usegmt=True)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -59,13 +65,13 @@ def atom(entries: list[Entry], title: str = "Test Atom feed") -> str:
             inner.append(f'<summary type="html">{escape(entry.summary)}</summary>')
         if entry.content is not None:
             inner.append(f'<content type="html">{escape(entry.content)}</content>')
-        inner.append("<updated>2020-10-10T09:00:00Z</updated>")
+        inner.append(f"<updated>{PUBLISHED_ISO}</updated>")
         parts.append("<entry>" + "".join(inner) + "</entry>")
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<feed xmlns="http://www.w3.org/2005/Atom">'
         f"<title>{escape(title)}</title><id>urn:test:feed</id>"
-        f"<updated>2020-10-10T09:00:00Z</updated>{''.join(parts)}</feed>"
+        f"<updated>{PUBLISHED_ISO}</updated>{''.join(parts)}</feed>"
     )
 
 
@@ -77,7 +83,7 @@ def rdf(entries: list[Entry], title: str = "Test RSS 1.0 feed") -> str:
         inner = [f"<title>{escape(entry.title or '')}</title>", f"<link>{escape(about)}</link>"]
         if entry.summary is not None:
             inner.append(f"<description>{escape(entry.summary)}</description>")
-        inner.append("<dc:date>2020-10-10T09:00:00Z</dc:date>")
+        inner.append(f"<dc:date>{PUBLISHED_ISO}</dc:date>")
         items.append(f'<item rdf:about="{escape(about)}">{"".join(inner)}</item>')
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -101,7 +107,7 @@ def json_feed(entries: list[Entry], title: str = "Test JSON feed") -> str:
         if entry.summary is not None:
             item["summary"] = entry.summary
         item["content_html"] = entry.content or entry.summary or ""
-        item["date_published"] = "2020-10-10T09:00:00Z"
+        item["date_published"] = PUBLISHED_ISO
         items.append(item)
     return json.dumps(
         {"version": "https://jsonfeed.org/version/1.1", "title": title, "items": items}

@@ -102,7 +102,8 @@ watchlists:
 def test_unknown_notifier_type() -> None:
     problems = errors_of("notifiers:\n  x: {type: pager}\n")
     assert problems == [
-        "monitor.yaml:2 notifiers.x: unknown notifier type; expected console, slack or webhook"
+        "monitor.yaml:2 notifiers.x: unknown notifier type;"
+        " expected one of console, slack, webhook, discord, teams, ntfy"
     ]
 
 

@@ -14,7 +14,7 @@ import pytest
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 from standardwebhooks.webhooks import Webhook
 
-from monitor.models import Delivery
+from monitor.models import Message, MessageKind
 from monitor.notify.base import DeliveryError
 from monitor.notify.console import ConsoleNotifier
 from monitor.notify.slack import SlackNotifier, escape, slack_message
@@ -32,7 +32,7 @@ def now() -> datetime:
 
 
 @pytest.fixture
-async def deliveries(tmp_path: Path) -> AsyncIterator[list[Delivery]]:
+async def deliveries(tmp_path: Path) -> AsyncIterator[list[Message]]:
     async with SQLiteStore(tmp_path / "n.db") as store:
         await queue_alerts(store, [("a1", "Karabakh ceasefire agreed"), ("a2", HOSTILE)])
         yield await store.claim_due_deliveries(now(), 10, timedelta(minutes=1))
@@ -52,7 +52,7 @@ def verify_standard_webhook(headers: dict[str, str], body: bytes) -> dict[str, o
 
 
 async def test_webhook_body_and_signature(
-    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message]
 ) -> None:
     notifier = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), now)
     await notifier.send(deliveries[0])
@@ -78,7 +78,7 @@ async def test_webhook_body_and_signature(
 
 
 async def test_webhook_id_is_the_same_on_every_retry(
-    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message]
 ) -> None:
     notifier = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), now)
     await notifier.send(deliveries[0])
@@ -90,7 +90,7 @@ async def test_webhook_id_is_the_same_on_every_retry(
 
 
 async def test_unsigned_webhook_has_no_signature(
-    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message]
 ) -> None:
     await WebhookNotifier(session, receiver.url(), None, timedelta(seconds=5), now).send(
         deliveries[0]
@@ -101,7 +101,7 @@ async def test_unsigned_webhook_has_no_signature(
 
 
 async def test_webhook_errors_never_show_the_url(
-    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message]
 ) -> None:
     secret_url = receiver.url("/hook/T0KEN-SECRET")
     receiver.answers.append(aiohttp.web.Response(status=500, text="boom"))
@@ -129,7 +129,7 @@ def parse_blocks(message: dict[str, object]) -> list[Block]:
     return blocks
 
 
-async def test_slack_message_is_valid_block_kit(deliveries: list[Delivery]) -> None:
+async def test_slack_message_is_valid_block_kit(deliveries: list[Message]) -> None:
     header, section, context = parse_blocks(slack_message(deliveries[0]))
     assert isinstance(header, HeaderBlock) and header.text is not None
     assert header.text.text == "Karabakh ceasefire agreed"
@@ -141,7 +141,7 @@ async def test_slack_message_is_valid_block_kit(deliveries: list[Delivery]) -> N
     assert "<!date^1602320400^" in line
 
 
-async def test_slack_message_escapes_hostile_titles(deliveries: list[Delivery]) -> None:
+async def test_slack_message_escapes_hostile_titles(deliveries: list[Message]) -> None:
     message = slack_message(deliveries[1])
     parse_blocks(message)
     assert "<!channel>" not in message["text"]
@@ -152,7 +152,7 @@ async def test_slack_message_escapes_hostile_titles(deliveries: list[Delivery]) 
     assert json.dumps(message["blocks"]).count("<!channel>") == 0
 
 
-async def test_long_texts_are_clipped_to_slack_limits(deliveries: list[Delivery]) -> None:
+async def test_long_texts_are_clipped_to_slack_limits(deliveries: list[Message]) -> None:
     from dataclasses import replace
 
     long = deliveries[0]
@@ -165,7 +165,7 @@ async def test_long_texts_are_clipped_to_slack_limits(deliveries: list[Delivery]
 
 
 async def test_slack_notifier_posts_and_reads_errors(
-    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message]
 ) -> None:
     notifier = SlackNotifier(session, receiver.url("/services/T/B/C"), timedelta(seconds=5), now)
     await notifier.send(deliveries[0])
@@ -183,7 +183,7 @@ async def test_slack_notifier_posts_and_reads_errors(
     assert not limited.value.permanent
 
 
-async def test_console_prints_a_readable_alert(deliveries: list[Delivery]) -> None:
+async def test_console_prints_a_readable_alert(deliveries: list[Message]) -> None:
     stream = io.StringIO()
     await ConsoleNotifier(stream).send(deliveries[0])
     text = stream.getvalue()
@@ -195,7 +195,7 @@ async def test_console_prints_a_readable_alert(deliveries: list[Delivery]) -> No
     "answer", ['{"ok": true}', "ok", "", '{"status": "OK"}', "accepted", "<html>thanks</html>"]
 )
 async def test_any_2xx_from_a_slack_compatible_receiver_is_delivered(
-    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery], answer: str
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message], answer: str
 ) -> None:
     # Mattermost, Rocket.Chat and Zulip take Slack payloads and answer 200 with JSON.
     notifier = SlackNotifier(session, receiver.url("/hooks/x"), timedelta(seconds=5), now)
@@ -204,12 +204,12 @@ async def test_any_2xx_from_a_slack_compatible_receiver_is_delivered(
 
 
 async def test_follow_ups_render_on_every_channel(
-    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Delivery]
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message]
 ) -> None:
     from dataclasses import replace
 
     stored = replace(deliveries[0].stored, feed_title="Other <Wire>")
-    follow_up = replace(deliveries[0], kind="follow_up", stored=stored, story_sources=2)
+    follow_up = replace(deliveries[0], kind=MessageKind.FOLLOW_UP, stored=stored, story_sources=2)
     webhook = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), now)
     await webhook.send(follow_up)
     headers, body = receiver.requests[-1]

@@ -11,9 +11,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from monitor.models import Delivery, DeliveryStatus
+from monitor.models import DeliveryStatus, Message
 from monitor.notify.base import Notifier
+from monitor.notify.registry import Channel
 from monitor.notify.relay import Relay
+from monitor.notify.rules import RetrySchedule
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import SQLiteStore
 from tests.conftest import FakeClock, Receiver, queue_alerts
@@ -31,13 +33,20 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client
 
 
+SCHEDULE = (timedelta(seconds=10), timedelta(seconds=20), timedelta(minutes=1))
+
+
 def relay_for(
     store: SQLiteStore,
     clock: FakeClock,
     notifiers: dict[str, Notifier],
     max_attempts: int = 12,
 ) -> Relay:
-    return Relay(store, notifiers, clock, random.Random(7), max_attempts=max_attempts)
+    channels = {
+        name: Channel(notifier, RetrySchedule(SCHEDULE, max_attempts))
+        for name, notifier in notifiers.items()
+    }
+    return Relay(store, channels, clock, random.Random(7))
 
 
 def hook(
@@ -46,7 +55,7 @@ def hook(
     return WebhookNotifier(session, receiver.url(), None, timedelta(seconds=seconds), clock)
 
 
-async def only(store: SQLiteStore) -> Delivery:
+async def only(store: SQLiteStore) -> Message:
     (delivery,) = await store.deliveries()
     return delivery
 
@@ -83,9 +92,11 @@ async def test_429_retry_after_is_honoured(
     await queue_alerts(store, [("a", "Truce in Karabakh")])
     relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)})
     receiver.answers.append(web.Response(status=429, headers={"Retry-After": "600"}))
-    await relay.deliver_due()
+    report = await relay.deliver_due()
+    assert (report.throttled, report.retrying, report.dead) == (1, 0, 0)
     waiting = await only(store)
     assert waiting.next_attempt_at >= clock.now + timedelta(seconds=600)
+    assert waiting.attempts == 0  # a 429 is the receiver pacing us, not a failed attempt
     clock.advance(seconds=599)
     assert (await relay.deliver_due()).sent == 0
     clock.advance(seconds=2)
@@ -129,7 +140,7 @@ async def test_unconfigured_notifier_goes_dead_with_a_reason(store: SQLiteStore)
 
 
 class Crashing:
-    async def send(self, delivery: Delivery) -> None:
+    async def send(self, delivery: Message) -> None:
         raise RuntimeError("bug")
 
     async def close(self) -> None:
@@ -156,7 +167,7 @@ async def test_a_failing_receiver_gets_one_request_per_pass(
     clock = FakeClock()
     await queue_alerts(store, [("a", "One"), ("b", "Two"), ("c", "Three")])
     relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)})
-    receiver.answers.append(web.Response(status=429, headers={"Retry-After": "300"}))
+    receiver.answers.append(web.Response(status=503, headers={"Retry-After": "300"}))
     report = await relay.deliver_due()
     assert (report.retrying, report.deferred, len(receiver.requests)) == (1, 2, 1)
     waiting = await store.deliveries(DeliveryStatus.PENDING)

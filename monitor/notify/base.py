@@ -5,29 +5,39 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from monitor.models import Delivery
+from monitor.models import Message
 
 
 class DeliveryError(Exception):
     """A send that did not land; the message must never contain a secret.
 
     ``permanent`` failures (the receiver rejected the request itself) go straight to
-    dead; others are retried, not sooner than ``retry_after`` when the receiver asks.
+    dead; ``throttled`` ones (429) wait for ``retry_after`` without counting as an
+    attempt; ``gone`` (410) disables the notifier until its settings change. Others
+    are retried on the notifier's schedule, not sooner than ``retry_after``.
     """
 
     def __init__(
-        self, message: str, *, retry_after: timedelta | None = None, permanent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: timedelta | None = None,
+        permanent: bool = False,
+        throttled: bool = False,
+        gone: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-        self.permanent = permanent
+        self.permanent = permanent or gone
+        self.throttled = throttled
+        self.gone = gone
 
 
 class Notifier(Protocol):
-    """One channel: sends one alert or raises DeliveryError."""
+    """One channel: sends one message or raises DeliveryError."""
 
-    async def send(self, delivery: Delivery) -> None:
-        """Deliver the alert; return only when the receiver has accepted it."""
+    async def send(self, message: Message) -> None:
+        """Deliver the message; return only when the receiver has accepted it."""
         ...
 
     async def close(self) -> None:

@@ -1,27 +1,35 @@
-"""Prints alerts: the default notifier, so a new install shows something at once."""
+"""Prints messages: the default notifier, so a new install shows something at once."""
 
 from __future__ import annotations
 
 import sys
 from typing import TextIO
 
-from monitor.models import Delivery
-from monitor.notify.payload import iso_utc, snippet, source_name
+from monitor.models import Message, MessageKind
+from monitor.notify.payload import entry_line, headline, iso_utc, snippet, source_name
 
 
-def format_alert(delivery: Delivery) -> str:
+def format_alert(message: Message) -> str:
     """A few readable lines: watchlist and title, link, feed · time · matched terms."""
-    stored = delivery.stored
+    if message.kind is MessageKind.NOTICE:
+        return f"[notice] {message.text}"
+    if message.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
+        lines = [headline(message)]
+        for entry in message.entries:
+            lines.append(f"  - {entry_line(entry)}")
+            if entry.item.item.link:
+                lines.append(f"    {entry.item.item.link}")
+        return "\n".join(lines)
+    stored = message.item
     item = stored.item
-    if delivery.kind == "follow_up":
-        line = f"[{delivery.watchlist}] also reported by {source_name(stored)}: {item.title}"
-        return line + (f"\n  {item.link}" if item.link else "")
-    terms = ", ".join(f"{term.term} ({term.field})" for term in delivery.matched)
+    if message.kind is MessageKind.FOLLOW_UP:
+        return headline(message) + (f"\n  {item.link}" if item.link else "")
+    terms = ", ".join(f"{term.term} ({term.field})" for term in message.matched)
     facts = [source_name(stored)]
     if item.published:
         facts.append(iso_utc(item.published) or "")
     facts.append(f"matched: {terms}")
-    lines = [f"[{delivery.watchlist}] {item.title or '(untitled)'}"]
+    lines = [headline(message)]
     if item.link:
         lines.append(f"  {item.link}")
     text = snippet(item.summary or item.content, 240)
@@ -32,15 +40,15 @@ def format_alert(delivery: Delivery) -> str:
 
 
 class ConsoleNotifier:
-    """Writes each alert to a stream (standard output unless told otherwise)."""
+    """Writes each message to a stream (standard output unless told otherwise)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
-    async def send(self, delivery: Delivery) -> None:
-        """Print and flush, so alerts show up live under systemd or docker logs."""
+    async def send(self, message: Message) -> None:
+        """Print and flush, so messages show up live under systemd or docker logs."""
         stream = self.stream or sys.stdout
-        print(format_alert(delivery), file=stream, flush=True)
+        print(format_alert(message), file=stream, flush=True)
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -1,14 +1,16 @@
-"""The alert as JSON: the webhook body, and the item shape the CLI's ``--json`` shares."""
+"""Messages as data: the webhook body, the item shape the CLI's ``--json`` shares, and
+the plain-text pieces (headline, entry lines) every text channel builds on."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from monitor.models import Delivery, MatchedTerm, StoredItem
+from monitor.models import MatchedTerm, Message, MessageKind, StoredItem
 from monitor.redact import without_userinfo
 
 SNIPPET_CHARS = 600
+MAX_PAYLOAD_ENTRIES = 100  # items listed in one rollup or digest body; "more" counts the rest
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -48,16 +50,57 @@ def matched_json(terms: tuple[MatchedTerm, ...]) -> list[dict[str, str]]:
     return [{"term": term.term, "field": term.field} for term in terms]
 
 
-def alert_payload(delivery: Delivery) -> dict[str, Any]:
+def _entry_json(message: Message) -> dict[str, Any]:
+    return {
+        "type": message.kind.value,
+        "id": message.message_id,
+        "watchlist": message.watchlist,
+        "item": item_json(message.item),
+        "story": {"id": str(message.item.story_id), "sources": message.story_sources},
+        "matched": matched_json(message.matched),
+    }
+
+
+def alert_payload(message: Message) -> dict[str, Any]:
     """The webhook body: the same ``id`` as the ``webhook-id`` header, on every retry.
 
-    ``type`` is ``alert``, or ``follow_up`` for an "also reported by" note, whose
-    ``item`` is the new source of the story."""
-    return {
-        "type": delivery.kind,
-        "id": delivery.message_id,
-        "watchlist": delivery.watchlist,
-        "item": item_json(delivery.stored),
-        "story": {"id": str(delivery.stored.story_id), "sources": delivery.story_sources},
-        "matched": matched_json(delivery.matched),
-    }
+    ``type`` is ``alert``, or ``follow_up`` for an "also reported by" note (whose
+    ``item`` is the new source of the story); ``rollup`` and ``digest`` carry
+    ``items`` (each shaped as an alert, at most 100, ``more`` counting the rest);
+    ``notice`` carries ``text`` for the operator."""
+    if message.kind in (MessageKind.ALERT, MessageKind.FOLLOW_UP):
+        return _entry_json(message)
+    body: dict[str, Any] = {"type": message.kind.value, "id": message.message_id}
+    if message.kind is MessageKind.NOTICE:
+        body["text"] = message.text
+        return body
+    entries = message.entries
+    body["watchlist"] = message.watchlist
+    body["count"] = len(entries)
+    body["items"] = [_entry_json(entry) for entry in entries[:MAX_PAYLOAD_ENTRIES]]
+    body["more"] = max(0, len(entries) - MAX_PAYLOAD_ENTRIES)
+    return body
+
+
+def headline(message: Message) -> str:
+    """One line that says what the message is, for titles and fallbacks."""
+    tag = f"[{message.watchlist}] " if message.watchlist else ""
+    if message.kind is MessageKind.NOTICE:
+        return f"news-monitor: {message.text.splitlines()[0] if message.text else 'notice'}"
+    if message.kind is MessageKind.ROLLUP:
+        return f"{tag}+{len(message.entries)} more for {message.watchlist}"
+    if message.kind is MessageKind.DIGEST:
+        count = len(message.entries)
+        return f"{tag}digest: {count} match{'es' if count != 1 else ''}"
+    item = message.item
+    title = item.item.title or "(untitled)"
+    if message.kind is MessageKind.FOLLOW_UP:
+        return f"{tag}also reported by {source_name(item)}: {title}"
+    return f"{tag}{title}"
+
+
+def entry_line(entry: Message) -> str:
+    """``title — source`` for one member of a rollup or digest (``also:`` for a follow-up)."""
+    item = entry.item
+    prefix = "also: " if entry.kind is MessageKind.FOLLOW_UP else ""
+    return f"{prefix}{item.item.title or '(untitled)'} — {source_name(item)}"

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
-
-from monitor.models import Delivery
-from monitor.notify.http import post
-from monitor.notify.payload import snippet, source_name
+from monitor.models import Message, MessageKind
+from monitor.notify.http import HttpNotifier
+from monitor.notify.payload import entry_line, headline, snippet, source_name
 
 PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 HEADER_LIMIT = 150
 SECTION_LIMIT = 2900  # Slack allows 3000; the link line needs room.
+MAX_BLOCKS = 50
 
 
 def escape(text: str) -> str:
@@ -35,11 +32,11 @@ def _clip(text: str, limit: int) -> str:
     return PARTIAL_ENTITY.sub("", text[: limit - 1]).rstrip() + "…"
 
 
-def _follow_up_message(delivery: Delivery) -> dict[str, Any]:
+def _follow_up_message(delivery: Message) -> dict[str, Any]:
     """One short line: the story has another source."""
-    item = delivery.stored.item
+    item = delivery.item.item
     title = escape(item.title or "(untitled)")
-    where = f"*{escape(source_name(delivery.stored))}*"
+    where = f"*{escape(source_name(delivery.item))}*"
     story = _link(item.link, item.title or item.link) if item.link else title
     text = _clip(f"Also reported by {where}: {story}", SECTION_LIMIT)
     context = f"{escape(delivery.watchlist)} · {delivery.story_sources} source(s)"
@@ -54,11 +51,15 @@ def _follow_up_message(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def slack_message(delivery: Delivery) -> dict[str, Any]:
-    """The Block Kit message for one alert (or follow-up), with a plain-text fallback."""
-    if delivery.kind == "follow_up":
+def slack_message(delivery: Message) -> dict[str, Any]:
+    """The Block Kit message for any kind of message, with a plain-text fallback."""
+    if delivery.kind is MessageKind.NOTICE:
+        return _notice_message(delivery)
+    if delivery.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
+        return _list_message(delivery)
+    if delivery.kind is MessageKind.FOLLOW_UP:
         return _follow_up_message(delivery)
-    stored = delivery.stored
+    stored = delivery.item
     item = stored.item
     # Escaped in the header too: only escaping everywhere keeps `<!channel>` inert.
     title = escape(item.title or "(untitled)")
@@ -92,34 +93,63 @@ def slack_message(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-class SlackNotifier:
-    """Posts to an incoming webhook; Slack answers ``ok`` or an error word."""
+def _list_message(message: Message) -> dict[str, Any]:
+    """A rollup or digest: a header, then ``• <link|title> — source`` lines in sections
+    of at most 3,000 characters and 50 blocks; what does not fit is counted, in order."""
+    head = escape(headline(message))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(head, HEADER_LIMIT)}}
+    ]
+    lines = []
+    for entry in message.entries:
+        item = entry.item.item
+        label = escape(entry_line(entry))
+        lines.append(f"• {_link(item.link, entry_line(entry)) if item.link else label}")
+    sections: list[list[str]] = [[]]
+    shown = 0
+    for line in lines:
+        line = _clip(line, SECTION_LIMIT)
+        if sections[-1] and len("\n".join([*sections[-1], line])) > SECTION_LIMIT:
+            if len(sections) == MAX_BLOCKS - 2:  # room for the header and the context
+                break
+            sections.append([])
+        sections[-1].append(line)
+        shown += 1
+    blocks += [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(section)}}
+        for section in sections
+        if section
+    ]
+    rest = len(lines) - shown
+    context = f"{escape(message.watchlist)} · {len(lines)} item(s)"
+    if rest:
+        context += f" · {rest} more not shown: run `news-monitor deliveries`"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    return {
+        "text": _clip(head, 3000),
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        url: str,
-        timeout: timedelta,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.session = session
-        self.url = url
-        self.timeout = timeout
-        self.clock = clock
 
-    async def send(self, delivery: Delivery) -> None:
-        """POST the message; a 4xx (``invalid_payload``…) is permanent, any 2xx delivered."""
-        body = json.dumps(slack_message(delivery), ensure_ascii=False).encode("utf-8")
-        await post(
-            self.session,
-            self.url,
-            body,
-            {"content-type": "application/json"},
-            self.timeout,
-            self.clock,
-        )
-        # Any 2xx is delivered, whatever its body: Slack reports errors with 4xx/5xx, and
-        # Slack-compatible receivers (Mattermost, Rocket.Chat, Zulip) answer 200 with JSON.
+def _notice_message(message: Message) -> dict[str, Any]:
+    text = _clip(escape(message.text), SECTION_LIMIT)
+    return {
+        "text": _clip(escape(headline(message)), 3000),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}}],
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
 
-    async def close(self) -> None:
-        """The session belongs to the relay."""
+
+class SlackNotifier(HttpNotifier):
+    """Posts to an incoming webhook. Any 2xx is delivered, whatever its body: Slack
+    reports its errors with 4xx/5xx (``invalid_payload``, ``channel_not_found``,
+    ``channel_is_archived`` as 410, …), and Slack-compatible receivers (Mattermost,
+    Rocket.Chat, Zulip) answer 200 with JSON."""
+
+    def request(self, message: Message) -> tuple[bytes, dict[str, str]]:
+        """The Block Kit JSON."""
+        body = json.dumps(slack_message(message), ensure_ascii=False).encode("utf-8")
+        return body, {"content-type": "application/json"}

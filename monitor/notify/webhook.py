@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
-from monitor.models import Delivery
-from monitor.notify.http import post
+from monitor.models import Message
+from monitor.notify.http import HttpNotifier
 from monitor.notify.payload import alert_payload
 
 
@@ -23,8 +23,8 @@ def sign(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-class WebhookNotifier:
-    """POSTs the alert JSON; the ``webhook-id`` is the same on every retry of one alert."""
+class WebhookNotifier(HttpNotifier):
+    """POSTs the message JSON; the ``webhook-id`` is the same on every retry of one."""
 
     def __init__(
         self,
@@ -34,24 +34,18 @@ class WebhookNotifier:
         timeout: timedelta,
         clock: Callable[[], datetime],
     ) -> None:
-        self.session = session
-        self.url = url
+        super().__init__(session, url, timeout, clock)
         self.key = key
-        self.timeout = timeout
-        self.clock = clock
 
-    async def send(self, delivery: Delivery) -> None:
-        """Sign (when keyed) and POST; a non-2xx answer raises DeliveryError."""
-        body = json.dumps(alert_payload(delivery), ensure_ascii=False).encode("utf-8")
+    def request(self, message: Message) -> tuple[bytes, dict[str, str]]:
+        """The signed (when keyed) JSON body."""
+        body = json.dumps(alert_payload(message), ensure_ascii=False).encode("utf-8")
         timestamp = int(self.clock().timestamp())
         headers = {
             "content-type": "application/json",
-            "webhook-id": delivery.message_id,
+            "webhook-id": message.message_id,
             "webhook-timestamp": str(timestamp),
         }
         if self.key is not None:
-            headers["webhook-signature"] = sign(self.key, delivery.message_id, timestamp, body)
-        await post(self.session, self.url, body, headers, self.timeout, self.clock)
-
-    async def close(self) -> None:
-        """The session belongs to the relay."""
+            headers["webhook-signature"] = sign(self.key, message.message_id, timestamp, body)
+        return body, headers

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from monitor.dedupe import StoryPolicy
 from monitor.lifecycle import AsyncResource
 from monitor.models import (
-    Delivery,
     DeliveryStatus,
     FeedSpec,
     FeedState,
     Item,
+    Message,
+    MessageKind,
     NewItem,
+    NotifierState,
     PollRecord,
     SaveResult,
     StoredItem,
@@ -91,8 +93,44 @@ class Store(AsyncResource, ABC):
     @abstractmethod
     async def claim_due_deliveries(
         self, now: datetime, limit: int, lease: timedelta
-    ) -> list[Delivery]:
+    ) -> list[Message]:
         """Take pending deliveries that are due, counting an attempt and leasing them."""
+
+    @abstractmethod
+    async def fold_deliveries(
+        self,
+        kind: MessageKind,
+        notifier: str,
+        watchlist: str,
+        claimed: Sequence[int],
+        now: datetime,
+        lease: timedelta,
+    ) -> Message:
+        """Fold the ``claimed`` alerts and follow-ups, and any other due unclaimed ones of
+        this notifier and watchlist, into one new rollup or digest, claimed for sending.
+        The members become ``folded``; the container is retried like any message."""
+
+    @abstractmethod
+    async def queue_notice(self, notifiers: Sequence[str], text: str, now: datetime) -> int:
+        """Queue an operator notice to each notifier; how many were queued."""
+
+    @abstractmethod
+    async def disable_notifier(
+        self, name: str, reason: str, settings_key: str, now: datetime
+    ) -> bool:
+        """Stop sending to a notifier, keeping its queue; False when it already was."""
+
+    @abstractmethod
+    async def enable_notifier(self, name: str) -> bool:
+        """Send to a disabled notifier again; False when it was not disabled."""
+
+    @abstractmethod
+    async def sync_notifiers(self, settings_keys: Mapping[str, str]) -> list[str]:
+        """Enable disabled notifiers whose settings key changed; their names."""
+
+    @abstractmethod
+    async def disabled_notifiers(self) -> list[NotifierState]:
+        """Notifiers the relay does not send to."""
 
     @abstractmethod
     async def mark_sent(self, delivery_id: int, now: datetime) -> None:
@@ -109,7 +147,7 @@ class Store(AsyncResource, ABC):
     @abstractmethod
     async def deliveries(
         self, status: DeliveryStatus | None = None, limit: int = 100
-    ) -> list[Delivery]:
+    ) -> list[Message]:
         """Deliveries, newest first."""
 
     @abstractmethod

@@ -14,7 +14,7 @@ import fcntl
 import functools
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -32,12 +32,14 @@ from monitor.dedupe import (
     resolve_story,
 )
 from monitor.models import (
-    Delivery,
     DeliveryStatus,
     FeedSpec,
     FeedState,
     Item,
+    Message,
+    MessageKind,
     NewItem,
+    NotifierState,
     PollRecord,
     SaveResult,
     StoredItem,
@@ -57,6 +59,7 @@ from monitor.store.sqlite_rows import (
     from_epoch_required,
     in_chunks,
     item_row,
+    new_message_id,
     outbox_rows,
     placeholders,
     stored_item_from_row,
@@ -68,6 +71,7 @@ IDENTITY_INSERT = (
     "INSERT INTO identity_keys (key, item_id, kind, story_id, feed_id, seen_at)"
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
+CONTAINER_KINDS = ("rollup", "digest")
 PRUNE_STEP = 100_000  # identity rows looked at per pruning transaction
 YIELD_EVERY = 16  # items resolved between two turns of the event loop
 CANDIDATE_SELECT = """
@@ -279,17 +283,20 @@ class SQLiteStore(Store):
             for spec in specs:
                 await db.execute(
                     """
-                    INSERT INTO feeds (url, name, interval_s, baseline, next_poll_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO feeds (url, name, interval_s, baseline, max_alert_age_s,
+                        next_poll_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (url) DO UPDATE SET
                         name = excluded.name, interval_s = excluded.interval_s,
-                        baseline = excluded.baseline, enabled = 1
+                        baseline = excluded.baseline,
+                        max_alert_age_s = excluded.max_alert_age_s, enabled = 1
                     """,
                     (
                         spec.url,
                         spec.name,
                         spec.interval.total_seconds(),
                         int(spec.baseline),
+                        None if spec.max_alert_age is None else spec.max_alert_age.total_seconds(),
                         to_epoch(now),
                         to_epoch(now),
                     ),
@@ -639,27 +646,165 @@ class SQLiteStore(Store):
     @translated
     async def claim_due_deliveries(
         self, now: datetime, limit: int, lease: timedelta
-    ) -> list[Delivery]:
-        """Lease due deliveries and count the attempt before it is made."""
+    ) -> list[Message]:
+        """Lease due messages of enabled notifiers and count the attempt before it is made."""
         async with self._transaction() as db:
             async with db.execute(
                 "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+                " AND notifier NOT IN"
+                " (SELECT name FROM notifier_state WHERE disabled_at IS NOT NULL)"
                 " ORDER BY next_attempt_at, id LIMIT ?",
                 (to_epoch(now), limit),
             ) as cursor:
                 ids = [row[0] for row in await cursor.fetchall()]
             if not ids:
                 return []
-            marks = placeholders(ids)
             await db.execute(
                 f"UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?,"
-                f" claimed_by = ? WHERE id IN ({marks})",
+                f" claimed_by = ? WHERE id IN ({placeholders(ids)})",
                 (to_epoch(now + lease), self._owner, *ids),
             )
+            return await self._messages(db, ids)
+
+    async def _messages(self, db: aiosqlite.Connection, ids: Sequence[int]) -> list[Message]:
+        """The messages with these ids, in id order, rollups and digests with members."""
+        async with db.execute(
+            f"{DELIVERY_SELECT} WHERE d.id IN ({placeholders(ids)}) ORDER BY d.id", ids
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        containers = [row["delivery_id"] for row in rows if row["kind"] in CONTAINER_KINDS]
+        members: dict[int, list[Message]] = {}
+        for chunk in in_chunks(containers):
             async with db.execute(
-                f"{DELIVERY_SELECT} WHERE d.id IN ({marks}) ORDER BY d.id", ids
+                f"{DELIVERY_SELECT} WHERE d.parent_id IN ({placeholders(chunk)}) ORDER BY d.id",
+                chunk,
             ) as cursor:
-                return [delivery_from_row(row) for row in await cursor.fetchall()]
+                for row in await cursor.fetchall():
+                    members.setdefault(row["parent_id"], []).append(delivery_from_row(row))
+        return [delivery_from_row(row, members.get(row["delivery_id"], ())) for row in rows]
+
+    @translated
+    async def fold_deliveries(
+        self,
+        kind: MessageKind,
+        notifier: str,
+        watchlist: str,
+        claimed: Sequence[int],
+        now: datetime,
+        lease: timedelta,
+    ) -> Message:
+        """Fold alerts and follow-ups into one new rollup or digest, claimed for sending.
+
+        Besides the ``claimed`` ones, every other due, unclaimed alert of the same
+        notifier and watchlist joins, so one burst makes one message, not one per batch.
+        """
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT id FROM deliveries WHERE status = 'pending' AND notifier = ?"
+                " AND watchlist = ? AND kind IN ('alert', 'follow_up') AND next_attempt_at <= ?"
+                " AND claimed_by IS NULL",
+                (notifier, watchlist, to_epoch(now)),
+            ) as cursor:
+                others = [row[0] for row in await cursor.fetchall()]
+            members = sorted({*claimed, *others})
+            cursor = await db.execute(
+                "INSERT INTO deliveries (message_id, kind, watchlist, notifier, attempts,"
+                " next_attempt_at, created_at, claimed_by) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+                (
+                    new_message_id(),
+                    kind.value,
+                    watchlist,
+                    notifier,
+                    to_epoch(now + lease),
+                    to_epoch(now),
+                    self._owner,
+                ),
+            )
+            container = cursor.lastrowid
+            assert container is not None
+            for chunk in in_chunks(members):
+                await db.execute(
+                    f"UPDATE deliveries SET status = 'folded', parent_id = ?, claimed_by = NULL,"
+                    f" attempts = MAX(attempts - 1, 0) WHERE id IN ({placeholders(chunk)})",
+                    (container, *chunk),
+                )
+            (message,) = await self._messages(db, [container])
+        return message
+
+    @translated
+    async def queue_notice(self, notifiers: Sequence[str], text: str, now: datetime) -> int:
+        """Queue an operator notice to each of these notifiers; how many were queued."""
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT INTO deliveries (message_id, kind, watchlist, notifier, body,"
+                " next_attempt_at, created_at) VALUES (?, 'notice', '', ?, ?, ?, ?)",
+                [
+                    (new_message_id(), name, text, to_epoch(now), to_epoch(now))
+                    for name in notifiers
+                ],
+            )
+        return len(notifiers)
+
+    # -- notifiers ---------------------------------------------------------------------
+
+    @translated
+    async def disable_notifier(
+        self, name: str, reason: str, settings_key: str, now: datetime
+    ) -> bool:
+        """Stop sending to a notifier (its queue stays); False when it already was."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """
+                INSERT INTO notifier_state (name, disabled_at, reason, settings_key)
+                VALUES (?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at,
+                    reason = excluded.reason, settings_key = excluded.settings_key
+                WHERE notifier_state.disabled_at IS NULL
+                """,
+                (name, to_epoch(now), reason, settings_key),
+            )
+            return cursor.rowcount > 0
+
+    @translated
+    async def enable_notifier(self, name: str) -> bool:
+        """Send to a disabled notifier again; False when it was not disabled."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE notifier_state SET disabled_at = NULL, reason = NULL"
+                " WHERE name = ? AND disabled_at IS NOT NULL",
+                (name,),
+            )
+            return cursor.rowcount > 0
+
+    @translated
+    async def sync_notifiers(self, settings_keys: Mapping[str, str]) -> list[str]:
+        """Enable the disabled notifiers whose settings changed (a new URL); their names."""
+        enabled = []
+        for state in await self.disabled_notifiers():
+            key = settings_keys.get(state.name)
+            if key is not None and key != await self._settings_key(state.name):
+                await self.enable_notifier(state.name)
+                enabled.append(state.name)
+        return enabled
+
+    async def _settings_key(self, name: str) -> str | None:
+        async with self._read.execute(
+            "SELECT settings_key FROM notifier_state WHERE name = ?", (name,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    @translated
+    async def disabled_notifiers(self) -> list[NotifierState]:
+        """Notifiers the relay does not send to, oldest first."""
+        async with self._read.execute(
+            "SELECT name, disabled_at, reason FROM notifier_state"
+            " WHERE disabled_at IS NOT NULL ORDER BY disabled_at"
+        ) as cursor:
+            return [
+                NotifierState(row[0], from_epoch_required(row[1]), row[2] or "")
+                for row in await cursor.fetchall()
+            ]
 
     @translated
     async def mark_sent(self, delivery_id: int, now: datetime) -> None:
@@ -705,13 +850,15 @@ class SQLiteStore(Store):
     @translated
     async def deliveries(
         self, status: DeliveryStatus | None = None, limit: int = 100
-    ) -> list[Delivery]:
+    ) -> list[Message]:
         """Newest first, optionally of one status."""
         where, parameters = ("WHERE d.status = ?", (status.value,)) if status else ("", ())
         async with self._read.execute(
             f"{DELIVERY_SELECT} {where} ORDER BY d.id DESC LIMIT ?", (*parameters, limit)
         ) as cursor:
-            return [delivery_from_row(row) for row in await cursor.fetchall()]
+            rows = list(await cursor.fetchall())
+        newest_first = [row["delivery_id"] for row in rows]
+        return (await self._messages(self._read, newest_first))[::-1]
 
     @translated
     async def retry_deliveries(

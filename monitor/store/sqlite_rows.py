@@ -18,12 +18,13 @@ import aiosqlite
 from monitor.dedupe import StoryJoin
 from monitor.fingerprint import FULL_MINIMA, LEAD_MINIMA
 from monitor.models import (
-    Delivery,
     DeliveryStatus,
     FeedState,
     Fingerprint,
     Item,
     MatchedTerm,
+    Message,
+    MessageKind,
     NewItem,
     StoredItem,
 )
@@ -35,12 +36,12 @@ ITEM_COLUMNS = (
 )
 DELIVERY_SELECT = f"""
     SELECT d.id AS delivery_id, d.message_id, d.kind, d.watchlist, d.notifier, d.status,
-           d.attempts,
+           d.attempts, d.parent_id, d.body,
            d.next_attempt_at, d.last_error, d.created_at, d.sent_at, d.matched,
            (SELECT COUNT(DISTINCT s.feed_id) FROM items s WHERE s.story_id = d.story_id)
                AS sources,
            {ITEM_COLUMNS}
-    FROM deliveries d JOIN items i ON i.id = d.item_id JOIN feeds f ON f.id = i.feed_id
+    FROM deliveries d LEFT JOIN items i ON i.id = d.item_id LEFT JOIN feeds f ON f.id = i.feed_id
 """
 
 
@@ -116,6 +117,11 @@ def item_row(
     )
 
 
+def new_message_id() -> str:
+    """A fresh idempotency key for a message (``webhook-id``)."""
+    return f"msg_{uuid.uuid4().hex}"
+
+
 def outbox_rows(item_id: int, story_id: int, new: NewItem, now: float) -> list[tuple[Any, ...]]:
     """One delivery per (watchlist, notifier) the item matched."""
     rows: list[tuple[Any, ...]] = []
@@ -126,7 +132,7 @@ def outbox_rows(item_id: int, story_id: int, new: NewItem, now: float) -> list[t
         )
         rows += [
             (
-                f"msg_{uuid.uuid4().hex}",
+                new_message_id(),
                 match.watchlist,
                 story_id,
                 item_id,
@@ -192,9 +198,9 @@ def stored_item_from_row(row: aiosqlite.Row) -> StoredItem:
     )
 
 
-def delivery_from_row(row: aiosqlite.Row) -> Delivery:
-    """A row selected with ``DELIVERY_SELECT``."""
-    return Delivery(
+def delivery_from_row(row: aiosqlite.Row, members: Sequence[Message] = ()) -> Message:
+    """A row selected with ``DELIVERY_SELECT`` (a rollup or digest with its members)."""
+    return Message(
         id=row["delivery_id"],
         message_id=row["message_id"],
         watchlist=row["watchlist"],
@@ -206,9 +212,12 @@ def delivery_from_row(row: aiosqlite.Row) -> Delivery:
         created_at=from_epoch_required(row["created_at"]),
         sent_at=from_epoch(row["sent_at"]),
         matched=tuple(MatchedTerm(**term) for term in json.loads(row["matched"])),
-        stored=stored_item_from_row(row),
+        stored=None if row["id"] is None else stored_item_from_row(row),
         story_sources=row["sources"],
-        kind=row["kind"],
+        kind=MessageKind(row["kind"]),
+        members=tuple(members),
+        text=row["body"] or "",
+        parent_id=row["parent_id"],
     )
 
 
@@ -229,6 +238,9 @@ def feed_from_row(row: aiosqlite.Row) -> FeedState:
         last_error=row["last_error"],
         enabled=bool(row["enabled"]),
         body_digest=row["body_digest"],
+        max_alert_age=(
+            None if row["max_alert_age_s"] is None else timedelta(seconds=row["max_alert_age_s"])
+        ),
         last_polled_at=from_epoch(row["last_polled_at"]),
         last_status=row["last_status"],
     )
