@@ -86,6 +86,7 @@ class Receiver:
 
     server: TestServer
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # what each request was answered
     answers: list[web.Response | float] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -107,13 +108,12 @@ async def receiver() -> Any:
         body = await request.read()
         current.requests.append((dict(request.headers), body))
         current.arrived.set()
-        if current.answers:
-            answer = current.answers.pop(0)
-            if isinstance(answer, float | int):
-                await asyncio.sleep(answer)
-                return web.Response(text="late")
-            return answer
-        return web.Response(text="ok")
+        answer = current.answers.pop(0) if current.answers else web.Response(text="ok")
+        if isinstance(answer, float | int):
+            await asyncio.sleep(answer)
+            answer = web.Response(text="late")
+        current.statuses.append(answer.status)
+        return answer
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", hook)
@@ -146,14 +146,17 @@ async def queue_alerts(
     notifiers: tuple[str, ...] = ("hook",),
     feed_url: str = "https://news.example/feed",
     summary: str = "Armenia and Azerbaijan agreed to a humanitarian ceasefire.",
+    now: Any = None,
+    watchlist: str = "karabakh",
 ) -> None:
-    """Store one item per (key, title) on a feed and queue an alert for each notifier."""
+    """Store one item per (key, title) on a feed and queue an alert for each notifier,
+    at ``now`` (the real time unless given)."""
     from datetime import UTC, datetime, timedelta
 
     from monitor.dedupe import identify
     from monitor.models import FeedSpec, Item, Match, MatchedTerm, NewItem, PollRecord
 
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     await store.sync_feeds([FeedSpec(feed_url, "News", timedelta(minutes=10), False)], now)
     (feed,) = [feed for feed in await store.feeds() if feed.url == feed_url]
     items = identify(
@@ -171,7 +174,7 @@ async def queue_alerts(
         ]
     )
     terms = (MatchedTerm("ceasefire", "title"), MatchedTerm("Karabakh", "summary"))
-    new = [NewItem(item, (Match("karabakh", notifiers, terms),)) for item in items]
+    new = [NewItem(item, (Match(watchlist, notifiers, terms),)) for item in items]
     record = PollRecord(now, now + timedelta(minutes=10), 200, None)
     await store.save_poll(feed.id, new, record, alert=True)
 
@@ -183,10 +186,10 @@ class FakeClock:
     late enough that what the test queued with the real clock is already due.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start: Any = None) -> None:
         from datetime import UTC, datetime, timedelta
 
-        self.now = datetime.now(UTC) + timedelta(seconds=1)
+        self.now = start or datetime.now(UTC) + timedelta(seconds=1)
 
     def __call__(self) -> Any:
         return self.now
@@ -195,6 +198,10 @@ class FakeClock:
         from datetime import timedelta
 
         self.now += timedelta(**delta)
+
+    async def sleep(self, seconds: float) -> None:
+        """A sleep that moves this clock instead of waiting."""
+        self.advance(seconds=seconds)
 
 
 @contextlib.contextmanager

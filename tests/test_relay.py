@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
+import json
 import random
+from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
+from standardwebhooks.webhooks import Webhook
 
 from monitor.models import DeliveryStatus, Message
 from monitor.notify.base import Notifier
 from monitor.notify.registry import Channel
-from monitor.notify.relay import Relay
-from monitor.notify.rules import RetrySchedule
+from monitor.notify.relay import Relay, WatchlistTiming
+from monitor.notify.rules import (
+    DigestSchedule,
+    QuietHours,
+    RetrySchedule,
+    TokenBucket,
+    parse_timezone,
+)
+from monitor.notify.slack import SlackNotifier
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import SQLiteStore
 from tests.conftest import FakeClock, Receiver, queue_alerts
@@ -33,6 +46,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client
 
 
+KEY = b"0123456789abcdef0123456789abcdef"
 SCHEDULE = (timedelta(seconds=10), timedelta(seconds=20), timedelta(minutes=1))
 
 
@@ -177,3 +191,241 @@ async def test_a_failing_receiver_gets_one_request_per_pass(
     assert (await relay.deliver_due()).sent == 3
     titles = [__import__("json").loads(body)["item"]["title"] for body in receiver.bodies]
     assert titles == ["One", "One", "Two", "Three"]
+
+
+# -- schedules, 410, Slack's errors, rollups, digests, quiet hours, shutdown --------------
+
+
+def channel(notifier: Notifier, **options: Any) -> Channel:
+    return Channel(notifier, **options)
+
+
+async def test_the_default_schedule_is_followed_to_the_second(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce in Karabakh")])
+    relay = Relay(store, {"hook": channel(hook(session, receiver, clock))}, clock, random.Random(5))
+    for _ in range(10):
+        receiver.answers.append(web.Response(status=500))
+    for _ in range(12):
+        await relay.deliver_due()
+        waiting = await only(store)
+        if waiting.status is not DeliveryStatus.PENDING:
+            break
+        clock.now = waiting.next_attempt_at
+    assert (await only(store)).status is DeliveryStatus.DEAD
+    sent_at = [int(headers["webhook-timestamp"]) for headers, _ in receiver.requests]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
+    planned = [0, 5, 300, 1800, 7200, 18000, 36000]
+    assert len(sent_at) == 8
+    for gap, plan in zip(gaps, planned, strict=True):
+        assert plan - 1 <= gap <= plan * 1.1 + 1, (gaps, planned)
+
+
+async def test_a_410_disables_the_notifier_keeps_its_queue_and_tells_the_operator(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "One"), ("b", "Two"), ("c", "Three")], notifiers=("gone",))
+    gone = WebhookNotifier(session, receiver.url("/gone"), None, timedelta(seconds=5), clock)
+    ops = WebhookNotifier(session, receiver.url("/ops"), KEY, timedelta(seconds=5), clock)
+    channels = {"gone": Channel(gone, settings_key="v1"), "ops": Channel(ops)}
+    relay = Relay(store, channels, clock, random.Random(1))
+    receiver.answers.append(web.Response(status=410, text="channel_is_archived"))
+    await relay.deliver_due()
+    (disabled,) = await store.disabled_notifiers()
+    assert disabled.name == "gone" and "HTTP 410: channel_is_archived" in disabled.reason
+    pending = await store.deliveries(DeliveryStatus.PENDING)
+    assert sorted(m.attempts for m in pending) == [0, 0, 0]  # kept, as if never tried
+    assert len(receiver.requests) == 2
+    headers, body = receiver.requests[1]
+    notice = Webhook(base64.b64encode(KEY).decode()).verify(body, headers)
+    assert notice["type"] == "notice" and "'gone' is disabled" in notice["text"]
+    clock.advance(hours=1)
+    await relay.deliver_due()
+    assert len(receiver.requests) == 2  # nothing more goes to a disabled notifier
+    assert await store.sync_notifiers({"gone": "v1"}) == []  # same settings: still off
+    assert await store.sync_notifiers({"gone": "v2"}) == ["gone"]  # a new URL: back on
+    assert (await relay.deliver_due()).sent == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "word", "outcome"),
+    [
+        (400, "invalid_payload", "dead"),
+        (403, "invalid_token", "dead"),
+        (403, "action_prohibited", "dead"),
+        (404, "channel_not_found", "dead"),
+        (400, "no_text", "dead"),
+        (410, "channel_is_archived", "disabled"),
+        (500, "rollup_error", "retrying"),
+        (503, "", "retrying"),
+        (429, "rate_limited", "throttled"),
+    ],
+)
+async def test_each_slack_error_has_its_outcome(
+    store: SQLiteStore,
+    receiver: Receiver,
+    session: aiohttp.ClientSession,
+    status: int,
+    word: str,
+    outcome: str,
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce")], notifiers=("slack",))
+    slack = SlackNotifier(
+        session, receiver.url("/services/T0/B0/SECRET"), timedelta(seconds=5), clock
+    )
+    relay = Relay(store, {"slack": Channel(slack)}, clock, random.Random(1))
+    headers = {"Retry-After": "7"} if status == 429 else None
+    receiver.answers.append(web.Response(status=status, text=word, headers=headers))
+    if outcome == "retrying":
+        receiver.answers.append(web.Response(status=status, text=word))  # the 0s retry
+    report = await relay.deliver_due()
+    message = await only(store)
+    expected = f"HTTP {status}" + (f": {word}" if word else "")
+    if outcome == "dead":
+        assert message.status is DeliveryStatus.DEAD and message.last_error == expected
+    elif outcome == "disabled":
+        assert [state.name for state in await store.disabled_notifiers()] == ["slack"]
+        assert message.status is DeliveryStatus.PENDING
+    elif outcome == "retrying":
+        assert message.status is DeliveryStatus.PENDING and report.retrying == 2
+        assert message.next_attempt_at >= clock.now + timedelta(seconds=5)
+    else:
+        assert report.throttled == 1 and message.attempts == 0
+        assert message.next_attempt_at == clock.now + timedelta(seconds=7)
+    assert "SECRET" not in (message.last_error or "")
+
+
+async def test_a_burst_over_the_rate_limit_becomes_one_rollup(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [(f"k{n}", f"Karabakh report number {n}") for n in range(12)])
+    signed = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), clock)
+    bucket = TokenBucket(messages=1, per=timedelta(seconds=1), burst=3)
+    relay = Relay(
+        store, {"hook": Channel(signed, bucket=bucket)}, clock, random.Random(1), sleep=clock.sleep
+    )
+    started = clock.now
+    report = await relay.deliver_due()
+    verify = Webhook(base64.b64encode(KEY).decode())
+    payloads = [verify.verify(body, headers) for headers, body in receiver.requests]
+    assert [p["type"] for p in payloads] == ["alert", "alert", "alert", "rollup"]
+    rollup = payloads[-1]
+    assert rollup["count"] == 9 and rollup["more"] == 0
+    assert [entry["item"]["title"] for entry in rollup["items"]] == [
+        f"Karabakh report number {n}" for n in range(3, 12)
+    ]
+    assert (report.sent, report.folded) == (4, 9)
+    assert clock.now - started == timedelta(seconds=1)  # the rollup waited for its token
+    folded = await store.deliveries(DeliveryStatus.FOLDED)
+    assert len(folded) == 9 and {m.parent_id for m in folded} == {13}
+
+
+async def test_a_digest_collects_matches_until_its_time_and_survives_a_restart(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    # 06:00 UTC on 10 March is 07:00 in Paris; the digest is at 08:00 Paris (07:00 UTC).
+    clock = FakeClock(datetime(2026, 3, 10, 6, 0, tzinfo=UTC))
+    await queue_alerts(store, [(f"k{n}", f"Karabakh item {n}") for n in range(5)], now=clock.now)
+    timing = WatchlistTiming(
+        digest=DigestSchedule.parse("0 8 * * *", parse_timezone("Europe/Paris"))
+    )
+
+    def relay() -> Relay:  # a fresh relay each time: the state is in the outbox
+        channels = {"hook": Channel(hook(session, receiver, clock))}
+        return Relay(store, channels, clock, random.Random(1), timings={"karabakh": timing})
+
+    assert (await relay().deliver_due()).held == 5
+    assert {m.next_attempt_at for m in await store.deliveries()} == {
+        datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
+    }
+    clock.now = datetime(2026, 3, 10, 6, 59, 59, tzinfo=UTC)
+    await relay().deliver_due()
+    assert receiver.requests == []
+    clock.now = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
+    assert (await relay().deliver_due()).sent == 1
+    (digest,) = [json.loads(body) for body in receiver.bodies]
+    assert (digest["type"], digest["count"], digest["watchlist"]) == ("digest", 5, "karabakh")
+    await queue_alerts(store, [("late", "Karabakh late item")], now=clock.now)
+    clock.advance(minutes=30)
+    await relay().deliver_due()
+    (late,) = await store.deliveries(DeliveryStatus.PENDING)
+    assert late.next_attempt_at == datetime(2026, 3, 11, 7, 0, tzinfo=UTC)
+
+
+async def test_quiet_hours_hold_messages_until_they_end(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock(datetime(2026, 3, 10, 23, 0, tzinfo=UTC))
+    await queue_alerts(store, [("a", "Karabakh one"), ("b", "Karabakh two")], now=clock.now)
+    timing = WatchlistTiming(quiet=QuietHours.parse("22:00-07:00", parse_timezone("UTC")))
+    relay = Relay(
+        store,
+        {"hook": Channel(hook(session, receiver, clock))},
+        clock,
+        random.Random(1),
+        timings={"karabakh": timing},
+    )
+    assert (await relay.deliver_due()).held == 2
+    morning = datetime(2026, 3, 11, 7, 0, tzinfo=UTC)
+    assert {m.next_attempt_at for m in await store.deliveries()} == {morning}
+    assert all(m.attempts == 0 for m in await store.deliveries())
+    clock.now = morning
+    assert (await relay.deliver_due()).sent == 2
+
+
+async def test_shutdown_stops_between_sends_and_leaves_the_rest_pending(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "One"), ("b", "Two"), ("c", "Three")])
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)})
+    report = await relay.deliver_due(stopping=lambda: bool(receiver.requests))
+    assert report.sent == 1
+    pending = await store.deliveries(DeliveryStatus.PENDING)
+    assert len(pending) == 2 and all(m.attempts == 0 for m in pending)
+    assert all(m.next_attempt_at <= clock.now for m in pending)  # due again at once
+
+
+async def test_a_receiver_failing_30_percent_gets_every_alert_exactly_once(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [(f"k{n}", f"Karabakh story {n}") for n in range(40)])
+    flaky = random.Random(30)
+    receiver.answers += [
+        web.Response(status=500) if flaky.random() < 0.3 else web.Response(text="ok")
+        for _ in range(200)
+    ]
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)}, max_attempts=50)
+    for _ in range(60):
+        await relay.deliver_due()
+        if not await store.deliveries(DeliveryStatus.PENDING):
+            break
+        clock.advance(minutes=2)
+    assert len(await store.deliveries(DeliveryStatus.SENT, limit=100)) == 40
+    accepted = Counter(
+        headers["webhook-id"]
+        for (headers, _), status in zip(receiver.requests, receiver.statuses, strict=True)
+        if status == 200
+    )
+    assert len(accepted) == 40 and set(accepted.values()) == {1}
+
+
+async def test_an_answer_after_the_timeout_is_sent_again_with_the_same_id(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    # The 25 s against a 10 s timeout, scaled down: 1.5 s against 0.5 s.
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce in Karabakh")])
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock, seconds=0.5)})
+    receiver.answers.append(1.5)
+    assert (await relay.deliver_due()).retrying == 1
+    clock.now = (await only(store)).next_attempt_at
+    assert (await relay.deliver_due()).sent == 1
+    first, second = (headers["webhook-id"] for headers, _ in receiver.requests)
+    assert first == second

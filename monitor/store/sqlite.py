@@ -868,14 +868,15 @@ class SQLiteStore(Store):
         if delivery_id is None and not dead:
             return 0
         condition, parameters = (
-            ("id = ? AND status != 'sent'", (delivery_id,))
+            # Not a folded one: its rollup or digest carried it already.
+            ("id = ? AND status IN ('pending', 'dead')", (delivery_id,))
             if delivery_id is not None
             else ("status = 'dead'", ())
         )
         async with self._transaction() as db:
             cursor = await db.execute(
-                f"UPDATE deliveries SET status = 'pending', next_attempt_at = ?, attempts = 0"
-                f" WHERE {condition}",
+                f"UPDATE deliveries SET status = 'pending', next_attempt_at = ?, attempts = 0,"
+                f" claimed_by = NULL WHERE {condition}",
                 (to_epoch(now), *parameters),
             )
             return cursor.rowcount
