@@ -341,3 +341,87 @@ def test_a_malformed_notifier_url_is_reported_without_the_url(url: str) -> None:
 def test_storage_errors_do_not_echo_a_password() -> None:
     (problem,) = errors_of("storage: 'mysql://admin:hunter2@db.example/news'\n")
     assert "hunter2" not in problem
+
+
+def test_delivery_rules_have_documented_defaults_and_take_overrides() -> None:
+    settings = parse_settings(
+        """
+notifiers:
+  slack: {type: slack, url: "https://hooks.slack.com/services/T/B/C"}
+  hook:
+    type: webhook
+    url: https://example.org/hook
+    retry: [0s, 1m]
+    max_attempts: 20
+    rate_limit: {messages: 10, per: 1m, burst: 20}
+  quiet: {type: discord, url: "https://discord.com/api/webhooks/1/x", rate_limit: off}
+watchlists:
+  - name: morning
+    any: [Karabakh]
+    digest: "0 8 * * mon-fri"
+    quiet: "22:00-07:00"
+    timezone: Asia/Baku
+health: {notify: [hook]}
+""",
+        "monitor.yaml",
+        {},
+    )
+    slack, hook, discord = settings.notifiers.values()
+    assert slack.retry[:3] == [timedelta(0), timedelta(seconds=5), timedelta(minutes=5)]
+    assert slack.rate_limit is not None and (slack.rate_limit.burst, slack.max_attempts) == (
+        3,
+        None,
+    )
+    assert (hook.retry, hook.max_attempts) == ([timedelta(0), timedelta(minutes=1)], 20)
+    assert hook.rate_limit is not None and hook.rate_limit.per == timedelta(minutes=1)
+    assert discord.rate_limit is None
+    (watchlist,) = settings.watchlists
+    assert watchlist.quiet_hours() is not None and watchlist.digest_schedule() is not None
+    assert settings.defaults.max_alert_age == timedelta(hours=24)
+    assert settings.health.notify == ["hook"]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "problem"),
+    [
+        (
+            "notifiers:\n  h: {type: webhook, url: 'https://e.org/h', retry: []}\n",
+            "monitor.yaml:2 notifiers.h.retry: list at least one delay",
+        ),
+        (
+            "notifiers:\n  h: {type: webhook, url: 'https://e.org/h', retry: [5s, -1s]}\n",
+            "monitor.yaml:2 notifiers.h.retry[1]: expected a duration such as 30s",
+        ),
+        (
+            "notifiers:\n  h: {type: webhook, url: 'https://e.org/h', max_attempts: 0}\n",
+            "monitor.yaml:2 notifiers.h.max_attempts: Input should be greater than or equal to 1",
+        ),
+        (
+            "notifiers:\n  h: {type: slack, url: 'https://e.org/h', rate_limit: {per: 0s}}\n",
+            "monitor.yaml:2 notifiers.h.rate_limit.per: must be longer than zero",
+        ),
+        (
+            "watchlists:\n  - {name: w, any: [x], quiet: '22-7'}\n",
+            "monitor.yaml:2 watchlists[0]: expected quiet hours such as 22:00-07:00, got '22-7'",
+        ),
+        (
+            "watchlists:\n  - {name: w, any: [x], digest: 'daily'}\n",
+            "monitor.yaml:2 watchlists[0]: invalid cron expression 'daily'",
+        ),
+        (
+            "watchlists:\n  - {name: w, any: [x], timezone: Mars/Base}\n",
+            "monitor.yaml:2 watchlists[0].timezone: unknown time zone 'Mars/Base'",
+        ),
+        (
+            "health: {notify: [pager]}\n",
+            "monitor.yaml:1 health.notify[0]: unknown notifier 'pager'",
+        ),
+        (
+            "defaults: {max_alert_age: 0s}\n",
+            "monitor.yaml:1 defaults.max_alert_age: must be longer than zero",
+        ),
+    ],
+)
+def test_bad_delivery_rules_are_named_with_their_line(fragment: str, problem: str) -> None:
+    (found,) = errors_of(fragment)
+    assert found.startswith(problem), found

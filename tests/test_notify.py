@@ -17,7 +17,10 @@ from standardwebhooks.webhooks import Webhook
 from monitor.models import Message, MessageKind
 from monitor.notify.base import DeliveryError
 from monitor.notify.console import ConsoleNotifier
+from monitor.notify.discord import DiscordNotifier
+from monitor.notify.ntfy import NtfyNotifier
 from monitor.notify.slack import SlackNotifier, escape, slack_message
+from monitor.notify.teams import TeamsNotifier
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import SQLiteStore
 from tests.conftest import Receiver, queue_alerts
@@ -228,3 +231,128 @@ async def test_follow_ups_render_on_every_channel(
         "[karabakh] also reported by Other <Wire>: Karabakh ceasefire agreed\n"
         "  https://news.example/a1\n"
     )
+
+
+# -- rollups, digests and notices on every channel; Discord, Teams, ntfy --------------------
+
+
+@pytest.fixture
+async def rollup(tmp_path: Path) -> AsyncIterator[Message]:
+    """A rollup of 500 alerts, made by the store as the relay makes one."""
+    async with SQLiteStore(tmp_path / "r.db") as store:
+        padding = "x" * 300  # 500 long lines: more than 48 sections of 3,000 can hold
+        titles = [(f"k{n}", f"Karabakh <report> & story {n} {padding}") for n in range(500)]
+        await queue_alerts(store, titles)
+        claimed = await store.claim_due_deliveries(now(), 10, timedelta(minutes=1))
+        yield await store.fold_deliveries(
+            MessageKind.ROLLUP,
+            "hook",
+            "karabakh",
+            [m.id for m in claimed],
+            now(),
+            timedelta(minutes=1),
+        )
+
+
+async def test_a_huge_rollup_stays_within_slack_limits_cut_the_same_way_each_time(
+    rollup: Message,
+) -> None:
+    assert len(rollup.members) == 500
+    message = slack_message(rollup)
+    blocks = parse_blocks(message)
+    assert len(blocks) <= 50
+    header, *sections, context = blocks
+    assert isinstance(header, HeaderBlock) and header.text is not None
+    assert header.text.text == "[karabakh] +500 more for karabakh"
+    for section in sections:
+        assert isinstance(section, SectionBlock) and section.text is not None
+        assert len(section.text.text) <= 3000
+        assert "<report>" not in section.text.text  # escaped
+    shown = sum(s.text.text.count("\n") + 1 for s in sections)  # type: ignore[union-attr]
+    note = context.elements[0].text  # type: ignore[union-attr]
+    assert 0 < shown < 500 and f"{500 - shown} more not shown" in note
+    assert slack_message(rollup) == message  # deterministic
+
+
+async def test_rollups_and_notices_render_on_every_channel(
+    rollup: Message, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    from dataclasses import replace
+
+    webhook = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), now)
+    await webhook.send(rollup)
+    payload = verify_standard_webhook(*receiver.requests[-1])
+    assert (payload["type"], payload["count"], payload["more"]) == ("rollup", 500, 400)
+    assert len(payload["items"]) == 100  # type: ignore[arg-type]
+    notice = replace(rollup, kind=MessageKind.NOTICE, members=(), text="Notifier 'x' is gone")
+    await webhook.send(notice)
+    assert verify_standard_webhook(*receiver.requests[-1])["text"] == "Notifier 'x' is gone"
+    parse_blocks(slack_message(notice))
+    stream = io.StringIO()
+    await ConsoleNotifier(stream).send(notice)
+    assert stream.getvalue() == "[notice] Notifier 'x' is gone\n"
+    await ConsoleNotifier(stream).send(replace(rollup, members=rollup.members[:2]))
+    assert "[karabakh] +2 more for karabakh\n  - Karabakh <report>" in stream.getvalue()
+
+
+async def test_discord_gets_an_embed_with_mentions_off_and_reads_its_429(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message], rollup: Message
+) -> None:
+    discord = DiscordNotifier(
+        session, receiver.url("/api/webhooks/1/TOKEN"), timedelta(seconds=5), now
+    )
+    await discord.send(deliveries[1])
+    body = json.loads(receiver.bodies[-1])
+    assert body["allowed_mentions"] == {"parse": []}
+    (embed,) = body["embeds"]
+    assert embed["title"] == HOSTILE and embed["url"] == "https://news.example/a2"
+    await discord.send(rollup)
+    content = json.loads(receiver.bodies[-1])["content"]
+    assert len(content) <= 2000 and content.endswith("more")
+    receiver.answers.append(
+        aiohttp.web.json_response({"retry_after": 1.5, "global": False}, status=429)
+    )
+    with pytest.raises(DeliveryError) as caught:
+        await discord.send(deliveries[0])
+    assert caught.value.throttled and caught.value.retry_after == timedelta(seconds=1.5)
+
+
+async def test_teams_gets_an_adaptive_card(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message]
+) -> None:
+    teams = TeamsNotifier(session, receiver.url("/workflows/x"), timedelta(seconds=5), now)
+    receiver.answers.append(aiohttp.web.Response(status=202))
+    await teams.send(deliveries[0])
+    body = json.loads(receiver.bodies[-1])
+    (attachment,) = body["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["body"][0]["text"].endswith("agreed")
+    assert card["actions"][0]["url"] == "https://news.example/a1"
+
+
+async def test_ntfy_publishes_json_to_the_topic_with_its_token(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message]
+) -> None:
+    url = receiver.url("/karabakh-news")
+    ntfy = NtfyNotifier(session, url, timedelta(seconds=5), now, token="tk_secret", priority=4)
+    await ntfy.send(deliveries[1])
+    headers, raw = receiver.requests[-1]
+    body = json.loads(raw)
+    assert body["topic"] == "karabakh-news" and body["priority"] == 4
+    assert body["title"] == f"[karabakh] {HOSTILE}"  # JSON keeps Qarabağ intact
+    assert body["click"] == "https://news.example/a2"
+    assert headers["Authorization"] == "Bearer tk_secret"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_webhooks_do_not_follow_redirects(
+    receiver: Receiver, session: aiohttp.ClientSession, deliveries: list[Message], status: int
+) -> None:
+    receiver.answers.append(
+        aiohttp.web.Response(status=status, headers={"Location": "http://127.0.0.1:1/x"})
+    )
+    notifier = WebhookNotifier(session, receiver.url(), KEY, timedelta(seconds=5), now)
+    with pytest.raises(DeliveryError, match="redirect: fix the notifier's URL") as caught:
+        await notifier.send(deliveries[0])
+    assert caught.value.permanent and len(receiver.requests) == 1

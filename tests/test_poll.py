@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -191,3 +193,52 @@ async def test_an_unchanged_body_from_a_server_without_validators_is_not_parsed_
     feeds.serve("/feed", rss([OTHER, TRUCE]))
     (changed,) = await runtime.poll_all()
     assert (changed.status, changed.stored) == ("updated", 1)
+
+
+async def test_items_older_than_max_alert_age_are_recorded_without_alerts(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    # A daemon back after a week, or a feed dumping its archive: old matches stay quiet.
+    week_ago = "Sat, 21 Nov 2026 09:00:00 GMT"
+    old = Entry(
+        title="Karabakh talks, last week",
+        guid="old",
+        link="https://n.example/old",
+        published=week_ago,
+    )
+    undated = Entry(title="Karabakh undated", guid="u", link="https://n.example/u", published=None)
+    url = feeds.serve("/feed", rss([TRUCE, old, undated]))
+    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    fresh = format_datetime(clock.now - timedelta(hours=2), usegmt=True)
+    feeds.serve("/feed", rss([replace(TRUCE, published=fresh), old, undated]))
+    runtime = await runtimes(config([url], baseline=False), clock)
+    (outcome,) = await runtime.poll_all()
+    assert (outcome.stored, outcome.deliveries) == (3, 2)  # the fresh one and the undated one
+    titles = {m.item.item.title for m in await runtime.store.deliveries()}
+    assert titles == {"Karabakh truce holds", "Karabakh undated"}
+
+
+async def test_max_alert_age_is_per_feed_and_can_be_off(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    old = Entry(
+        title="Karabakh archive",
+        guid="a",
+        link="https://n.example/a",
+        published="Sat, 10 Oct 2020 09:00:00 GMT",
+    )
+    strict = feeds.serve("/strict", rss([old]))
+    relaxed = feeds.serve(
+        "/relaxed",
+        rss(
+            [replace(old, guid="b", link="https://n.example/b", title="Karabakh archive, relaxed")]
+        ),
+    )
+    text = (
+        config([strict, relaxed], baseline=False)
+        .replace(f"  - url: {relaxed}", f"  - {{url: '{relaxed}', max_alert_age: off}}")
+        .replace("baseline: false}", "baseline: false, max_alert_age: 2h}")
+    )
+    runtime = await runtimes(text, FakeClock())
+    outcomes = {o.feed.url: o.deliveries for o in await runtime.poll_all()}
+    assert outcomes == {strict: 0, relaxed: 1}
