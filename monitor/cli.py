@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from monitor import __version__
 from monitor.config import ConfigError, Settings, default_config_path, load_settings
 from monitor.daemon import Daemon
+from monitor.early_stop import EARLY_STOP, STOP_SIGNALS
 from monitor.match import Document, compile_watchlists
 from monitor.models import DeliveryStatus
 from monitor.notify.payload import item_json, matched_json
@@ -119,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "run":
+        EARLY_STOP.install()  # (again, for callers that did not come through entry())
+    else:
+        EARLY_STOP.release()
     default_level = "INFO" if args.command == "run" else "WARNING"
     logging.basicConfig(
         level=(args.log_level or default_level).upper(),
@@ -156,9 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, EARLY_STOP.remember, signum)
     async with Runtime(settings) as runtime:
         daemon = Daemon(runtime, path)
         daemon.install_signal_handlers()
+        if EARLY_STOP.requested is not None:
+            daemon.stop()
         await daemon.run()
     return EXIT_OK
 

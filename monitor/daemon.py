@@ -165,11 +165,17 @@ class Daemon:
         self._add_job("relay", self.relay, RELAY_EVERY)
         self._add_job("store-health", self._check_store_job, STORE_HEALTH_EVERY)
         self._add_job("housekeeping", self.housekeeping, HOUSEKEEPING_EVERY)
+        if self.stopping.is_set():  # asked to stop while starting: nothing to run
+            return
         self.scheduler.start()
         log.info("running: %s feed(s)", len(await self.runtime.store.feeds()))
         await self.stopping.wait()
-        self.scheduler.shutdown(wait=False)
+        # Pause, drain, and only then shut down: APScheduler 3's asyncio executor cancels
+        # the jobs still running when it shuts down, which would cut a send in half and
+        # send it again after the restart.
+        self.scheduler.pause()
         await self._drain()
+        self.scheduler.shutdown(wait=False)
 
     async def _drain(self) -> None:
         if not self.in_flight:

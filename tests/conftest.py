@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 from monitor.config import Settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["tests.daemons"]  # the `launcher` fixture
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
