@@ -25,6 +25,7 @@ from monitor.models import (
 )
 from monitor.notify.payload import headline, iso_utc, item_json, matched_json, source_name
 from monitor.notify.registry import describe_policy
+from monitor.notify.relay import RelayReport
 from monitor.redact import without_userinfo
 from monitor.runtime import OnceReport, feed_specs
 
@@ -102,6 +103,19 @@ def notifier_lines(settings: Settings, disabled: Mapping[str, NotifierState]) ->
     return "\n".join(lines)
 
 
+def _waiting(relay: RelayReport) -> str:
+    parts = [
+        f"{count} {label}"
+        for count, label in (
+            (relay.throttled, "throttled (429)"),
+            (relay.held, "held (quiet hours, digest, rate limit)"),
+            (relay.folded, "rolled up"),
+        )
+        if count
+    ]
+    return f"; {', '.join(parts)}" if parts else ""
+
+
 def once_summary(report: OnceReport) -> str:
     """Counts of what ``once`` did, then every failure."""
     statuses = Counter(poll.status for poll in report.polls)
@@ -111,7 +125,7 @@ def once_summary(report: OnceReport) -> str:
         f"{sum(poll.stored for poll in report.polls)} new item(s), "
         f"{sum(poll.deliveries for poll in report.polls)} alert(s) queued",
         f"delivered {report.relay.sent} alert(s); {report.relay.retrying} to retry, "
-        f"{report.relay.deferred} deferred, {report.relay.dead} dead",
+        f"{report.relay.deferred} deferred, {report.relay.dead} dead" + _waiting(report.relay),
     ]
     failures = [
         f"  feed {poll.feed.shown_url}: {poll.error}" for poll in report.polls if poll.error

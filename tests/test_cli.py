@@ -8,16 +8,22 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.cli import main
+from monitor.models import MessageKind
 from monitor.store import SQLiteStore
 from tests.conftest import cli, queue_alerts
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -213,3 +219,58 @@ async def test_a_broken_seed_file_stops_the_start_with_one_line(tmp_path: Path) 
             break
         await asyncio.sleep(0.01)
     assert own_threads() <= threads
+
+
+def test_notifiers_show_policy_and_a_disabled_one_can_be_enabled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(
+        tmp_path,
+        f"""
+notifiers:
+  newsroom: {{type: slack, url: "{SLACK}"}}
+  ops: {{type: webhook, url: "https://hooks.example/x", retry: [0s, 1m], max_attempts: 4,
+         rate_limit: off}}
+""",
+    )
+
+    async def gone() -> None:
+        async with SQLiteStore(tmp_path / "m.db") as store:
+            await store.disable_notifier("newsroom", "the receiver answered HTTP 410", "k", now())
+
+    asyncio.run(gone())
+    assert main(["notifiers", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "newsroom: slack → https://hooks.slack.com/***" in out
+    assert "8 attempt(s) over 17h35m · at most 1 per 1s, burst 3" in out
+    assert "DISABLED since" in out and "the receiver answered HTTP 410" in out
+    assert "4 attempt(s) over 0h02m · no rate limit" in out
+    assert "XXXXSECRETXXXX" not in out
+    assert main(["notifiers", "enable", "newsroom", "-c", str(config)]) == 0
+    assert main(["notifiers", "enable", "newsroom", "-c", str(config)]) == 1
+    assert main(["notifiers", "-c", str(config)]) == 0
+    assert "DISABLED" not in capsys.readouterr().out
+
+
+def test_deliveries_show_rollups_and_their_folded_alerts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(tmp_path, "")
+
+    async def roll_up() -> None:
+        async with SQLiteStore(tmp_path / "m.db") as store:
+            await queue_alerts(store, [("a", "Karabakh one"), ("b", "Karabakh two")], ("console",))
+            ids = [m.id for m in await store.deliveries()]
+            await store.fold_deliveries(
+                MessageKind.ROLLUP, "console", "karabakh", ids, now(), timedelta(minutes=1)
+            )
+
+    asyncio.run(roll_up())
+    assert main(["deliveries", "-c", str(config), "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    rollup, *alerts = records
+    assert (rollup["kind"], rollup["members"], "item" not in rollup) == ("rollup", [1, 2], True)
+    assert [(a["status"], a["folded_into"]) for a in alerts] == [("folded", 3)] * 2
+    assert main(["deliveries", "-c", str(config), "--status", "folded"]) == 0
+    out = capsys.readouterr().out
+    assert "console ← [karabakh] Karabakh one (in 3)" in out
