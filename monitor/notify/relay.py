@@ -154,13 +154,16 @@ class Relay:
         """Hold, then fold digests, then fold the surplus of a burst into rollups."""
         now = self.clock()
         ready: list[Message] = []
+        held: dict[datetime, list[Message]] = {}
         for message in queue:
             until = self._hold_until(message, now)
             if until is None:
                 ready.append(message)
-                continue
-            await self.store.release_deliveries([message.id], until)
-            report.held += 1
+            else:
+                held.setdefault(until, []).append(message)
+        for until, messages in held.items():
+            await self._release(messages, until)
+            report.held += len(messages)
         digests: dict[str, list[Message]] = {}
         for message in ready:
             timing = self.timings.get(message.watchlist)
@@ -186,9 +189,8 @@ class Relay:
 
     # -- sending -----------------------------------------------------------------------
 
-    async def _release(
-        self, messages: Sequence[Message], until: datetime, report: RelayReport
-    ) -> None:
+    async def _release(self, messages: Sequence[Message], until: datetime) -> None:
+        """Hand claimed messages back, due at ``until``, their attempt uncounted."""
         if messages:
             await self.store.release_deliveries([message.id for message in messages], until)
 
@@ -212,12 +214,12 @@ class Relay:
             rest = ready[position:]
             if stopping():
                 # Shutting down: what was not tried is pending again, as if never claimed.
-                await self._release(rest, self.clock(), report)
+                await self._release(rest, self.clock())
                 return
             if channel.bucket is not None:
                 wait = channel.bucket.wait(self.clock())
                 if wait > MAX_TOKEN_WAIT:
-                    await self._release(rest, self.clock() + wait, report)
+                    await self._release(rest, self.clock() + wait)
                     report.held += len(rest)
                     return
                 if wait:
@@ -240,7 +242,7 @@ class Relay:
             if retry_at is not None and later:
                 # The receiver is failing: the rest of its queue waits as long as this
                 # message does, instead of each spending its own timeout on it.
-                await self._release(later, retry_at, report)
+                await self._release(later, retry_at)
                 report.deferred += len(later)
                 return
 
@@ -265,7 +267,7 @@ class Relay:
     ) -> None:
         """A 429 is not a failed attempt: the queue waits for the receiver's Retry-After."""
         wait = error.retry_after or timedelta(seconds=30)
-        await self._release(rest, self.clock() + wait, report)
+        await self._release(rest, self.clock() + wait)
         report.throttled += len(rest)
         report.failures.append(f"delivery {message.id} to {name}: {error} (throttled)")
         log.warning(
@@ -287,7 +289,7 @@ class Relay:
     ) -> None:
         """A 410: stop sending to this notifier, keep its queue, tell the operator."""
         now = self.clock()
-        await self._release(rest, now, report)
+        await self._release(rest, now)
         reason = f"the receiver answered {error}"
         changed = await self.store.disable_notifier(name, reason, channel.settings_key, now)
         report.failures.append(f"delivery {message.id} to {name}: {error} (notifier disabled)")
