@@ -250,12 +250,21 @@ class _UrlNotifier(_Channel):
         if self.url is None and self.url_file is None:
             raise ValueError("url is required (an empty value turns this notifier off)")
         url = self.resolved_url()
-        if url and not _is_http_url(url):
+        problem = self.url_problem(url) if url else None
+        if problem:
             # The URL is a secret (a Slack webhook's path is its token): never echo it.
-            raise ValueError(
-                "expected an http(s) URL such as https://host/path (not shown: secret)"
-            )
+            raise ValueError(f"{problem} (not shown: secret)")
         return self
+
+    def url_problem(self, url: str) -> str | None:
+        """What is wrong with the URL, in words that do not repeat it; None if fine."""
+        if not _is_http_url(url):
+            return "expected an http(s) URL such as https://host/path"
+        return None
+
+    def shown_url(self) -> str:
+        """The URL as ``check`` shows it: scheme and host, the rest masked."""
+        return mask_url(self.resolved_url())
 
     def resolved_url(self) -> str:
         """The endpoint, read from ``url`` or ``url_file``; empty means the notifier is off."""
@@ -320,6 +329,14 @@ class NtfyNotifierSettings(_UrlNotifier):
         messages=1, per=timedelta(seconds=5), burst=20
     )
 
+    def url_problem(self, url: str) -> str | None:
+        """An http(s) URL whose path ends in the topic."""
+        if not _is_http_url(url):
+            return "expected a topic URL such as https://ntfy.sh/my-topic"
+        if not urlsplit(url).path.strip("/"):
+            return "the URL names no topic: use https://server/TOPIC"
+        return None
+
     @model_validator(mode="after")
     def _check_token(self) -> Any:
         if self.token is not None and self.token_file is not None:
@@ -363,16 +380,39 @@ class WebhookNotifierSettings(_UrlNotifier):
         return key
 
 
+class AppriseNotifierSettings(_UrlNotifier):
+    """Any service Apprise knows (``tgram://``, ``mailto://``, ``matrix://``, …); needs
+    the ``apprise`` extra: ``pip install 'news-monitor[apprise]'``."""
+
+    type: Literal["apprise"]
+
+    def url_problem(self, url: str) -> str | None:
+        """Apprise must be installed and must know the URL's scheme."""
+        try:
+            import apprise  # an optional extra: imported only when configured
+        except ImportError:
+            return "the apprise notifier needs: pip install 'news-monitor[apprise]'"
+        if not apprise.Apprise().add(url):
+            return "apprise does not recognise this URL"
+        return None
+
+    def shown_url(self) -> str:
+        """Only the scheme: an Apprise URL's host part is often its token."""
+        scheme = self.resolved_url().split("://", 1)[0]
+        return f"{scheme}://***"
+
+
 NotifierSettings = Annotated[
     ConsoleNotifierSettings
     | SlackNotifierSettings
     | WebhookNotifierSettings
     | DiscordNotifierSettings
     | TeamsNotifierSettings
-    | NtfyNotifierSettings,
+    | NtfyNotifierSettings
+    | AppriseNotifierSettings,
     Field(discriminator="type"),
 ]
-NOTIFIER_TYPES = ("console", "slack", "webhook", "discord", "teams", "ntfy")
+NOTIFIER_TYPES = ("console", "slack", "webhook", "discord", "teams", "ntfy", "apprise")
 
 
 def _terms(values: list[str]) -> list[str]:

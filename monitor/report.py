@@ -11,7 +11,6 @@ from monitor.config import (
     ConsoleNotifierSettings,
     Settings,
     WebhookNotifierSettings,
-    mask_url,
 )
 from monitor.match import Document, Term
 from monitor.models import (
@@ -93,7 +92,7 @@ def notifier_lines(settings: Settings, disabled: Mapping[str, NotifierState]) ->
         signed = ""
         if isinstance(notifier, WebhookNotifierSettings):
             signed = ", signed" if notifier.signing_key() else ", unsigned"
-        where = mask_url(notifier.resolved_url())
+        where = notifier.shown_url()
         lines.append(f"  - {name}: {notifier.type} → {where}{signed}")
         lines.append(f"      {describe_policy(notifier)}")
         state = disabled.get(name)

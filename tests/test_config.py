@@ -103,7 +103,7 @@ def test_unknown_notifier_type() -> None:
     problems = errors_of("notifiers:\n  x: {type: pager}\n")
     assert problems == [
         "monitor.yaml:2 notifiers.x: unknown notifier type;"
-        " expected one of console, slack, webhook, discord, teams, ntfy"
+        " expected one of console, slack, webhook, discord, teams, ntfy, apprise"
     ]
 
 
@@ -425,3 +425,18 @@ health: {notify: [hook]}
 def test_bad_delivery_rules_are_named_with_their_line(fragment: str, problem: str) -> None:
     (found,) = errors_of(fragment)
     assert found.startswith(problem), found
+
+
+def test_apprise_urls_are_checked_and_shown_by_scheme_only() -> None:
+    pytest.importorskip("apprise")
+    settings = parse_settings(
+        "notifiers:\n  tg: {type: apprise, url: 'tgram://123456:SECRETTOKEN/987654'}\n",
+        "monitor.yaml",
+        {},
+    )
+    (tg,) = settings.notifiers.values()
+    assert tg.shown_url() == "tgram://***"  # type: ignore[union-attr]
+    (problem,) = errors_of("notifiers:\n  x: {type: apprise, url: 'nosuch://SECRET/x'}\n")
+    assert "apprise does not recognise this URL" in problem and "SECRET" not in problem
+    (problem,) = errors_of("notifiers:\n  n: {type: ntfy, url: 'https://ntfy.sh/'}\n")
+    assert "names no topic" in problem

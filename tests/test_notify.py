@@ -356,3 +356,20 @@ async def test_webhooks_do_not_follow_redirects(
     with pytest.raises(DeliveryError, match="redirect: fix the notifier's URL") as caught:
         await notifier.send(deliveries[0])
     assert caught.value.permanent and len(receiver.requests) == 1
+
+
+async def test_apprise_reaches_a_service_and_reports_its_failures(
+    receiver: Receiver, deliveries: list[Message]
+) -> None:
+    pytest.importorskip("apprise")
+    from monitor.notify.apprise_notifier import AppriseNotifier
+
+    url = receiver.url("/apprise").replace("http://", "json://")
+    notifier = AppriseNotifier(url, timedelta(seconds=5))
+    await notifier.send(deliveries[1])
+    body = json.loads(receiver.bodies[-1])
+    assert body["title"] == f"[karabakh] {HOSTILE}"  # Qarabağ intact
+    assert "https://news.example/a2" in body["message"]
+    receiver.answers.append(aiohttp.web.Response(status=500))
+    with pytest.raises(DeliveryError, match="apprise reported a failure"):
+        await notifier.send(deliveries[0])

@@ -13,6 +13,7 @@ from datetime import datetime
 import aiohttp
 
 from monitor.config import (
+    AppriseNotifierSettings,
     ConsoleNotifierSettings,
     DiscordNotifierSettings,
     NotifierSettings,
@@ -58,6 +59,10 @@ def build_notifier(
         return DiscordNotifier(session, url, spec.timeout, clock)
     if isinstance(spec, TeamsNotifierSettings):
         return TeamsNotifier(session, url, spec.timeout, clock)
+    if isinstance(spec, AppriseNotifierSettings):
+        from monitor.notify.apprise_notifier import AppriseNotifier  # an optional extra
+
+        return AppriseNotifier(url, spec.timeout)
     if isinstance(spec, NtfyNotifierSettings):
         return NtfyNotifier(session, url, spec.timeout, clock, spec.access_token(), spec.priority)
     raise TypeError(f"no notifier for {type(spec).__name__}")
