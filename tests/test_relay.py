@@ -429,3 +429,18 @@ async def test_an_answer_after_the_timeout_is_sent_again_with_the_same_id(
     assert (await relay.deliver_due()).sent == 1
     first, second = (headers["webhook-id"] for headers, _ in receiver.requests)
     assert first == second
+
+
+async def test_a_dead_letter_retried_keeps_its_webhook_id(
+    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    await queue_alerts(store, [("a", "Truce in Karabakh")])
+    relay = relay_for(store, clock, {"hook": hook(session, receiver, clock)})
+    receiver.answers.append(web.Response(status=400, text="bad"))
+    assert (await relay.deliver_due()).dead == 1
+    assert await store.retry_deliveries(clock.now, dead=True) == 1
+    assert (await relay.deliver_due()).sent == 1
+    first, second = (headers["webhook-id"] for headers, _ in receiver.requests)
+    assert first == second
+    assert await store.retry_deliveries(clock.now, dead=True) == 0  # nothing dead now
