@@ -156,6 +156,15 @@ class Poller:
         items = prepared.items
         if alert and feed.max_alert_age is not None:
             items = without_stale_matches(items, now - feed.max_alert_age)
+            stale = sum(
+                1 for new, kept in zip(prepared.items, items, strict=True) if new is not kept
+            )
+            if stale:
+                log.info(
+                    "feed %s: %s matching item(s) published before max_alert_age: not alerted",
+                    feed.shown_url,
+                    stale,
+                )
         # The store skips the entries it already has, in the same transaction.
         saved = await self.store.save_poll(feed.id, items, record, alert=alert)
         if saved.deliveries:
