@@ -133,8 +133,14 @@ class Defaults(_Strict):
     # An item first seen longer than this after its publication date is recorded, not
     # alerted: a daemon back from a week away, or a feed dumping its archive, stays quiet.
     max_alert_age: Annotated[Duration | None, BeforeValidator(_no_limit)] = timedelta(hours=24)
+    # Whatever a feed or its server asks for, it is polled at least this often.
+    max_interval: Duration = timedelta(hours=24)
+    # A failing feed's backoff (its interval, doubled per failure) stops growing here.
+    max_backoff: Duration = timedelta(hours=6)
 
-    _check_interval = field_validator("interval", "max_alert_age")(_positive)
+    _check_interval = field_validator("interval", "max_alert_age", "max_interval", "max_backoff")(
+        _positive
+    )
 
 
 class StoriesSettings(_Strict):
@@ -479,6 +485,9 @@ class HealthSettings(_Strict):
     """Where operator notices go (a notifier is gone, …)."""
 
     notify: list[str] | None = None  # default: every notifier
+    # A feed is reported failing after this many failed polls in a row (and once more
+    # when it recovers), not once per failure.
+    after: int = Field(default=3, ge=1, le=1000)
 
 
 class Settings(_Strict):

@@ -29,6 +29,7 @@ ACCEPT = (
     " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
 
@@ -37,11 +38,17 @@ class FetchError(Exception):
     """A fetch that brought no usable body; the message is meant for a person."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: str | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.headers: Mapping[str, str] = headers or {}
 
 
 class BlockedAddressError(OSError):
@@ -57,6 +64,8 @@ class FetchResult:
     headers: Mapping[str, str]
     body: bytes | None = None
     digest: str | None = None  # SHA-256 of the body, taken while it streamed in
+    # Redirects were followed and every hop was 301 or 308: the feed has moved to ``url``.
+    permanent_redirect: bool = False
 
     @property
     def etag(self) -> str | None:
@@ -179,28 +188,33 @@ class Fetcher(AsyncResource):
 
     async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
         session = self._open_session()
+        hops: list[int] = []
         for _ in range(MAX_REDIRECTS + 1):
             self._check_target(url)
             async with session.get(url, headers=headers, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status in REDIRECTS and location:
                     url = urljoin(url, location)
+                    hops.append(response.status)
                     continue
-                return await self._result(url, response)
+                # Moved only when every hop says so: one 302 on the way means "for now".
+                moved = bool(hops) and all(hop in PERMANENT_REDIRECTS for hop in hops)
+                return await self._result(url, response, moved)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
-    async def _result(self, url: str, response: aiohttp.ClientResponse) -> FetchResult:
+    async def _result(self, url: str, response: aiohttp.ClientResponse, moved: bool) -> FetchResult:
         headers = {key.lower(): value for key, value in response.headers.items()}
         if response.status == 304:
-            return FetchResult(304, url, headers)
+            return FetchResult(304, url, headers, permanent_redirect=moved)
         if response.status != 200:
             raise FetchError(
                 f"HTTP {response.status} {response.reason or ''}".rstrip(),
                 status=response.status,
                 retry_after=headers.get("retry-after"),
+                headers=headers,
             )
         body, digest = await self._read_capped(response)
-        return FetchResult(200, url, headers, body, digest)
+        return FetchResult(200, url, headers, body, digest, permanent_redirect=moved)
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> tuple[bytes, str]:
         """Read the decompressed body, stopping as soon as it passes the cap; hash it

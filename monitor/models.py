@@ -64,6 +64,7 @@ class ParsedFeed:
     link: str | None
     items: list[Item]
     warning: str | None = None
+    declared_interval: timedelta | None = None  # <ttl>, sy:updatePeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,16 @@ class FeedState:
     max_alert_age: timedelta | None = None
     last_polled_at: datetime | None = None
     last_status: int | None = None
+    fetch_url: str | None = None  # where a permanent redirect moved the feed
+    gone: bool = False  # the server said 410: not polled any more
+    declared_interval: timedelta | None = None
+    poll_reason: str | None = None  # what set next_poll_at: interval, ttl, backoff, …
+    last_new_item_at: datetime | None = None
+
+    @property
+    def poll_url(self) -> str:
+        """The URL to request: where the feed moved, else the configured one."""
+        return self.fetch_url or self.url
 
     @property
     def shown_url(self) -> str:
@@ -148,6 +159,11 @@ class PollRecord:
     last_modified: str | None = None
     title: str | None = None
     body_digest: str | None = None
+    reason: str | None = None  # what set next_poll_at
+    moved_to: str | None = None  # a permanent redirect: request this URL from now on
+    gone: bool = False  # 410: stop polling, keep the history
+    host_hold_until: datetime | None = None  # 429/503: every feed of the host waits
+    declared_interval: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

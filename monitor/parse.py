@@ -15,7 +15,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -73,7 +73,39 @@ def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
         link=feed.get("link"),
         items=_keyed(entries),
         warning=warning,
+        declared_interval=declared_interval(feed),
     )
+
+
+SYNDICATION_PERIODS = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+    "monthly": timedelta(days=30),
+    "yearly": timedelta(days=365),
+}
+
+
+def _positive_number(value: object) -> float | None:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return number if 0 < number < 1e7 else None
+
+
+def declared_interval(feed: Mapping[str, Any]) -> timedelta | None:
+    """How often the feed says it changes: RSS ``<ttl>`` (minutes), or
+    ``sy:updatePeriod`` divided by ``sy:updateFrequency``; the longer when both."""
+    found = []
+    minutes = _positive_number(feed.get("ttl"))
+    if minutes is not None:
+        found.append(timedelta(minutes=minutes))
+    period = SYNDICATION_PERIODS.get(str(feed.get("sy_updateperiod", "")).strip().lower())
+    if period is not None:
+        frequency = _positive_number(feed.get("sy_updatefrequency", 1)) or 1
+        found.append(period / max(frequency, 1))
+    return max(found) if found else None
 
 
 def _describe(problem: object) -> str:

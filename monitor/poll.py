@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from monitor.fetch import Fetcher, FetchError
+from monitor.fetch import Fetcher, FetchError, FetchResult
 from monitor.match import Matcher, match_items
 from monitor.models import FeedState, NewItem, ParsedFeed, PollRecord
+from monitor.notify.payload import iso_utc
 from monitor.parse import ParseError, parse_feed
-from monitor.schedule import next_poll_after_failure, next_poll_after_success, parse_retry_after
+from monitor.redact import without_userinfo
+from monitor.schedule import Answer, Decision, PollPolicy, decide
 from monitor.store import Store
 from monitor.workers import WorkerCrashed, WorkerPool
 
@@ -65,6 +68,14 @@ def without_stale_matches(items: Sequence[NewItem], cutoff: datetime) -> list[Ne
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class HealthRules:
+    """Who hears about a feed's health, and after how many failures in a row."""
+
+    notify: tuple[str, ...] = ()
+    after: int = 3
+
+
 class Poller:
     """Polls feeds; the CPU work runs in worker processes, off the event loop."""
 
@@ -75,12 +86,20 @@ class Poller:
         matchers: Sequence[Matcher],
         clock: Callable[[], datetime],
         workers: WorkerPool,
+        rng: random.Random | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
         self.matchers = list(matchers)
         self.clock = clock
         self.workers = workers
+        self.rng = rng or random.Random()
+        self.max_interval = timedelta(hours=24)
+        self.max_backoff = timedelta(hours=6)
+        self.health = HealthRules()
+
+    def _policy(self, feed: FeedState) -> PollPolicy:
+        return PollPolicy(feed.interval, self.max_interval, self.max_backoff)
 
     async def poll(self, feed: FeedState) -> PollOutcome:
         """Poll once; a failure is recorded on the feed and returned, never raised."""
@@ -95,40 +114,91 @@ class Poller:
         feed: FeedState,
         message: str,
         status: int | None = None,
-        retry_after: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> PollOutcome:
         now = self.clock()
-        delay = parse_retry_after(retry_after, now)
+        answer = Answer(status, headers or {}, ok=False)
+        decision = decide(self._policy(feed), feed.error_count, answer, now, self.rng)
         record = PollRecord(
             polled_at=now,
-            next_poll_at=next_poll_after_failure(now, feed.interval, feed.error_count + 1, delay),
+            next_poll_at=decision.next_poll_at,
             status=status,
             error=message,
+            reason=decision.reason,
+            gone=decision.gone,
+            host_hold_until=decision.host_hold_until,
         )
         await self.store.record_poll(feed.id, record)
         log.warning("feed %s failed: %s", feed.shown_url, message)
+        if decision.gone:
+            await self._tell(
+                f"Feed {feed.display_name} ({feed.shown_url}) answered 410 Gone: it is no"
+                " longer polled; its items stay. If it comes back, run"
+                f" `news-monitor feeds revive {feed.shown_url}`."
+            )
+        elif feed.error_count + 1 == self.health.after:
+            await self._tell(
+                f"Feed {feed.display_name} ({feed.shown_url}) is failing:"
+                f" {feed.error_count + 1} polls in a row, the last: {message}."
+                f" Next try {iso_utc(decision.next_poll_at)}."
+            )
         return PollOutcome(feed, "failed", error=message)
+
+    async def _tell(self, text: str) -> None:
+        """An operator notice through the outbox (and the log)."""
+        log.warning("%s", text)
+        if self.health.notify:
+            await self.store.queue_notice(self.health.notify, text, self.clock())
+
+    async def _succeeded(self, feed: FeedState, decision: Decision) -> None:
+        """Notices for a feed that recovered or moved."""
+        if feed.error_count >= self.health.after:
+            await self._tell(
+                f"Feed {feed.display_name} ({feed.shown_url}) works again after"
+                f" {feed.error_count} failed polls."
+            )
+        if decision.moved_to is not None:
+            await self._tell(
+                f"Feed {feed.display_name} moved permanently to"
+                f" {without_userinfo(decision.moved_to)}; it is polled there from now on."
+                f" Put the new URL in the configuration when convenient (see README: Polling)."
+            )
+
+    def _decide(self, feed: FeedState, result: FetchResult, declared: timedelta | None) -> Decision:
+        answer = Answer(
+            result.status,
+            result.headers,
+            ok=True,
+            final_url=result.url,
+            permanent_redirect=result.permanent_redirect and result.url != feed.poll_url,
+            declared_interval=declared or feed.declared_interval,
+        )
+        return decide(self._policy(feed), feed.error_count, answer, self.clock(), self.rng)
 
     async def _poll(self, feed: FeedState) -> PollOutcome:
         try:
             result = await self.fetcher.fetch(
-                feed.url, etag=feed.etag, last_modified=feed.last_modified
+                feed.poll_url, etag=feed.etag, last_modified=feed.last_modified
             )
         except FetchError as error:
-            return await self._failed(feed, str(error), error.status, error.retry_after)
+            return await self._failed(feed, str(error), error.status, error.headers)
         now = self.clock()
         # Many servers ignore conditional requests; an identical body is not parsed again.
         body = result.body
         if body is None or result.digest == feed.body_digest:
+            decision = self._decide(feed, result, None)
             record = PollRecord(
                 now,
-                next_poll_after_success(now, feed.interval),
+                decision.next_poll_at,
                 result.status,
                 None,
                 etag=result.etag,
                 last_modified=result.last_modified,
+                reason=decision.reason,
+                moved_to=decision.moved_to,
             )
             await self.store.record_poll(feed.id, record)
+            await self._succeeded(feed, decision)
             return PollOutcome(feed, "not-modified")
         # Baseline: the first poll of a feed records what is there and alerts nothing.
         alert = feed.baselined or not feed.baseline
@@ -143,15 +213,19 @@ class Poller:
         parsed = prepared.feed
         if parsed.warning:
             log.info("feed %s: %s", feed.shown_url, parsed.warning)
+        decision = self._decide(feed, result, parsed.declared_interval)
         record = PollRecord(
             polled_at=now,
-            next_poll_at=next_poll_after_success(self.clock(), feed.interval),
+            next_poll_at=decision.next_poll_at,
             status=result.status,
             error=None,
             etag=result.etag,
             last_modified=result.last_modified,
             title=parsed.title,
             body_digest=result.digest,
+            reason=decision.reason,
+            moved_to=decision.moved_to,
+            declared_interval=parsed.declared_interval,
         )
         items = prepared.items
         if alert and feed.max_alert_age is not None:
@@ -167,6 +241,7 @@ class Poller:
                 )
         # The store skips the entries it already has, in the same transaction.
         saved = await self.store.save_poll(feed.id, items, record, alert=alert)
+        await self._succeeded(feed, decision)
         if saved.deliveries:
             log.info("feed %s: %s alert(s) queued", feed.shown_url, saved.deliveries)
         return PollOutcome(

@@ -26,7 +26,7 @@ from monitor.match import compile_watchlists
 from monitor.models import FeedSpec
 from monitor.notify.registry import Channel, build_channel
 from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
-from monitor.poll import Poller, PollOutcome
+from monitor.poll import HealthRules, Poller, PollOutcome
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, open_store, story_policy
 from monitor.workers import WorkerPool
@@ -156,6 +156,12 @@ class Runtime(AsyncResource):
         await self.store.sync_feeds(feed_specs(settings), self.clock())
         self.store.story_policy = story_policy(settings)
         self.poller.matchers = compile_watchlists(settings)
+        self.poller.max_interval = settings.defaults.max_interval
+        self.poller.max_backoff = settings.defaults.max_backoff
+        notices_to = settings.health.notify
+        if notices_to is None:
+            notices_to = list(settings.active_notifiers())
+        self.poller.health = HealthRules(tuple(notices_to), settings.health.after)
         channels = build_channels(settings, self._notify_session, self.clock)
         # A notifier disabled by a 410 comes back when its settings (its URL) change.
         keys = {name: channel.settings_key for name, channel in channels.items()}

@@ -91,6 +91,10 @@ class Store(AsyncResource, ABC):
         """Record a poll that brought no items (not modified, or failed)."""
 
     @abstractmethod
+    async def revive_feed(self, url: str, now: datetime) -> bool:
+        """Poll a feed that answered 410 again; False when it was not gone."""
+
+    @abstractmethod
     async def claim_due_deliveries(
         self, now: datetime, limit: int, lease: timedelta
     ) -> list[Message]:

@@ -57,6 +57,7 @@ from monitor.store.sqlite_rows import (
     fingerprint_from_blob,
     follow_up_rows,
     from_epoch_required,
+    host_of,
     in_chunks,
     item_row,
     new_message_id,
@@ -284,12 +285,14 @@ class SQLiteStore(Store):
                 await db.execute(
                     """
                     INSERT INTO feeds (url, name, interval_s, baseline, max_alert_age_s,
-                        next_poll_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                        next_poll_at, created_at, host)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (url) DO UPDATE SET
                         name = excluded.name, interval_s = excluded.interval_s,
                         baseline = excluded.baseline,
-                        max_alert_age_s = excluded.max_alert_age_s, enabled = 1
+                        max_alert_age_s = excluded.max_alert_age_s, enabled = 1,
+                        -- a moved feed keeps the host it moved to
+                        host = CASE WHEN fetch_url IS NULL THEN excluded.host ELSE host END
                     """,
                     (
                         spec.url,
@@ -299,6 +302,7 @@ class SQLiteStore(Store):
                         None if spec.max_alert_age is None else spec.max_alert_age.total_seconds(),
                         to_epoch(now),
                         to_epoch(now),
+                        host_of(spec.url),
                     ),
                 )
 
@@ -319,7 +323,7 @@ class SQLiteStore(Store):
         parameters: tuple[Any, ...] = () if all_feeds else (to_epoch(now),)
         async with self._transaction() as db:
             async with db.execute(
-                f"SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' {due}"
+                f"SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' AND gone_at IS NULL {due}"
                 " ORDER BY next_poll_at LIMIT ?",
                 (*parameters, limit),
             ) as cursor:
@@ -339,23 +343,32 @@ class SQLiteStore(Store):
     async def _record_poll(
         self, db: aiosqlite.Connection, feed_id: int, record: PollRecord
     ) -> None:
+        declared = (
+            None if record.declared_interval is None else record.declared_interval.total_seconds()
+        )
         if record.error is None:
             await db.execute(
                 """
                 UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
-                    last_error = NULL, error_count = 0, claimed_by = NULL,
+                    last_error = NULL, error_count = 0, claimed_by = NULL, poll_reason = ?,
                     etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
-                    title = COALESCE(?, title), body_digest = COALESCE(?, body_digest)
+                    title = COALESCE(?, title), body_digest = COALESCE(?, body_digest),
+                    declared_interval_s = COALESCE(?, declared_interval_s),
+                    fetch_url = COALESCE(?, fetch_url), host = COALESCE(?, host)
                 WHERE id = ?
                 """,
                 (
                     to_epoch(record.polled_at),
                     to_epoch(record.next_poll_at),
                     record.status,
+                    record.reason,
                     record.etag,
                     record.last_modified,
                     record.title,
                     record.body_digest,
+                    declared,
+                    record.moved_to,
+                    None if record.moved_to is None else host_of(record.moved_to),
                     feed_id,
                 ),
             )
@@ -363,7 +376,8 @@ class SQLiteStore(Store):
             await db.execute(
                 """
                 UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
-                    last_error = ?, error_count = error_count + 1, claimed_by = NULL
+                    last_error = ?, error_count = error_count + 1, claimed_by = NULL,
+                    poll_reason = ?, gone_at = CASE WHEN ? THEN ? ELSE gone_at END
                 WHERE id = ?
                 """,
                 (
@@ -371,9 +385,34 @@ class SQLiteStore(Store):
                     to_epoch(record.next_poll_at),
                     record.status,
                     record.error,
+                    record.reason,
+                    int(record.gone),
+                    to_epoch(record.polled_at),
                     feed_id,
                 ),
             )
+        if record.host_hold_until is not None:
+            # The server asked the whole host to wait: so do its other feeds.
+            hold = to_epoch(record.host_hold_until)
+            await db.execute(
+                """
+                UPDATE feeds SET next_poll_at = ?, poll_reason = 'host retry-after'
+                WHERE kind = 'feed' AND id != ? AND next_poll_at < ?
+                    AND host = (SELECT host FROM feeds WHERE id = ?)
+                """,
+                (hold, feed_id, hold, feed_id),
+            )
+
+    @translated
+    async def revive_feed(self, url: str, now: datetime) -> bool:
+        """Poll a gone feed again; False when it was not gone."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE feeds SET gone_at = NULL, error_count = 0, next_poll_at = ?,"
+                " poll_reason = 'revived' WHERE url = ? AND gone_at IS NOT NULL",
+                (to_epoch(now), url),
+            )
+            return cursor.rowcount > 0
 
     # -- items -------------------------------------------------------------------------
 
@@ -385,9 +424,11 @@ class SQLiteStore(Store):
         async with self._transaction() as db:
             result = await self._store_items(db, feed_id, items, to_epoch(record.polled_at), alert)
             await self._record_poll(db, feed_id, record)
+            polled = to_epoch(record.polled_at)
             await db.execute(
-                "UPDATE feeds SET baselined_at = COALESCE(baselined_at, ?) WHERE id = ?",
-                (to_epoch(record.polled_at), feed_id),
+                "UPDATE feeds SET baselined_at = COALESCE(baselined_at, ?),"
+                " last_new_item_at = CASE WHEN ? THEN ? ELSE last_new_item_at END WHERE id = ?",
+                (polled, result.stored > 0, polled, feed_id),
             )
         return result
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiosqlite
 
@@ -158,6 +159,14 @@ def follow_up_rows(
     return [(slot, *row, feed_id) for row in outbox_rows(item_id, story_id, wanted, now)]
 
 
+def host_of(url: str) -> str:
+    """The lower-case host of a URL (the unit that per-host rules apply to)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def to_epoch(moment: datetime) -> float:
     """An aware datetime as stored."""
     return moment.timestamp()
@@ -243,4 +252,13 @@ def feed_from_row(row: aiosqlite.Row) -> FeedState:
         ),
         last_polled_at=from_epoch(row["last_polled_at"]),
         last_status=row["last_status"],
+        fetch_url=row["fetch_url"],
+        gone=row["gone_at"] is not None,
+        declared_interval=(
+            None
+            if row["declared_interval_s"] is None
+            else timedelta(seconds=row["declared_interval_s"])
+        ),
+        poll_reason=row["poll_reason"],
+        last_new_item_at=from_epoch(row["last_new_item_at"]),
     )
