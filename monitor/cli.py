@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     feeds = commands.add_parser("feeds", help="every enabled feed with its schedule and health")
     _config_option(feeds)
     feeds.add_argument("--json", action="store_true", help="one JSON object per line")
+    feed_commands = feeds.add_subparsers(dest="action")
+    revive = feed_commands.add_parser("revive", help="poll a feed that answered 410 again")
+    _config_option(revive)
+    revive.add_argument("url", help="the feed's URL as configured")
 
     stories = commands.add_parser("stories", help="stories (items that are one story)")
     _config_option(stories)
@@ -264,6 +268,12 @@ def _emit(
 
 async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     async def show(store: Store) -> int:
+        if getattr(args, "action", None) == "revive":
+            if await store.revive_feed(args.url, datetime.now(UTC)):
+                print(f"{args.url} is polled again")
+                return EXIT_OK
+            print(f"{args.url} is not a gone feed", file=sys.stderr)
+            return EXIT_FAILED
         _emit(await store.feeds(), args.json, feed_json, feed_line)
         return EXIT_OK
 

@@ -15,6 +15,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,7 +48,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         raise ParseError("the response is an HTML page, not a feed")
     else:
         parsed = _parse_xml_feed(body, headers, url)
-    return ParsedFeed(parsed.title, parsed.link, identify(parsed.items), parsed.warning)
+    return replace(parsed, items=identify(parsed.items))
 
 
 def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:

@@ -196,35 +196,51 @@ def highlight_match(
     return "\n".join(lines)
 
 
+def feed_state(feed: FeedState) -> str:
+    """new, ok, failing, gone or moved."""
+    if feed.gone:
+        return "gone"
+    if feed.last_polled_at is None:
+        return "new"
+    if feed.error_count:
+        return "failing"
+    return "moved" if feed.fetch_url else "ok"
+
+
 def feed_json(feed: FeedState) -> dict[str, Any]:
     """A feed's schedule and health."""
     return {
         "url": feed.shown_url,
         "name": feed.name,
         "title": feed.title,
+        "state": feed_state(feed),
+        "polled_url": without_userinfo(feed.poll_url),
         "baselined": feed.baselined,
         "last_polled_at": iso_utc(feed.last_polled_at),
         "last_status": feed.last_status,
         "next_poll_at": iso_utc(feed.next_poll_at),
+        "next_poll_reason": feed.poll_reason,
         "error_count": feed.error_count,
         "last_error": feed.last_error,
+        "last_new_item_at": iso_utc(feed.last_new_item_at),
     }
 
 
 def feed_line(feed: FeedState) -> str:
-    """One feed for a person: health first, then when it was and will be polled."""
-    if feed.last_polled_at is None:
-        health = "new"
-    elif feed.error_count:
-        health = f"FAILING x{feed.error_count}"
-    else:
-        health = "ok"
+    """One feed for a person: health first, then when it was and will be polled, and why."""
+    state = feed_state(feed)
+    health = f"FAILING x{feed.error_count}" if state == "failing" else state.upper()
+    health = health if state not in ("ok", "new") else state
+    why = f" ({feed.poll_reason})" if feed.poll_reason else ""
+    next_poll = "never (410 Gone)" if feed.gone else f"{iso_utc(feed.next_poll_at)}{why}"
     line = (
         f"{health:<12} {feed.display_name}  (polled {iso_utc(feed.last_polled_at) or 'never'},"
-        f" next {iso_utc(feed.next_poll_at)})"
+        f" next {next_poll})"
     )
     if feed.name or feed.title:
         line += f"\n             {feed.shown_url}"
+    if feed.fetch_url:
+        line += f"\n             moved to {without_userinfo(feed.fetch_url)}"
     if feed.last_error:
         line += f"\n             last error: {feed.last_error}"
     return line

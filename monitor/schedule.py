@@ -21,7 +21,7 @@ POLL_JITTER = 0.05
 # Backoff after errors doubles give or take 20%, so failing feeds do not retry in step.
 BACKOFF_JITTER = 0.2
 HOST_HOLD_STATUSES = frozenset({429, 503})
-MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\b", re.IGNORECASE)
 
 

@@ -245,3 +245,80 @@ async def test_max_alert_age_is_per_feed_and_can_be_off(
     runtime = await runtimes(text, FakeClock())
     outcomes = {o.feed.url: o.deliveries for o in await runtime.poll_all()}
     assert outcomes == {strict: 0, relaxed: 1}
+
+
+# -- etiquette: what the issue saw over 30 s at a 2-second interval ------------------------
+
+TTL_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><ttl>60</ttl>
+<item><title>Karabakh wire</title><guid>w1</guid><link>https://n.example/w1</link></item>
+</channel></rss>"""
+
+
+async def poll_due(runtime: Runtime, clock: FakeClock) -> None:
+    """What the daemon's dispatch does on one tick, at the fake time."""
+    for feed in await runtime.store.claim_due_feeds(clock.now, 100, runtime.feed_lease):
+        await runtime.poller.poll(feed)
+
+
+async def test_the_poller_follows_what_servers_and_feeds_say(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    body = rss([TRUCE, OTHER])
+    cached = feeds.serve("/cached", body, headers={"Cache-Control": "max-age=3600"})
+    ttl = feeds.serve("/ttl", TTL_FEED)
+    gone = feeds.serve("/gone", "gone", status=410)
+    feeds.serve("/new", body)
+    old = feeds.serve("/old", "", status=301, headers={"Location": "/new"})
+    # A second host name for the same server: the per-host rule is about names.
+    other_host = feeds.url("/").replace("127.0.0.1", "localhost")
+    limited = feeds.serve("/limited", "slow down", status=429, headers={"Retry-After": "3600"})
+    limited = limited.replace("127.0.0.1", "localhost")
+    sibling = feeds.serve("/sibling", body).replace("127.0.0.1", "localhost")
+    assert other_host.startswith("http://localhost")
+    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    text = config([cached, ttl, gone, old, limited, sibling]).replace(
+        "interval: 10m", "interval: 2s"
+    )
+    runtime = await runtimes(text, clock)
+    for _ in range(15):  # 30 seconds, a tick every 2
+        await poll_due(runtime, clock)
+        clock.advance(seconds=2)
+    hits = {path: len(requests) for path, requests in feeds.hits.items()}
+    assert hits["/cached"] == 1  # max-age=3600
+    assert hits["/ttl"] == 1  # <ttl>60</ttl>
+    assert hits["/gone"] == 1  # 410: never again
+    assert hits["/old"] == 1 and hits["/new"] >= 10  # moved: the old address is not asked
+    assert hits["/limited"] == 1
+    assert hits.get("/sibling", 0) <= 1  # the host asked to wait an hour
+    states = {state.url: state for state in await runtime.store.feeds()}
+    assert states[gone].gone and states[old].fetch_url == feeds.url("/new")
+    assert states[cached].poll_reason == "cache-control" and states[ttl].poll_reason == "ttl"
+    notices = [m.text for m in await runtime.store.deliveries() if m.kind == "notice"]
+    assert any("answered 410 Gone" in text for text in notices)
+    assert any("moved permanently" in text for text in notices)
+    # A week later the hold and the caches are long over; the gone feed stays stopped.
+    clock.advance(days=7)
+    await poll_due(runtime, clock)
+    assert len(feeds.hits["/gone"]) == 1 and len(feeds.hits["/cached"]) == 2
+    assert await runtime.store.revive_feed(gone, clock.now)
+    await poll_due(runtime, clock)
+    assert len(feeds.hits["/gone"]) == 2
+
+
+async def test_a_failing_feed_is_reported_once_and_again_when_it_recovers(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/feed", "down", status=500)
+    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    runtime = await runtimes(config([url]), clock)
+    for _ in range(6):
+        await poll_due(runtime, clock)
+        clock.advance(hours=7)
+    feeds.serve("/feed", rss([TRUCE]))
+    await poll_due(runtime, clock)
+    await poll_due(runtime, clock.advance(hours=7) or clock)
+    notices = [m.text for m in await runtime.store.deliveries() if m.kind == "notice"]
+    assert len(notices) == 2, notices
+    recovered, failing = notices  # newest first
+    assert "is failing: 3 polls in a row, the last: HTTP 500" in failing
+    assert "works again after 6 failed polls" in recovered

@@ -318,12 +318,18 @@ class SQLiteStore(Store):
     async def claim_due_feeds(
         self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
     ) -> list[FeedState]:
-        """Select due feeds and push their ``next_poll_at`` by the lease in one step."""
+        """Select due feeds and push their ``next_poll_at`` by the lease in one step.
+
+        Gone feeds are never taken, nor (even with ``all_feeds``) feeds of a host that
+        asked us to wait with Retry-After."""
         due = "" if all_feeds else "AND next_poll_at <= ?"
         parameters: tuple[Any, ...] = () if all_feeds else (to_epoch(now),)
+        parameters += (to_epoch(now),)
         async with self._transaction() as db:
             async with db.execute(
-                f"SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' AND gone_at IS NULL {due}"
+                "SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' AND gone_at IS NULL"
+                f" {due} AND COALESCE(host, '') NOT IN"
+                " (SELECT host FROM host_holds WHERE hold_until > ?)"
                 " ORDER BY next_poll_at LIMIT ?",
                 (*parameters, limit),
             ) as cursor:
@@ -392,15 +398,16 @@ class SQLiteStore(Store):
                 ),
             )
         if record.host_hold_until is not None:
-            # The server asked the whole host to wait: so do its other feeds.
-            hold = to_epoch(record.host_hold_until)
+            # The server asked its whole host to wait: no feed of the host is claimed
+            # before then (see claim_due_feeds).
             await db.execute(
                 """
-                UPDATE feeds SET next_poll_at = ?, poll_reason = 'host retry-after'
-                WHERE kind = 'feed' AND id != ? AND next_poll_at < ?
-                    AND host = (SELECT host FROM feeds WHERE id = ?)
+                INSERT INTO host_holds (host, hold_until)
+                SELECT host, ? FROM feeds WHERE id = ? AND host IS NOT NULL
+                ON CONFLICT (host) DO UPDATE SET
+                    hold_until = MAX(hold_until, excluded.hold_until)
                 """,
-                (hold, feed_id, hold, feed_id),
+                (to_epoch(record.host_hold_until), feed_id),
             )
 
     @translated

@@ -10,3 +10,9 @@ ALTER TABLE feeds ADD COLUMN declared_interval_s REAL;
 ALTER TABLE feeds ADD COLUMN poll_reason TEXT;
 ALTER TABLE feeds ADD COLUMN last_new_item_at REAL;
 CREATE INDEX feeds_host ON feeds (host) WHERE kind = 'feed';
+
+-- A server that answered 429/503 with Retry-After holds every feed of its host.
+CREATE TABLE host_holds (
+    host        TEXT PRIMARY KEY,
+    hold_until  REAL NOT NULL
+);
