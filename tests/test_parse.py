@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config import parse_settings
+from monitor.match import compile_watchlists, match_items
 from monitor.parse import ParseError, parse_feed
 from tests.builders import PUBLISHED, Entry, atom, json_feed, rdf, rss
 
@@ -171,3 +173,48 @@ def test_every_corpus_feed_parses_or_is_refused_clearly(corpus: Path) -> None:
     assert parsed_feeds >= 105
     assert no_guid < entries
     assert entries > 2500
+
+
+def _declared(encoding: str, title: str) -> bytes:
+    body = rss([Entry(title=title, guid="1", summary="Talks in Genève")])
+    return body.replace('encoding="UTF-8"', f'encoding="{encoding}"').encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "title"),
+    [
+        # The XML declaration names the charset; no HTTP charset.
+        (_declared("ISO-8859-1", "Cessez-le-feu à Genève"), {}, None),
+        (_declared("windows-1252", "“Ceasefire” holds — Genève talks €"), {}, None),
+        # UTF-16 with a byte-order mark, declared or not.
+        (
+            b"\xff\xfe"
+            + rss([Entry(title="Qarabağ ateşkes", guid="1")])
+            .replace('encoding="UTF-8"', 'encoding="UTF-16"')
+            .encode("utf-16-le"),
+            {},
+            None,
+        ),
+        # HTTP says Latin-1 and the document says nothing: the header wins.
+        (
+            rss([Entry(title="Genève: trêve", guid="1")])
+            .replace('<?xml version="1.0" encoding="UTF-8"?>\n', "")
+            .encode("latin-1"),
+            {"content-type": "application/rss+xml; charset=ISO-8859-1"},
+            "Genève: trêve",
+        ),
+    ],
+    ids=["latin-1 declared", "windows-1252 declared", "utf-16 bom", "latin-1 from http"],
+)
+def test_charsets_decode_and_accented_terms_still_match(
+    body: bytes, headers: dict[str, str], title: str | None
+) -> None:
+    parsed = parse(body, headers)
+    (item,) = parsed.items
+    if title is not None:
+        assert item.title == title
+    assert "\ufffd" not in item.title + item.summary  # nothing lost to a wrong guess
+    text = "watchlists:\n  - {name: w, any: [Genève, qarabag, ateşkes]}\n"
+    settings = parse_settings(text, "test.yaml", {})
+    ((new,),) = [match_items([item], compile_watchlists(settings))]
+    assert new.matches, item
