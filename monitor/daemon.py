@@ -24,7 +24,8 @@ from monitor.runtime import Runtime
 from monitor.store import StoreError
 
 log = logging.getLogger(__name__)
-DISPATCH_EVERY = timedelta(seconds=5)
+# A due feed waits at most a second; each tick is one indexed query.
+DISPATCH_EVERY = timedelta(seconds=1)
 RELAY_EVERY = timedelta(seconds=2)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 STORE_HEALTH_EVERY = timedelta(seconds=30)

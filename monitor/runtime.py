@@ -130,6 +130,9 @@ class Runtime(AsyncResource):
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(self.store)
             await self.store.start_instance(self.instance_id, self.clock())
+            spread = await self.store.spread_overdue_feeds(self.clock())
+            if spread:
+                log.info("%s overdue feed(s) spread over their intervals", spread)
             stack.push_async_callback(self.fetcher.close)
             stack.push_async_callback(self.workers.close)
             if self.seed_dir is not None:

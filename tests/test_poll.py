@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from monitor.models import FeedState
-from monitor.runtime import Runtime
+from monitor.models import FeedSpec, FeedState
+from monitor.runtime import Runtime, feed_specs
 from tests.builders import Entry, rss
 from tests.conftest import FakeClock, FeedServer, make_settings
 
@@ -323,3 +324,25 @@ async def test_a_failing_feed_is_reported_once_and_again_when_it_recovers(
     recovered, failing = notices  # newest first
     assert "is failing: 3 polls in a row, the last: HTTP 500" in failing
     assert "works again after 6 failed polls" in recovered
+
+
+async def test_after_downtime_known_feeds_are_spread_and_new_ones_polled_at_once(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    urls = [feeds.serve(f"/feed{n}", rss([TRUCE])) for n in range(8)]
+    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    runtime = await runtimes(config(urls), clock)
+    await runtime.poll_all()
+    fresh = feeds.serve("/fresh", rss([OTHER]))
+    await runtime.store.sync_feeds(
+        [*feed_specs(runtime.settings), FeedSpec(fresh, None, timedelta(minutes=10), True)],
+        clock.now,
+    )
+    clock.advance(hours=5)  # the daemon was down; every known feed is overdue
+    assert await runtime.store.spread_overdue_feeds(clock.now) == 8
+    states = {state.url: state for state in await runtime.store.feeds()}
+    spread = sorted(states[url].next_poll_at - clock.now for url in urls)
+    assert all(timedelta(0) <= wait < timedelta(minutes=10) for wait in spread)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(spread)]
+    assert min(gaps) > timedelta(seconds=10)  # spread, not bunched
+    assert states[fresh].next_poll_at <= clock.now  # never polled: right away

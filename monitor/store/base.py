@@ -55,6 +55,11 @@ class Store(AsyncResource, ABC):
         """
 
     @abstractmethod
+    async def spread_overdue_feeds(self, now: datetime) -> int:
+        """Spread known feeds that fell due during downtime over their interval; a feed
+        never polled stays due now. How many moved."""
+
+    @abstractmethod
     async def check_health(self) -> None:
         """Raise StoreError when the store can no longer be trusted with writes
         (for a file, when its path no longer names the open database)."""

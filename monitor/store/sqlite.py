@@ -235,6 +235,25 @@ class SQLiteStore(Store):
                 (to_epoch(now),),
             )
 
+    @translated
+    async def spread_overdue_feeds(self, now: datetime) -> int:
+        """Spread the polls of known feeds that fell due while we were down over their
+        interval, so a restart does not burst every publisher at once; a feed never
+        polled stays due now. How many moved."""
+        async with self._transaction() as db:
+            # A fixed fraction per feed (the golden ratio's multiples mod 1) spreads
+            # them evenly and the same way on every restart.
+            cursor = await db.execute(
+                """
+                UPDATE feeds SET poll_reason = 'spread after restart', next_poll_at = ? +
+                    interval_s * ((id * 0.6180339887) - CAST(id * 0.6180339887 AS INTEGER))
+                WHERE kind = 'feed' AND enabled = 1 AND gone_at IS NULL
+                    AND last_polled_at IS NOT NULL AND next_poll_at <= ?
+                """,
+                (to_epoch(now), to_epoch(now)),
+            )
+            return cursor.rowcount
+
     async def check_health(self) -> None:
         """The path must still name the file we have open: deleted or replaced under a
         running daemon, everything written from now on would vanish at exit."""
