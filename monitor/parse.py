@@ -55,12 +55,18 @@ def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
     response_headers = {key.lower(): value for key, value in headers.items()}
     # The feed's own URL is the base that relative entry links resolve against.
     response_headers.setdefault("content-location", url)
-    result = feedparser.parse(
-        body,
-        response_headers=response_headers,
-        sanitize_html=False,  # we keep text only; markup never reaches a reader
-        resolve_relative_uris=False,
-    )
+    try:
+        result = feedparser.parse(
+            body,
+            response_headers=response_headers,
+            sanitize_html=False,  # we keep text only; markup never reaches a reader
+            resolve_relative_uris=False,
+        )
+    except Exception as error:
+        # feedparser has failure modes of its own on broken input (a non-UTF-8 byte in
+        # the XML declaration's encoding name raises UnicodeDecodeError): whatever it
+        # raises, the body is not a feed we can read, and that is an answer, not a bug.
+        raise ParseError(f"the feed cannot be read: {type(error).__name__}: {error}") from None
     problem = result.get("bozo_exception")
     if not result.get("version") and not result.entries:
         reason = f": {_describe(problem)}" if problem else ""
