@@ -162,8 +162,17 @@ class HttpSettings(_Strict):
     per_host: int = Field(default=4, ge=1, le=1_000)
     allow_private_networks: bool = False
     user_agent: str | None = None
+    # At least this long between the starts of two requests to one host (0s: no spacing).
+    host_spacing: Duration = timedelta(0)
 
     _check_timeout = field_validator("timeout")(_positive)
+
+    @field_validator("host_spacing")
+    @classmethod
+    def _check_spacing(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() < 0:
+            raise ValueError("cannot be negative")
+        return value
 
 
 def _is_http_url(value: str) -> bool:

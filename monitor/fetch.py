@@ -10,7 +10,8 @@ import asyncio
 import hashlib
 import ipaddress
 import socket
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -140,13 +141,35 @@ class PublicOnlyResolver(AbstractResolver):
 class Fetcher(AsyncResource):
     """One aiohttp session shared by every feed poll."""
 
-    def __init__(self, settings: HttpSettings, resolver: AbstractResolver | None = None) -> None:
+    def __init__(
+        self,
+        settings: HttpSettings,
+        resolver: AbstractResolver | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.settings = settings
         inner = resolver or DefaultResolver()
         self._resolver = inner if settings.allow_private_networks else PublicOnlyResolver(inner)
         self._session: aiohttp.ClientSession | None = None
         self._all_hosts = asyncio.Semaphore(settings.concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
+        self._next_slot: dict[str, float] = {}  # per host: the earliest next request start
+        self._monotonic = monotonic
+        self._sleep = sleep
+
+    async def _wait_for_slot(self, host: str) -> None:
+        """Keep ``http.host_spacing`` between the starts of requests to one host. The slot
+        is reserved before waiting, so concurrent polls of a host queue up in order."""
+        spacing = self.settings.host_spacing.total_seconds()
+        if spacing <= 0:
+            return
+        now = self._monotonic()
+        slot = max(now, self._next_slot.get(host, now))
+        self._next_slot[host] = slot + spacing
+        if slot > now:
+            await self._sleep(slot - now)
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -177,6 +200,7 @@ class Fetcher(AsyncResource):
             conditional["If-Modified-Since"] = last_modified
         timeout = self.settings.timeout.total_seconds()
         async with per_host, self._all_hosts:
+            await self._wait_for_slot(host)
             try:
                 async with asyncio.timeout(timeout):
                     return await self._follow(url, conditional)

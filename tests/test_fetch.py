@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.test_utils import TestServer
 
 from monitor.config import HttpSettings
 from monitor.fetch import Fetcher, FetchError, is_public_address
@@ -253,3 +254,32 @@ async def test_non_http_scheme_is_refused() -> None:
 
 def test_timeout_setting_is_used() -> None:
     assert http(timeout="3s").timeout == timedelta(seconds=3)
+
+
+async def test_host_spacing_queues_requests_to_one_host_and_not_another() -> None:
+    # Two loopback hosts: 127.0.0.1 and 127.0.0.2 are different hosts to the rule.
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(body=BODY, content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/feed", feed)
+    servers = [TestServer(app, host=host) for host in ("127.0.0.1", "127.0.0.2")]
+    for server in servers:
+        await server.start_server()
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:  # the clock does not move: every wait shows
+        waits.append(seconds)
+
+    first, second = (str(server.make_url("/feed")) for server in servers)
+    try:
+        spaced = http(host_spacing="2s")
+        async with Fetcher(spaced, monotonic=lambda: 1000.0, sleep=record) as fetcher:
+            results = await asyncio.gather(
+                *(fetcher.fetch(first) for _ in range(3)), fetcher.fetch(second)
+            )
+    finally:
+        for server in servers:
+            await server.close()
+    assert all(result.body == BODY for result in results)
+    assert sorted(waits) == [2.0, 4.0]  # the first host's second and third; never the other
