@@ -137,6 +137,9 @@ class Defaults(_Strict):
     max_interval: Duration = timedelta(hours=24)
     # A failing feed's backoff (its interval, doubled per failure) stops growing here.
     max_backoff: Duration = timedelta(hours=6)
+    # Poll each feed at the cadence it publishes (half its median gap between recent
+    # entries), never more often than its interval nor less than max_interval.
+    adaptive: bool = False
 
     _check_interval = field_validator("interval", "max_alert_age", "max_interval", "max_backoff")(
         _positive

@@ -65,6 +65,7 @@ class ParsedFeed:
     items: list[Item]
     warning: str | None = None
     declared_interval: timedelta | None = None  # <ttl>, sy:updatePeriod
+    learned_interval: timedelta | None = None  # half the median gap between recent entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,7 @@ class FeedState:
     fetch_url: str | None = None  # where a permanent redirect moved the feed
     gone: bool = False  # the server said 410: not polled any more
     declared_interval: timedelta | None = None
+    learned_interval: timedelta | None = None
     poll_reason: str | None = None  # what set next_poll_at: interval, ttl, backoff, …
     last_new_item_at: datetime | None = None
 
@@ -164,6 +166,7 @@ class PollRecord:
     gone: bool = False  # 410: stop polling, keep the history
     host_hold_until: datetime | None = None  # 429/503: every feed of the host waits
     declared_interval: timedelta | None = None
+    learned_interval: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

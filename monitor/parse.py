@@ -10,11 +10,12 @@ title + content). These functions are CPU work: callers run them in an executor.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,7 +49,19 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         raise ParseError("the response is an HTML page, not a feed")
     else:
         parsed = _parse_xml_feed(body, headers, url)
-    return replace(parsed, items=identify(parsed.items))
+    return replace(
+        parsed, items=identify(parsed.items), learned_interval=learned_interval(parsed.items)
+    )
+
+
+def learned_interval(items: Sequence[Item], recent: int = 10) -> timedelta | None:
+    """Half the median gap between the feed's most recent dated entries: how often to
+    look so that a new entry waits about a quarter of a gap. None with fewer than 3."""
+    dates = sorted({item.published for item in items if item.published}, reverse=True)[:recent]
+    if len(dates) < 3:
+        return None
+    gaps = sorted(newer - older for newer, older in itertools.pairwise(dates))
+    return gaps[len(gaps) // 2] / 2
 
 
 def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:

@@ -96,10 +96,11 @@ class Poller:
         self.rng = rng or random.Random()
         self.max_interval = timedelta(hours=24)
         self.max_backoff = timedelta(hours=6)
+        self.adaptive = False
         self.health = HealthRules()
 
     def _policy(self, feed: FeedState) -> PollPolicy:
-        return PollPolicy(feed.interval, self.max_interval, self.max_backoff)
+        return PollPolicy(feed.interval, self.max_interval, self.max_backoff, self.adaptive)
 
     async def poll(self, feed: FeedState) -> PollOutcome:
         """Poll once; a failure is recorded on the feed and returned, never raised."""
@@ -164,7 +165,9 @@ class Poller:
                 f" Put the new URL in the configuration when convenient (see README: Polling)."
             )
 
-    def _decide(self, feed: FeedState, result: FetchResult, declared: timedelta | None) -> Decision:
+    def _decide(self, feed: FeedState, result: FetchResult, parsed: ParsedFeed | None) -> Decision:
+        declared = parsed.declared_interval if parsed else None
+        learned = parsed.learned_interval if parsed else None
         answer = Answer(
             result.status,
             result.headers,
@@ -172,6 +175,7 @@ class Poller:
             final_url=result.url,
             permanent_redirect=result.permanent_redirect and result.url != feed.poll_url,
             declared_interval=declared or feed.declared_interval,
+            learned_interval=learned or feed.learned_interval,
         )
         return decide(self._policy(feed), feed.error_count, answer, self.clock(), self.rng)
 
@@ -186,7 +190,7 @@ class Poller:
         # Many servers ignore conditional requests; an identical body is not parsed again.
         body = result.body
         if body is None or result.digest == feed.body_digest:
-            decision = self._decide(feed, result, None)
+            decision = self._decide(feed, result, None)  # no body: what we learned before
             record = PollRecord(
                 now,
                 decision.next_poll_at,
@@ -213,7 +217,7 @@ class Poller:
         parsed = prepared.feed
         if parsed.warning:
             log.info("feed %s: %s", feed.shown_url, parsed.warning)
-        decision = self._decide(feed, result, parsed.declared_interval)
+        decision = self._decide(feed, result, parsed)
         record = PollRecord(
             polled_at=now,
             next_poll_at=decision.next_poll_at,
@@ -226,6 +230,7 @@ class Poller:
             reason=decision.reason,
             moved_to=decision.moved_to,
             declared_interval=parsed.declared_interval,
+            learned_interval=parsed.learned_interval,
         )
         items = prepared.items
         if alert and feed.max_alert_age is not None:

@@ -161,6 +161,7 @@ class Runtime(AsyncResource):
         self.poller.matchers = compile_watchlists(settings)
         self.poller.max_interval = settings.defaults.max_interval
         self.poller.max_backoff = settings.defaults.max_backoff
+        self.poller.adaptive = settings.defaults.adaptive
         notices_to = settings.health.notify
         if notices_to is None:
             notices_to = list(settings.active_notifiers())

@@ -70,6 +70,7 @@ class PollPolicy:
     interval: timedelta
     max_interval: timedelta = timedelta(hours=24)
     max_backoff: timedelta = timedelta(hours=6)
+    adaptive: bool = False  # follow the cadence the feed actually publishes at
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class Answer:
     final_url: str | None = None
     permanent_redirect: bool = False
     declared_interval: timedelta | None = None
+    learned_interval: timedelta | None = None  # from the gaps between recent entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,8 @@ class Decision:
     """What the poller does after a poll."""
 
     next_poll_at: datetime
-    reason: str  # what set the delay: interval, ttl, cache-control, expires, retry-after, backoff
+    reason: str  # what set the delay: interval, ttl, learned cadence, cache-control, expires,
+    # retry-after, backoff, gone
     moved_to: str | None = None  # a permanent redirect: poll this URL from now on
     gone: bool = False  # 410: stop polling, keep the history
     host_hold_until: datetime | None = None  # no feed of this host before then
@@ -133,6 +136,8 @@ def _after_success(
     candidates = [(policy.interval, "interval")]
     if answer.declared_interval is not None:
         candidates.append((answer.declared_interval, "ttl"))
+    if policy.adaptive and answer.learned_interval is not None:
+        candidates.append((answer.learned_interval, "learned cadence"))
     fresh = server_freshness(answer.headers, now)
     if fresh is not None:
         candidates.append(fresh)

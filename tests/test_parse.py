@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,12 @@ def test_a_broken_encoding_name_is_a_parse_error() -> None:
     body = b'<?xml version="1.0" encoding="\x8atf-8"?><rss version="2.0"><channel></channel></rss>'
     with pytest.raises(ParseError, match="cannot be read: UnicodeDecodeError"):
         parse(body)
+
+
+def test_the_learned_interval_is_half_the_median_gap_between_recent_entries() -> None:
+    hourly = [
+        Entry(title=f"Story {n}", guid=str(n), published=f"Sat, 28 Nov 2026 {10 + n:02d}:00:00 GMT")
+        for n in range(6)
+    ]
+    assert parse(rss(hourly)).learned_interval == timedelta(minutes=30)
+    assert parse(rss(hourly[:2])).learned_interval is None  # too few to tell

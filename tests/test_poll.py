@@ -346,3 +346,23 @@ async def test_after_downtime_known_feeds_are_spread_and_new_ones_polled_at_once
     gaps = [later - earlier for earlier, later in itertools.pairwise(spread)]
     assert min(gaps) > timedelta(seconds=10)  # spread, not bunched
     assert states[fresh].next_poll_at <= clock.now  # never polled: right away
+
+
+async def test_adaptive_polling_follows_a_quiet_feed_and_remembers_it_across_304s(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    daily = [
+        replace(TRUCE, guid=f"d{n}", published=f"{20 + n} Nov 2026 09:00:00 GMT") for n in range(6)
+    ]
+    url = feeds.serve("/daily", rss(daily))
+    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    text = config([url]).replace("baseline: true}", "baseline: true, adaptive: true}")
+    runtime = await runtimes(text, clock)
+    await runtime.poll_all()
+    state = await feed_state(runtime)
+    assert state.poll_reason == "learned cadence"
+    assert state.next_poll_at - clock.now >= timedelta(hours=11)  # half a day, ±5%
+    clock.now = state.next_poll_at
+    (outcome,) = await runtime.poll_all()  # the same body: not parsed again
+    assert outcome.status == "not-modified"
+    assert (await feed_state(runtime)).poll_reason == "learned cadence"

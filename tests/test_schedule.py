@@ -129,3 +129,16 @@ def test_header_parsing() -> None:
     assert parse_retry_after("Sat, 28 Nov 2026 11:00:00 GMT", NOW) == timedelta(0)  # past
     assert server_freshness({"cache-control": "no-store"}, NOW) is None
     assert server_freshness({"expires": "not a date"}, NOW) is None
+
+
+def test_a_learned_cadence_counts_only_when_adaptive() -> None:
+    weekly = ok(learned_interval=timedelta(days=3, hours=12))
+    adaptive = PollPolicy(timedelta(minutes=10), adaptive=True)
+    decision = decide(adaptive, 0, weekly, NOW, random.Random(1))
+    assert decision.reason == "learned cadence (capped)"  # a quiet blog: daily at most
+    assert near(decision.next_poll_at - NOW, timedelta(hours=24), 0.05)
+    hourly = ok(learned_interval=timedelta(minutes=30))
+    assert decide(adaptive, 0, hourly, NOW).reason == "learned cadence"
+    busy = ok(learned_interval=timedelta(minutes=1))  # a busy wire: never under the interval
+    assert decide(adaptive, 0, busy, NOW).reason == "interval"
+    assert decide(POLICY, 0, weekly, NOW).reason == "interval"  # adaptive is off by default

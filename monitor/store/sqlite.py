@@ -379,6 +379,7 @@ class SQLiteStore(Store):
                     etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
                     title = COALESCE(?, title), body_digest = COALESCE(?, body_digest),
                     declared_interval_s = COALESCE(?, declared_interval_s),
+                    learned_interval_s = COALESCE(?, learned_interval_s),
                     fetch_url = COALESCE(?, fetch_url), host = COALESCE(?, host)
                 WHERE id = ?
                 """,
@@ -392,6 +393,9 @@ class SQLiteStore(Store):
                     record.title,
                     record.body_digest,
                     declared,
+                    None
+                    if record.learned_interval is None
+                    else record.learned_interval.total_seconds(),
                     record.moved_to,
                     None if record.moved_to is None else host_of(record.moved_to),
                     feed_id,

@@ -259,6 +259,11 @@ def feed_from_row(row: aiosqlite.Row) -> FeedState:
             if row["declared_interval_s"] is None
             else timedelta(seconds=row["declared_interval_s"])
         ),
+        learned_interval=(
+            None
+            if row["learned_interval_s"] is None
+            else timedelta(seconds=row["learned_interval_s"])
+        ),
         poll_reason=row["poll_reason"],
         last_new_item_at=from_epoch(row["last_new_item_at"]),
     )
