@@ -500,6 +500,8 @@ class HealthSettings(_Strict):
     # A feed is reported failing after this many failed polls in a row (and once more
     # when it recovers), not once per failure.
     after: int = Field(default=3, ge=1, le=1000)
+    # A feed silent this long (and four of its usual gaps) is reported stale, once.
+    stale_after: Annotated[Duration | None, BeforeValidator(_no_limit)] = timedelta(days=3)
 
 
 class Settings(_Strict):

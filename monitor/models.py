@@ -106,6 +106,7 @@ class FeedState:
     learned_interval: timedelta | None = None
     poll_reason: str | None = None  # what set next_poll_at: interval, ttl, backoff, …
     last_new_item_at: datetime | None = None
+    stale_since: datetime | None = None  # silent far longer than usual, reported then
 
     @property
     def poll_url(self) -> str:

@@ -74,6 +74,7 @@ class HealthRules:
 
     notify: tuple[str, ...] = ()
     after: int = 3
+    stale_after: timedelta | None = timedelta(days=3)
 
 
 class Poller:
@@ -151,6 +152,28 @@ class Poller:
         if self.health.notify:
             await self.store.queue_notice(self.health.notify, text, self.clock())
 
+    async def _check_silence(self, feed: FeedState, new_items: bool) -> None:
+        """One notice when a feed falls silent far longer than usual, one when it
+        publishes again."""
+        if new_items:
+            if feed.stale_since is not None:
+                await self.store.mark_stale(feed.id, None)
+                await self._tell(f"Feed {feed.display_name} ({feed.shown_url}) publishes again.")
+            return
+        limit = self.health.stale_after
+        if limit is None or feed.stale_since is not None or feed.last_new_item_at is None:
+            return
+        if feed.learned_interval is not None:
+            limit = max(limit, feed.learned_interval * 2 * 4)  # four of its usual gaps
+        now = self.clock()
+        if now - feed.last_new_item_at > limit:
+            await self.store.mark_stale(feed.id, now)
+            await self._tell(
+                f"Feed {feed.display_name} ({feed.shown_url}) has brought nothing new since"
+                f" {iso_utc(feed.last_new_item_at)}, far longer than usual; it answers, but"
+                " it may have stopped being updated or moved without a redirect."
+            )
+
     async def _succeeded(self, feed: FeedState, decision: Decision) -> None:
         """Notices for a feed that recovered or moved."""
         if feed.error_count >= self.health.after:
@@ -203,6 +226,7 @@ class Poller:
             )
             await self.store.record_poll(feed.id, record)
             await self._succeeded(feed, decision)
+            await self._check_silence(feed, new_items=False)
             return PollOutcome(feed, "not-modified")
         # Baseline: the first poll of a feed records what is there and alerts nothing.
         alert = feed.baselined or not feed.baseline
@@ -247,6 +271,7 @@ class Poller:
         # The store skips the entries it already has, in the same transaction.
         saved = await self.store.save_poll(feed.id, items, record, alert=alert)
         await self._succeeded(feed, decision)
+        await self._check_silence(feed, new_items=saved.stored > 0)
         if saved.deliveries:
             log.info("feed %s: %s alert(s) queued", feed.shown_url, saved.deliveries)
         return PollOutcome(

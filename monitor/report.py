@@ -197,13 +197,15 @@ def highlight_match(
 
 
 def feed_state(feed: FeedState) -> str:
-    """new, ok, failing, gone or moved."""
+    """new, ok, failing, stale, gone or moved."""
     if feed.gone:
         return "gone"
     if feed.last_polled_at is None:
         return "new"
     if feed.error_count:
         return "failing"
+    if feed.stale_since is not None:
+        return "stale"
     return "moved" if feed.fetch_url else "ok"
 
 

@@ -165,7 +165,9 @@ class Runtime(AsyncResource):
         notices_to = settings.health.notify
         if notices_to is None:
             notices_to = list(settings.active_notifiers())
-        self.poller.health = HealthRules(tuple(notices_to), settings.health.after)
+        self.poller.health = HealthRules(
+            tuple(notices_to), settings.health.after, settings.health.stale_after
+        )
         channels = build_channels(settings, self._notify_session, self.clock)
         # A notifier disabled by a 410 comes back when its settings (its URL) change.
         keys = {name: channel.settings_key for name, channel in channels.items()}

@@ -366,3 +366,23 @@ async def test_adaptive_polling_follows_a_quiet_feed_and_remembers_it_across_304
     (outcome,) = await runtime.poll_all()  # the same body: not parsed again
     assert outcome.status == "not-modified"
     assert (await feed_state(runtime)).poll_reason == "learned cadence"
+
+
+async def test_a_silent_feed_is_reported_stale_once_and_again_when_it_publishes(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/quiet", rss([TRUCE]))
+    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    runtime = await runtimes(config([url]), clock)
+    await runtime.poll_all()
+    for _ in range(5):  # four days of the same body, a poll a day
+        clock.advance(days=1)
+        await runtime.poll_all()
+    assert (await feed_state(runtime)).stale_since is not None
+    feeds.serve("/quiet", rss([OTHER, TRUCE]))
+    clock.advance(hours=1)
+    await runtime.poll_all()
+    assert (await feed_state(runtime)).stale_since is None
+    notices = [m.text for m in await runtime.store.deliveries() if m.kind == "notice"]
+    assert len(notices) == 2, notices
+    assert "publishes again" in notices[0] and "brought nothing new since" in notices[1]

@@ -96,6 +96,10 @@ class Store(AsyncResource, ABC):
         """Record a poll that brought no items (not modified, or failed)."""
 
     @abstractmethod
+    async def mark_stale(self, feed_id: int, since: datetime | None) -> None:
+        """Record that a feed went silent (None: it publishes again)."""
+
+    @abstractmethod
     async def revive_feed(self, url: str, now: datetime) -> bool:
         """Poll a feed that answered 410 again; False when it was not gone."""
 

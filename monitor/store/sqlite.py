@@ -434,6 +434,15 @@ class SQLiteStore(Store):
             )
 
     @translated
+    async def mark_stale(self, feed_id: int, since: datetime | None) -> None:
+        """Record that a feed went silent (or, with None, that it publishes again)."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE feeds SET stale_since = ? WHERE id = ?",
+                (None if since is None else to_epoch(since), feed_id),
+            )
+
+    @translated
     async def revive_feed(self, url: str, now: datetime) -> bool:
         """Poll a gone feed again; False when it was not gone."""
         async with self._transaction() as db:

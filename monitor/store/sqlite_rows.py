@@ -266,4 +266,5 @@ def feed_from_row(row: aiosqlite.Row) -> FeedState:
         ),
         poll_reason=row["poll_reason"],
         last_new_item_at=from_epoch(row["last_new_item_at"]),
+        stale_since=from_epoch(row["stale_since"]),
     )

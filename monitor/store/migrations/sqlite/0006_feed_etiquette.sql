@@ -11,6 +11,8 @@ ALTER TABLE feeds ADD COLUMN poll_reason TEXT;
 ALTER TABLE feeds ADD COLUMN last_new_item_at REAL;
 -- defaults.adaptive: how often the feed actually publishes (half its median entry gap)
 ALTER TABLE feeds ADD COLUMN learned_interval_s REAL;
+-- since when the feed has been silent far longer than usual (reported once)
+ALTER TABLE feeds ADD COLUMN stale_since REAL;
 CREATE INDEX feeds_host ON feeds (host) WHERE kind = 'feed';
 
 -- A server that answered 429/503 with Retry-After holds every feed of its host.
