@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import feedparser
 
-from benchmarks import stories
+from benchmarks import CORPUS, corpus_bodies, politeness, stories
 from monitor.config import parse_settings
 from monitor.match import compile_watchlists, match_items
 from monitor.models import Item
@@ -28,7 +28,6 @@ from monitor.runtime import Runtime
 from tests.builders import synthetic_feeds
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
 WATCHLISTS = """
 watchlists:
   - name: karabakh
@@ -39,11 +38,6 @@ watchlists:
   - name: ceasefire
     any: [ceasefire, truce, armistice, "cessation of hostilities"]
 """
-
-
-def corpus_bodies() -> dict[str, bytes]:
-    """The captured real feeds, by name."""
-    return {p.name: p.read_bytes() for p in sorted(CORPUS.iterdir()) if p.name != "LICENSE"}
 
 
 def timed(work: Callable[[], object]) -> float:
@@ -226,6 +220,8 @@ def main() -> None:
         print(f"{name:<{width}}  {value:>9}  {note}")
     print()
     stories.report(4_000 if args.quick else 12_000)
+    print()
+    politeness.main()
 
 
 if __name__ == "__main__":

@@ -23,13 +23,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks import CORPUS
 from monitor.dedupe import identify
 from monitor.models import FeedSpec, Item, NewItem, PollRecord
 from monitor.parse import ParseError, parse_feed
 from monitor.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
+
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 FEEDS = 50
 SYLLABLES = [
