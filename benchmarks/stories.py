@@ -29,8 +29,6 @@ from monitor.models import FeedSpec, Item, NewItem, PollRecord
 from monitor.parse import ParseError, parse_feed
 from monitor.store import SQLiteStore
 
-ROOT = Path(__file__).resolve().parents[1]
-
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 FEEDS = 50
 SYLLABLES = [
