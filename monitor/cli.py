@@ -15,10 +15,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from monitor import __version__
-from monitor.config import ConfigError, Settings, default_config_path, load_settings
+from monitor.config import (
+    ConfigError,
+    Settings,
+    WatchlistSettings,
+    default_config_path,
+    load_settings,
+)
 from monitor.daemon import Daemon
 from monitor.early_stop import EARLY_STOP, STOP_SIGNALS
-from monitor.match import Document, compile_watchlists
+from monitor.match import Document, Matcher, QueryWatchlist, compile_watchlists
+from monitor.match.query import QueryError
 from monitor.models import DeliveryStatus
 from monitor.notify.payload import item_json, matched_json
 from monitor.report import (
@@ -82,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     watchlist_commands = watchlists.add_subparsers(dest="action", required=True)
     test = watchlist_commands.add_parser("test", help="run watchlists over the stored items")
     _config_option(test)
-    test.add_argument("--name", help="only this watchlist")
+    which = test.add_mutually_exclusive_group()
+    which.add_argument("--name", help="only this watchlist")
+    which.add_argument("--query", help="try a query (with the configured @aliases) instead")
     test.add_argument("--json", action="store_true", help="one JSON object per line")
     test.add_argument("--limit", type=int, default=None, help="newest N items only")
 
@@ -217,12 +226,29 @@ async def _seed(settings: Settings, path: Path, args: argparse.Namespace) -> int
     return await _with_store(settings, load)
 
 
+def _command_line_watchlist(settings: Settings, query: str) -> Matcher | None:
+    """A watchlist from ``--query``, with the configuration's aliases; None (after saying
+    why, with the column) when the query is not valid."""
+    try:
+        spec = WatchlistSettings(name="query", query=query)
+        return QueryWatchlist(spec, (), settings.aliases)
+    except (QueryError, ValueError) as error:
+        print(f"--query {error}", file=sys.stderr)
+        return None
+
+
 async def _watchlists(settings: Settings, path: Path, args: argparse.Namespace) -> int:
-    matchers = [
-        matcher
-        for matcher in compile_watchlists(settings)
-        if args.name is None or matcher.name == args.name
-    ]
+    if args.query is not None:
+        matcher = _command_line_watchlist(settings, args.query)
+        if matcher is None:
+            return EXIT_CONFIG
+        matchers = [matcher]
+    else:
+        matchers = [
+            matcher
+            for matcher in compile_watchlists(settings)
+            if args.name is None or matcher.name == args.name
+        ]
     if not matchers:
         print(f"no watchlist named {args.name!r}", file=sys.stderr)
         return EXIT_CONFIG

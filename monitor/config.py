@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.match.query import QueryError, parse_query, resolve_aliases
 from monitor.notify.rules import DEFAULT_RETRY, DigestSchedule, QuietHours, parse_timezone
 from monitor.redact import brief, mask_url, without_userinfo
 from monitor.text import tokenize
@@ -435,6 +436,8 @@ NOTIFIER_TYPES = ("console", "slack", "webhook", "discord", "teams", "ntfy", "ap
 
 def _terms(values: list[str]) -> list[str]:
     for term in values:
+        if term.strip().startswith("@"):
+            continue  # an alias: checked against aliases: once the whole file is read
         if not tokenize(term.strip().strip('"')):
             raise ValueError(f"term {term!r} has no letters or digits to match")
     return values
@@ -447,6 +450,8 @@ class WatchlistSettings(_Strict):
     any: list[str] = []
     all: list[str] = []
     none: list[str] = []
+    # Instead of any/all/none: one boolean query (see the README's "Queries").
+    query: str | None = None
     fields: list[SearchField] = ["title", "summary"]
     notify: list[str] | None = None
     # "message": one short "also reported by …" note when another source carries an
@@ -486,8 +491,10 @@ class WatchlistSettings(_Strict):
 
     @model_validator(mode="after")
     def _check_rules(self) -> Any:
-        if not self.any and not self.all:
-            raise ValueError("a watchlist needs terms in any: or all:")
+        if self.query is not None and (self.any or self.all or self.none):
+            raise ValueError("use query: or any:/all:/none:, not both")
+        if self.query is None and not self.any and not self.all:
+            raise ValueError("a watchlist needs a query: or terms in any: or all:")
         if not self.fields:
             raise ValueError("fields must name at least one of: title, summary")
         return self
@@ -513,6 +520,8 @@ class Settings(_Strict):
     stories: StoriesSettings = StoriesSettings()
     feeds: list[FeedSettings] = []
     notifiers: dict[str, NotifierSettings] = {}
+    # Named term groups, used as @name in queries and in any/all/none lists.
+    aliases: dict[str, list[str]] = {}
     watchlists: list[WatchlistSettings] = []
     health: HealthSettings = HealthSettings()
 
@@ -565,8 +574,27 @@ def _cross_check(settings: Settings, source: YamlSource) -> list[str]:
         if feed.url in seen_urls:
             report(("feeds", index, "url"), f"the same URL as feeds[{seen_urls[feed.url]}]")
         seen_urls.setdefault(feed.url, index)
+    for alias, terms in settings.aliases.items():
+        if not NAME.match(alias):
+            report(("aliases", alias), "names use letters, digits, '_', '-' and '.'")
+        try:
+            _terms(terms)
+        except ValueError as error:
+            report(("aliases", alias), str(error))
+        if any(term.strip().startswith("@") for term in terms):
+            report(("aliases", alias), "an alias lists terms, not other aliases")
     seen_names: dict[str, int] = {}
     for index, watchlist in enumerate(settings.watchlists):
+        for key in ("any", "all", "none"):
+            try:
+                resolve_aliases(getattr(watchlist, key), settings.aliases)
+            except ValueError as error:
+                report(("watchlists", index, key), str(error))
+        if watchlist.query is not None:
+            try:
+                parse_query(watchlist.query, settings.aliases)
+            except QueryError as error:
+                report(("watchlists", index, "query"), str(error))
         if not NAME.match(watchlist.name):
             report(("watchlists", index, "name"), "names use letters, digits, '_', '-' and '.'")
         if watchlist.name in seen_names:

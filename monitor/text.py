@@ -150,8 +150,15 @@ def words_and_compounds(text: str) -> tuple[list[str], set[str]]:
     that a watch for either spelling finds both (newsrooms differ: "ceasefire" at one,
     "cease-fire" at another).
     """
+    found, compounds = words_and_compound_spans(text)
+    return found, set(compounds)
+
+
+def words_and_compound_spans(text: str) -> tuple[list[str], dict[str, list[tuple[int, int]]]]:
+    """Folded words, and each closed form of a hyphenated run with the word positions
+    (first, last) it covers: ``a cease-fire`` → ``ceasefire`` at (1, 2)."""
     found: list[str] = []
-    compounds: set[str] = set()
+    compounds: dict[str, list[tuple[int, int]]] = {}
     run: list[str] = []
     for word, hyphen in WORD_AND_HYPHEN.findall(unicodedata.normalize("NFC", text)):
         folded = fold(word)
@@ -159,10 +166,11 @@ def words_and_compounds(text: str) -> tuple[list[str], set[str]]:
         run.append(folded)
         if not hyphen:
             if len(run) > 1:
-                compounds.update(
-                    "".join(run[first:last])
-                    for first in range(len(run))
-                    for last in range(first + 2, len(run) + 1)
-                )
+                start = len(found) - len(run)
+                for first in range(len(run)):
+                    for last in range(first + 2, len(run) + 1):
+                        compounds.setdefault("".join(run[first:last]), []).append(
+                            (start + first, start + last - 1)
+                        )
             run = []
     return found, compounds

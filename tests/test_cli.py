@@ -274,3 +274,20 @@ def test_deliveries_show_rollups_and_their_folded_alerts(
     assert main(["deliveries", "-c", str(config), "--status", "folded"]) == 0
     out = capsys.readouterr().out
     assert "console ← [karabakh] Karabakh one (in 3)" in out
+
+
+def test_watchlists_test_tries_a_query_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(tmp_path, "aliases:\n  karabakh: [Qarabağ, Karabakh]\n")
+    assert main(["seed", "-c", str(config)]) == 0
+    capsys.readouterr()
+    query = "@karabakh AND (ceasefir* OR truce) -football"
+    assert main(["watchlists", "test", "-c", str(config), "--query", query, "--json"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["watchlist"] == "query"
+    assert {term["term"] for term in record["matched"]} >= {"Karabakh", "ceasefir*"}
+    assert main(["watchlists", "test", "-c", str(config), "--query", "Karabakh -ceasefire"]) == 0
+    assert "matches per watchlist: query: 0" in capsys.readouterr().out
+    assert main(["watchlists", "test", "-c", str(config), "--query", "(Karabakh"]) == 2
+    assert "--query 1:10: expected ')'" in capsys.readouterr().err

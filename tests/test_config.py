@@ -440,3 +440,29 @@ def test_apprise_urls_are_checked_and_shown_by_scheme_only() -> None:
     assert "apprise does not recognise this URL" in problem and "SECRET" not in problem
     (problem,) = errors_of("notifiers:\n  n: {type: ntfy, url: 'https://ntfy.sh/'}\n")
     assert "names no topic" in problem
+
+
+def test_queries_and_aliases_are_checked_with_their_line_and_column() -> None:
+    text = """
+aliases:
+  karabakh: [Karabakh, Qarabağ]
+watchlists:
+  - name: ok
+    query: '@karabakh AND (ceasefire OR truc*)'
+  - name: broken
+    query: '(@karabakh OR truce'
+  - name: lists
+    any: ['@karabakh', '@nowhere']
+  - name: both
+    any: [x]
+    query: y
+"""
+    # Model errors come first (nothing else is checked until the file is well-formed).
+    assert errors_of(text) == [
+        "monitor.yaml:11 watchlists[3]: use query: or any:/all:/none:, not both",
+    ]
+    problems = errors_of(text.rsplit("  - name: both", 1)[0])
+    assert problems == [
+        "monitor.yaml:8 watchlists[1].query: 1:20: expected ')'",
+        "monitor.yaml:10 watchlists[2].any: unknown alias @nowhere; defined: @karabakh",
+    ]

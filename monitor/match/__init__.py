@@ -7,13 +7,24 @@ language will arrive behind the same ``Matcher`` interface.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from monitor.config import Settings
 from monitor.match.document import Document, Term
-from monitor.match.watchlist import KeywordWatchlist, Matcher
+from monitor.match.watchlist import KeywordWatchlist, Matcher, QueryWatchlist
 from monitor.models import Item, Match, NewItem
 
-__all__ = ["Document", "KeywordWatchlist", "Matcher", "Term", "compile_watchlists", "match_items"]
+if TYPE_CHECKING:  # only for types: the configuration imports the query parser from here
+    from monitor.config import Settings
+
+__all__ = [
+    "Document",
+    "KeywordWatchlist",
+    "Matcher",
+    "QueryWatchlist",
+    "Term",
+    "compile_watchlists",
+    "match_items",
+]
 
 
 def compile_watchlists(settings: Settings) -> list[Matcher]:
@@ -22,7 +33,9 @@ def compile_watchlists(settings: Settings) -> list[Matcher]:
     matchers: list[Matcher] = []
     for watchlist in settings.watchlists:
         wanted = active if watchlist.notify is None else watchlist.notify
-        matchers.append(KeywordWatchlist(watchlist, [name for name in wanted if name in active]))
+        targets = [name for name in wanted if name in active]
+        kind = QueryWatchlist if watchlist.query is not None else KeywordWatchlist
+        matchers.append(kind(watchlist, targets, settings.aliases))
     return matchers
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.models import Item
-from monitor.text import HYPHENS, tokenize, words, words_and_compounds
+from monitor.text import HYPHENS, tokenize, words, words_and_compound_spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +42,33 @@ class _FieldIndex:
     __slots__ = ("compounds", "positions", "words")
 
     def __init__(self, text: str) -> None:
-        self.words, self.compounds = words_and_compounds(text)
+        self.words, self.compounds = words_and_compound_spans(text)
         self.positions: dict[str, list[int]] = {}
         for position, word in enumerate(self.words):
             self.positions.setdefault(word, []).append(position)
+
+    def occurrences(self, term: Term) -> list[tuple[int, int]]:
+        """Word positions (first, last) of every place the term stands, under the same
+        rules as ``contains``."""
+        size = len(term.words)
+        found = [
+            (start, start + size - 1)
+            for start in self.positions.get(term.words[0], ())
+            if tuple(self.words[start : start + size]) == term.words
+        ]
+        if term.closed is not None:
+            found += [(at, at) for at in self.positions.get(term.closed, ())]
+        for form in term.single_words:
+            found += self.compounds.get(form, [])
+        return found
+
+    def prefix_occurrences(self, stem: str) -> list[tuple[int, int]]:
+        """Word positions of every word (or closed compound) that starts with ``stem``."""
+        found = [(at, at) for at, word in enumerate(self.words) if word.startswith(stem)]
+        for compound, spans in self.compounds.items():
+            if compound.startswith(stem):
+                found += spans
+        return found
 
     def contains(self, term: Term) -> bool:
         first, rest = term.words[0], term.words[1:]
@@ -66,16 +89,36 @@ class Document:
 
     @classmethod
     def of(cls, item: Item) -> Document:
-        """``title``, and ``summary`` meaning the entry's summary and its full content."""
+        """``title``, ``summary`` (the entry's summary and its full content), and for
+        queries ``author``, ``url`` (the link) and ``lang``."""
         summary = f"{item.summary}\n{item.content}" if item.content else item.summary
-        return cls({"title": item.title, "summary": summary})
+        return cls(
+            {
+                "title": item.title,
+                "summary": summary,
+                "author": item.author or "",
+                "url": item.link or "",
+                "lang": item.language or "",
+            }
+        )
 
-    def contains(self, field: str, term: Term) -> bool:
-        """Whether the field holds the term as whole words, ignoring case and diacritics."""
+    def _index(self, field: str) -> _FieldIndex:
         index = self._indexes.get(field)
         if index is None:
             index = self._indexes[field] = _FieldIndex(self.fields.get(field, ""))
-        return index.contains(term)
+        return index
+
+    def contains(self, field: str, term: Term) -> bool:
+        """Whether the field holds the term as whole words, ignoring case and diacritics."""
+        return self._index(field).contains(term)
+
+    def positions(self, field: str, term: Term) -> list[tuple[int, int]]:
+        """Word positions (first, last) of the term's occurrences in the field."""
+        return self._index(field).occurrences(term)
+
+    def prefix_positions(self, field: str, stem: str) -> list[tuple[int, int]]:
+        """Word positions of the words in the field that start with the folded stem."""
+        return self._index(field).prefix_occurrences(stem)
 
     def spans(self, field: str, term: Term) -> list[tuple[int, int]]:
         """Character spans of the term's occurrences in the field's (NFC) text."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
-from monitor.config import WatchlistSettings
 from monitor.match.document import Document, Term
+from monitor.match.query import evaluate, parse_query, resolve_aliases
 from monitor.models import MatchedTerm
+
+if TYPE_CHECKING:  # only for types: the configuration imports the query parser
+    from monitor.config import WatchlistSettings
 
 
 class Matcher(Protocol):
@@ -30,14 +33,20 @@ class Matcher(Protocol):
 class KeywordWatchlist:
     """Any of ``any`` (when given), every one of ``all``, none of ``none``, in ``fields``."""
 
-    def __init__(self, settings: WatchlistSettings, notifiers: Sequence[str]) -> None:
+    def __init__(
+        self,
+        settings: WatchlistSettings,
+        notifiers: Sequence[str],
+        aliases: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.name = settings.name
         self.notifiers = tuple(notifiers)
         self.follow_ups = settings.follow_ups == "message"
         self.fields = tuple(settings.fields)
-        self.any_terms = [Term.parse(text) for text in settings.any]
-        self.all_terms = [Term.parse(text) for text in settings.all]
-        self.none_terms = [Term.parse(text) for text in settings.none]
+        groups = aliases or {}
+        self.any_terms = [Term.parse(text) for text in resolve_aliases(settings.any, groups)]
+        self.all_terms = [Term.parse(text) for text in resolve_aliases(settings.all, groups)]
+        self.none_terms = [Term.parse(text) for text in resolve_aliases(settings.none, groups)]
 
     def _found(self, document: Document, term: Term) -> list[MatchedTerm]:
         return [
@@ -60,3 +69,25 @@ class KeywordWatchlist:
             if self._found(document, term):
                 return None
         return tuple(found)
+
+
+class QueryWatchlist:
+    """A watchlist whose rule is one boolean query (``monitor.match.query``)."""
+
+    def __init__(
+        self,
+        settings: WatchlistSettings,
+        notifiers: Sequence[str],
+        aliases: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        assert settings.query is not None
+        self.name = settings.name
+        self.notifiers = tuple(notifiers)
+        self.follow_ups = settings.follow_ups == "message"
+        self.fields = tuple(settings.fields)
+        self.query = parse_query(settings.query, aliases or {})
+
+    def match(self, document: Document) -> tuple[MatchedTerm, ...] | None:
+        """The query's verdict, with the terms that made it true."""
+        found = evaluate(self.query, document, self.fields)
+        return None if found is None else tuple(found)
