@@ -181,7 +181,9 @@ watchlists:
     assert any(
         p.startswith("monitor.yaml:4 feeds[0].url: expected an http(s) URL") for p in problems
     )
-    assert any("watchlists[0]: a watchlist needs terms in any: or all:" in p for p in problems)
+    assert any(
+        "watchlists[0]: a watchlist needs a query: or terms in any: or all:" in p for p in problems
+    )
     assert any(p.startswith("monitor.yaml:10 watchlists[1].fields[0]:") for p in problems)
 
 
