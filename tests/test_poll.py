@@ -386,3 +386,18 @@ async def test_a_silent_feed_is_reported_stale_once_and_again_when_it_publishes(
     notices = [m.text for m in await runtime.store.deliveries() if m.kind == "notice"]
     assert len(notices) == 2, notices
     assert "publishes again" in notices[0] and "brought nothing new since" in notices[1]
+
+
+async def test_a_query_watchlist_matches_in_the_worker_processes(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/feed", rss([TRUCE, OTHER]))
+    text = config([url], baseline=False).replace(
+        "    any: [Karabakh, Qarabağ]", "    query: '@k AND (truc* OR holds) -football'"
+    )
+    text = "aliases:\n  k: [Karabakh, Qarabağ]\n" + text
+    runtime = await runtimes(text, FakeClock())
+    (outcome,) = await runtime.poll_all()
+    assert outcome.deliveries == 1
+    (alert,) = await runtime.store.deliveries()
+    assert {term.term for term in alert.matched} == {"Karabakh", "truc*", "holds"}

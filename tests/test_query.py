@@ -57,6 +57,9 @@ def verdict(query: str, title: str = TITLE, summary: str = SUMMARY, **extra: str
         ("title:Armenia summary:football", True),
         ("and", True),  # lower-case operators are words: "and" is in the title
         ("NOT Georgia", True),
+        ("Karabakh -(football OR cricket)", False),
+        ('Karabakh -"football match"', False),
+        ('Karabakh -"match football"', True),
     ],
 )
 def test_queries(query: str, expected: bool) -> None:

@@ -202,6 +202,17 @@ class _Parser:
         if token.kind == "not":
             self.advance()
             return Not(self.unary())
+        if (
+            token.kind == "word"
+            and token.text == "-"
+            and self.tokens[self.position + 1].kind
+            in (
+                "open",
+                "phrase",
+            )
+        ):
+            self.advance()  # "-(a OR b)", '-"a b"'
+            return Not(self.unary())
         if token.kind == "word" and token.text.startswith("-") and len(token.text) > 1:
             # "-football": split the minus from the word it negates.
             self.tokens[self.position] = _Token("word", token.text[1:], token.column + 1)
