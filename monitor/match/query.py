@@ -202,15 +202,8 @@ class _Parser:
         if token.kind == "not":
             self.advance()
             return Not(self.unary())
-        if (
-            token.kind == "word"
-            and token.text == "-"
-            and self.tokens[self.position + 1].kind
-            in (
-                "open",
-                "phrase",
-            )
-        ):
+        following = self.tokens[self.position + 1].kind if token.kind != "end" else "end"
+        if token.kind == "word" and token.text == "-" and following in ("open", "phrase"):
             self.advance()  # "-(a OR b)", '-"a b"'
             return Not(self.unary())
         if token.kind == "word" and token.text.startswith("-") and len(token.text) > 1:
