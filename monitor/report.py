@@ -27,6 +27,7 @@ from monitor.notify.registry import describe_policy
 from monitor.notify.relay import RelayReport
 from monitor.redact import without_userinfo
 from monitor.runtime import OnceReport, feed_specs
+from monitor.text import fold
 
 CONTEXT_CHARS = 80
 
@@ -149,12 +150,24 @@ def _mark(text: str, spans: list[tuple[int, int]], color: bool) -> str:
     return text
 
 
+def _term_spans(document: Document, field: str, shown: str) -> list[tuple[int, int]]:
+    """Spans of one explained term: a term or phrase, a ``prefix*``, or both sides of
+    ``a NEAR/n b``."""
+    if " NEAR/" in shown:
+        left, _, right = shown.partition(" NEAR/")
+        right = right.partition(" ")[2]
+        return _term_spans(document, field, left) + _term_spans(document, field, right)
+    if shown.endswith("*"):
+        return document.prefix_spans(field, fold(shown[:-1]))
+    return document.spans(field, Term.parse(shown))
+
+
 def _spans(document: Document, terms: tuple[MatchedTerm, ...], field: str) -> list[tuple[int, int]]:
     return [
         span
         for term in terms
         if term.field == field
-        for span in document.spans(field, Term.parse(term.term))
+        for span in _term_spans(document, field, term.term)
     ]
 
 

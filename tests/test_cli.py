@@ -287,6 +287,11 @@ def test_watchlists_test_tries_a_query_from_the_command_line(
     (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert record["watchlist"] == "query"
     assert {term["term"] for term in record["matched"]} >= {"Karabakh", "ceasefir*"}
+    assert (
+        main(["watchlists", "test", "-c", str(config), "--query", "ceasefir* NEAR/5 Russia"]) == 0
+    )
+    # prefixes and both sides of a NEAR are highlighted, not only plain terms
+    assert "**Russia** declares **ceasefire**" in capsys.readouterr().out
     assert main(["watchlists", "test", "-c", str(config), "--query", "Karabakh -ceasefire"]) == 0
     assert "matches per watchlist: query: 0" in capsys.readouterr().out
     assert main(["watchlists", "test", "-c", str(config), "--query", "(Karabakh"]) == 2

@@ -120,6 +120,23 @@ class Document:
         """Word positions of the words in the field that start with the folded stem."""
         return self._index(field).prefix_occurrences(stem)
 
+    def prefix_spans(self, field: str, stem: str) -> list[tuple[int, int]]:
+        """Character spans of the words (or hyphenated compounds) that start with the
+        folded stem."""
+        text = unicodedata.normalize("NFC", self.fields.get(field, ""))
+        tokens = tokenize(text)
+        found = {(token.start, token.end) for token in tokens if token.word.startswith(stem)}
+        for start, token in enumerate(tokens):
+            joined = token.word
+            for later in range(start + 1, len(tokens)):
+                between = text[tokens[later - 1].end : tokens[later].start]
+                if len(between) != 1 or between not in HYPHENS:
+                    break
+                joined += tokens[later].word
+                if joined.startswith(stem):
+                    found.add((token.start, tokens[later].end))
+        return sorted(found)
+
     def spans(self, field: str, term: Term) -> list[tuple[int, int]]:
         """Character spans of the term's occurrences in the field's (NFC) text."""
         text = unicodedata.normalize("NFC", self.fields.get(field, ""))
