@@ -453,6 +453,11 @@ class WatchlistSettings(_Strict):
     # Instead of any/all/none: one boolean query (see the README's "Queries").
     query: str | None = None
     fields: list[SearchField] = ["title", "summary"]
+    # Watch only these feeds (URLs or names) and feeds with these tags; default: all.
+    feeds: list[str] | None = None
+    tags: list[str] | None = None
+    # Ignore items published longer ago than this.
+    max_age: Duration | None = None
     notify: list[str] | None = None
     # "message": one short "also reported by …" note when another source carries an
     # alerted story, at most once per story and notifier per hour. "off": silent.
@@ -464,6 +469,19 @@ class WatchlistSettings(_Strict):
     timezone: str = "UTC"
 
     _check_terms = field_validator("any", "all", "none")(_terms)
+    _check_max_age = field_validator("max_age")(_positive)
+
+    def watched_feeds(self, feeds: list[FeedSettings]) -> frozenset[str] | None:
+        """The URLs of the feeds this watchlist watches; None: every feed."""
+        if self.feeds is None and self.tags is None:
+            return None
+        named = set(self.feeds or [])
+        tags = set(self.tags or [])
+        return frozenset(
+            feed.url
+            for feed in feeds
+            if feed.url in named or feed.name in named or tags & set(feed.tags)
+        )
 
     @field_validator("timezone")
     @classmethod
@@ -590,6 +608,16 @@ def _cross_check(settings: Settings, source: YamlSource) -> list[str]:
                 resolve_aliases(getattr(watchlist, key), settings.aliases)
             except ValueError as error:
                 report(("watchlists", index, key), str(error))
+        known_feeds = {feed.url for feed in settings.feeds} | {
+            feed.name for feed in settings.feeds if feed.name
+        }
+        for position, wanted in enumerate(watchlist.feeds or []):
+            if wanted not in known_feeds:
+                report(("watchlists", index, "feeds", position), f"no feed {brief(wanted)}")
+        known_tags = {tag for feed in settings.feeds for tag in feed.tags}
+        for position, tag in enumerate(watchlist.tags or []):
+            if tag not in known_tags:
+                report(("watchlists", index, "tags", position), f"no feed has tag {brief(tag)}")
         if watchlist.query is not None:
             try:
                 parse_query(watchlist.query, settings.aliases)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from monitor.fetch import Fetcher, FetchError, FetchResult
 from monitor.match import Matcher, match_items
-from monitor.models import FeedState, NewItem, ParsedFeed, PollRecord
+from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord
 from monitor.notify.payload import iso_utc
 from monitor.parse import ParseError, parse_feed
 from monitor.redact import without_userinfo
@@ -69,6 +69,37 @@ def without_stale_matches(items: Sequence[NewItem], cutoff: datetime) -> list[Ne
 
 
 @dataclass(frozen=True, slots=True)
+class WatchlistScope:
+    """Which feeds a watchlist watches (None: all) and how old an item may be."""
+
+    feed_urls: frozenset[str] | None = None
+    max_age: timedelta | None = None
+
+
+def in_scope(
+    scopes: Mapping[str, WatchlistScope], items: Sequence[NewItem], feed_url: str, now: datetime
+) -> list[NewItem]:
+    """Drop the matches of watchlists that do not watch this feed, or that find the
+    item too old."""
+
+    def wanted(match: Match, new: NewItem) -> bool:
+        scope = scopes.get(match.watchlist)
+        if scope is None:
+            return True
+        if scope.feed_urls is not None and feed_url not in scope.feed_urls:
+            return False
+        published = new.item.published
+        return scope.max_age is None or published is None or published >= now - scope.max_age
+
+    return [
+        NewItem(new.item, tuple(match for match in new.matches if wanted(match, new)))
+        if new.matches
+        else new
+        for new in items
+    ]
+
+
+@dataclass(frozen=True, slots=True)
 class HealthRules:
     """Who hears about a feed's health, and after how many failures in a row."""
 
@@ -99,6 +130,7 @@ class Poller:
         self.max_backoff = timedelta(hours=6)
         self.adaptive = False
         self.health = HealthRules()
+        self.scopes: dict[str, WatchlistScope] = {}
 
     def _policy(self, feed: FeedState) -> PollPolicy:
         return PollPolicy(feed.interval, self.max_interval, self.max_backoff, self.adaptive)
@@ -257,11 +289,12 @@ class Poller:
             learned_interval=parsed.learned_interval,
         )
         items = prepared.items
+        if self.scopes:
+            items = in_scope(self.scopes, items, feed.url, now)
         if alert and feed.max_alert_age is not None:
-            items = without_stale_matches(items, now - feed.max_alert_age)
-            stale = sum(
-                1 for new, kept in zip(prepared.items, items, strict=True) if new is not kept
-            )
+            scoped = items
+            items = without_stale_matches(scoped, now - feed.max_alert_age)
+            stale = sum(1 for new, kept in zip(scoped, items, strict=True) if new is not kept)
             if stale:
                 log.info(
                     "feed %s: %s matching item(s) published before max_alert_age: not alerted",

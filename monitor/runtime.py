@@ -26,7 +26,7 @@ from monitor.match import compile_watchlists
 from monitor.models import FeedSpec
 from monitor.notify.registry import Channel, build_channel
 from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
-from monitor.poll import HealthRules, Poller, PollOutcome
+from monitor.poll import HealthRules, Poller, PollOutcome, WatchlistScope
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, open_store, story_policy
 from monitor.workers import WorkerPool
@@ -162,6 +162,15 @@ class Runtime(AsyncResource):
         self.poller.max_interval = settings.defaults.max_interval
         self.poller.max_backoff = settings.defaults.max_backoff
         self.poller.adaptive = settings.defaults.adaptive
+        self.poller.scopes = {
+            watchlist.name: WatchlistScope(
+                watchlist.watched_feeds(settings.feeds), watchlist.max_age
+            )
+            for watchlist in settings.watchlists
+            if watchlist.feeds is not None
+            or watchlist.tags is not None
+            or watchlist.max_age is not None
+        }
         notices_to = settings.health.notify
         if notices_to is None:
             notices_to = list(settings.active_notifiers())

@@ -401,3 +401,68 @@ async def test_a_query_watchlist_matches_in_the_worker_processes(
     assert outcome.deliveries == 1
     (alert,) = await runtime.store.deliveries()
     assert {term.term for term in alert.matched} == {"Karabakh", "truc*", "holds"}
+
+
+async def test_watchlists_watch_only_their_feeds_tags_and_item_ages(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    three_hours_ago = format_datetime(datetime.now(UTC) - timedelta(hours=3), usegmt=True)
+    old_truce = replace(TRUCE, guid="old", link="https://n.example/old", published=three_hours_ago)
+    caucasus = feeds.serve("/caucasus", rss([TRUCE]))
+    world = feeds.serve(
+        "/world",
+        rss(
+            [
+                replace(
+                    TRUCE,
+                    guid="w",
+                    link="https://w.example/1",
+                    title="Karabakh truce holds, world desk",
+                    summary="A different text entirely.",
+                ),
+                old_truce,
+            ]
+        ),
+    )
+    text = f"""
+defaults: {{baseline: false}}
+http: {{allow_private_networks: true}}
+feeds:
+  - {{url: "{caucasus}", name: Caucasus, tags: [region]}}
+  - {{url: "{world}", tags: [world]}}
+watchlists:
+  - {{name: regional, any: [Karabakh], tags: [region]}}
+  - {{name: named, any: [Karabakh], feeds: [Caucasus]}}
+  - {{name: fresh, any: [Karabakh], max_age: 2h}}
+"""
+    runtime = await runtimes(text, FakeClock())
+    await runtime.poll_all()
+    sent = {(m.watchlist, m.item.feed_url) for m in await runtime.store.deliveries()}
+    assert (("regional", caucasus) in sent, ("regional", world) in sent) == (True, False)
+    assert (("named", caucasus) in sent, ("named", world) in sent) == (True, False)
+    fresh = [m for m in await runtime.store.deliveries() if m.watchlist == "fresh"]
+    assert "https://n.example/old" not in {m.item.item.link for m in fresh}
+    assert len(fresh) == 2
+
+
+def test_watchlist_scopes_must_name_configured_feeds_and_tags() -> None:
+    from monitor.config import ConfigError, parse_settings
+
+    text = """
+feeds:
+  - {url: "https://a.example/feed", name: A, tags: [world]}
+watchlists:
+  - {name: w, any: [x], feeds: [B], tags: [sport], max_age: 0s}
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "monitor.yaml", {})
+    assert caught.value.problems == [
+        "monitor.yaml:5 watchlists[0].max_age: must be longer than zero"
+    ]
+    fixed = text.replace("max_age: 0s", "max_age: 1h")
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(fixed, "monitor.yaml", {})
+    assert caught.value.problems == [
+        "monitor.yaml:5 watchlists[0].feeds[0]: no feed 'B'",
+        "monitor.yaml:5 watchlists[0].tags[0]: no feed has tag 'sport'",
+    ]
