@@ -244,8 +244,11 @@ def feed_json(feed: FeedState) -> dict[str, Any]:
 def feed_line(feed: FeedState) -> str:
     """One feed for a person: health first, then when it was and will be polled, and why."""
     state = feed_state(feed)
-    health = f"FAILING x{feed.error_count}" if state == "failing" else state.upper()
-    health = health if state not in ("ok", "new") else state
+    # Quiet words for the usual states, capitals for the ones that need a look.
+    if state == "failing":
+        health = f"FAILING x{feed.error_count}"
+    else:
+        health = state if state in ("ok", "new") else state.upper()
     why = f" ({feed.poll_reason})" if feed.poll_reason else ""
     next_poll = "never (410 Gone)" if feed.gone else f"{iso_utc(feed.next_poll_at)}{why}"
     line = (

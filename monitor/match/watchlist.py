@@ -30,7 +30,17 @@ class Matcher(Protocol):
         ...
 
 
-class KeywordWatchlist:
+class _Watchlist:
+    """What every kind of watchlist takes from its settings: name, targets, fields."""
+
+    def __init__(self, settings: WatchlistSettings, notifiers: Sequence[str]) -> None:
+        self.name = settings.name
+        self.notifiers = tuple(notifiers)
+        self.follow_ups = settings.follow_ups == "message"
+        self.fields = tuple(settings.fields)
+
+
+class KeywordWatchlist(_Watchlist):
     """Any of ``any`` (when given), every one of ``all``, none of ``none``, in ``fields``."""
 
     def __init__(
@@ -39,10 +49,7 @@ class KeywordWatchlist:
         notifiers: Sequence[str],
         aliases: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        self.name = settings.name
-        self.notifiers = tuple(notifiers)
-        self.follow_ups = settings.follow_ups == "message"
-        self.fields = tuple(settings.fields)
+        super().__init__(settings, notifiers)
         groups = aliases or {}
         self.any_terms = [Term.parse(text) for text in resolve_aliases(settings.any, groups)]
         self.all_terms = [Term.parse(text) for text in resolve_aliases(settings.all, groups)]
@@ -71,7 +78,7 @@ class KeywordWatchlist:
         return tuple(found)
 
 
-class QueryWatchlist:
+class QueryWatchlist(_Watchlist):
     """A watchlist whose rule is one boolean query (``monitor.match.query``)."""
 
     def __init__(
@@ -81,10 +88,7 @@ class QueryWatchlist:
         aliases: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         assert settings.query is not None
-        self.name = settings.name
-        self.notifiers = tuple(notifiers)
-        self.follow_ups = settings.follow_ups == "message"
-        self.fields = tuple(settings.fields)
+        super().__init__(settings, notifiers)
         self.query = parse_query(settings.query, aliases or {})
 
     def match(self, document: Document) -> tuple[MatchedTerm, ...] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -85,7 +85,7 @@ def describe_policy(spec: NotifierSettings) -> str:
     schedule = RetrySchedule(tuple(spec.retry), spec.max_attempts)
     span = sum(
         (schedule.delays[min(n, len(schedule.delays) - 1)] for n in range(schedule.attempts - 1)),
-        start=schedule.delays[0] * 0,
+        start=timedelta(0),
     )
     hours, rest = divmod(int(span.total_seconds()), 3600)
     text = f"{schedule.attempts} attempt(s) over {hours}h{rest // 60:02d}m"
