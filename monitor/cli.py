@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,7 +25,7 @@ from monitor.config import (
 )
 from monitor.daemon import Daemon
 from monitor.early_stop import EARLY_STOP, STOP_SIGNALS
-from monitor.match import Document, Matcher, QueryWatchlist, compile_watchlists
+from monitor.match import Document, FeedLabels, WatchlistSet, compile_watchlists, spec_of
 from monitor.match.query import QueryError
 from monitor.models import DeliveryStatus
 from monitor.notify.payload import item_json, matched_json
@@ -226,53 +227,58 @@ async def _seed(settings: Settings, path: Path, args: argparse.Namespace) -> int
     return await _with_store(settings, load)
 
 
-def _command_line_watchlist(settings: Settings, query: str) -> Matcher | None:
+def _command_line_watchlist(settings: Settings, query: str) -> WatchlistSet | None:
     """A watchlist from ``--query``, with the configuration's aliases; None (after saying
     why, with the column) when the query is not valid."""
     try:
-        spec = WatchlistSettings(name="query", query=query)
-        return QueryWatchlist(spec, (), settings.aliases)
+        spec = spec_of(WatchlistSettings(name="query", query=query), (), settings.aliases)
+        return WatchlistSet([spec])
     except (QueryError, ValueError) as error:
         print(f"--query {error}", file=sys.stderr)
         return None
 
 
+def _configured_watchlists(settings: Settings, name: str | None) -> WatchlistSet | None:
+    """Every configured watchlist, or the one named; None (after saying so) if absent."""
+    watchlists = compile_watchlists(settings)
+    if name is None:
+        return watchlists
+    chosen = [spec for spec in watchlists.specs if spec.name == name]
+    if not chosen:
+        print(f"no watchlist named {name!r}", file=sys.stderr)
+        return None
+    return WatchlistSet(chosen)
+
+
 async def _watchlists(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     if args.query is not None:
-        matcher = _command_line_watchlist(settings, args.query)
-        if matcher is None:
-            return EXIT_CONFIG
-        matchers = [matcher]
+        watchlists = _command_line_watchlist(settings, args.query)
     else:
-        matchers = [
-            matcher
-            for matcher in compile_watchlists(settings)
-            if args.name is None or matcher.name == args.name
-        ]
-    if not matchers:
-        print(f"no watchlist named {args.name!r}", file=sys.stderr)
+        watchlists = _configured_watchlists(settings, args.name)
+    if watchlists is None:
         return EXIT_CONFIG
+    labels = {
+        feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags)) for feed in settings.feeds
+    }
 
     async def test(store: Store) -> int:
         items = await store.items(args.limit)
-        counts = dict.fromkeys((matcher.name for matcher in matchers), 0)
+        counts = dict.fromkeys(watchlists.names, 0)
         color = sys.stdout.isatty() and not args.json
         for stored in items:
-            document = Document.of(stored.item)
-            for matcher in matchers:
-                terms = matcher.match(document)
-                if terms is None:
-                    continue
-                counts[matcher.name] += 1
+            known = labels.get(stored.feed_url) or FeedLabels(stored.feed_url)
+            document = Document.of(stored.item, replace(known, title=stored.feed_title))
+            for match in watchlists.match(document):
+                counts[match.watchlist] += 1
                 if args.json:
                     record: dict[str, Any] = {
-                        "watchlist": matcher.name,
+                        "watchlist": match.watchlist,
                         "item": item_json(stored),
-                        "matched": matched_json(terms),
+                        "matched": matched_json(match.terms),
                     }
                     print(json.dumps(record, ensure_ascii=False))
                 else:
-                    print(highlight_match(matcher.name, stored, document, terms, color))
+                    print(highlight_match(match.watchlist, stored, document, match.terms, color))
         if not args.json:
             tally = ", ".join(f"{name}: {count}" for name, count in counts.items())
             print(f"{len(items)} stored item(s) searched; matches per watchlist: {tally}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -126,10 +127,13 @@ class FeedState:
 
 @dataclass(frozen=True, slots=True)
 class MatchedTerm:
-    """A watchlist term and the field it was found in."""
+    """A watchlist term, the field it was found in, and where: character spans in the
+    field's text (for highlighting; two explanations of the same term are equal)."""
 
     term: str
     field: str
+    # dataclasses.field: the name ``field`` above is this class's own attribute.
+    spans: tuple[tuple[int, int], ...] = dataclasses.field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.fetch import Fetcher, FetchError, FetchResult
-from monitor.match import Matcher, match_items
+from monitor.match import FeedLabels, WatchlistSet, match_items
 from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord
 from monitor.notify.payload import iso_utc
 from monitor.parse import ParseError, parse_feed
 from monitor.redact import without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
 from monitor.store import Store
-from monitor.workers import WorkerCrashed, WorkerPool
+from monitor.workers import WorkerCrashed, WorkerPool, installed
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +43,32 @@ class Prepared:
     items: list[NewItem]
 
 
+@dataclass(frozen=True, slots=True)
+class MatchRequest:
+    """Match a feed's items against the watchlists installed in the worker: the
+    generation they were installed as, and the feed's labels for ``feed:``/``tag:``."""
+
+    generation: int
+    feed: FeedLabels
+
+
 def prepare(
-    body: bytes, headers: Mapping[str, str], url: str, matchers: Sequence[Matcher]
+    body: bytes, headers: Mapping[str, str], url: str, request: MatchRequest | None
 ) -> Prepared:
     """Parse, identify and match one body: the CPU part of a poll, run in a worker.
 
     Every item is matched, known or not: that saves a second trip to the worker, and
     the few known items of a changed feed cost less to match than to send back. (The
     items travel back once: pickling shares the objects ``feed`` and ``items`` hold.)
+    Without a request (a baseline poll) nothing is matched.
     """
     parsed = parse_feed(body, headers, url)
-    return Prepared(parsed, match_items(parsed.items, matchers))
+    if request is None:
+        return Prepared(parsed, [NewItem(item) for item in parsed.items])
+    watchlists = installed(request.generation)
+    assert isinstance(watchlists, WatchlistSet)
+    labels = replace(request.feed, title=parsed.title)
+    return Prepared(parsed, match_items(parsed.items, watchlists, labels))
 
 
 def without_stale_matches(items: Sequence[NewItem], cutoff: datetime) -> list[NewItem]:
@@ -115,14 +130,15 @@ class Poller:
         self,
         store: Store,
         fetcher: Fetcher,
-        matchers: Sequence[Matcher],
         clock: Callable[[], datetime],
         workers: WorkerPool,
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
-        self.matchers = list(matchers)
+        self.watchlists = WatchlistSet(())
+        self.generation = 0  # of the watchlists installed in the workers
+        self.feed_labels: dict[str, FeedLabels] = {}
         self.clock = clock
         self.workers = workers
         self.rng = rng or random.Random()
@@ -131,6 +147,17 @@ class Poller:
         self.adaptive = False
         self.health = HealthRules()
         self.scopes: dict[str, WatchlistScope] = {}
+
+    def use_watchlists(self, watchlists: WatchlistSet) -> None:
+        """Match new items against these from now on (installed in every worker once)."""
+        self.watchlists = watchlists
+        self.generation = self.workers.install(watchlists)
+
+    def _match_request(self, feed: FeedState) -> MatchRequest | None:
+        if not len(self.watchlists):
+            return None
+        labels = self.feed_labels.get(feed.url) or FeedLabels(feed.url, feed.name)
+        return MatchRequest(self.generation, labels)
 
     def _policy(self, feed: FeedState) -> PollPolicy:
         return PollPolicy(feed.interval, self.max_interval, self.max_backoff, self.adaptive)
@@ -265,9 +292,8 @@ class Poller:
         # The configured URL, not the final one, is the base for relative links and ids:
         # entry keys must not change when a redirect comes and goes.
         try:
-            prepared = await self.workers.run(
-                prepare, body, result.headers, feed.url, self.matchers if alert else []
-            )
+            request = self._match_request(feed) if alert else None
+            prepared = await self.workers.run(prepare, body, result.headers, feed.url, request)
         except (ParseError, WorkerCrashed) as error:
             return await self._failed(feed, str(error), result.status)
         parsed = prepared.feed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +13,7 @@ from monitor.config import (
     Settings,
     WebhookNotifierSettings,
 )
-from monitor.match import Document, Term
+from monitor.match import Document
 from monitor.models import (
     FeedState,
     MatchedTerm,
@@ -27,7 +28,7 @@ from monitor.notify.registry import describe_policy
 from monitor.notify.relay import RelayReport
 from monitor.redact import without_userinfo
 from monitor.runtime import OnceReport, feed_specs
-from monitor.text import fold
+from monitor.text import merge_spans
 
 CONTEXT_CHARS = 80
 
@@ -139,36 +140,13 @@ def once_summary(report: OnceReport) -> str:
 
 def _mark(text: str, spans: list[tuple[int, int]], color: bool) -> str:
     opening, closing = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):  # "Karabakh" inside "Nagorno-Karabakh": one mark
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    for start, end in reversed(merged):
+    for start, end in reversed(merge_spans(spans)):
         text = f"{text[:start]}{opening}{text[start:end]}{closing}{text[end:]}"
     return text
 
 
-def _term_spans(document: Document, field: str, shown: str) -> list[tuple[int, int]]:
-    """Spans of one explained term: a term or phrase, a ``prefix*``, or both sides of
-    ``a NEAR/n b``."""
-    if " NEAR/" in shown:
-        left, _, right = shown.partition(" NEAR/")
-        right = right.partition(" ")[2]
-        return _term_spans(document, field, left) + _term_spans(document, field, right)
-    if shown.endswith("*"):
-        return document.prefix_spans(field, fold(shown[:-1]))
-    return document.spans(field, Term.parse(shown))
-
-
-def _spans(document: Document, terms: tuple[MatchedTerm, ...], field: str) -> list[tuple[int, int]]:
-    return [
-        span
-        for term in terms
-        if term.field == field
-        for span in _term_spans(document, field, term.term)
-    ]
+def _spans(terms: tuple[MatchedTerm, ...], field: str) -> list[tuple[int, int]]:
+    return [span for term in terms if term.field == field for span in term.spans]
 
 
 def _excerpt(text: str, spans: list[tuple[int, int]], color: bool) -> str:
@@ -194,11 +172,12 @@ def highlight_match(
     color: bool,
 ) -> str:
     """A match for a person: title and a piece of the summary, matched terms marked."""
-    title_spans = _spans(document, terms, "title")
-    lines = [f"[{watchlist}] {_mark(document.fields['title'], title_spans, color)}"]
-    summary_spans = _spans(document, terms, "summary")
+    title = unicodedata.normalize("NFC", document.fields["title"])  # the spans' text
+    lines = [f"[{watchlist}] {_mark(title, _spans(terms, 'title'), color)}"]
+    summary_spans = _spans(terms, "summary")
     if summary_spans:
-        lines.append(f"  {_excerpt(document.fields['summary'], summary_spans, color)}")
+        summary = unicodedata.normalize("NFC", document.fields["summary"])
+        lines.append(f"  {_excerpt(summary, summary_spans, color)}")
     facts = [source_name(stored)]
     if stored.item.published:
         facts.append(iso_utc(stored.item.published) or "")

@@ -22,7 +22,7 @@ from aiohttp.abc import AbstractResolver
 from monitor.config import Settings
 from monitor.fetch import USER_AGENT, Fetcher
 from monitor.lifecycle import AsyncResource
-from monitor.match import compile_watchlists
+from monitor.match import FeedLabels, compile_watchlists
 from monitor.models import FeedSpec
 from monitor.notify.registry import Channel, build_channel
 from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
@@ -113,7 +113,7 @@ class Runtime(AsyncResource):
         self.store: Store = open_store(settings)
         self.fetcher = Fetcher(settings.http, resolver)
         self.workers = WorkerPool()
-        self.poller = Poller(self.store, self.fetcher, [], clock, self.workers)
+        self.poller = Poller(self.store, self.fetcher, clock, self.workers)
         self.seed_dir = seed_dir if seed_dir is not None else default_seed_dir()
         self._notify_session: aiohttp.ClientSession | None = None
         self.relay = Relay(self.store, {}, clock)
@@ -158,7 +158,11 @@ class Runtime(AsyncResource):
         old_channels = self.relay.channels
         await self.store.sync_feeds(feed_specs(settings), self.clock())
         self.store.story_policy = story_policy(settings)
-        self.poller.matchers = compile_watchlists(settings)
+        self.poller.use_watchlists(compile_watchlists(settings))
+        self.poller.feed_labels = {
+            feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags))
+            for feed in settings.feeds
+        }
         self.poller.max_interval = settings.defaults.max_interval
         self.poller.max_backoff = settings.defaults.max_backoff
         self.poller.adaptive = settings.defaults.adaptive

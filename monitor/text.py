@@ -174,3 +174,14 @@ def words_and_compound_spans(text: str) -> tuple[list[str], dict[str, list[tuple
                         )
             run = []
     return found, compounds
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans with overlaps joined: "Karabakh" inside "Nagorno-Karabakh" is one mark."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

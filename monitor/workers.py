@@ -22,10 +22,25 @@ from typing import TypeVar
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 MAX_WORKERS = 4
+# In a worker process: what its pool installed at start, with the generation it belongs to.
+_installed: tuple[int, object] = (0, None)
 
 
 class WorkerCrashed(Exception):
     """A worker process died mid-task (killed, or out of memory); the pool was replaced."""
+
+
+class StaleWorker(Exception):
+    """A task expected another generation of the installed state than its worker holds."""
+
+
+def installed(generation: int) -> object:
+    """In a worker: the state its pool installed (``WorkerPool.install``), which must be
+    of the generation the task was sent with."""
+    held, state = _installed
+    if held != generation:
+        raise StaleWorker(f"worker holds generation {held}, the task wants {generation}")
+    return state
 
 
 def _exit_with_parent(parent_sentinel: int) -> None:
@@ -35,14 +50,17 @@ def _exit_with_parent(parent_sentinel: int) -> None:
     os._exit(0)
 
 
-def _start_worker() -> None:
-    """Pool initializer: ignore stop signals, and exit when the parent process dies.
+def _start_worker(generation: int, state: object) -> None:
+    """Pool initializer: install the state, ignore stop signals, and exit when the
+    parent process dies.
 
     The daemon decides when workers stop: a Ctrl-C or a SIGTERM sent to the whole
     process group (systemd does that) must not kill a parse half-way. But since they
     ignore those signals, they must notice on their own when nobody is left to stop
     them, or they pile up after every crash of the daemon.
     """
+    global _installed
+    _installed = (generation, state)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
@@ -53,11 +71,30 @@ def _start_worker() -> None:
 
 
 class WorkerPool:
-    """A lazily started process pool for the CPU-bound stages (parse, identify, match)."""
+    """A lazily started process pool for the CPU-bound stages (parse, identify, match).
+
+    Large read-only state (the compiled watchlists) is installed in each worker once,
+    when it starts, rather than pickled with every task: ``install`` replaces it and
+    retires the running workers, and tasks name the generation they expect.
+    """
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or max(1, min(MAX_WORKERS, os.cpu_count() or 1))
         self._pool: ProcessPoolExecutor | None = None
+        self._state: object = None
+        self._retired: list[ProcessPoolExecutor] = []
+        self.generation = 0
+
+    def install(self, state: object) -> int:
+        """Give every worker this state from now on; returns its generation. Workers
+        already running finish their tasks (with the state they were sent for) and go."""
+        self.generation += 1
+        self._state = state
+        if self._pool is not None:
+            retired, self._pool = self._pool, None
+            retired.shutdown(wait=False)
+            self._retired.append(retired)
+        return self.generation
 
     def _current(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -66,6 +103,7 @@ class WorkerPool:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
+                initargs=(self.generation, self._state),
             )
         return self._pool
 
@@ -88,6 +126,9 @@ class WorkerPool:
 
     async def close(self) -> None:
         """Stop the workers, dropping queued work; the wait happens off the loop."""
+        pools, self._retired = self._retired, []
         if self._pool is not None:
-            pool, self._pool = self._pool, None
+            pools.append(self._pool)
+            self._pool = None
+        for pool in pools:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

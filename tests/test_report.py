@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from monitor.match import Document
 from monitor.models import Item, MatchedTerm, StoredItem
 from monitor.report import highlight_match
+from tests.matching import OneWatchlist
 
 
 def stored(title: str, summary: str) -> StoredItem:
@@ -24,11 +25,10 @@ def stored(title: str, summary: str) -> StoredItem:
 def test_matches_are_marked_in_title_and_in_an_excerpt_cut_at_words() -> None:
     words = " ".join(f"word{n}" for n in range(60))
     entry = stored("Truce in Qarabağ", f"{words} the cessation of hostilities began {words}")
-    terms = (
-        MatchedTerm("qarabag", "title"),
-        MatchedTerm("cessation of hostilities", "summary"),
-    )
-    text = highlight_match("w", entry, Document.of(entry.item), terms, color=False)
+    document = Document.of(entry.item)
+    terms = OneWatchlist(any=["qarabag"], all=['"cessation of hostilities"']).match(document)
+    assert terms is not None
+    text = highlight_match("w", entry, document, terms, color=False)
     title, excerpt, link, facts = text.splitlines()
     assert title == "[w] Truce in **Qarabağ**"
     assert "**cessation of hostilities**" in excerpt
@@ -42,14 +42,17 @@ def test_matches_are_marked_in_title_and_in_an_excerpt_cut_at_words() -> None:
 
 def test_overlapping_matches_get_one_mark() -> None:
     entry = stored("Talks on Nagorno-Karabakh", "")
-    terms = (MatchedTerm("Karabakh", "title"), MatchedTerm("Nagorno-Karabakh", "title"))
-    text = highlight_match("w", entry, Document.of(entry.item), terms, color=False)
+    document = Document.of(entry.item)
+    terms = OneWatchlist(any=["Karabakh", "Nagorno-Karabakh"]).match(document)
+    assert terms == (MatchedTerm("Karabakh", "title"), MatchedTerm("Nagorno-Karabakh", "title"))
+    text = highlight_match("w", entry, document, terms, color=False)
     assert text.splitlines()[0] == "[w] Talks on **Nagorno-Karabakh**"
 
 
 def test_color_uses_terminal_bold() -> None:
     entry = stored("Karabakh truce", "")
-    text = highlight_match(
-        "w", entry, Document.of(entry.item), (MatchedTerm("truce", "title"),), color=True
-    )
+    document = Document.of(entry.item)
+    terms = OneWatchlist(any=["truce"]).match(document)
+    assert terms is not None
+    text = highlight_match("w", entry, document, terms, color=True)
     assert "\x1b[1;33mtruce\x1b[0m" in text

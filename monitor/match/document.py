@@ -1,13 +1,13 @@
-"""An item's searchable fields as folded words, indexed for whole-word and phrase lookup."""
+"""An item's searchable fields, folded once into words for every watchlist to share."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.models import Item
-from monitor.text import HYPHENS, tokenize, words, words_and_compound_spans
+from monitor.text import HYPHENS, WORD, words, words_and_compound_spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,67 +31,53 @@ class Term:
 
     @property
     def single_words(self) -> set[str]:
-        """The one-word forms of the term, which a hyphenated compound in a text can be."""
+        """The one-word forms of the term: a word of the text, or a hyphenated compound
+        of the text closed up, can be any of them."""
         forms = {self.closed} if self.closed else set()
         if len(self.words) == 1:
             forms.add(self.words[0])
         return forms
 
 
-class _FieldIndex:
-    __slots__ = ("compounds", "positions", "words")
+@dataclass(frozen=True, slots=True)
+class FeedLabels:
+    """What a feed is called, for ``feed:`` and ``tag:`` in queries: its URL, its
+    configured name, the title it declares, and its tags."""
 
-    def __init__(self, text: str) -> None:
-        self.words, self.compounds = words_and_compound_spans(text)
-        self.positions: dict[str, list[int]] = {}
-        for position, word in enumerate(self.words):
-            self.positions.setdefault(word, []).append(position)
+    url: str = ""
+    name: str | None = None
+    title: str | None = None
+    tags: tuple[str, ...] = ()
 
-    def occurrences(self, term: Term) -> list[tuple[int, int]]:
-        """Word positions (first, last) of every place the term stands, under the same
-        rules as ``contains``."""
-        size = len(term.words)
-        found = [
-            (start, start + size - 1)
-            for start in self.positions.get(term.words[0], ())
-            if tuple(self.words[start : start + size]) == term.words
-        ]
-        if term.closed is not None:
-            found += [(at, at) for at in self.positions.get(term.closed, ())]
-        for form in term.single_words:
-            found += self.compounds.get(form, [])
-        return found
+    @property
+    def text(self) -> str:
+        """What ``feed:`` searches: name, title and URL, one per line."""
+        return "\n".join(part for part in (self.name, self.title, self.url) if part)
 
-    def prefix_occurrences(self, stem: str) -> list[tuple[int, int]]:
-        """Word positions of every word (or closed compound) that starts with ``stem``."""
-        found = [(at, at) for at, word in enumerate(self.words) if word.startswith(stem)]
-        for compound, spans in self.compounds.items():
-            if compound.startswith(stem):
-                found += spans
-        return found
 
-    def contains(self, term: Term) -> bool:
-        first, rest = term.words[0], term.words[1:]
-        for start in self.positions.get(first, ()):
-            if tuple(self.words[start + 1 : start + 1 + len(rest)]) == rest:
-                return True
-        if term.closed is not None and term.closed in self.positions:
-            return True
-        return any(form in self.compounds for form in term.single_words)
+@dataclass(frozen=True, slots=True)
+class FoldedField:
+    """A field's folded words, and each hyphenated run closed up with the word
+    positions (first, last) it covers: ``a cease-fire`` → ``ceasefire`` at (1, 2)."""
+
+    words: list[str]
+    compounds: dict[str, list[tuple[int, int]]]
 
 
 class Document:
-    """The fields of one item that watchlists search, built once and shared by all of them."""
+    """The fields of one item that watchlists search, folded once and shared by all."""
 
     def __init__(self, fields: Mapping[str, str]) -> None:
         self.fields = dict(fields)
-        self._indexes: dict[str, _FieldIndex] = {}
+        self._folded: dict[str, FoldedField] = {}
+        self._offsets: dict[str, list[tuple[int, int]]] = {}
 
     @classmethod
-    def of(cls, item: Item) -> Document:
+    def of(cls, item: Item, feed: FeedLabels | None = None) -> Document:
         """``title``, ``summary`` (the entry's summary and its full content), and for
-        queries ``author``, ``url`` (the link) and ``lang``."""
+        queries ``author``, ``url`` (the link), ``lang``, ``feed`` and ``tag``."""
         summary = f"{item.summary}\n{item.content}" if item.content else item.summary
+        labels = feed or FeedLabels()
         return cls(
             {
                 "title": item.title,
@@ -99,63 +85,23 @@ class Document:
                 "author": item.author or "",
                 "url": item.link or "",
                 "lang": item.language or "",
+                "feed": labels.text,
+                "tag": "\n".join(labels.tags),
             }
         )
 
-    def _index(self, field: str) -> _FieldIndex:
-        index = self._indexes.get(field)
-        if index is None:
-            index = self._indexes[field] = _FieldIndex(self.fields.get(field, ""))
-        return index
+    def folded(self, field: str) -> FoldedField:
+        """The field's folded words and closed compounds (computed once)."""
+        folded = self._folded.get(field)
+        if folded is None:
+            found, compounds = words_and_compound_spans(self.fields.get(field, ""))
+            folded = self._folded[field] = FoldedField(found, compounds)
+        return folded
 
-    def contains(self, field: str, term: Term) -> bool:
-        """Whether the field holds the term as whole words, ignoring case and diacritics."""
-        return self._index(field).contains(term)
-
-    def positions(self, field: str, term: Term) -> list[tuple[int, int]]:
-        """Word positions (first, last) of the term's occurrences in the field."""
-        return self._index(field).occurrences(term)
-
-    def prefix_positions(self, field: str, stem: str) -> list[tuple[int, int]]:
-        """Word positions of the words in the field that start with the folded stem."""
-        return self._index(field).prefix_occurrences(stem)
-
-    def prefix_spans(self, field: str, stem: str) -> list[tuple[int, int]]:
-        """Character spans of the words (or hyphenated compounds) that start with the
-        folded stem."""
-        text = unicodedata.normalize("NFC", self.fields.get(field, ""))
-        tokens = tokenize(text)
-        found = {(token.start, token.end) for token in tokens if token.word.startswith(stem)}
-        for start, token in enumerate(tokens):
-            joined = token.word
-            for later in range(start + 1, len(tokens)):
-                between = text[tokens[later - 1].end : tokens[later].start]
-                if len(between) != 1 or between not in HYPHENS:
-                    break
-                joined += tokens[later].word
-                if joined.startswith(stem):
-                    found.add((token.start, tokens[later].end))
-        return sorted(found)
-
-    def spans(self, field: str, term: Term) -> list[tuple[int, int]]:
-        """Character spans of the term's occurrences in the field's (NFC) text."""
-        text = unicodedata.normalize("NFC", self.fields.get(field, ""))
-        tokens = tokenize(text)
-        size = len(term.words)
-        found = set()
-        for start in range(len(tokens) - size + 1):
-            if tuple(token.word for token in tokens[start : start + size]) == term.words:
-                found.add((tokens[start].start, tokens[start + size - 1].end))
-        forms = term.single_words
-        for start, token in enumerate(tokens):
-            joined = token.word
-            if joined in forms:
-                found.add((token.start, token.end))
-            for later in range(start + 1, len(tokens)):
-                between = text[tokens[later - 1].end : tokens[later].start]
-                if len(between) != 1 or between not in HYPHENS:
-                    break
-                joined += tokens[later].word
-                if joined in forms:
-                    found.add((token.start, tokens[later].end))
-        return sorted(found)
+    def char_spans(self, field: str, positions: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Character spans, in the field's NFC text, of word positions (first, last)."""
+        offsets = self._offsets.get(field)
+        if offsets is None:
+            text = unicodedata.normalize("NFC", self.fields.get(field, ""))
+            offsets = self._offsets[field] = [found.span() for found in WORD.finditer(text)]
+        return sorted({(offsets[first][0], offsets[last][1]) for first, last in positions})

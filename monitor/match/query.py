@@ -1,4 +1,4 @@
-"""The watchlist query language: parse once (errors carry a position), evaluate per item.
+"""The watchlist query language: parsed once into a syntax tree (errors carry a position).
 
     (@karabakh OR "nagorno karabakh") AND (ceasefire OR truc*) -football
     title:(withdraw NEAR/3 weapons) lang:en
@@ -16,12 +16,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from monitor.match.document import Document, Term
-from monitor.models import MatchedTerm
+from monitor.match.document import Term
 from monitor.text import fold
 
-#: Fields a query may scope to; ``summary`` means the summary and the full content.
-QUERY_FIELDS = ("title", "summary", "author", "url", "lang")
+#: Fields a query may scope to; ``summary`` means the summary and the full content,
+#: ``feed`` the feed's name, title and URL, ``tag`` the feed's tags.
+QUERY_FIELDS = ("title", "summary", "author", "url", "lang", "feed", "tag")
 TOKEN = re.compile(
     r"""\s*(?:
         (?P<open>\()|(?P<close>\))
@@ -283,76 +283,3 @@ class _Parser:
 def parse_query(query: str, aliases: Mapping[str, Sequence[str]] | None = None) -> Node:
     """The syntax tree of a query; QueryError (with its column) when it is not valid."""
     return _Parser(query, aliases or {}).parse()
-
-
-# -- evaluation ----------------------------------------------------------------------------
-
-
-def _occurrences(document: Document, field: str, leaf: Leaf) -> list[tuple[int, int]]:
-    """Word positions (first, last) where the leaf stands in the field."""
-    if leaf.prefix is not None:
-        return document.prefix_positions(field, leaf.prefix)
-    assert leaf.term is not None
-    return document.positions(field, leaf.term)
-
-
-def _leaves(node: Leaf | AnyOf) -> tuple[Leaf, ...]:
-    return node.leaves if isinstance(node, AnyOf) else (node,)
-
-
-def _near(document: Document, field: str, node: Near) -> bool:
-    lefts = [span for leaf in _leaves(node.left) for span in _occurrences(document, field, leaf)]
-    rights = [span for leaf in _leaves(node.right) for span in _occurrences(document, field, leaf)]
-    for left_first, left_last in lefts:
-        for right_first, right_last in rights:
-            gap = (
-                right_first - left_last - 1
-                if right_first > left_last
-                else left_first - right_last - 1
-            )
-            if 0 <= gap <= node.distance:
-                return True
-    return False
-
-
-def evaluate(node: Node, document: Document, fields: Sequence[str]) -> list[MatchedTerm] | None:
-    """The terms found (and where) when the query holds for the document, else None.
-
-    A negated part that holds contributes no terms; a query that holds only through
-    negation (``NOT football``) holds with an empty explanation."""
-    if isinstance(node, Leaf | AnyOf):
-        found = [
-            MatchedTerm(leaf.shown, field)
-            for leaf in _leaves(node)
-            for field in fields
-            if _occurrences(document, field, leaf)
-        ]
-        return found or None
-    if isinstance(node, Near):
-        shown = f"{_shown(node.left)} NEAR/{node.distance} {_shown(node.right)}"
-        near = [MatchedTerm(shown, field) for field in fields if _near(document, field, node)]
-        return near or None
-    if isinstance(node, Scoped):
-        return evaluate(node.node, document, (node.field,))
-    if isinstance(node, Not):
-        return [] if evaluate(node.node, document, fields) is None else None
-    if isinstance(node, All):
-        collected: list[MatchedTerm] = []
-        for part in node.parts:
-            required = evaluate(part, document, fields)
-            if required is None:
-                return None
-            collected += required
-        return collected
-    any_true = False
-    collected = []
-    for part in node.parts:
-        optional = evaluate(part, document, fields)
-        if optional is not None:
-            any_true = True
-            collected += optional
-    return collected if any_true else None
-
-
-def _shown(node: Leaf | AnyOf) -> str:
-    return node.shown

@@ -123,14 +123,23 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
+def _term_json(term: MatchedTerm) -> dict[str, Any]:
+    found: dict[str, Any] = {"term": term.term, "field": term.field}
+    if term.spans:  # kept for highlighting in the message; rows from before have none
+        found["spans"] = [list(span) for span in term.spans]
+    return found
+
+
+def _term_from_json(found: dict[str, Any]) -> MatchedTerm:
+    spans = tuple((int(start), int(end)) for start, end in found.get("spans", ()))
+    return MatchedTerm(found["term"], found["field"], spans)
+
+
 def outbox_rows(item_id: int, story_id: int, new: NewItem, now: float) -> list[tuple[Any, ...]]:
     """One delivery per (watchlist, notifier) the item matched."""
     rows: list[tuple[Any, ...]] = []
     for match in new.matches:
-        matched = json.dumps(
-            [{"term": term.term, "field": term.field} for term in match.terms],
-            ensure_ascii=False,
-        )
+        matched = json.dumps([_term_json(term) for term in match.terms], ensure_ascii=False)
         rows += [
             (
                 new_message_id(),
@@ -220,7 +229,7 @@ def delivery_from_row(row: aiosqlite.Row, members: Sequence[Message] = ()) -> Me
         last_error=row["last_error"],
         created_at=from_epoch_required(row["created_at"]),
         sent_at=from_epoch(row["sent_at"]),
-        matched=tuple(MatchedTerm(**term) for term in json.loads(row["matched"])),
+        matched=tuple(_term_from_json(term) for term in json.loads(row["matched"])),
         stored=None if row["id"] is None else stored_item_from_row(row),
         story_sources=row["sources"],
         kind=MessageKind(row["kind"]),

@@ -1,0 +1,175 @@
+"""Matching at scale: 1, 100 and 10,000 terms over 20,000 news-sized items, one core.
+
+``python -m benchmarks.matching [--items N]`` prints, per term count: the build time of
+the compiled ``WatchlistSet``, items/s for folding the text (HTML-free title and summary
+into words), for matching the folded text, and for both; and, on a sample, the old way
+of checking each watchlist on its own, as a ratio.
+
+Items and terms are generated from one seeded vocabulary with news-like word
+frequencies (Zipf), hyphenated compounds included, so that the terms are found at a
+realistic rate (a few percent of items match) and the numbers do not depend on the
+corpus being present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from monitor.match import Document, WatchlistSet, WatchlistSpec, keyword_rule
+from monitor.match.query import parse_query
+
+SYLLABLES = [
+    "ka", "ra", "bakh", "ar", "men", "ia", "tru", "ce", "fi", "re", "pol", "it", "ic",
+    "sa", "mo", "lo", "ne", "gor", "no", "ba", "ku", "tal", "ks", "wa", "ter", "oil",
+    "vo", "te", "min", "is", "try", "de", "fen", "se", "gas", "pi", "pe", "li", "un",
+]  # fmt: skip
+SAMPLE_OF_OLD_WAY = 200
+
+
+def vocabulary(rng: random.Random, size: int = 100_000) -> list[str]:
+    """Distinct made-up words, most frequent first."""
+    words: dict[str, None] = {}
+    while len(words) < size:
+        words["".join(rng.choices(SYLLABLES, k=rng.randint(1, 4)))] = None
+    return list(words)
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Generated items as (title, summary) and the vocabulary they were drawn from."""
+
+    words: list[str]
+    items: list[tuple[str, str]]
+
+
+def generate(count: int, seed: int = 7) -> Corpus:
+    """``count`` items of 8-14 title words and 40-90 summary words."""
+    rng = random.Random(seed)
+    words = vocabulary(rng)
+    weights = [1 / (rank + 10) for rank in range(len(words))]
+
+    def text(size: int) -> str:
+        drawn = rng.choices(words, weights, k=size)
+        pieces = []
+        for word in drawn:
+            pieces.append(word)
+            pieces.append("-" if rng.random() < 0.03 else rng.choice([" "] * 12 + [", ", ". "]))
+        return "".join(pieces[:-1]).capitalize()
+
+    items = [(text(rng.randint(8, 14)), text(rng.randint(40, 90))) for _ in range(count)]
+    return Corpus(words, items)
+
+
+def stem(word: str) -> str:
+    """A prefix as people write them: the word less its ending, at least 5 letters."""
+    return word[: max(5, len(word) - 2)]
+
+
+def specs(corpus: Corpus, terms: int, seed: int = 11) -> list[WatchlistSpec]:
+    """Watchlists of 10 terms each (a single watchlist below 10 terms), drawn from the
+    vocabulary's rarer ranks, as names and places are: words, phrases, prefixes, NEAR
+    and exclusions."""
+    rng = random.Random(seed)
+    middle = corpus.words[20_000:]
+    if terms < 10:
+        return [WatchlistSpec("w0", keyword_rule(rng.sample(middle, terms), [], []))]
+    found = []
+    for index in range(terms // 10):
+        pick = rng.sample(middle, 10)
+        if index % 4 == 0:  # a query with every operator
+            query = (
+                f'({pick[0]} OR {pick[1]} OR "{pick[2]} {pick[3]}" OR {stem(pick[4])}*) '
+                f"AND ({pick[5]} NEAR/3 {pick[6]} OR {pick[7]}) -{pick[8]} -title:{pick[9]}"
+            )
+            rule = parse_query(query)
+        elif index % 4 == 1:
+            rule = keyword_rule(pick[:8], [], pick[8:])
+        else:
+            phrase = f'"{pick[0]} {pick[1]}"'
+            rule = keyword_rule([phrase, f"{pick[2]}-{pick[3]}", *pick[4:10]], [], [])
+        found.append(WatchlistSpec(f"w{index}", rule))
+    return found
+
+
+def rate(count: int, work: Callable[[], object]) -> tuple[float, float]:
+    """(seconds, items per second) of one run of ``work`` over ``count`` items."""
+    started = time.perf_counter()
+    work()
+    took = time.perf_counter() - started
+    return took, count / took
+
+
+def documents(items: Sequence[tuple[str, str]]) -> list[Document]:
+    """Fresh, unfolded documents."""
+    return [Document({"title": title, "summary": summary}) for title, summary in items]
+
+
+def fold_all(docs: Sequence[Document], fields: Sequence[str]) -> None:
+    """Fold every field a watchlist reads."""
+    for document in docs:
+        for field in fields:
+            document.folded(field)
+
+
+def report(count: int) -> None:
+    """Print the table for ``count`` items."""
+    corpus = generate(count)
+    print(f"matching {count:,} generated items, one core (items/s)")
+    header = (
+        f"  {'terms':>6}  {'watchlists':>10}  {'build':>8}  {'fold':>9}  {'match':>9}  "
+        f"{'fold+match':>10}  {'matched':>7}  {'one by one':>10}"
+    )
+    print(header)
+    for terms in (1, 100, 10_000):
+        chosen = specs(corpus, terms)
+        started = time.perf_counter()
+        watchlists = WatchlistSet(chosen)
+        build = time.perf_counter() - started
+        # A worker process is long-lived: its word cache is warm after the first feeds.
+        warm = documents(corpus.items[: count // 10])
+        for document in warm:
+            watchlists.match(document)
+        folded = documents(corpus.items)
+        _, fold_rate = rate(count, lambda docs=folded: fold_all(docs, watchlists.fields))
+        hits: list[int] = []
+        _, match_rate = rate(
+            count,
+            lambda docs=folded, hits=hits: hits.extend(
+                len(watchlists.match(document)) for document in docs
+            ),
+        )
+        fresh = documents(corpus.items)
+        _, both_rate = rate(
+            count, lambda docs=fresh: [watchlists.match(document) for document in docs]
+        )
+        # The old way: every watchlist checks its own terms, one after another.
+        alone = [WatchlistSet([spec]) for spec in chosen]
+        sample = documents(corpus.items[:SAMPLE_OF_OLD_WAY])
+        _, old_rate = rate(
+            len(sample),
+            lambda docs=sample: [one.match(document) for document in docs for one in alone],
+        )
+        matched = sum(1 for found in hits if found) / count
+        print(
+            f"  {terms:>6,}  {len(chosen):>10,}  {build * 1000:>6.0f}ms  {fold_rate:>9,.0f}  "
+            f"{match_rate:>9,.0f}  {both_rate:>10,.0f}  {matched:>6.1%}  {old_rate:>10,.0f}"
+        )
+    print(
+        "  fold = HTML-free text to folded words; match = the compiled set over folded "
+        f"words; one by one = each watchlist alone ({SAMPLE_OF_OLD_WAY} items, fold+match)"
+    )
+
+
+def main() -> None:
+    """``python -m benchmarks.matching [--items N]``."""
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--items", type=int, default=20_000)
+    report(options.parse_args().items)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Property: the compiled matcher agrees with the plain reference evaluator on random
+queries (every operator, printed and parsed back) over random texts."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitor.match import Document, WatchlistSet, WatchlistSpec
+from monitor.match.query import parse_query
+from tests import reference_matcher
+
+# A small vocabulary, so that random queries and texts meet often: spellings that fold
+# together, hyphenated compounds and their parts, prefixes of each other.
+WORDS = [
+    "cease",
+    "fire",
+    "ceasefire",
+    "Cease",
+    "truce",
+    "trucebreaker",
+    "Qarabağ",
+    "qarabag",
+    "Karabakh",
+    "Nagorno",
+    "weapons",
+    "withdraw",
+    "the",
+    "and",
+    "football",
+    "fireworks",
+    "İstanbul",
+    "istanbul",
+]
+# Hyphenated runs in texts, whose closed forms are words above (or prefixes of them).
+COMPOUNDS = ["cease-fire", "Cease\u2011Fire", "Nagorno-Karabakh", "truce-breaker", "fire-works"]
+SEPARATORS = [" ", " ", " ", "-", "\u2011", ", ", " – ", "--", ". ", "\n"]
+ALIASES = {
+    "karabakh": ["Karabakh", "Nagorno-Karabakh", "Qarabağ"],
+    "truce": ["truce", "cease-fire"],
+}
+FIELDS = ("title", "summary")
+
+
+@st.composite
+def texts(draw: st.DrawFn) -> str:
+    words = draw(st.lists(st.sampled_from(WORDS + COMPOUNDS), max_size=12))
+    pieces = []
+    for word in words:
+        pieces += [word, draw(st.sampled_from(SEPARATORS))]
+    return "".join(pieces[:-1])
+
+
+leaf_texts = st.one_of(
+    st.sampled_from(WORDS),
+    st.builds(lambda a, b: f'"{a} {b}"', st.sampled_from(WORDS), st.sampled_from(WORDS)),
+    st.builds(lambda a, b: f"{a}-{b}", st.sampled_from(WORDS), st.sampled_from(WORDS)),
+    st.builds(
+        lambda a, b, c: f'"{a} {b} {c}"',
+        st.sampled_from(WORDS),
+        st.sampled_from(WORDS),
+        st.sampled_from(WORDS),
+    ),
+    st.sampled_from(COMPOUNDS),
+    st.builds(lambda word, size: f"{word[:size]}*", st.sampled_from(WORDS), st.integers(3, 6)),
+    st.sampled_from([f"@{name}" for name in ALIASES]),
+)
+# Queries are printed fully parenthesised, so the tree parsed back is the one drawn.
+operands = st.one_of(
+    leaf_texts,
+    st.builds(lambda a, n, b: f"({a} NEAR/{n} {b})", leaf_texts, st.integers(0, 3), leaf_texts),
+)
+queries = st.recursive(
+    operands,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a} AND {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} OR {b})", inner, inner),
+        st.builds(lambda a: f"NOT {a}", inner),
+        st.builds(lambda a: f"-({a})", inner),
+        st.builds(lambda field, a: f"{field}:({a})", st.sampled_from(FIELDS), inner),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(queries=st.lists(queries, min_size=1, max_size=4), title=texts(), summary=texts())
+def test_compiled_matcher_agrees_with_the_reference(
+    queries: list[str], title: str, summary: str
+) -> None:
+    # Several watchlists in one set, as in production: their terms share one index.
+    trees = [parse_query(query, ALIASES) for query in queries]
+    watchlists = WatchlistSet(
+        WatchlistSpec(f"w{index}", tree, FIELDS) for index, tree in enumerate(trees)
+    )
+    fields = {"title": title, "summary": summary}
+    found = {match.watchlist: match for match in watchlists.match(Document(fields))}
+    for index, tree in enumerate(trees):
+        expected = reference_matcher.evaluate(tree, fields, FIELDS)
+        match = found.get(f"w{index}")
+        explained = None if match is None else [(term.term, term.field) for term in match.terms]
+        assert explained == expected, queries[index]
+        for term in match.terms if match else ():
+            assert term.spans  # something found is somewhere
+            for start, end in term.spans:
+                assert 0 <= start < end <= len(fields[term.field])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    left=leaf_texts, right=leaf_texts, distance=st.integers(0, 4), title=texts(), summary=texts()
+)
+def test_near_agrees_with_the_reference(
+    left: str, right: str, distance: int, title: str, summary: str
+) -> None:
+    tree = parse_query(f"{left} NEAR/{distance} {right}", ALIASES)
+    watchlists = WatchlistSet([WatchlistSpec("near", tree, FIELDS)])
+    fields = {"title": title, "summary": summary}
+    found = watchlists.match(Document(fields))
+    explained = [(term.term, term.field) for term in found[0].terms] if found else None
+    assert explained == reference_matcher.evaluate(tree, fields, FIELDS)
