@@ -17,7 +17,10 @@ from html.parser import HTMLParser
 WORD = re.compile(r"\w+")
 # Hyphen-minus, hyphen, non-breaking hyphen: "cease-fire". Not dashes: "2019–2020".
 HYPHENS = "-\u2010\u2011"
-WORD_AND_HYPHEN = re.compile(rf"(\w+)([{HYPHENS}](?=\w))?")
+# A word, or words joined by single hyphens: "cease-fire", "Nagorno-Karabakh-based".
+# Possessive: a failed run never backtracks into the word it started with.
+WORD_RUN = re.compile(rf"\w++(?:[{HYPHENS}]\w++)*+")
+HYPHEN = re.compile(rf"[{HYPHENS}]")
 SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 BLANK_LINES = re.compile(r"\s*\n\s*")
 # Soft hyphens and zero-width characters sit inside words ("Kara\u00adbakh"); they are not
@@ -140,7 +143,10 @@ def tokenize(text: str) -> list[Token]:
 
 def words(text: str) -> list[str]:
     """Folded words of a text, without spans: the cheap form for hashing and matching."""
-    return [fold(found) for found in WORD.findall(unicodedata.normalize("NFC", text))]
+    text = unicodedata.normalize("NFC", text)
+    if text.isascii():  # folding ASCII is lower-casing: one call for the whole text
+        return WORD.findall(text.lower())
+    return [fold(found) for found in WORD.findall(text)]
 
 
 def words_and_compounds(text: str) -> tuple[list[str], set[str]]:
@@ -157,22 +163,28 @@ def words_and_compounds(text: str) -> tuple[list[str], set[str]]:
 def words_and_compound_spans(text: str) -> tuple[list[str], dict[str, list[tuple[int, int]]]]:
     """Folded words, and each closed form of a hyphenated run with the word positions
     (first, last) it covers: ``a cease-fire`` → ``ceasefire`` at (1, 2)."""
-    found: list[str] = []
+    text = unicodedata.normalize("NFC", text)
+    if not any(hyphen in text for hyphen in HYPHENS):
+        return words(text), {}
+    plain = text.isascii()
+    if plain:
+        text = text.lower()  # folding ASCII is lower-casing
+    # One regex pass finds words and hyphenated runs together; only runs need Python.
+    tokens = WORD_RUN.findall(text)
+    runs = [(at, token) for at, token in enumerate(tokens) if not token.isalnum()]
+    found = HYPHEN.sub(" ", " ".join(tokens)).split() if runs else tokens
+    if not plain:
+        found = [fold(word) for word in found]
     compounds: dict[str, list[tuple[int, int]]] = {}
-    run: list[str] = []
-    for word, hyphen in WORD_AND_HYPHEN.findall(unicodedata.normalize("NFC", text)):
-        folded = fold(word)
-        found.append(folded)
-        run.append(folded)
-        if not hyphen:
-            if len(run) > 1:
-                start = len(found) - len(run)
-                for first in range(len(run)):
-                    for last in range(first + 2, len(run) + 1):
-                        compounds.setdefault("".join(run[first:last]), []).append(
-                            (start + first, start + last - 1)
-                        )
-            run = []
+    extra = 0  # words that earlier runs added beyond one token each
+    for at, token in runs:
+        size = len(HYPHEN.split(token))  # a token with "_" but no hyphen is one word
+        start = at + extra
+        for first in range(size):
+            for last in range(first + 2, size + 1):
+                closed = "".join(found[start + first : start + last])
+                compounds.setdefault(closed, []).append((start + first, start + last - 1))
+        extra += size - 1
     return found, compounds
 
 

@@ -15,7 +15,7 @@ from monitor.text import HYPHENS, Token, tokenize
 Position = tuple[int, int]
 
 
-def _runs(text: str) -> list[tuple[int, int, str]]:
+def runs(text: str) -> list[tuple[int, int, str]]:
     """Every (first, last, joined) run of words where each pair is joined by exactly one
     hyphen, including each single word on its own."""
     text = unicodedata.normalize("NFC", text)
@@ -39,7 +39,7 @@ def occurrences(text: str, leaf: Leaf) -> set[Position]:
     words = [token.word for token in tokenize(text)]
     if leaf.prefix is not None:
         stem = leaf.prefix
-        return {(first, last) for first, last, joined in _runs(text) if joined.startswith(stem)}
+        return {(first, last) for first, last, joined in runs(text) if joined.startswith(stem)}
     assert leaf.term is not None
     size = len(leaf.term.words)
     found = {
@@ -48,7 +48,7 @@ def occurrences(text: str, leaf: Leaf) -> set[Position]:
         if tuple(words[start : start + size]) == leaf.term.words
     }
     forms = leaf.term.single_words
-    found |= {(first, last) for first, last, joined in _runs(text) if joined in forms}
+    found |= {(first, last) for first, last, joined in runs(text) if joined in forms}
     return found
 
 

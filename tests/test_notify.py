@@ -14,16 +14,20 @@ import pytest
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 from standardwebhooks.webhooks import Webhook
 
-from monitor.models import Message, MessageKind
+from monitor.dedupe import identify
+from monitor.match import match_items
+from monitor.models import FeedSpec, Item, Message, MessageKind, PollRecord
 from monitor.notify.base import DeliveryError
 from monitor.notify.console import ConsoleNotifier
 from monitor.notify.discord import DiscordNotifier
 from monitor.notify.ntfy import NtfyNotifier
+from monitor.notify.payload import marked_snippet, snippet
 from monitor.notify.slack import SlackNotifier, escape, slack_message
 from monitor.notify.teams import TeamsNotifier
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import SQLiteStore
 from tests.conftest import Receiver, queue_alerts
+from tests.matching import OneWatchlist
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 KEY = __import__("base64").b64decode(SECRET.removeprefix("whsec_"))
@@ -373,3 +377,39 @@ async def test_apprise_reaches_a_service_and_reports_its_failures(
     receiver.answers.append(aiohttp.web.Response(status=500))
     with pytest.raises(DeliveryError, match="apprise reported a failure"):
         await notifier.send(deliveries[0])
+
+
+async def test_slack_sets_the_matched_terms_in_bold(tmp_path: Path) -> None:
+    """Spans found by the matcher survive the outbox and mark the snippet."""
+    summary = "Armenia & Azerbaijan agree to a cease-fire\n\nin  Nagorno-Karabakh, officials said."
+    item = Item(
+        entry_key="b1",
+        guid="b1",
+        title="Talks end",
+        link="https://news.example/b1",
+        summary=summary,
+        content="",
+    )
+    watchlists = OneWatchlist(any=["ceasefire", '"officials said"']).watchlists
+    new = match_items(identify([item]), watchlists)
+    async with SQLiteStore(tmp_path / "b.db") as store:
+        spec = FeedSpec("https://news.example/feed", "News", timedelta(minutes=10), False)
+        await store.sync_feeds([spec], now())
+        (feed,) = await store.feeds()
+        record = PollRecord(now(), now() + timedelta(minutes=10), 200, None)
+        await store.save_poll(feed.id, new, record, alert=True)
+        (message,) = await store.claim_due_deliveries(now(), 10, timedelta(minutes=1))
+    _, section, _ = parse_blocks(slack_message(message))
+    assert isinstance(section, SectionBlock) and section.text is not None
+    assert section.text.text.splitlines()[0] == (
+        "Armenia &amp; Azerbaijan agree to a *cease-fire* in Nagorno-Karabakh, *officials said*."
+    )
+
+
+def test_marked_snippets_follow_the_snippet_cut() -> None:
+    text = "A truce  was agreed.\nThe truce holds " + "and holds " * 80
+    spans = [(2, 7), (25, 30), (len(text) - 5, len(text))]
+    pieces = marked_snippet(text, spans, 60)
+    assert "".join(piece for piece, _ in pieces) == snippet(text, 60)
+    assert [piece for piece, marked in pieces if marked] == ["truce", "truce"]
+    assert marked_snippet("", [], 60) == []

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from monitor.text import fold, html_to_text, tokenize, words
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.text import fold, html_to_text, tokenize, words, words_and_compound_spans
+from tests import reference_matcher
 
 
 def test_html_to_text_drops_markup_scripts_and_decodes_entities() -> None:
@@ -47,3 +51,24 @@ def test_soft_hyphens_and_zero_width_characters_do_not_split_words() -> None:
 def test_decomposed_input_is_one_word() -> None:
     decomposed = "Qarabag\u0306"  # g + combining breve, as some feeds send it
     assert words(decomposed) == ["qarabag"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*"aZ9_ -\u2010\u2011\u2013.,\n", "ğ", "İ", "ß", "é", "\u0301", "ﬁ", "²", "½", "Ə"]
+        ),
+        max_size=40,
+    )
+)
+def test_words_and_compounds_agree_with_the_tokenizer(text: str) -> None:
+    """The fast fold (one regex pass, ASCII lower-cased at once) gives the tokenizer's
+    words, and a compound for every hyphenated run of two words or more."""
+    found, compounds = words_and_compound_spans(text)
+    assert found == [token.word for token in tokenize(text)]
+    expected: dict[str, list[tuple[int, int]]] = {}
+    for first, last, joined in reference_matcher.runs(text):
+        if last > first:
+            expected.setdefault(joined, []).append((first, last))
+    assert {key: sorted(value) for key, value in compounds.items()} == expected

@@ -17,8 +17,8 @@ With 10,000 terms the old way (each watchlist checking each of its terms) cost a
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from monitor.match.document import Document
 from monitor.match.query import All, AnyOf, Leaf, Near, Node, Not, Scoped
@@ -28,18 +28,6 @@ from monitor.models import Match, MatchedTerm
 Position = tuple[int, int]  # word positions (first, last) in a field
 Hits = dict[int, list[Position]]  # leaf id → where it stands
 Found = list[tuple[str, str, list[Position]]]  # (term as shown, field, positions)
-MAX_CACHED_WORDS = 200_000
-
-
-@dataclass(frozen=True, slots=True)
-class _Lookup:
-    """What one word (or closed-up compound) of a text starts or is."""
-
-    units: tuple[int, ...]  # leaves that stand on this one word
-    phrases: tuple[tuple[int, tuple[str, ...]], ...]  # leaves that start here: (id, rest)
-
-
-NOTHING = _Lookup((), ())
 
 
 class _Rule:
@@ -171,7 +159,6 @@ class WatchlistSet:
         self._phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
         self._prefixes: dict[str, list[int]] = {}
         self._watchers: dict[int, list[int]] = {}  # leaf id → watchlists that use it
-        self._cache: dict[str, _Lookup] = {}
         fields: set[str] = set()
         self._rules: list[_Rule] = []
         for index, spec in enumerate(self.specs):
@@ -182,6 +169,12 @@ class WatchlistSet:
                 self._watchers.setdefault(leaf, []).append(index)
         self.fields = tuple(sorted(fields))
         self._stem_lengths = tuple(sorted({len(stem) for stem in self._prefixes}))
+        # What a word must be, or begin with, to stand for any term at all.
+        self._starts = frozenset(self._forms) | frozenset(self._phrases)
+        shortest = self._stem_lengths[0] if self._stem_lengths else 0
+        self._stem_heads = frozenset(stem[:shortest] for stem in self._prefixes)
+        # The first letters every prefix shares, taken from a word without bytecode.
+        self._head = operator.itemgetter(slice(0, shortest))
         nowhere: dict[str, Hits] = {field: {} for field in self.fields}
         # Rules that hold on an empty text ("NOT football") are checked on every item.
         self._always = [
@@ -243,38 +236,49 @@ class WatchlistSet:
 
     # -- matching ---------------------------------------------------------------------
 
-    def _lookup(self, word: str) -> _Lookup:
-        units = list(self._forms.get(word, ()))
-        for length in self._stem_lengths:
-            if length > len(word):
-                break
-            units += self._prefixes.get(word[:length], ())
-        phrases = tuple(self._phrases.get(word, ()))
-        found = _Lookup(tuple(units), phrases) if units or phrases else NOTHING
-        if len(self._cache) >= MAX_CACHED_WORDS:
-            self._cache.clear()  # a bound, not an LRU: a burst of new words is rare
-        self._cache[word] = found
-        return found
+    def _standing(self, distinct: set[str]) -> dict[str, list[int]]:
+        """The words of a text that stand for some term, with the leaves that stand on
+        each alone: a term's word form, a phrase's first word (no leaf alone), or a word
+        that starts with a prefix's stem."""
+        forms = self._forms
+        # Set operations run in C: most words of most items stand for nothing.
+        present = {word: forms.get(word, []) for word in distinct.intersection(self._starts)}
+        if self._stem_heads and not self._stem_heads.isdisjoint(map(self._head, distinct)):
+            heads = self._stem_heads
+            head = self._head
+            for word in distinct:
+                if head(word) in heads:
+                    found: list[int] = []
+                    for length in self._stem_lengths:
+                        if length > len(word):
+                            break
+                        found += self._prefixes.get(word[:length], ())
+                    if found:
+                        present[word] = present.get(word, []) + found
+        return present
 
     def hits(self, document: Document, field: str) -> Hits:
         """Where each term of any watchlist stands in one field (word positions)."""
         folded = document.folded(field)
         words = folded.words
-        cache = self._cache
         found: Hits = {}
-        for at, word in enumerate(words):
-            lookup = cache.get(word) or self._lookup(word)
-            if lookup is NOTHING:
-                continue
-            for leaf in lookup.units:
-                found.setdefault(leaf, []).append((at, at))
-            for leaf, rest in lookup.phrases:
-                end = at + len(rest)
-                if tuple(words[at + 1 : end + 1]) == rest:
-                    found.setdefault(leaf, []).append((at, end))
-        for compound, positions in folded.compounds.items():
-            for leaf in (cache.get(compound) or self._lookup(compound)).units:
-                found.setdefault(leaf, []).extend(positions)
+        present = self._standing(set(words))
+        if present:
+            phrases = self._phrases
+            for at, word in enumerate(words):
+                units = present.get(word)
+                if units is None:
+                    continue
+                for leaf in units:
+                    found.setdefault(leaf, []).append((at, at))
+                for leaf, rest in phrases.get(word, ()):
+                    end = at + len(rest)
+                    if tuple(words[at + 1 : end + 1]) == rest:
+                        found.setdefault(leaf, []).append((at, end))
+        if folded.compounds:
+            for compound, units in self._standing(set(folded.compounds)).items():
+                for leaf in units:
+                    found.setdefault(leaf, []).extend(folded.compounds[compound])
         return found
 
     def match(self, document: Document) -> list[Match]:

@@ -103,5 +103,5 @@ class Document:
         offsets = self._offsets.get(field)
         if offsets is None:
             text = unicodedata.normalize("NFC", self.fields.get(field, ""))
-            offsets = self._offsets[field] = [found.span() for found in WORD.finditer(text)]
+            offsets = self._offsets[field] = [match.span() for match in WORD.finditer(text)]
         return sorted({(offsets[first][0], offsets[last][1]) for first, last in positions})

@@ -3,6 +3,9 @@ the plain-text pieces (headline, entry lines) every text channel builds on."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +13,7 @@ from monitor.models import MatchedTerm, Message, MessageKind, StoredItem
 from monitor.redact import without_userinfo
 
 SNIPPET_CHARS = 600
+NON_SPACE = re.compile(r"\S+")
 MAX_PAYLOAD_ENTRIES = 100  # items listed in one rollup or digest body; "more" counts the rest
 
 
@@ -25,6 +29,51 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
     return f"{cut}…"
+
+
+def marked_snippet(
+    text: str, spans: Sequence[tuple[int, int]], limit: int = SNIPPET_CHARS
+) -> list[tuple[str, bool]]:
+    """``snippet(text, limit)`` in pieces, each saying whether it lies inside one of
+    the character spans (of ``text``): the matched terms, for a channel to set in bold."""
+    inside = [False] * len(text)
+    for start, end in spans:
+        for at in range(max(0, start), min(end, len(text))):
+            inside[at] = True
+    chars: list[str] = []
+    marks: list[bool] = []
+    for word in NON_SPACE.finditer(text):  # the same collapsing as ``snippet``
+        if chars:
+            chars.append(" ")
+            marks.append(inside[word.start() - 1])  # inside a phrase: marked too
+        chars.extend(word.group())
+        marks.extend(inside[word.start() : word.end()])
+    if len(chars) > limit:
+        kept = "".join(chars[:limit]).rsplit(" ", 1)[0]
+        chars, marks = [*chars[: len(kept)], "…"], [*marks[: len(kept)], False]
+    pieces: list[tuple[str, bool]] = []
+    for char, mark in zip(chars, marks, strict=True):
+        if pieces and pieces[-1][1] == mark:
+            pieces[-1] = (pieces[-1][0] + char, mark)
+        else:
+            pieces.append((char, mark))
+    return pieces
+
+
+def summary_spans(message: Message) -> tuple[str, list[tuple[int, int]]]:
+    """The text an alert's snippet is cut from, and the spans of its matched terms in
+    it (matching searched the summary and the content as one field)."""
+    item = message.item.item
+    text = unicodedata.normalize("NFC", item.summary or item.content)
+    shift = 0 if item.summary else 1  # the field was "summary\ncontent", summary empty
+    spans = [
+        (start - shift, end - shift)
+        for term in message.matched
+        if term.field == "summary"
+        for start, end in term.spans
+        if end - shift <= len(text)
+    ]
+    return text, spans
 
 
 def item_json(stored: StoredItem) -> dict[str, Any]:

@@ -8,7 +8,13 @@ from typing import Any
 
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
-from monitor.notify.payload import entry_line, headline, snippet, source_name
+from monitor.notify.payload import (
+    entry_line,
+    headline,
+    marked_snippet,
+    source_name,
+    summary_spans,
+)
 
 PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 HEADER_LIMIT = 150
@@ -63,7 +69,12 @@ def slack_message(delivery: Message) -> dict[str, Any]:
     item = stored.item
     # Escaped in the header too: only escaping everywhere keeps `<!channel>` inert.
     title = escape(item.title or "(untitled)")
-    body = escape(snippet(item.summary or item.content, 700))
+    text, spans = summary_spans(delivery)
+    # The matched terms in bold: Slack's mrkdwn "*…*" around escaped text.
+    body = "".join(
+        f"*{escape(piece)}*" if marked else escape(piece)
+        for piece, marked in marked_snippet(text, spans, 700)
+    )
     if item.link:
         body = (
             f"{body}\n{_link(item.link, 'Read the story')}" if body else _link(item.link, item.link)
