@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import feedparser
 
-from benchmarks import CORPUS, corpus_bodies, politeness, stories
+from benchmarks import CORPUS, corpus_bodies, matching, politeness, stories
 from monitor.config import parse_settings
 from monitor.match import compile_watchlists, match_items
 from monitor.models import Item
@@ -157,8 +157,8 @@ def main() -> None:
             )
         )
         settings = parse_settings(WATCHLISTS, "bench.yaml", {})
-        matchers = compile_watchlists(settings)
-        took = timed(lambda: match_items(parsed, matchers))
+        watchlists = compile_watchlists(settings)
+        took = timed(lambda: match_items(parsed, watchlists))
         rows.append(
             (
                 f"match 3 watchlists x {len(parsed)} items",
@@ -220,6 +220,8 @@ def main() -> None:
         print(f"{name:<{width}}  {value:>9}  {note}")
     print()
     stories.report(4_000 if args.quick else 12_000)
+    print()
+    matching.report(4_000 if args.quick else 20_000)
     print()
     politeness.main()
 

@@ -445,6 +445,60 @@ watchlists:
     assert len(fresh) == 2
 
 
+async def test_queries_scope_to_a_feeds_name_title_url_and_tags(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    caucasus = feeds.serve("/caucasus", rss([TRUCE]))
+    elsewhere = Entry(title="Karabakh: markets calm", guid="w", link="https://w.example/1")
+    world = feeds.serve("/world", rss([elsewhere]))
+    text = f"""
+defaults: {{baseline: false}}
+http: {{allow_private_networks: true}}
+feeds:
+  - {{url: "{caucasus}", name: Caucasus Desk, tags: [south-caucasus]}}
+  - {{url: "{world}", tags: [world]}}
+watchlists:
+  - {{name: by-tag, query: 'Karabakh tag:southcaucasus'}}
+  - {{name: by-name, query: 'Karabakh feed:"caucasus desk"'}}
+  - {{name: by-url, query: 'Karabakh feed:world'}}
+  - {{name: not-world, query: 'Karabakh -tag:world'}}
+"""
+    runtime = await runtimes(text, FakeClock())
+    await runtime.poll_all()
+    sent = {(m.watchlist, m.item.feed_url) for m in await runtime.store.deliveries()}
+    assert sent == {
+        ("by-tag", caucasus),
+        ("by-name", caucasus),
+        ("by-url", world),  # "world" is a word of its URL
+        ("not-world", caucasus),
+    }
+
+
+async def test_a_reload_installs_the_new_watchlists_in_the_workers(
+    feeds: FeedServer, runtimes: RuntimeFactory, tmp_path: Path
+) -> None:
+    url = feeds.serve("/feed", rss([TRUCE]))
+    text = config([url], baseline=False)
+    clock = FakeClock()
+    runtime = await runtimes(text, clock)
+    (outcome,) = await runtime.poll_all()
+    assert outcome.deliveries == 1
+    first = runtime.poller.generation
+    changed = text.replace("any: [Karabakh, Qarabağ]", "any: [truce]")
+    await runtime.apply(make_settings(tmp_path, changed))
+    assert runtime.poller.generation == first + 1
+    later = replace(TRUCE, guid="2", link="https://n.example/2", title="Truce talks in Baku")
+    feeds.serve("/feed", rss([TRUCE, later]))
+    clock.advance(minutes=11)
+    (outcome,) = await runtime.poll_all()
+    assert outcome.stored == 1 and outcome.deliveries == 1
+    alerts = await runtime.store.deliveries()
+    assert sorted([term.term for term in alert.matched] for alert in alerts) == [
+        ["Karabakh"],
+        ["truce"],  # the new item, matched by the workers of the new generation
+    ]
+
+
 def test_watchlist_scopes_must_name_configured_feeds_and_tags() -> None:
     from monitor.config import ConfigError, parse_settings
 
