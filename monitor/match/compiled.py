@@ -173,7 +173,8 @@ class WatchlistSet:
         self._starts = frozenset(self._forms) | frozenset(self._phrases)
         shortest = self._stem_lengths[0] if self._stem_lengths else 0
         self._stem_heads = frozenset(stem[:shortest] for stem in self._prefixes)
-        # The first letters every prefix shares, taken from a word without bytecode.
+        # A word's first letters, as many as the shortest stem has: map() applies it
+        # to every word of a text in C, to rule out prefixes before any Python loop.
         self._head = operator.itemgetter(slice(0, shortest))
         nowhere: dict[str, Hits] = {field: {} for field in self.fields}
         # Rules that hold on an empty text ("NOT football") are checked on every item.
