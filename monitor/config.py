@@ -529,6 +529,28 @@ class HealthSettings(_Strict):
     stale_after: Annotated[Duration | None, BeforeValidator(_no_limit)] = timedelta(days=3)
 
 
+class WebSettings(_Strict):
+    """The optional HTTP side: probes, metrics, status page, JSON."""
+
+    listen: str = "127.0.0.1:8080"  # loopback unless asked otherwise
+    token: str | None = None  # when set, every path but /healthz wants "Bearer TOKEN"
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        _, colon, port = value.rpartition(":")
+        if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT such as 127.0.0.1:8080, got {brief(value)}")
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _check_token(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("a token needs at least 16 characters")
+        return value
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -542,6 +564,7 @@ class Settings(_Strict):
     aliases: dict[str, list[str]] = {}
     watchlists: list[WatchlistSettings] = []
     health: HealthSettings = HealthSettings()
+    web: WebSettings | None = None  # off unless configured
 
     @field_validator("storage")
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +20,11 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import ConfigError, load_settings
+from monitor.metrics import Metrics
 from monitor.models import FeedState
 from monitor.runtime import Runtime
 from monitor.store import StoreError
+from monitor.web import WebSide
 
 log = logging.getLogger(__name__)
 # A due feed waits at most a second; each tick is one indexed query.
@@ -43,6 +46,8 @@ class Daemon:
         self.relaying = False
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.store_problem: str | None = None
+        self.metrics = Metrics()
+        self.web: WebSide | None = None
 
     @property
     def ready(self) -> bool:
@@ -63,7 +68,9 @@ class Daemon:
             self._start(self._poll(feed))
 
     async def _poll(self, feed: FeedState) -> None:
+        started = time.perf_counter()
         outcome = await self.runtime.poller.poll(feed)
+        self.metrics.polled(outcome, time.perf_counter() - started)
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()
 
@@ -83,7 +90,7 @@ class Daemon:
         """Send what is due; stop between batches once shutdown begins."""
         self.relaying = True
         try:
-            await self.runtime.relay.deliver_due(self.stopping.is_set)
+            self.metrics.relayed(await self.runtime.relay.deliver_due(self.stopping.is_set))
         finally:
             self.relaying = False
 
@@ -170,7 +177,23 @@ class Daemon:
             return
         self.scheduler.start()
         log.info("running: %s feed(s)", len(await self.runtime.store.feeds()))
-        await self.stopping.wait()
+        web_settings = self.runtime.settings.web
+        if web_settings is not None:
+            self.web = WebSide(
+                self.runtime.store,
+                self.metrics,
+                lambda: self.ready,
+                self.runtime.clock,
+                lambda: [watchlist.name for watchlist in self.runtime.settings.watchlists],
+                web_settings.token,
+            )
+            await self.web.start(web_settings.listen)
+            log.info("status page and metrics on http://%s/", web_settings.listen)
+        try:
+            await self.stopping.wait()
+        finally:
+            if self.web is not None:
+                await self.web.stop()
         # Pause, drain, and only then shut down: APScheduler 3's asyncio executor cancels
         # the jobs still running when it shuts down, which would cut a send in half and
         # send it again after the restart.

@@ -183,6 +183,15 @@ class SaveResult:
     deliveries: int
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxSummary:
+    """The outbox at a glance: pending and dead messages, the oldest pending one's age."""
+
+    pending: int
+    dead: int
+    oldest_pending_at: datetime | None
+
+
 class DeliveryStatus(enum.StrEnum):
     """Where a message stands in the outbox."""
 

@@ -17,6 +17,7 @@ from monitor.models import (
     MessageKind,
     NewItem,
     NotifierState,
+    OutboxSummary,
     PollRecord,
     SaveResult,
     StoredItem,
@@ -162,6 +163,11 @@ class Store(AsyncResource, ABC):
         self, status: DeliveryStatus | None = None, limit: int = 100
     ) -> list[Message]:
         """Deliveries, newest first."""
+
+    @abstractmethod
+    async def outbox_summary(self) -> OutboxSummary:
+        """How many messages are pending and dead, and when the oldest pending one was
+        queued (for metrics and the status page)."""
 
     @abstractmethod
     async def retry_deliveries(

@@ -40,6 +40,7 @@ from monitor.models import (
     MessageKind,
     NewItem,
     NotifierState,
+    OutboxSummary,
     PollRecord,
     SaveResult,
     StoredItem,
@@ -56,6 +57,7 @@ from monitor.store.sqlite_rows import (
     fingerprint_blob,
     fingerprint_from_blob,
     follow_up_rows,
+    from_epoch,
     from_epoch_required,
     host_of,
     in_chunks,
@@ -939,6 +941,18 @@ class SQLiteStore(Store):
             rows = list(await cursor.fetchall())
         newest_first = [row["delivery_id"] for row in rows]
         return (await self._messages(self._read, newest_first))[::-1]
+
+    @translated
+    async def outbox_summary(self) -> OutboxSummary:
+        """Counts by status, and the oldest pending message's queue time."""
+        async with self._read.execute(
+            "SELECT count(*) FILTER (WHERE status = 'pending'),"
+            " count(*) FILTER (WHERE status = 'dead'),"
+            " min(created_at) FILTER (WHERE status = 'pending') FROM deliveries"
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return OutboxSummary(row[0], row[1], from_epoch(row[2]))
 
     @translated
     async def retry_deliveries(

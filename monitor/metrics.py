@@ -1,0 +1,93 @@
+"""Prometheus metrics: the daemon reports what each poll and relay pass did to one
+observer, which keeps the counters (in a registry of its own, one per runtime)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from monitor.models import OutboxSummary
+from monitor.notify.relay import RelayReport
+from monitor.poll import PollOutcome
+
+RELAY_RESULTS = ("sent", "retrying", "dead", "deferred", "throttled", "held", "folded")
+
+
+class Metrics:
+    """Counters for polls, items, stories and messages; gauges for the outbox."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.polls = Counter(
+            "news_monitor_polls",
+            "Feed polls by result: updated, not-modified, failed.",
+            ["result"],
+            registry=self.registry,
+        )
+        self.poll_seconds = Histogram(
+            "news_monitor_poll_seconds",
+            "Time from the start of a poll to its end (fetch, parse, match, store).",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=self.registry,
+        )
+        self.items = Counter(
+            "news_monitor_items",
+            "Items seen in polled feeds: new (stored now) or known.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.stories = Counter(
+            "news_monitor_new_stories", "Items that started a new story.", registry=self.registry
+        )
+        self.queued = Counter(
+            "news_monitor_alerts_queued", "Alerts put in the outbox.", registry=self.registry
+        )
+        self.messages = Counter(
+            "news_monitor_messages",
+            "Outbox messages handled by the relay, by result.",
+            ["result"],
+            registry=self.registry,
+        )
+        self.pending = Gauge(
+            "news_monitor_outbox_pending", "Messages waiting to be sent.", registry=self.registry
+        )
+        self.dead = Gauge(
+            "news_monitor_outbox_dead", "Messages that gave up.", registry=self.registry
+        )
+        self.oldest_pending = Gauge(
+            "news_monitor_outbox_oldest_pending_seconds",
+            "Age of the oldest message waiting to be sent (0 when none).",
+            registry=self.registry,
+        )
+        for result in ("updated", "not-modified", "failed"):
+            self.polls.labels(result)  # shown at 0 before the first poll
+        for result in RELAY_RESULTS:
+            self.messages.labels(result)
+
+    def polled(self, outcome: PollOutcome, seconds: float) -> None:
+        """Count one poll."""
+        self.polls.labels(outcome.status).inc()
+        self.poll_seconds.observe(seconds)
+        self.items.labels("new").inc(outcome.stored)
+        self.items.labels("known").inc(max(0, outcome.items - outcome.stored))
+        self.stories.inc(outcome.new_stories)
+        self.queued.inc(outcome.deliveries)
+
+    def relayed(self, report: RelayReport) -> None:
+        """Count one relay pass."""
+        for result in RELAY_RESULTS:
+            count = getattr(report, result)
+            if count:
+                self.messages.labels(result).inc(count)
+
+    def outbox(self, summary: OutboxSummary, now: datetime) -> None:
+        """Set the outbox gauges (asked of the store when metrics are scraped)."""
+        self.pending.set(summary.pending)
+        self.dead.set(summary.dead)
+        oldest = summary.oldest_pending_at
+        self.oldest_pending.set(0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
+
+    def exposition(self) -> bytes:
+        """The text format Prometheus scrapes."""
+        return generate_latest(self.registry)

@@ -1,0 +1,128 @@
+"""The HTTP side: probes, metrics, the status page and JSON, from a real daemon process."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from monitor.config import ConfigError, parse_settings
+from monitor.metrics import Metrics
+from monitor.store import SQLiteStore
+from monitor.web import WebSide
+from tests.builders import Entry, rss
+from tests.conftest import FeedServer, Receiver, queue_alerts
+from tests.daemons import Launcher
+from tests.test_daemon import write_config
+
+TOKEN = "s3cret-token-for-tests"
+HOSTILE = Entry(
+    title="Karabakh <script>alert('x')</script> truce", guid="h1", link="https://n.example/h1"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_a_running_daemon_serves_probes_metrics_page_and_json(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
+) -> None:
+    feeds.serve("/feed.xml", rss([HOSTILE]))
+    config = tmp_path / "monitor.yaml"
+    port = free_port()
+    web = f"web: {{listen: 127.0.0.1:{port}, token: {TOKEN}}}"
+    write_config(config, feeds.url("/feed.xml"), receiver.url(), extra=web)
+    daemon = await launcher.start(config)
+    await daemon.wait_for(lambda: len(receiver.requests) == 1)
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/healthz") as answer:
+            assert answer.status == 200  # open without the token: liveness probes
+        for path in ("/readyz", "/metrics", "/", "/api/feeds"):
+            async with http.get(f"{base}{path}") as answer:
+                assert answer.status == 401, path
+            bad = {"Authorization": "Bearer wrong"}
+            async with http.get(f"{base}{path}", headers=bad) as answer:
+                assert answer.status == 401, path
+        async with http.get(f"{base}/readyz", headers=auth) as answer:
+            assert answer.status == 200
+        async with http.get(f"{base}/metrics", headers=auth) as answer:
+            metrics = await answer.text()
+        async with http.get(f"{base}/api/feeds", headers=auth) as answer:
+            (feed,) = await answer.json()
+        async with http.get(f"{base}/api/alerts", headers=auth) as answer:
+            (alert,) = await answer.json()
+        async with http.get(f"{base}/api/deliveries?status=sent", headers=auth) as answer:
+            (sent,) = await answer.json()
+        async with http.get(f"{base}/", headers=auth) as answer:
+            page = await answer.text()
+    assert 'news_monitor_polls_total{result="updated"} 1.0' in metrics
+    assert 'news_monitor_items_total{kind="new"} 1.0' in metrics
+    assert "news_monitor_outbox_pending 0.0" in metrics
+    assert 'news_monitor_messages_total{result="sent"} 1.0' in metrics
+    assert feed["url"] == feeds.url("/feed.xml") and feed["state"] == "ok"
+    assert alert["item"]["title"] == "Karabakh <script>alert('x')</script> truce"
+    assert sent["id"] == alert["id"]
+    assert "<script>alert" not in page  # a feed's text is shown, never run
+    assert "Karabakh &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; truce" in page
+    assert feeds.url("/feed.xml") in page and '<span class="ok">ok</span>' in page
+    assert "Karabakh (title)" in page
+    code, _ = await daemon.stop()
+    assert code == 0
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    async with SQLiteStore(tmp_path / "w.db") as opened:
+        yield opened
+
+
+async def client_for(web: WebSide) -> TestClient[aiohttp.web.Request, aiohttp.web.Application]:
+    client = TestClient(TestServer(web.application()))
+    await client.start_server()
+    return client
+
+
+async def test_readiness_follows_the_daemon_and_the_outbox_gauges_the_store(
+    store: SQLiteStore,
+) -> None:
+    await queue_alerts(store, [("a1", "Karabakh truce")], notifiers=("hook", "slack"))
+    ready = False
+    later = datetime(2099, 1, 1, tzinfo=UTC)
+    web = WebSide(store, Metrics(), lambda: ready, lambda: later, lambda: ["karabakh"])
+    client = await client_for(web)
+    try:
+        assert (await client.get("/readyz")).status == 503
+        ready = True
+        assert (await client.get("/readyz")).status == 200
+        metrics = await (await client.get("/metrics")).text()
+        assert "news_monitor_outbox_pending 2.0" in metrics
+        assert "news_monitor_outbox_oldest_pending_seconds 2." in metrics  # decades
+        assert (await client.get("/api/deliveries?status=bogus")).status == 400
+        page = await (await client.get("/")).text()
+        assert '<table id="watchlists">' in page and "<td>karabakh</td><td>2</td>" in page
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    ("web", "message"),
+    [
+        ("{listen: localhost}", "expected HOST:PORT"),
+        ("{listen: '127.0.0.1:99999'}", "expected HOST:PORT"),
+        ("{token: short}", "at least 16 characters"),
+    ],
+)
+def test_web_settings_are_checked(web: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_settings(f"web: {web}\n", "monitor.yaml", {})
