@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
@@ -29,6 +30,7 @@ from monitor.match import Document, FeedLabels, WatchlistSet, compile_watchlists
 from monitor.match.query import QueryError
 from monitor.models import DeliveryStatus
 from monitor.notify.payload import item_json, matched_json
+from monitor.pidfile import NoDaemon, holding_pid_file, running_daemon
 from monitor.report import (
     check_summary,
     delivery_json,
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, text in (
         ("run", "run the daemon until SIGTERM/SIGINT (SIGHUP reloads the configuration)"),
+        ("reload", "check the configuration, then make the running daemon re-read it"),
         ("once", "poll every enabled feed once, deliver what is due, exit 0/1/2"),
         ("check", "validate the configuration and print a summary (secrets masked)"),
     ):
@@ -183,7 +186,21 @@ async def _run(settings: Settings, path: Path, args: argparse.Namespace) -> int:
         daemon.install_signal_handlers()
         if EARLY_STOP.requested is not None:
             daemon.stop()
-        await daemon.run()
+        # After the store is open: a second daemon on this database stops before this.
+        with holding_pid_file(settings.sqlite_path()):
+            await daemon.run()
+    return EXIT_OK
+
+
+async def _reload(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    """The file is valid (main loaded it): tell the running daemon to read it again."""
+    try:
+        pid = running_daemon(settings.sqlite_path())
+    except NoDaemon as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_FAILED
+    os.kill(pid, signal.SIGHUP)
+    print(f"sent SIGHUP to the daemon (pid {pid}); it logs what it reloaded")
     return EXIT_OK
 
 
@@ -356,6 +373,7 @@ async def _notifiers(settings: Settings, path: Path, args: argparse.Namespace) -
 Command = Callable[[Settings, Path, argparse.Namespace], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {
     "run": _run,
+    "reload": _reload,
     "once": _once,
     "check": _check,
     "seed": _seed,

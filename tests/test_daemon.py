@@ -92,6 +92,29 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
     assert (await daemon.stop())[0] == 0
 
 
+async def test_reload_command_signals_the_daemon_through_its_pid_file(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
+) -> None:
+    code, _, err = await cli("reload", "-c", str(tmp_path / "none.yaml"), cwd=tmp_path)
+    assert code == 2  # no such file: a configuration error, nothing signalled
+    config, daemon = await deliver_once(launcher, feeds, receiver, tmp_path)
+    pid_file = tmp_path / "monitor.db.pid"
+    assert pid_file.read_text().strip() == str(daemon.process.pid)
+    good = config.read_text()
+    config.write_text(good + "  - {name: broken, any: [x], notify: [nope]}\n")
+    code, _, err = await cli("reload", "-c", str(config), cwd=tmp_path)
+    assert code == 2 and "unknown notifier 'nope'" in err  # refused before any signal
+    assert "reload" not in daemon.log
+    config.write_text(good + "  - {name: second, any: [y]}\n")
+    code, out, _ = await cli("reload", "-c", str(config), cwd=tmp_path)
+    assert code == 0 and f"pid {daemon.process.pid}" in out
+    await daemon.wait_for(lambda: "configuration reloaded: 1 feed(s), 2 watchlist(s)" in daemon.log)
+    assert (await daemon.stop())[0] == 0
+    assert not pid_file.exists()
+    code, _, err = await cli("reload", "-c", str(config), cwd=tmp_path)
+    assert code == 1 and "no daemon is running" in err
+
+
 async def test_sigterm_during_a_hanging_poll_exits_within_ten_seconds(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
