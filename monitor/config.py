@@ -532,6 +532,7 @@ class HealthSettings(_Strict):
 class WebSettings(_Strict):
     """The optional HTTP side: probes, metrics, status page, JSON."""
 
+    enabled: bool = True  # false: as if absent (lets an environment variable decide)
     listen: str = "127.0.0.1:8080"  # loopback unless asked otherwise
     token: str | None = None  # when set, every path but /healthz wants "Bearer TOKEN"
 
@@ -546,7 +547,9 @@ class WebSettings(_Strict):
     @field_validator("token")
     @classmethod
     def _check_token(cls, value: str | None) -> str | None:
-        if value is not None and len(value) < 16:
+        if not value:
+            return None  # "${NEWS_MONITOR_WEB_TOKEN:-}" unset: no token
+        if len(value) < 16:
             raise ValueError("a token needs at least 16 characters")
         return value
 

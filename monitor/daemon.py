@@ -178,7 +178,7 @@ class Daemon:
         self.scheduler.start()
         log.info("running: %s feed(s)", len(await self.runtime.store.feeds()))
         web_settings = self.runtime.settings.web
-        if web_settings is not None:
+        if web_settings is not None and web_settings.enabled:
             self.web = WebSide(
                 self.runtime.store,
                 self.metrics,

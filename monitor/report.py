@@ -64,6 +64,8 @@ def check_summary(settings: Settings, path: Path) -> str:
             )
             if terms
         ]
+        if watchlist.query is not None:
+            rules.append(f"query: {watchlist.query}")
         targets = watchlist.notify if watchlist.notify is not None else list(active)
         shown = [name if name in active else f"{name} (off)" for name in targets]
         timing = [
@@ -77,6 +79,12 @@ def check_summary(settings: Settings, path: Path) -> str:
         lines.append(
             f"    in {', '.join(watchlist.fields)} → {', '.join(shown) or 'no active notifier'}"
         )
+    web = settings.web
+    if web is None or not web.enabled:
+        lines.append("web: off")
+    else:
+        guard = "bearer token required" if web.token else "no token"
+        lines.append(f"web: http://{web.listen}/ (status page, /metrics, /api/…; {guard})")
     return "\n".join(lines)
 
 
