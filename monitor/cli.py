@@ -26,6 +26,7 @@ from monitor.config import (
 )
 from monitor.daemon import Daemon
 from monitor.early_stop import EARLY_STOP, STOP_SIGNALS
+from monitor.logs import configure
 from monitor.match import Document, FeedLabels, WatchlistSet, compile_watchlists, spec_of
 from monitor.match.query import QueryError
 from monitor.models import DeliveryStatus
@@ -72,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"news-monitor {__version__}")
     parser.add_argument(
         "--log-level", default=None, help="DEBUG, INFO, WARNING… (run: INFO; others: WARNING)"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="text for people (default), json: one object per line with feed and message ids",
     )
     _config_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -142,11 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         EARLY_STOP.release()
     default_level = "INFO" if args.command == "run" else "WARNING"
-    logging.basicConfig(
-        level=(args.log_level or default_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure(args.log_level or default_level, args.log_format)
     # APScheduler logs every tick at INFO; our own lines say what happened.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # aiosqlite logs every statement with its parameters at DEBUG: feed URLs with their

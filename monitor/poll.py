@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.fetch import Fetcher, FetchError, FetchResult
+from monitor.logs import feed_ids
 from monitor.match import FeedLabels, WatchlistSet, match_items
 from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord
 from monitor.notify.payload import iso_utc
@@ -190,7 +191,9 @@ class Poller:
             host_hold_until=decision.host_hold_until,
         )
         await self.store.record_poll(feed.id, record)
-        log.warning("feed %s failed: %s", feed.shown_url, message)
+        log.warning(
+            "feed %s failed: %s", feed.shown_url, message, extra=feed_ids(feed.id, feed.url)
+        )
         if decision.gone:
             await self._tell(
                 f"Feed {feed.display_name} ({feed.shown_url}) answered 410 Gone: it is no"
@@ -298,7 +301,9 @@ class Poller:
             return await self._failed(feed, str(error), result.status)
         parsed = prepared.feed
         if parsed.warning:
-            log.info("feed %s: %s", feed.shown_url, parsed.warning)
+            log.info(
+                "feed %s: %s", feed.shown_url, parsed.warning, extra=feed_ids(feed.id, feed.url)
+            )
         decision = self._decide(feed, result, parsed)
         record = PollRecord(
             polled_at=now,
@@ -326,13 +331,19 @@ class Poller:
                     "feed %s: %s matching item(s) published before max_alert_age: not alerted",
                     feed.shown_url,
                     stale,
+                    extra=feed_ids(feed.id, feed.url),
                 )
         # The store skips the entries it already has, in the same transaction.
         saved = await self.store.save_poll(feed.id, items, record, alert=alert)
         await self._succeeded(feed, decision)
         await self._check_silence(feed, new_items=saved.stored > 0)
         if saved.deliveries:
-            log.info("feed %s: %s alert(s) queued", feed.shown_url, saved.deliveries)
+            log.info(
+                "feed %s: %s alert(s) queued",
+                feed.shown_url,
+                saved.deliveries,
+                extra=feed_ids(feed.id, feed.url),
+            )
         return PollOutcome(
             feed,
             "updated",

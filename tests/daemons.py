@@ -51,11 +51,12 @@ class Launcher:
     cwd: Path
     running: list[Daemon] = field(default_factory=list)
 
-    async def start(self, config: Path) -> Daemon:
+    async def start(self, config: Path, *options: str) -> Daemon:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "monitor",
+            *options,
             "run",
             "-c",
             str(config),

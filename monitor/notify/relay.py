@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from monitor.logs import message_ids
 from monitor.models import Message, MessageKind
 from monitor.notify.base import DeliveryError
 from monitor.notify.registry import Channel
@@ -229,7 +230,13 @@ class Relay:
             if error is None:
                 await self.store.mark_sent(message.id, self.clock())
                 report.sent += 1
-                log.info("sent %s %s to %s", message.kind.value, message.message_id, name)
+                log.info(
+                    "sent %s %s to %s",
+                    message.kind.value,
+                    message.message_id,
+                    name,
+                    extra=message_ids(message.id, message.message_id, name),
+                )
                 continue
             if error.throttled:
                 await self._throttled(name, message, rest, error, report)
@@ -333,7 +340,7 @@ class Relay:
             outcome = "gave up"
         else:
             report.retrying += 1
-            outcome = f"retrying in {(retry_at - self.clock()).total_seconds():.0f}s"
+            outcome = f"retrying in {max(0.0, (retry_at - self.clock()).total_seconds()):.0f}s"
         await self.store.mark_failed(message.id, text, retry_at)
         report.failures.append(f"delivery {message.id} to {message.notifier}: {text}")
         log.warning(
@@ -343,5 +350,6 @@ class Relay:
             message.attempts,
             text,
             outcome,
+            extra=message_ids(message.id, message.message_id, message.notifier),
         )
         return retry_at
