@@ -1,0 +1,67 @@
+"""The status page in a real browser: rows shown, feed text inert, a screenshot kept."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests import browser
+from tests.builders import Entry, rss
+from tests.conftest import FeedServer, Receiver
+from tests.daemons import Launcher
+from tests.test_web import free_port
+
+pytestmark = pytest.mark.skipif(
+    not browser.available(), reason="needs Debian's chromium and chromium-driver"
+)
+HOSTILE_TITLE = "Desk <script>document.title='pwned'</script>"
+
+
+async def test_the_status_page_in_headless_chromium(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
+) -> None:
+    truce = Entry(title="Karabakh ceasefire agreed", guid="t1", link="https://n.example/t1")
+    feeds.serve("/desk.xml", rss([truce], title=HOSTILE_TITLE))
+    feeds.serve("/quiet.xml", rss([Entry(title="Markets", guid="m", link="https://n/m")]))
+    port = free_port()
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"""storage: sqlite:///{tmp_path / "monitor.db"}
+defaults: {{interval: 1h, baseline: false}}
+http: {{allow_private_networks: true}}
+web: {{listen: "127.0.0.1:{port}"}}
+feeds:
+  - url: {feeds.url("/desk.xml")}
+  - url: {feeds.url("/quiet.xml")}
+    name: Quiet wire
+notifiers:
+  ops: {{type: webhook, url: "{receiver.url()}"}}
+watchlists:
+  - {{name: karabakh, any: [Karabakh]}}
+"""
+    )
+    daemon = await launcher.start(config)
+    await daemon.wait_for(lambda: len(receiver.requests) == 1)
+    polled: list[object] = []
+    async with aiohttp.ClientSession() as http:
+        while len(polled) < 2:
+            async with http.get(f"http://127.0.0.1:{port}/api/feeds") as answer:
+                polled = [feed for feed in await answer.json() if feed["last_polled_at"]]
+            await asyncio.sleep(0.1)
+    picture = tmp_path / "status-page.png"
+    with browser.chromium(tmp_path / "profile") as page:
+        page.get(f"http://127.0.0.1:{port}/")
+        assert page.title == "news-monitor"  # the feed's <script> never ran
+        feed_rows = page.find_elements("css selector", "#feeds tr")[1:]
+        names = [row.find_elements("css selector", "td")[0].text for row in feed_rows]
+        assert any(name.startswith(HOSTILE_TITLE) for name in names)  # shown as text
+        assert any(name.startswith("Quiet wire") for name in names)
+        (alert,) = page.find_elements("css selector", "#alerts tr")[1:]
+        assert "Karabakh ceasefire agreed" in alert.text and "Karabakh (title)" in alert.text
+        assert page.find_element("css selector", "#watchlists").text.endswith("karabakh 1")
+        page.save_screenshot(str(picture))
+    assert picture.stat().st_size > 10_000
+    assert (await daemon.stop())[0] == 0
