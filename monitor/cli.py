@@ -22,6 +22,7 @@ from monitor.config import (
     Settings,
     WatchlistSettings,
     default_config_path,
+    included_opml,
     load_settings,
 )
 from monitor.daemon import Daemon
@@ -31,6 +32,7 @@ from monitor.match import Document, FeedLabels, WatchlistSet, compile_watchlists
 from monitor.match.query import QueryError
 from monitor.models import DeliveryStatus
 from monitor.notify.payload import item_json, matched_json
+from monitor.opml import OpmlError, OpmlFeed, opml_document, read_opml, write_opml
 from monitor.pidfile import NoDaemon, holding_pid_file, running_daemon
 from monitor.report import (
     check_summary,
@@ -113,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     revive = feed_commands.add_parser("revive", help="poll a feed that answered 410 again")
     _config_option(revive)
     revive.add_argument("url", help="the feed's URL as configured")
+    importing = feed_commands.add_parser(
+        "import", help="merge an OPML file into the OPML file the configuration includes"
+    )
+    _config_option(importing)
+    importing.add_argument("file", type=Path, help="an OPML file")
+    exporting = feed_commands.add_parser("export", help="every configured feed as OPML")
+    _config_option(exporting)
 
     stories = commands.add_parser("stories", help="stories (items that are one story)")
     _config_option(stories)
@@ -318,7 +327,48 @@ def _emit(
         print(json.dumps(to_json(record), ensure_ascii=False) if as_json else to_text(record))
 
 
+def _export_feeds(settings: Settings) -> int:
+    feeds = [OpmlFeed(feed.url, feed.name, tuple(feed.tags)) for feed in settings.feeds]
+    print(opml_document(feeds))
+    return EXIT_OK
+
+
+def _import_feeds(settings: Settings, path: Path, source: Path) -> int:
+    """Merge an OPML list into the OPML file the configuration includes (or feeds.opml
+    beside it, then say how to include it): the YAML stays the one source of truth."""
+    try:
+        incoming = read_opml(source)
+    except OpmlError as error:
+        print(f"{source}: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    includes = included_opml(path)
+    target = includes[0] if includes else path.parent / "feeds.opml"
+    try:
+        current = read_opml(target) if target.exists() else []
+    except OpmlError as error:
+        print(f"{target}: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    known = {feed.url for feed in settings.feeds} | {feed.url for feed in current}
+    added = [feed for feed in incoming if feed.url not in known]
+    write_opml(target, [*current, *added])
+    print(
+        f"{len(added)} feed(s) added to {target}; "
+        f"{len(incoming) - len(added)} were already configured"
+    )
+    if not includes:
+        print(f"to poll them, add under feeds: in {path}:\n  - opml: {target.name}")
+    else:
+        print(f"`news-monitor reload -c {path}` starts polling them")
+    return EXIT_OK
+
+
 async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    action = getattr(args, "action", None)
+    if action == "export":
+        return _export_feeds(settings)
+    if action == "import":
+        return _import_feeds(settings, path, args.file)
+
     async def show(store: Store) -> int:
         if getattr(args, "action", None) == "revive":
             if await store.revive_feed(args.url, datetime.now(UTC)):

@@ -31,6 +31,7 @@ from pydantic import (
 
 from monitor.match.query import QueryError, parse_query, resolve_aliases
 from monitor.notify.rules import DEFAULT_RETRY, DigestSchedule, QuietHours, parse_timezone
+from monitor.opml import OpmlError, read_opml
 from monitor.redact import brief, mask_url, without_userinfo
 from monitor.text import tokenize
 from monitor.yaml_source import (
@@ -679,6 +680,7 @@ def parse_settings(
     source = compose(text, filename, os.environ if env is None else env)
     if not isinstance(source.data, dict):
         raise ConfigError([f"{filename}:1: the top level must be a mapping of keys"])
+    _include_opml(source, Path(filename).parent)
     try:
         settings = Settings.model_validate(source.data)
     except ValidationError as exc:
@@ -692,6 +694,65 @@ def parse_settings(
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _include_opml(source: YamlSource, base: Path) -> None:
+    """Replace each ``{opml: FILE, tags: [...]}`` in ``feeds:`` by the file's feeds.
+
+    The first feed of a file takes the include's place and the others go at the end, so
+    the feeds written in the YAML keep their positions (and errors their lines); a
+    feed from a file points at the include's line. A URL the YAML lists wins.
+    """
+    feeds = source.data.get("feeds")
+    if not isinstance(feeds, list):
+        return
+    listed = {entry.get("url") for entry in feeds if isinstance(entry, dict)}
+    problems: list[str] = []
+    appended: list[tuple[dict[str, Any], KeyPath]] = []
+    for index, entry in enumerate(list(feeds)):
+        if not isinstance(entry, dict) or "opml" not in entry:
+            continue
+        where: KeyPath = ("feeds", index, "opml")
+        unknown = set(entry) - {"opml", "tags"}
+        tags = entry.get("tags", [])
+        if unknown or not isinstance(entry["opml"], str) or not isinstance(tags, list):
+            problems.append(source.problem(where, "an include is {opml: FILE, tags: [...]}"))
+            continue
+        try:
+            found = read_opml(base / entry["opml"])
+        except OpmlError as error:
+            problems.append(source.problem(where, str(error)))
+            continue
+        included = [
+            {"url": feed.url, "tags": list(dict.fromkeys([*tags, *feed.tags]))}
+            | ({"name": feed.title} if feed.title else {})
+            for feed in found
+            if feed.url not in listed
+        ]
+        listed.update(feed["url"] for feed in included)
+        if not included:
+            problems.append(source.problem(where, f"{entry['opml']} adds no feed"))
+            continue
+        feeds[index] = included[0]
+        appended += [(feed, ("feeds", index)) for feed in included[1:]]
+    for feed, origin in appended:
+        source.lines[("feeds", len(feeds))] = source.lines.get(origin, 1)
+        feeds.append(feed)
+    if problems:
+        raise ConfigError(problems)
+
+
+def included_opml(path: Path, env: Mapping[str, str] | None = None) -> list[Path]:
+    """The OPML files a (valid) configuration file includes, in order."""
+    source = compose(
+        path.read_text(encoding="utf-8"), str(path), os.environ if env is None else env
+    )
+    feeds = source.data.get("feeds") if isinstance(source.data, dict) else None
+    return [
+        path.parent / entry["opml"]
+        for entry in feeds or []
+        if isinstance(entry, dict) and isinstance(entry.get("opml"), str)
+    ]
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
