@@ -34,6 +34,7 @@ from monitor.models import DeliveryStatus
 from monitor.notify.payload import item_json, matched_json
 from monitor.opml import OpmlError, OpmlFeed, opml_document, read_opml, write_opml
 from monitor.pidfile import NoDaemon, holding_pid_file, running_daemon
+from monitor.progress import Steps
 from monitor.report import (
     check_summary,
     delivery_json,
@@ -218,7 +219,8 @@ async def _reload(settings: Settings, path: Path, args: argparse.Namespace) -> i
 
 async def _once(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     async with Runtime(settings) as runtime:
-        report = await runtime.once()
+        with Steps("polled") as progress:
+            report = await runtime.once(progress)
     print(once_summary(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -245,11 +247,14 @@ async def _seed(settings: Settings, path: Path, args: argparse.Namespace) -> int
     async def load(store: Store) -> int:
         now = datetime.now(UTC)
         loaded = 0
-        for target in targets:
-            if target.is_dir():
-                loaded += await load_seeds(store, target, now)
-            else:
-                loaded += await store.load_seed(SEED_SOURCE, read_seed_file(target), now)
+        with Steps("seeded") as progress:
+            progress.start(len(targets))
+            for target in targets:
+                if target.is_dir():
+                    loaded += await load_seeds(store, target, now)
+                else:
+                    loaded += await store.load_seed(SEED_SOURCE, read_seed_file(target), now)
+                progress.step(str(target))
         print(f"loaded {loaded} new seed item(s)")
         return EXIT_OK
 

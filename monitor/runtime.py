@@ -23,10 +23,11 @@ from monitor.config import Settings
 from monitor.fetch import USER_AGENT, Fetcher
 from monitor.lifecycle import AsyncResource
 from monitor.match import FeedLabels, compile_watchlists
-from monitor.models import FeedSpec
+from monitor.models import FeedSpec, FeedState
 from monitor.notify.registry import Channel, build_channel
 from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
 from monitor.poll import HealthRules, Poller, PollOutcome, WatchlistScope
+from monitor.progress import Steps
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, open_store, story_policy
 from monitor.workers import WorkerPool
@@ -208,16 +209,25 @@ class Runtime(AsyncResource):
         """How long a claimed feed stays claimed: longer than any poll can take."""
         return self.settings.http.timeout * 2 + timedelta(seconds=60)
 
-    async def poll_all(self) -> list[PollOutcome]:
+    async def poll_all(self, progress: Steps | None = None) -> list[PollOutcome]:
         """Poll every enabled feed now, whatever its schedule (the ``once`` command)."""
         feeds = await self.store.claim_due_feeds(
             self.clock(), 1_000_000, self.feed_lease, all_feeds=True
         )
-        # All at once: the fetcher's limits and the worker pool pace them.
-        return list(await asyncio.gather(*(self.poller.poll(feed) for feed in feeds)))
+        if progress is not None:
+            progress.start(len(feeds))
 
-    async def once(self) -> OnceReport:
+        async def poll(feed: FeedState) -> PollOutcome:
+            outcome = await self.poller.poll(feed)
+            if progress is not None:
+                progress.step(f"{feed.shown_url} {outcome.status}")
+            return outcome
+
+        # All at once: the fetcher's limits and the worker pool pace them.
+        return list(await asyncio.gather(*(poll(feed) for feed in feeds)))
+
+    async def once(self, progress: Steps | None = None) -> OnceReport:
         """Poll every feed once, then deliver what is due."""
-        polls = await self.poll_all()
+        polls = await self.poll_all(progress)
         relay = await self.relay.deliver_due()
         return OnceReport(polls, relay)

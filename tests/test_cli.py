@@ -296,3 +296,29 @@ def test_watchlists_test_tries_a_query_from_the_command_line(
     assert "matches per watchlist: query: 0" in capsys.readouterr().out
     assert main(["watchlists", "test", "-c", str(config), "--query", "(Karabakh"]) == 2
     assert "--query 1:10: expected ')'" in capsys.readouterr().err
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise() -> None:
+    import io
+
+    from monitor.progress import Steps
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    plain = io.StringIO()
+    with Steps("polled", plain) as steps:
+        steps.start(2)
+        steps.step("https://a.example/feed updated")
+        steps.step("https://b.example/feed failed")
+    assert plain.getvalue().splitlines() == [
+        "polled 1/2: https://a.example/feed updated",
+        "polled 2/2: https://b.example/feed failed",
+    ]
+    terminal = Terminal()
+    with Steps("polled", terminal) as steps:
+        steps.start(2)
+        steps.step("a")
+    assert "polled 1/2:" not in terminal.getvalue()  # drawn as a bar, then cleared
+    assert steps.done == 1
