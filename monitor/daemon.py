@@ -61,10 +61,10 @@ class Daemon:
         free = self.runtime.settings.http.concurrency - len(self.in_flight)
         if free <= 0:
             return
-        feeds = await self.runtime.store.claim_due_feeds(
-            self.runtime.clock(), free, self.runtime.feed_lease
-        )
+        now = self.runtime.clock()
+        feeds = await self.runtime.store.claim_due_feeds(now, free, self.runtime.feed_lease)
         for feed in feeds:
+            self.metrics.dispatched((now - feed.next_poll_at).total_seconds())
             self._start(self._poll(feed))
 
     async def _poll(self, feed: FeedState) -> None:

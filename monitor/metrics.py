@@ -21,8 +21,24 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.polls = Counter(
             "news_monitor_polls",
-            "Feed polls by result: updated, not-modified, failed.",
+            "Feed polls by result: the HTTP answer (200, 304, …) or what failed"
+            " (http_4xx, http_5xx, network, parse, internal).",
             ["result"],
+            registry=self.registry,
+        )
+        self.fetch_seconds = Histogram(
+            "news_monitor_fetch_seconds",
+            "Time to fetch a feed, redirects and body included.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.fetched_bytes = Counter(
+            "news_monitor_fetched_bytes", "Feed bodies received, in bytes.", registry=self.registry
+        )
+        self.dispatch_lag = Histogram(
+            "news_monitor_dispatch_lag_seconds",
+            "How late a due feed was when the scheduler claimed it.",
+            buckets=(0.5, 1, 2, 5, 10, 30, 60, 300),
             registry=self.registry,
         )
         self.poll_seconds = Histogram(
@@ -49,6 +65,24 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.sends = Counter(
+            "news_monitor_sends",
+            "Sends tried, by notifier and result: sent, retrying, dead.",
+            ["notifier", "result"],
+            registry=self.registry,
+        )
+        self.alerts_sent = Counter(
+            "news_monitor_alerts_sent",
+            "Alerts delivered, by watchlist.",
+            ["watchlist"],
+            registry=self.registry,
+        )
+        self.delivery_latency = Histogram(
+            "news_monitor_delivery_latency_seconds",
+            "From an alert being queued (right after its item was fetched) to its delivery.",
+            buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 21600),
+            registry=self.registry,
+        )
         self.pending = Gauge(
             "news_monitor_outbox_pending", "Messages waiting to be sent.", registry=self.registry
         )
@@ -60,15 +94,16 @@ class Metrics:
             "Age of the oldest message waiting to be sent (0 when none).",
             registry=self.registry,
         )
-        for result in ("updated", "not-modified", "failed"):
-            self.polls.labels(result)  # shown at 0 before the first poll
         for result in RELAY_RESULTS:
             self.messages.labels(result)
 
     def polled(self, outcome: PollOutcome, seconds: float) -> None:
         """Count one poll."""
-        self.polls.labels(outcome.status).inc()
+        self.polls.labels(outcome.result or outcome.status).inc()
         self.poll_seconds.observe(seconds)
+        if outcome.fetch_seconds is not None:
+            self.fetch_seconds.observe(outcome.fetch_seconds)
+        self.fetched_bytes.inc(outcome.fetched_bytes)
         self.items.labels("new").inc(outcome.stored)
         self.items.labels("known").inc(max(0, outcome.items - outcome.stored))
         self.stories.inc(outcome.new_stories)
@@ -80,6 +115,15 @@ class Metrics:
             count = getattr(report, result)
             if count:
                 self.messages.labels(result).inc(count)
+        for notifier, result in report.attempts:
+            self.sends.labels(notifier, result).inc()
+        for watchlist, waited in report.delivered:
+            self.alerts_sent.labels(watchlist).inc()
+            self.delivery_latency.observe(waited)
+
+    def dispatched(self, lateness: float) -> None:
+        """A due feed was claimed this many seconds after it was due."""
+        self.dispatch_lag.observe(max(0.0, lateness))
 
     def outbox(self, summary: OutboxSummary, now: datetime) -> None:
         """Set the outbox gauges (asked of the store when metrics are scraped)."""

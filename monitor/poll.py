@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -34,6 +35,11 @@ class PollOutcome:
     deliveries: int = 0
     error: str | None = None
     warning: str | None = None
+    # For metrics: the answer ("200", "304") or what failed (http_4xx, http_5xx,
+    # network, parse, internal); the fetch's duration and body size.
+    result: str = ""
+    fetch_seconds: float | None = None
+    fetched_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +175,8 @@ class Poller:
             return await self._poll(feed)
         except Exception as error:  # a bug on one feed must not stop the others
             log.exception("internal error while polling %s", feed.shown_url)
-            return await self._failed(feed, f"internal error: {type(error).__name__}: {error}")
+            message = f"internal error: {type(error).__name__}: {error}"
+            return await self._failed(feed, message, kind="internal")
 
     async def _failed(
         self,
@@ -177,6 +184,7 @@ class Poller:
         message: str,
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
+        kind: str | None = None,
     ) -> PollOutcome:
         now = self.clock()
         answer = Answer(status, headers or {}, ok=False)
@@ -206,7 +214,7 @@ class Poller:
                 f" {feed.error_count + 1} polls in a row, the last: {message}."
                 f" Next try {iso_utc(decision.next_poll_at)}."
             )
-        return PollOutcome(feed, "failed", error=message)
+        return PollOutcome(feed, "failed", error=message, result=kind or "internal")
 
     async def _tell(self, text: str) -> None:
         """An operator notice through the outbox (and the log)."""
@@ -265,12 +273,16 @@ class Poller:
         return decide(self._policy(feed), feed.error_count, answer, self.clock(), self.rng)
 
     async def _poll(self, feed: FeedState) -> PollOutcome:
+        started = time.perf_counter()
         try:
             result = await self.fetcher.fetch(
                 feed.poll_url, etag=feed.etag, last_modified=feed.last_modified
             )
         except FetchError as error:
-            return await self._failed(feed, str(error), error.status, error.headers)
+            kind = f"http_{error.status // 100}xx" if error.status else "network"
+            return await self._failed(feed, str(error), error.status, error.headers, kind)
+        fetch_seconds = time.perf_counter() - started
+        fetched_bytes = len(result.body or b"")
         now = self.clock()
         # Many servers ignore conditional requests; an identical body is not parsed again.
         body = result.body
@@ -289,7 +301,13 @@ class Poller:
             await self.store.record_poll(feed.id, record)
             await self._succeeded(feed, decision)
             await self._check_silence(feed, new_items=False)
-            return PollOutcome(feed, "not-modified")
+            return PollOutcome(
+                feed,
+                "not-modified",
+                result=str(result.status),
+                fetch_seconds=fetch_seconds,
+                fetched_bytes=fetched_bytes,
+            )
         # Baseline: the first poll of a feed records what is there and alerts nothing.
         alert = feed.baselined or not feed.baseline
         # The configured URL, not the final one, is the base for relative links and ids:
@@ -298,7 +316,7 @@ class Poller:
             request = self._match_request(feed) if alert else None
             prepared = await self.workers.run(prepare, body, result.headers, feed.url, request)
         except (ParseError, WorkerCrashed) as error:
-            return await self._failed(feed, str(error), result.status)
+            return await self._failed(feed, str(error), result.status, kind="parse")
         parsed = prepared.feed
         if parsed.warning:
             log.info(
@@ -347,6 +365,9 @@ class Poller:
         return PollOutcome(
             feed,
             "updated",
+            result=str(result.status),
+            fetch_seconds=fetch_seconds,
+            fetched_bytes=fetched_bytes,
             items=len(parsed.items),
             stored=saved.stored,
             new_stories=saved.new_stories,

@@ -520,3 +520,23 @@ watchlists:
         "monitor.yaml:5 watchlists[0].feeds[0]: no feed 'B'",
         "monitor.yaml:5 watchlists[0].tags[0]: no feed has tag 'sport'",
     ]
+
+
+async def test_outcomes_say_what_answered_or_what_failed_for_metrics(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    ok = feeds.serve("/ok", rss([OTHER]))
+    broken = feeds.serve("/broken", "server trouble", status=503)
+    missing = feeds.serve("/missing", "no", status=404)
+    garbage = feeds.serve("/garbage", b"\x00\x01 not a feed", content_type="text/plain")
+    refused = "http://127.0.0.1:1/feed"
+    runtime = await runtimes(config([ok, broken, missing, garbage, refused]), FakeClock())
+    outcomes = {outcome.feed.url: outcome for outcome in await runtime.poll_all()}
+    assert {url: outcome.result for url, outcome in outcomes.items()} == {
+        ok: "200",
+        broken: "http_5xx",
+        missing: "http_4xx",
+        garbage: "parse",
+        refused: "network",
+    }
+    assert outcomes[ok].fetched_bytes > 100 and outcomes[ok].fetch_seconds is not None

@@ -66,7 +66,12 @@ async def test_a_running_daemon_serves_probes_metrics_page_and_json(
             (sent,) = await answer.json()
         async with http.get(f"{base}/", headers=auth) as answer:
             page = await answer.text()
-    assert 'news_monitor_polls_total{result="updated"} 1.0' in metrics
+    assert 'news_monitor_polls_total{result="200"} 1.0' in metrics
+    assert "news_monitor_fetch_seconds_count 1.0" in metrics
+    assert "news_monitor_dispatch_lag_seconds_count 1.0" in metrics
+    assert 'news_monitor_sends_total{notifier="ops",result="sent"} 1.0' in metrics
+    assert 'news_monitor_alerts_sent_total{watchlist="karabakh"} 1.0' in metrics
+    assert "news_monitor_delivery_latency_seconds_count 1.0" in metrics
     assert 'news_monitor_items_total{kind="new"} 1.0' in metrics
     assert "news_monitor_outbox_pending 0.0" in metrics
     assert 'news_monitor_messages_total{result="sent"} 1.0' in metrics

@@ -53,6 +53,10 @@ class RelayReport:
     held: int = 0  # waiting for quiet hours to end, a digest time, or a rate-limit token
     folded: int = 0  # alerts carried by a rollup or digest made on this pass
     failures: list[str] = field(default_factory=list)
+    # (notifier, result) of each send tried: sent, retrying or dead, for metrics.
+    attempts: list[tuple[str, str]] = field(default_factory=list)
+    # (watchlist, seconds from queueing to delivery) of each alert sent.
+    delivered: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -228,8 +232,13 @@ class Relay:
                 channel.bucket.take(self.clock())
             error = await self._attempt(channel, name, message)
             if error is None:
-                await self.store.mark_sent(message.id, self.clock())
+                sent_at = self.clock()
+                await self.store.mark_sent(message.id, sent_at)
                 report.sent += 1
+                report.attempts.append((name, "sent"))
+                if message.kind is MessageKind.ALERT:
+                    waited = (sent_at - message.created_at).total_seconds()
+                    report.delivered.append((message.watchlist, max(0.0, waited)))
                 log.info(
                     "sent %s %s to %s",
                     message.kind.value,
@@ -337,9 +346,11 @@ class Relay:
         retry_at = None if delay is None else self.clock() + delay
         if retry_at is None:
             report.dead += 1
+            report.attempts.append((message.notifier, "dead"))
             outcome = "gave up"
         else:
             report.retrying += 1
+            report.attempts.append((message.notifier, "retrying"))
             outcome = f"retrying in {max(0.0, (retry_at - self.clock()).total_seconds()):.0f}s"
         await self.store.mark_failed(message.id, text, retry_at)
         report.failures.append(f"delivery {message.id} to {message.notifier}: {text}")
