@@ -175,20 +175,10 @@ class Daemon:
         self._add_job("housekeeping", self.housekeeping, HOUSEKEEPING_EVERY)
         if self.stopping.is_set():  # asked to stop while starting: nothing to run
             return
+        # The web side first: a port already taken stops the start before any work.
+        await self._start_web()
         self.scheduler.start()
         log.info("running: %s feed(s)", len(await self.runtime.store.feeds()))
-        web_settings = self.runtime.settings.web
-        if web_settings is not None and web_settings.enabled:
-            self.web = WebSide(
-                self.runtime.store,
-                self.metrics,
-                lambda: self.ready,
-                self.runtime.clock,
-                lambda: [watchlist.name for watchlist in self.runtime.settings.watchlists],
-                web_settings.token,
-            )
-            await self.web.start(web_settings.listen)
-            log.info("status page and metrics on http://%s/", web_settings.listen)
         try:
             await self.stopping.wait()
         finally:
@@ -200,6 +190,21 @@ class Daemon:
         self.scheduler.pause()
         await self._drain()
         self.scheduler.shutdown(wait=False)
+
+    async def _start_web(self) -> None:
+        settings = self.runtime.settings.web
+        if settings is None or not settings.enabled:
+            return
+        self.web = WebSide(
+            self.runtime.store,
+            self.metrics,
+            lambda: self.ready,
+            self.runtime.clock,
+            lambda: [watchlist.name for watchlist in self.runtime.settings.watchlists],
+            settings.token,
+        )
+        await self.web.start(settings.listen)
+        log.info("status page and metrics on http://%s/", settings.listen)
 
     async def _drain(self) -> None:
         if not self.in_flight:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -131,3 +132,21 @@ async def test_readiness_follows_the_daemon_and_the_outbox_gauges_the_store(
 def test_web_settings_are_checked(web: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_settings(f"web: {web}\n", "monitor.yaml", {})
+
+
+async def test_a_port_already_taken_stops_the_start_with_the_reason(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
+) -> None:
+    feeds.serve("/feed.xml", rss([HOSTILE]))
+    config = tmp_path / "monitor.yaml"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        web = f"web: {{listen: 127.0.0.1:{port}}}"
+        write_config(config, feeds.url("/feed.xml"), receiver.url(), extra=web)
+        daemon = await launcher.start(config)
+        code = await asyncio.wait_for(daemon.process.wait(), timeout=30)
+    await daemon.wait_for(lambda: "address already in use" in daemon.log.lower())
+    assert code == 1
+    assert feeds.hits.get("/feed.xml", []) == []  # no work began
