@@ -206,19 +206,21 @@ class Poller:
             await self._tell(
                 f"Feed {feed.display_name} ({feed.shown_url}) answered 410 Gone: it is no"
                 " longer polled; its items stay. If it comes back, run"
-                f" `news-monitor feeds revive {feed.shown_url}`."
+                f" `news-monitor feeds revive {feed.shown_url}`.",
+                feed,
             )
         elif feed.error_count + 1 == self.health.after:
             await self._tell(
                 f"Feed {feed.display_name} ({feed.shown_url}) is failing:"
                 f" {feed.error_count + 1} polls in a row, the last: {message}."
-                f" Next try {iso_utc(decision.next_poll_at)}."
+                f" Next try {iso_utc(decision.next_poll_at)}.",
+                feed,
             )
         return PollOutcome(feed, "failed", error=message, result=kind or "internal")
 
-    async def _tell(self, text: str) -> None:
-        """An operator notice through the outbox (and the log)."""
-        log.warning("%s", text)
+    async def _tell(self, text: str, feed: FeedState) -> None:
+        """An operator notice about a feed through the outbox (and the log)."""
+        log.warning("%s", text, extra=feed_ids(feed.id, feed.url))
         if self.health.notify:
             await self.store.queue_notice(self.health.notify, text, self.clock())
 
@@ -228,7 +230,9 @@ class Poller:
         if new_items:
             if feed.stale_since is not None:
                 await self.store.mark_stale(feed.id, None)
-                await self._tell(f"Feed {feed.display_name} ({feed.shown_url}) publishes again.")
+                await self._tell(
+                    f"Feed {feed.display_name} ({feed.shown_url}) publishes again.", feed
+                )
             return
         limit = self.health.stale_after
         if limit is None or feed.stale_since is not None or feed.last_new_item_at is None:
@@ -241,7 +245,8 @@ class Poller:
             await self._tell(
                 f"Feed {feed.display_name} ({feed.shown_url}) has brought nothing new since"
                 f" {iso_utc(feed.last_new_item_at)}, far longer than usual; it answers, but"
-                " it may have stopped being updated or moved without a redirect."
+                " it may have stopped being updated or moved without a redirect.",
+                feed,
             )
 
     async def _succeeded(self, feed: FeedState, decision: Decision) -> None:
@@ -249,13 +254,15 @@ class Poller:
         if feed.error_count >= self.health.after:
             await self._tell(
                 f"Feed {feed.display_name} ({feed.shown_url}) works again after"
-                f" {feed.error_count} failed polls."
+                f" {feed.error_count} failed polls.",
+                feed,
             )
         if decision.moved_to is not None:
             await self._tell(
                 f"Feed {feed.display_name} moved permanently to"
                 f" {without_userinfo(decision.moved_to)}; it is polled there from now on."
-                f" Put the new URL in the configuration when convenient (see README: Polling)."
+                f" Put the new URL in the configuration when convenient (see README: Polling).",
+                feed,
             )
 
     def _decide(self, feed: FeedState, result: FetchResult, parsed: ParsedFeed | None) -> Decision:

@@ -149,6 +149,7 @@ class Relay:
                 watchlist,
                 kind.value,
                 container.id,
+                extra={"notifier": name, "watchlist": watchlist},
             )
             result.append(container)
         return result
@@ -292,6 +293,7 @@ class Relay:
             error,
             len(rest),
             wait.total_seconds(),
+            extra={"notifier": name},
         )
 
     async def _gone(
@@ -317,6 +319,7 @@ class Relay:
             name,
             reason,
             name,
+            extra={"notifier": name},
         )
         text = (
             f"Notifier {name!r} is disabled: {reason} (gone). Its pending messages are kept."
