@@ -56,6 +56,19 @@ class Metrics:
         self.stories = Counter(
             "news_monitor_new_stories", "Items that started a new story.", registry=self.registry
         )
+        self.joins = Counter(
+            "news_monitor_story_joins",
+            "Items that joined a known story, by the key that joined them"
+            " (link, title, text, near).",
+            ["by"],
+            registry=self.registry,
+        )
+        self.matches = Counter(
+            "news_monitor_matches",
+            "New items matched, by watchlist (before story deduplication).",
+            ["watchlist"],
+            registry=self.registry,
+        )
         self.queued = Counter(
             "news_monitor_alerts_queued", "Alerts put in the outbox.", registry=self.registry
         )
@@ -107,6 +120,10 @@ class Metrics:
         self.items.labels("new").inc(outcome.stored)
         self.items.labels("known").inc(max(0, outcome.items - outcome.stored))
         self.stories.inc(outcome.new_stories)
+        for kind in outcome.joins:
+            self.joins.labels(kind).inc()
+        for watchlist in outcome.matched:
+            self.matches.labels(watchlist).inc()
         self.queued.inc(outcome.deliveries)
 
     def relayed(self, report: RelayReport) -> None:

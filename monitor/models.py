@@ -181,6 +181,8 @@ class SaveResult:
     stored: int
     new_stories: int
     deliveries: int
+    joins: tuple[str, ...] = ()  # for each item that joined a story: the key kind
+    matched: tuple[str, ...] = ()  # the watchlists the new items matched, once per match
 
 
 @dataclass(frozen=True, slots=True)

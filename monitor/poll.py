@@ -40,6 +40,8 @@ class PollOutcome:
     result: str = ""
     fetch_seconds: float | None = None
     fetched_bytes: int = 0
+    joins: tuple[str, ...] = ()  # key kinds by which stored items joined stories
+    matched: tuple[str, ...] = ()  # watchlists the stored items matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,5 +381,7 @@ class Poller:
             stored=saved.stored,
             new_stories=saved.new_stories,
             deliveries=saved.deliveries,
+            joins=saved.joins,
+            matched=saved.matched,
             warning=parsed.warning,
         )

@@ -73,6 +73,7 @@ async def test_a_running_daemon_serves_probes_metrics_page_and_json(
     assert 'news_monitor_sends_total{notifier="ops",result="sent"} 1.0' in metrics
     assert 'news_monitor_alerts_sent_total{watchlist="karabakh"} 1.0' in metrics
     assert "news_monitor_delivery_latency_seconds_count 1.0" in metrics
+    assert 'news_monitor_matches_total{watchlist="karabakh"} 1.0' in metrics
     assert 'news_monitor_items_total{kind="new"} 1.0' in metrics
     assert "news_monitor_outbox_pending 0.0" in metrics
     assert 'news_monitor_messages_total{result="sent"} 1.0' in metrics
@@ -150,3 +151,35 @@ async def test_a_port_already_taken_stops_the_start_with_the_reason(
     await daemon.wait_for(lambda: "address already in use" in daemon.log.lower())
     assert code == 1
     assert feeds.hits.get("/feed.xml", []) == []  # no work began
+
+
+async def test_story_joins_and_matches_reach_the_metrics(store: SQLiteStore) -> None:
+    from datetime import timedelta
+
+    from monitor.dedupe import identify
+    from monitor.models import FeedSpec, Item, Match, NewItem, PollRecord
+    from monitor.poll import PollOutcome
+
+    now = datetime.now(UTC)
+    specs = [FeedSpec(f"https://{host}/feed", None, timedelta(hours=1), False) for host in "ab"]
+    await store.sync_feeds(specs, now)
+    first, second = await store.feeds()
+    story = Item(
+        entry_key="k", guid=None, title="Karabakh truce", link="https://n/1", summary="", content=""
+    )
+    matched = (Match("karabakh", ("hook",), ()),)
+    record = PollRecord(now, now + timedelta(hours=1), 200, None)
+    await store.save_poll(first.id, [NewItem(identify([story])[0], matched)], record, alert=True)
+    new = [NewItem(identify([story])[0], matched)]
+    saved = await store.save_poll(second.id, new, record, alert=True)
+    assert (saved.stored, saved.new_stories, saved.joins, saved.matched) == (
+        1,
+        0,
+        ("link",),
+        ("karabakh",),
+    )
+    metrics = Metrics()
+    metrics.polled(PollOutcome(second, "updated", joins=saved.joins, matched=saved.matched), 0.1)
+    text = metrics.exposition().decode()
+    assert 'news_monitor_story_joins_total{by="link"} 1.0' in text
+    assert 'news_monitor_matches_total{watchlist="karabakh"} 1.0' in text

@@ -504,6 +504,7 @@ class SQLiteStore(Store):
         keys: list[tuple[Any, ...]] = []
         outbox: list[tuple[Any, ...]] = []
         follow_ups: list[tuple[Any, ...]] = []
+        joins: list[str] = []
         for position, new in enumerate(batch, 1):
             item = new.item
             item_keys = identity_keys(item)
@@ -515,8 +516,10 @@ class SQLiteStore(Store):
                 stories.append((join.story_id, now))
                 if alert:
                     outbox += outbox_rows(next_item, join.story_id, new, now)
-            elif alert:
-                follow_ups += follow_up_rows(next_item, join.story_id, feed_id, new, now)
+            else:
+                joins.append(join.by)
+                if alert:
+                    follow_ups += follow_up_rows(next_item, join.story_id, feed_id, new, now)
             candidates.add_item(item, next_item, join.story_id, feed_id, moment, item_keys)
             rows.append(item_row(next_item, feed_id, item, join, now))
             keys += [(key, next_item, kind, join.story_id, feed_id, now) for kind, key in item_keys]
@@ -557,7 +560,8 @@ class SQLiteStore(Store):
                 follow_ups,
             )
             queued += cursor.rowcount
-        return SaveResult(len(rows), len(stories), queued)
+        matched = tuple(match.watchlist for new in batch for match in new.matches)
+        return SaveResult(len(rows), len(stories), queued, tuple(joins), matched)
 
     async def _present_keys(
         self, db: aiosqlite.Connection, feed_id: int, keys: Sequence[str]
