@@ -16,9 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
 from monitor import __version__
 from monitor.config import (
     ConfigError,
+    FeedSettings,
     Settings,
     WatchlistSettings,
     default_config_path,
@@ -35,6 +38,7 @@ from monitor.notify.payload import item_json, matched_json
 from monitor.opml import OpmlError, OpmlFeed, opml_document, read_opml, write_opml
 from monitor.pidfile import NoDaemon, holding_pid_file, running_daemon
 from monitor.progress import Steps
+from monitor.redact import without_userinfo
 from monitor.report import (
     check_summary,
     delivery_json,
@@ -354,11 +358,26 @@ def _import_feeds(settings: Settings, path: Path, source: Path) -> int:
         print(f"{target}: {error}", file=sys.stderr)
         return EXIT_CONFIG
     known = {feed.url for feed in settings.feeds} | {feed.url for feed in current}
-    added = [feed for feed in incoming if feed.url not in known]
+    added: list[OpmlFeed] = []
+    refused = 0
+    with Steps("checked") as progress:
+        progress.start(len(incoming))
+        for feed in incoming:
+            try:  # what the configuration would refuse never enters the included file
+                FeedSettings(url=feed.url, name=feed.title, tags=list(feed.tags))
+            except ValidationError as error:
+                refused += 1
+                reason = error.errors()[0]["msg"].removeprefix("Value error, ")
+                print(f"skipped {without_userinfo(feed.url)}: {reason}", file=sys.stderr)
+            else:
+                if feed.url not in known:
+                    known.add(feed.url)
+                    added.append(feed)
+            progress.step(without_userinfo(feed.url))
     write_opml(target, [*current, *added])
     print(
         f"{len(added)} feed(s) added to {target}; "
-        f"{len(incoming) - len(added)} were already configured"
+        f"{len(incoming) - len(added) - refused} were already configured, {refused} refused"
     )
     if not includes:
         print(f"to poll them, add under feeds: in {path}:\n  - opml: {target.name}")

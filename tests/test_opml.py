@@ -136,3 +136,10 @@ async def test_import_merges_into_the_included_file_and_export_lists_everything(
     ]
     code, _, err = await cli("feeds", "import", "-c", str(config), "missing.opml", cwd=tmp_path)
     assert code == 2 and "cannot read" in err
+    bad = SUBSCRIPTIONS.replace("https://example.org/untitled.xml", "ftp://x.example/y")
+    (tmp_path / "bad.opml").write_text(bad.replace("oc-media.org", "oc-media.example"))
+    code, out, err = await cli("feeds", "import", "-c", str(config), "bad.opml", cwd=tmp_path)
+    assert code == 0 and "1 feed(s) added" in out and "1 refused" in out
+    assert "skipped ftp://x.example/y: expected an http(s) URL" in err
+    assert "checked 3/3" in err  # plain progress lines: not a terminal
+    assert len(load_settings(config).feeds) == 4  # the refused one never entered
