@@ -1,5 +1,5 @@
-"""Progress of long commands (``once``, ``seed``): a bar on a terminal, plain lines
-otherwise (a log file or a pipe gets one line per step, never control codes)."""
+"""Progress of long commands (``once``, ``seed``, ``feeds import``): a bar on a terminal,
+plain lines otherwise (a log file or a pipe gets one line per step, never control codes)."""
 
 from __future__ import annotations
 
