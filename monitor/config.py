@@ -697,49 +697,55 @@ def parse_settings(
 
 
 def _include_opml(source: YamlSource, base: Path) -> None:
-    """Replace each ``{opml: FILE, tags: [...]}`` in ``feeds:`` by the file's feeds.
-
-    The first feed of a file takes the include's place and the others go at the end, so
-    the feeds written in the YAML keep their positions (and errors their lines); a
-    feed from a file points at the include's line. A URL the YAML lists wins.
-    """
+    """Replace each ``{opml: FILE, tags: [...]}`` in ``feeds:`` by the file's feeds, in
+    place; the lines of the feeds after it move with them, and a feed from a file points
+    at the include's line. A URL the YAML lists itself wins over a file's."""
     feeds = source.data.get("feeds")
-    if not isinstance(feeds, list):
+    if not isinstance(feeds, list) or not any(
+        isinstance(entry, dict) and "opml" in entry for entry in feeds
+    ):
         return
-    listed = {entry.get("url") for entry in feeds if isinstance(entry, dict)}
+    listed = {entry.get("url") for entry in feeds if isinstance(entry, dict) and "url" in entry}
     problems: list[str] = []
-    appended: list[tuple[dict[str, Any], KeyPath]] = []
-    for index, entry in enumerate(list(feeds)):
+    lines_of: dict[int, dict[KeyPath, int]] = {}
+    for path, line in list(source.lines.items()):
+        if len(path) >= 2 and path[0] == "feeds" and isinstance(path[1], int):
+            lines_of.setdefault(path[1], {})[path[2:]] = line
+            del source.lines[path]
+    expanded: list[Any] = []
+    for index, entry in enumerate(feeds):
+        own = lines_of.get(index, {})
         if not isinstance(entry, dict) or "opml" not in entry:
+            for rest, line in own.items():
+                source.lines[("feeds", len(expanded), *rest)] = line
+            expanded.append(entry)
             continue
         where: KeyPath = ("feeds", index, "opml")
-        unknown = set(entry) - {"opml", "tags"}
+        source.lines[where] = own.get(("opml",), own.get((), 1))
         tags = entry.get("tags", [])
-        if unknown or not isinstance(entry["opml"], str) or not isinstance(tags, list):
+        if set(entry) - {"opml", "tags"} or not isinstance(entry["opml"], str):
             problems.append(source.problem(where, "an include is {opml: FILE, tags: [...]}"))
+            continue
+        if not isinstance(tags, list):
+            problems.append(source.problem(where, "tags: must be a list"))
             continue
         try:
             found = read_opml(base / entry["opml"])
         except OpmlError as error:
             problems.append(source.problem(where, str(error)))
             continue
-        included = [
-            {"url": feed.url, "tags": list(dict.fromkeys([*tags, *feed.tags]))}
-            | ({"name": feed.title} if feed.title else {})
-            for feed in found
-            if feed.url not in listed
-        ]
-        listed.update(feed["url"] for feed in included)
-        if not included:
-            problems.append(source.problem(where, f"{entry['opml']} adds no feed"))
-            continue
-        feeds[index] = included[0]
-        appended += [(feed, ("feeds", index)) for feed in included[1:]]
-    for feed, origin in appended:
-        source.lines[("feeds", len(feeds))] = source.lines.get(origin, 1)
-        feeds.append(feed)
+        for feed in found:
+            if feed.url in listed:
+                continue
+            listed.add(feed.url)
+            source.lines[("feeds", len(expanded))] = own.get((), 1)
+            named = {"name": feed.title} if feed.title else {}
+            expanded.append(
+                {"url": feed.url, "tags": list(dict.fromkeys([*tags, *feed.tags]))} | named
+            )
     if problems:
         raise ConfigError(problems)
+    feeds[:] = expanded
 
 
 def included_opml(path: Path, env: Mapping[str, str] | None = None) -> list[Path]:

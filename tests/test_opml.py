@@ -70,7 +70,9 @@ def write(folder: Path, feeds: str) -> Path:
     return config
 
 
-def test_the_yaml_includes_an_opml_file_and_keeps_its_own_feeds_first(tmp_path: Path) -> None:
+def test_the_yaml_includes_an_opml_file_in_place_and_its_own_entries_win(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "subs.opml").write_text(SUBSCRIPTIONS)
     config = write(
         tmp_path,
@@ -86,9 +88,19 @@ def test_the_yaml_includes_an_opml_file_and_keeps_its_own_feeds_first(tmp_path: 
             "OC Media",
             ["imported", "World", "Caucasus", "regional", "south-caucasus", "english"],
         ),
-        ("https://last.example/feed", None, []),
         ("https://example.org/untitled.xml", None, ["imported"]),
+        ("https://last.example/feed", None, []),
     ]
+    (tmp_path / "empty.opml").write_text("<opml version='2.0'><body/></opml>")
+    config.write_text(config.read_text().replace("subs.opml", "empty.opml"))
+    assert len(load_settings(config).feeds) == 2  # an empty list includes nothing
+
+
+def test_a_yaml_feed_after_an_include_keeps_its_line(tmp_path: Path) -> None:
+    (tmp_path / "subs.opml").write_text(SUBSCRIPTIONS)
+    config = write(tmp_path, "  - {opml: subs.opml}\n  - {url: 'gopher://x/y'}\n")
+    with pytest.raises(ConfigError, match=re.escape("monitor.yaml:4 feeds[3].url: expected")):
+        load_settings(config)
 
 
 @pytest.mark.parametrize(
@@ -97,6 +109,7 @@ def test_the_yaml_includes_an_opml_file_and_keeps_its_own_feeds_first(tmp_path: 
         ("{opml: nowhere.opml}", None, "monitor.yaml:3 feeds[0].opml: cannot read"),
         ("{opml: subs.opml}", "<opml><body>", "monitor.yaml:3 feeds[0].opml: not well-formed"),
         ("{opml: subs.opml, interval: 5m}", SUBSCRIPTIONS, "an include is {opml: FILE"),
+        ("{opml: subs.opml, tags: x}", SUBSCRIPTIONS, "tags: must be a list"),
         (
             "{opml: subs.opml}",
             SUBSCRIPTIONS.replace("https://example.org/untitled.xml", "ftp://x/y"),
@@ -130,9 +143,9 @@ async def test_import_merges_into_the_included_file_and_export_lists_everything(
     code, out, _ = await cli("feeds", "export", "-c", str(config), cwd=tmp_path)
     assert code == 0
     assert [feed.url for feed in parse_opml(out.encode())] == [
-        "https://oc-media.org/feed/",
-        "https://feeds.bbci.co.uk/news/world/rss.xml",
+        "https://oc-media.org/feed/",  # the include's feeds, where the include stands
         "https://example.org/untitled.xml",
+        "https://feeds.bbci.co.uk/news/world/rss.xml",
     ]
     code, _, err = await cli("feeds", "import", "-c", str(config), "missing.opml", cwd=tmp_path)
     assert code == 2 and "cannot read" in err
