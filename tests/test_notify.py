@@ -413,3 +413,5 @@ def test_marked_snippets_follow_the_snippet_cut() -> None:
     assert "".join(piece for piece, _ in pieces) == snippet(text, 60)
     assert [piece for piece, marked in pieces if marked] == ["truce", "truce"]
     assert marked_snippet("", [], 60) == []
+    huge = "truce " + "word " * 2_000_000  # 10 MB of content: cut, not walked
+    assert "".join(piece for piece, _ in marked_snippet(huge, [(0, 5)], 60)) == snippet(huge, 60)

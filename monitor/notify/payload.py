@@ -36,13 +36,16 @@ def marked_snippet(
 ) -> list[tuple[str, bool]]:
     """``snippet(text, limit)`` in pieces, each saying whether it lies inside one of
     the character spans (of ``text``): the matched terms, for a channel to set in bold."""
-    inside = [False] * len(text)
+    inside = bytearray(len(text))  # one byte per character: filled in C, not per char
     for start, end in spans:
-        for at in range(max(0, start), min(end, len(text))):
-            inside[at] = True
+        start, end = max(0, start), min(end, len(text))
+        if start < end:
+            inside[start:end] = b"\x01" * (end - start)
     chars: list[str] = []
-    marks: list[bool] = []
+    marks: list[int] = []
     for word in NON_SPACE.finditer(text):  # the same collapsing as ``snippet``
+        if len(chars) > limit:
+            break  # the rest is cut anyway: a huge content costs no more than a short one
         if chars:
             chars.append(" ")
             marks.append(inside[word.start() - 1])  # inside a phrase: marked too
@@ -50,13 +53,13 @@ def marked_snippet(
         marks.extend(inside[word.start() : word.end()])
     if len(chars) > limit:
         kept = "".join(chars[:limit]).rsplit(" ", 1)[0]
-        chars, marks = [*chars[: len(kept)], "…"], [*marks[: len(kept)], False]
+        chars, marks = [*chars[: len(kept)], "…"], [*marks[: len(kept)], 0]
     pieces: list[tuple[str, bool]] = []
     for char, mark in zip(chars, marks, strict=True):
-        if pieces and pieces[-1][1] == mark:
-            pieces[-1] = (pieces[-1][0] + char, mark)
+        if pieces and pieces[-1][1] == bool(mark):
+            pieces[-1] = (pieces[-1][0] + char, bool(mark))
         else:
-            pieces.append((char, mark))
+            pieces.append((char, bool(mark)))
     return pieces
 
 
