@@ -35,6 +35,13 @@ class Metrics:
         self.fetched_bytes = Counter(
             "news_monitor_fetched_bytes", "Feed bodies received, in bytes.", registry=self.registry
         )
+        self.stage_seconds = Counter(
+            "news_monitor_stage_seconds",
+            "Time spent per stage of a poll: fetch, read, text, identify, match (in"
+            " workers), store.",
+            ["stage"],
+            registry=self.registry,
+        )
         self.dispatch_lag = Histogram(
             "news_monitor_dispatch_lag_seconds",
             "How late a due feed was when the scheduler claimed it.",
@@ -117,6 +124,8 @@ class Metrics:
         if outcome.fetch_seconds is not None:
             self.fetch_seconds.observe(outcome.fetch_seconds)
         self.fetched_bytes.inc(outcome.fetched_bytes)
+        for stage, spent in outcome.stages.items():
+            self.stage_seconds.labels(stage).inc(spent)
         self.items.labels("new").inc(outcome.stored)
         self.items.labels("known").inc(max(0, outcome.items - outcome.stored))
         self.stories.inc(outcome.new_stories)

@@ -6,21 +6,23 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from monitor.fetch import Fetcher, FetchError, FetchResult
 from monitor.logs import feed_ids
 from monitor.match import FeedLabels, WatchlistSet, match_items
 from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord
 from monitor.notify.payload import iso_utc
-from monitor.parse import ParseError, parse_feed
+from monitor.parse import ParseError, identified, read_feed, text_of
 from monitor.redact import without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
 from monitor.store import Store
 from monitor.workers import WorkerCrashed, WorkerPool, installed
 
 log = logging.getLogger(__name__)
+Lapped = TypeVar("Lapped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class PollOutcome:
     fetched_bytes: int = 0
     joins: tuple[str, ...] = ()  # key kinds by which stored items joined stories
     matched: tuple[str, ...] = ()  # watchlists the stored items matched
+    # Seconds per stage: fetch, read, text, identify, match (in a worker), store.
+    stages: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,8 @@ class Prepared:
 
     feed: ParsedFeed
     items: list[NewItem]
+    # Seconds spent in each stage in the worker: read, text, identify, match.
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +77,32 @@ def prepare(
     items travel back once: pickling shares the objects ``feed`` and ``items`` hold.)
     Without a request (a baseline poll) nothing is matched.
     """
-    parsed = parse_feed(body, headers, url)
+    clock = StageClock()
+    raw = clock.lap("read", read_feed(body, headers, url))
+    parsed = clock.lap("text", text_of(raw))
+    parsed = clock.lap("identify", identified(parsed))
     if request is None:
-        return Prepared(parsed, [NewItem(item) for item in parsed.items])
+        return Prepared(parsed, [NewItem(item) for item in parsed.items], clock.stages)
     watchlists = installed(request.generation)
     assert isinstance(watchlists, WatchlistSet)
     labels = replace(request.feed, title=parsed.title)
-    return Prepared(parsed, match_items(parsed.items, watchlists, labels))
+    items = clock.lap("match", match_items(parsed.items, watchlists, labels))
+    return Prepared(parsed, items, clock.stages)
+
+
+class StageClock:
+    """Seconds per stage of a pipeline, each lap ending when its result is passed in."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._since = time.perf_counter()
+
+    def lap(self, stage: str, result: Lapped) -> Lapped:
+        """Record the time since the last lap against ``stage``; return ``result``."""
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self._since
+        self._since = now
+        return result
 
 
 def without_stale_matches(items: Sequence[NewItem], cutoff: datetime) -> list[NewItem]:
@@ -307,6 +332,7 @@ class Poller:
                 reason=decision.reason,
                 moved_to=decision.moved_to,
             )
+            stored_at = time.perf_counter()
             await self.store.record_poll(feed.id, record)
             await self._succeeded(feed, decision)
             await self._check_silence(feed, new_items=False)
@@ -316,6 +342,7 @@ class Poller:
                 result=str(result.status),
                 fetch_seconds=fetch_seconds,
                 fetched_bytes=fetched_bytes,
+                stages={"fetch": fetch_seconds, "store": time.perf_counter() - stored_at},
             )
         # Baseline: the first poll of a feed records what is there and alerts nothing.
         alert = feed.baselined or not feed.baseline
@@ -361,7 +388,9 @@ class Poller:
                     extra=feed_ids(feed.id, feed.url),
                 )
         # The store skips the entries it already has, in the same transaction.
+        stored_at = time.perf_counter()
         saved = await self.store.save_poll(feed.id, items, record, alert=alert)
+        store_seconds = time.perf_counter() - stored_at
         await self._succeeded(feed, decision)
         await self._check_silence(feed, new_items=saved.stored > 0)
         if saved.deliveries:
@@ -384,4 +413,5 @@ class Poller:
             joins=saved.joins,
             matched=saved.matched,
             warning=parsed.warning,
+            stages={"fetch": fetch_seconds, **prepared.stages, "store": store_seconds},
         )

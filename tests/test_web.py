@@ -69,6 +69,8 @@ async def test_a_running_daemon_serves_probes_metrics_page_and_json(
             page = await answer.text()
     assert 'news_monitor_polls_total{result="200"} 1.0' in metrics
     assert "news_monitor_fetch_seconds_count 1.0" in metrics
+    for stage in ("fetch", "read", "text", "identify", "match", "store"):
+        assert f'news_monitor_stage_seconds_total{{stage="{stage}"}}' in metrics, stage
     assert "news_monitor_dispatch_lag_seconds_count 1.0" in metrics
     assert 'news_monitor_sends_total{notifier="ops",result="sent"} 1.0' in metrics
     assert 'news_monitor_alerts_sent_total{watchlist="karabakh"} 1.0' in metrics
