@@ -1,0 +1,404 @@
+"""A farm of generated news feeds: cold, warm and partly changed passes against a floor.
+
+``python -m benchmarks.farm [--feeds 1000] [--items 50]`` serves the farm from its own
+process (ETags and 304s as well-behaved news sites do) and measures, in one run:
+
+- the floor: plain aiohttp fetching every feed and feedparser parsing each, no storage;
+- ``once`` cold (storage, identity, stories, matching, outbox and delivery included),
+  warm (nothing new: every feed answers 304) and after 10% of the feeds gained 5 items;
+- for each: wall time, CPU time and peak RSS of the whole process tree (the workers
+  included, the farm's server not), and the seconds each stage took summed over polls.
+
+Entries are news-sized (a title, a lead, three paragraphs of HTML with links and inline
+tags; about 1.2 KB of XML each), half RSS 2.0 with ``content:encoded``, half Atom, and
+2% carry a watched word, so the number of alerts is known in advance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from itertools import accumulate
+from pathlib import Path
+
+import aiohttp
+import feedparser
+from aiohttp import web
+
+from benchmarks.matching import vocabulary
+from monitor.config import parse_settings
+from monitor.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+WATCHED = "Karabakh"
+NEW_PER_CHANGE = 5  # entries a changed feed gains (and drops at its end)
+EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def watched(feed: int, entry: int) -> bool:
+    """Whether an entry carries the watched word: 2% of them, spread over the feeds."""
+    return (feed * 31 + entry * 17) % 50 == 0
+
+
+class Farm:
+    """Feed bodies generated from one seed: feed ``n`` at generation ``g`` holds
+    entries ``g*5 … g*5+items-1``, newest first."""
+
+    def __init__(self, feeds: int, items: int, seed: int = 3) -> None:
+        self.feeds = feeds
+        self.items = items
+        rng = random.Random(seed)
+        self.words = [word for word in vocabulary(rng, 20_000) if word != WATCHED.lower()]
+        self.weights = list(accumulate(1 / (rank + 10) for rank in range(len(self.words))))
+        self.generations = [0] * feeds
+
+    def _text(self, rng: random.Random, size: int) -> str:
+        return " ".join(rng.choices(self.words, cum_weights=self.weights, k=size))
+
+    def _entry(self, feed: int, entry: int) -> tuple[str, str, str, str]:
+        """Title, lead, HTML body and link of one entry."""
+        rng = random.Random(feed * 1_000_003 + entry)
+        title = self._text(rng, rng.randint(7, 12)).capitalize()
+        lead = self._text(rng, rng.randint(25, 40)).capitalize() + "."
+        paragraphs = []
+        for _ in range(3):
+            words = self._text(rng, rng.randint(20, 32)).split()
+            cut = rng.randint(3, len(words) - 6)
+            reference = f"https://ref.example/{rng.randint(1, 9999)}"
+            paragraphs.append(
+                f'<p>{" ".join(words[:cut])} <a href="{reference}">'
+                f"{' '.join(words[cut : cut + 3])}</a> {' '.join(words[cut + 3 : -2])},"
+                f" <b>{words[-2]}</b> {words[-1]}.</p>"
+            )
+        if watched(feed, entry):
+            if entry % 2:
+                title = f"{title} {WATCHED}"
+            else:
+                paragraphs.insert(1, f"<p>Talks on {WATCHED} resumed.</p>")
+        body = "".join(paragraphs)
+        return title, lead, body, f"https://site{feed % 97}.example/{feed}/{entry}"
+
+    def entries(self, feed: int, generation: int) -> range:
+        """The entry numbers a feed holds at a generation, oldest first."""
+        first = generation * NEW_PER_CHANGE
+        return range(first, first + self.items)
+
+    def body(self, feed: int) -> bytes:
+        """The feed's XML at its current generation."""
+        generation = self.generations[feed]
+        numbers = list(reversed(self.entries(feed, generation)))
+        build = _rss if feed % 2 == 0 else _atom
+        return build(feed, [(n, *self._entry(feed, n)) for n in numbers]).encode()
+
+    def expected_alerts(self, feed: int, generation: int, since: int | None = None) -> int:
+        """Watched entries at a generation that were not there at generation ``since``."""
+        old = set(self.entries(feed, since)) if since is not None else set()
+        return sum(1 for n in self.entries(feed, generation) if n not in old and watched(feed, n))
+
+
+def _when(entry: int) -> datetime:
+    return EPOCH + timedelta(minutes=7 * entry)
+
+
+def _rss(feed: int, entries: list[tuple[int, str, str, str, str]]) -> str:
+    items = "".join(
+        f"<item><title>{html.escape(title)}</title><link>{link}</link>"
+        f'<guid isPermaLink="true">{link}</guid>'
+        f"<pubDate>{format_datetime(_when(n))}</pubDate>"
+        f"<description><![CDATA[<p>{lead}</p>]]></description>"
+        f"<content:encoded><![CDATA[{body}]]></content:encoded></item>\n"
+        for n, title, lead, body, link in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>Farm feed {feed}</title><link>https://site{feed % 97}.example/</link>"
+        f"<description>Generated</description>\n{items}</channel></rss>"
+    )
+
+
+def _atom(feed: int, entries: list[tuple[int, str, str, str, str]]) -> str:
+    items = "".join(
+        f'<entry><title>{html.escape(title)}</title><link href="{link}"/>'
+        f"<id>{link}</id><updated>{_when(n).isoformat()}</updated>"
+        f'<summary type="html">{html.escape(lead)}</summary>'
+        f'<content type="html">{html.escape(body)}</content></entry>\n'
+        for n, title, lead, body, link in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>Farm feed {feed}</title><id>urn:farm:{feed}</id>"
+        f"<updated>{EPOCH.isoformat()}</updated>\n{items}</feed>"
+    )
+
+
+async def serve(feeds: int, items: int) -> None:
+    """Serve the farm on 127.0.0.1 at a free port; print the port once bodies are built."""
+    farm = Farm(feeds, items)
+    bodies = [farm.body(n) for n in range(feeds)]
+    received = {"count": 0}
+
+    async def feed(request: web.Request) -> web.Response:
+        number = int(request.match_info["number"])
+        etag = f'"{number}-{farm.generations[number]}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            body=bodies[number], content_type="application/xml", headers={"ETag": etag}
+        )
+
+    async def bump(request: web.Request) -> web.Response:
+        every = int(request.query["every"])
+        for number in range(0, feeds, every):
+            farm.generations[number] += 1
+            bodies[number] = farm.body(number)
+        return web.Response(text="ok")
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        received["count"] += 1
+        return web.Response(text="ok")
+
+    async def count(request: web.Request) -> web.Response:
+        return web.Response(text=str(received["count"]))
+
+    app = web.Application()
+    app.router.add_get("/feeds/{number}", feed)
+    app.router.add_post("/bump", bump)
+    app.router.add_post("/hook", hook)
+    app.router.add_get("/count", count)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, backlog=4096).start()
+    print(runner.addresses[0][1], sum(map(len, bodies)), flush=True)
+    await asyncio.Event().wait()
+
+
+def _tree(root: int, skip: int) -> Iterator[int]:
+    yield root
+    try:
+        tasks = os.listdir(f"/proc/{root}/task")
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            children = Path(f"/proc/{root}/task/{task}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            if child != skip:
+                yield from _tree(child, skip)
+
+
+def _cpu_and_rss(pid: int) -> tuple[float, int]:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0, 0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS, resident * PAGE_SIZE
+
+
+@dataclass
+class TreeMeter:
+    """CPU seconds and peak RSS of this process and its descendants, less one subtree
+    (the farm's server): sampled every 20 ms by a thread."""
+
+    skip: int
+    peak_rss: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by the living tree."""
+        return sum(_cpu_and_rss(pid)[0] for pid in _tree(os.getpid(), self.skip))
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            rss = sum(_cpu_and_rss(pid)[1] for pid in _tree(os.getpid(), self.skip))
+            self.peak_rss = max(self.peak_rss, rss)
+
+    def __enter__(self) -> TreeMeter:
+        threading.Thread(target=self._sample, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+
+@dataclass
+class Pass:
+    """One measured pass."""
+
+    name: str
+    wall: float
+    cpu: float
+    peak_rss: int
+    stages: Counter[str]
+    alerts: int | None = None
+    expected: int | None = None
+
+
+async def floor(base: str, feeds: int, meter: TreeMeter) -> Pass:
+    """aiohttp fetching every feed, feedparser parsing each in this process."""
+    cpu, started = meter.cpu(), time.perf_counter()
+    connector = aiohttp.TCPConnector(limit=100)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(number: int) -> None:
+            async with session.get(f"{base}/feeds/{number}") as answer:
+                body = await answer.read()
+            feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+
+        await asyncio.gather(*(one(n) for n in range(feeds)))
+    return Pass(
+        "floor: aiohttp + feedparser",
+        time.perf_counter() - started,
+        meter.cpu() - cpu,
+        meter.peak_rss,
+        Counter(),
+    )
+
+
+async def delivered(session: aiohttp.ClientSession, base: str) -> int:
+    """Alerts the farm's webhook sink received so far."""
+    async with session.get(f"{base}/count") as answer:
+        return int(await answer.text())
+
+
+async def passes(base: str, farm: Farm, folder: Path, meter: TreeMeter) -> list[Pass]:
+    """Cold, warm and 10%-changed ``once`` passes of the daemon over the farm."""
+    feeds = "\n".join(f"  - url: {base}/feeds/{n}" for n in range(farm.feeds))
+    text = (
+        f"storage: sqlite:///{folder / 'farm.db'}\n"
+        "defaults: {baseline: false, max_alert_age: off}\n"
+        "http: {allow_private_networks: true, per_host: 100}\n"
+        f"feeds:\n{feeds}\n"
+        f'notifiers:\n  sink: {{type: webhook, url: "{base}/hook"}}\n'
+        f"watchlists:\n  - name: karabakh\n    any: [{WATCHED}, Qarabağ]\n"
+    )
+    settings = parse_settings(text, "farm.yaml", {})
+    results = []
+    async with Runtime(settings) as runtime, aiohttp.ClientSession() as session:
+        plan = [
+            ("once, cold", None),
+            ("once, warm (nothing new, 304s)", None),
+            ("once, 10% of feeds changed", 10),
+        ]
+        for generation_before, (name, bump_every) in enumerate(plan):
+            if bump_every:
+                async with session.post(f"{base}/bump?every={bump_every}"):
+                    pass
+            before = await delivered(session, base)
+            meter.peak_rss = 0
+            cpu, started = meter.cpu(), time.perf_counter()
+            polls = await runtime.poll_all()
+            relay_started = time.perf_counter()
+            await runtime.relay.deliver_due()
+            now = time.perf_counter()
+            stages: Counter[str] = Counter()
+            for poll in polls:
+                stages.update(poll.stages)
+            stages["deliver"] = now - relay_started
+            failed = [poll.error for poll in polls if poll.status == "failed"]
+            if failed:
+                raise SystemExit(f"{len(failed)} polls failed, e.g. {failed[0]}")
+            alerts = await delivered(session, base) - before
+            if generation_before == 0:
+                expected = sum(farm.expected_alerts(n, 0) for n in range(farm.feeds))
+            elif bump_every:
+                expected = sum(
+                    farm.expected_alerts(n, 1, since=0) for n in range(0, farm.feeds, bump_every)
+                )
+            else:
+                expected = 0
+            results.append(
+                Pass(
+                    name, now - started, meter.cpu() - cpu, meter.peak_rss, stages, alerts, expected
+                )
+            )
+    return results
+
+
+def run(feeds: int, items: int) -> tuple[int, list[Pass]]:
+    """Start the farm's server, measure the floor and the passes; the body size too."""
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.farm",
+            "--serve",
+            "--feeds",
+            str(feeds),
+            "--items",
+            str(items),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            port, size = map(int, server.stdout.readline().split())
+            base = f"http://127.0.0.1:{port}"
+            with TreeMeter(skip=server.pid) as meter, tempfile.TemporaryDirectory() as tmp:
+                results = [asyncio.run(floor(base, feeds, meter))]
+                results += asyncio.run(passes(base, Farm(feeds, items), Path(tmp), meter))
+            return size, results
+        finally:
+            server.terminate()
+
+
+STAGES = ("fetch", "read", "text", "identify", "match", "store", "deliver")
+
+
+def report(feeds: int, items: int) -> None:
+    """Run the farm and print its table."""
+    size, results = run(feeds, items)
+    floor_wall = results[0].wall
+    print(f"farm: {feeds} feeds x {items} entries ({size / 1e6:.0f} MB of XML), one run")
+    print(f"{'pass':<32} {'wall':>8} {'x floor':>8} {'cpu':>8} {'peak rss':>9}  alerts")
+    for result in results:
+        alerts = "" if result.alerts is None else f"{result.alerts} (expected {result.expected})"
+        print(
+            f"{result.name:<32} {result.wall:>7.2f}s {result.wall / floor_wall:>8.2f}"
+            f" {result.cpu:>7.1f}s {result.peak_rss / 2**20:>7.0f}MB  {alerts}"
+        )
+    print("seconds per stage, summed over polls (fetch and store include waiting):")
+    print(f"{'pass':<32} " + " ".join(f"{stage:>8}" for stage in STAGES))
+    for result in results[1:]:
+        print(
+            f"{result.name:<32} "
+            + " ".join(f"{result.stages.get(stage, 0.0):>8.2f}" for stage in STAGES)
+        )
+
+
+def main() -> None:
+    """``python -m benchmarks.farm``: run the farm scenario (or serve it, for the runner)."""
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--feeds", type=int, default=1000)
+    options.add_argument("--items", type=int, default=50)
+    options.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = options.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.feeds, args.items))
+    else:
+        report(args.feeds, args.items)
+
+
+if __name__ == "__main__":
+    main()
