@@ -47,6 +47,7 @@ from monitor.models import (
     Story,
 )
 from monitor.store.base import Store, StoreError
+from monitor.store.group_commit import GroupCommit
 from monitor.store.sqlite_rows import (
     DELIVERY_SELECT,
     ITEM_COLUMNS,
@@ -148,6 +149,8 @@ class SQLiteStore(Store):
         self._owner: str | None = None
         self._instance_lock: int | None = None  # the lock file's descriptor
         self._file_identity: tuple[int, int] | None = None
+        # Polls' saves and delivery marks queued meanwhile share one transaction.
+        self._grouped = GroupCommit(self._transaction)
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(self.path, isolation_level=None)
@@ -184,6 +187,7 @@ class SQLiteStore(Store):
 
     async def close(self) -> None:
         """Close both connections and give up the instance lock; never raises."""
+        await self._grouped.drain()
         for connection in (self._reader, self._writer):
             if connection is not None:
                 await _close_quietly(connection)
@@ -364,8 +368,7 @@ class SQLiteStore(Store):
     @translated
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
         """Store validators, health and the next poll time."""
-        async with self._transaction() as db:
-            await self._record_poll(db, feed_id, record)
+        await self._grouped.run(lambda db: self._record_poll(db, feed_id, record))
 
     async def _record_poll(
         self, db: aiosqlite.Connection, feed_id: int, record: PollRecord
@@ -461,8 +464,10 @@ class SQLiteStore(Store):
     async def save_poll(
         self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
     ) -> SaveResult:
-        """Items, stories, outbox rows and the poll record commit together or not at all."""
-        async with self._transaction() as db:
+        """Items, stories, outbox rows and the poll record commit together or not at all
+        (in a transaction shared with the other writes queued meanwhile)."""
+
+        async def save(db: aiosqlite.Connection) -> SaveResult:
             result = await self._store_items(db, feed_id, items, to_epoch(record.polled_at), alert)
             await self._record_poll(db, feed_id, record)
             polled = to_epoch(record.polled_at)
@@ -471,7 +476,9 @@ class SQLiteStore(Store):
                 " last_new_item_at = CASE WHEN ? THEN ? ELSE last_new_item_at END WHERE id = ?",
                 (polled, result.stored > 0, polled, feed_id),
             )
-        return result
+            return result
+
+        return await self._grouped.run(save)
 
     async def _store_items(
         self,
@@ -895,13 +902,14 @@ class SQLiteStore(Store):
     @translated
     async def mark_sent(self, delivery_id: int, now: datetime) -> None:
         """Sent deliveries stay as the record of what was said."""
-        async with self._transaction() as db:
-            await db.execute(
+        await self._grouped.run(
+            lambda db: db.execute(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL,"
                 " claimed_by = NULL"
                 " WHERE id = ?",
                 (to_epoch(now), delivery_id),
             )
+        )
 
     @translated
     async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:

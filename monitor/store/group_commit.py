@@ -1,0 +1,109 @@
+"""Group commit: writes that queue up while one transaction runs share the next one.
+
+With ``synchronous=FULL`` every commit waits for the disk, and in a cold pass hundreds
+of polls queue behind the write lock, each to insert its items and then commit alone:
+the commits and the index pages written again by every poll bound the whole pass.
+Here the writes waiting meanwhile run one after another in one transaction, each in its
+own savepoint, so that a failing write is rolled back alone. A caller's result is
+handed back only after the commit that holds it, so durability is what it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Generic, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+Result = TypeVar("Result")
+
+
+class Executes(Protocol):
+    """A connection: what savepoints need of it."""
+
+    async def execute(self, sql: str) -> Any:
+        """Run one statement."""
+
+
+Connection = TypeVar("Connection", bound=Executes)
+Work = Callable[[Connection], Awaitable[Any]]
+
+
+class GroupCommit(Generic[Connection]):
+    """Runs queued writes in shared transactions; ``limit`` bounds the writes in one
+    (and so how long other writers wait for the lock)."""
+
+    def __init__(
+        self,
+        transaction: Callable[[], AbstractAsyncContextManager[Connection]],
+        limit: int = 32,
+    ) -> None:
+        self._transaction = transaction
+        self.limit = limit
+        self._queued: deque[tuple[Work[Connection], asyncio.Future[Any]]] = deque()
+        self._flusher: asyncio.Task[None] | None = None
+        self.transactions = 0  # committed, for tests and benchmarks
+
+    async def run(self, work: Callable[[Connection], Awaitable[Result]]) -> Result:
+        """Run ``work`` in a shared transaction; its result once that is committed.
+        Its exception (its savepoint rolled back) or the commit's is raised here."""
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="group-commit")
+        return await future
+
+    async def drain(self) -> None:
+        """Wait until every queued write is committed or failed."""
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
+    async def _flush(self) -> None:
+        try:
+            while self._queued:
+                await self._one_transaction()
+        finally:
+            # Cancelled with the loop, or closed: no caller may wait forever.
+            while self._queued:
+                _, future = self._queued.popleft()
+                if not future.done():
+                    future.cancel()
+
+    async def _one_transaction(self) -> None:
+        succeeded: list[tuple[asyncio.Future[Any], Any]] = []
+        current: asyncio.Future[Any] | None = None  # the write under way
+        try:
+            async with self._transaction() as db:
+                while self._queued and len(succeeded) < self.limit:
+                    work, future = self._queued.popleft()
+                    if future.done():
+                        continue  # its caller gave up before it started: nothing written
+                    current = future
+                    await db.execute("SAVEPOINT grouped_write")
+                    try:
+                        result = await work(db)
+                    except Exception as error:
+                        await db.execute("ROLLBACK TO grouped_write")
+                        await db.execute("RELEASE grouped_write")
+                        future.set_exception(error)
+                        current = None
+                        continue
+                    await db.execute("RELEASE grouped_write")
+                    succeeded.append((future, result))
+                    current = None
+        except BaseException as error:
+            # The transaction is lost: so is every write in it, and the one under way.
+            for future in [current, *(future for future, _ in succeeded)]:
+                if future is not None and not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            log.debug("a grouped transaction failed: %s", error)
+            return
+        self.transactions += 1
+        for future, result in succeeded:
+            if not future.done():
+                future.set_result(result)

@@ -1,0 +1,115 @@
+"""Group commit on a real SQLite file: writes queued together share one transaction,
+a failing write is rolled back alone, and nobody hears back before the commit."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from monitor.store.group_commit import GroupCommit
+
+
+class Table:
+    """One table on a file, written through a GroupCommit, read by a second connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = asyncio.Lock()
+        self.group = GroupCommit(self.transaction, limit=3)
+        self.writer: aiosqlite.Connection | None = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        assert self.writer is not None
+        async with self.lock:
+            await self.writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.writer
+                await self.writer.execute("COMMIT")
+            except BaseException:
+                if self.writer.in_transaction:
+                    await self.writer.execute("ROLLBACK")
+                raise
+
+    async def insert(self, value: str) -> str:
+        async def work(db: aiosqlite.Connection) -> str:
+            await db.execute("INSERT INTO t (value) VALUES (?)", (value,))
+            return value
+
+        return await self.group.run(work)
+
+    def committed(self) -> list[str]:
+        with sqlite3.connect(self.path) as reader:
+            return [row[0] for row in reader.execute("SELECT value FROM t ORDER BY value")]
+
+
+@pytest.fixture
+async def table(tmp_path: Path) -> AsyncIterator[Table]:
+    table = Table(tmp_path / "group.db")
+    table.writer = await aiosqlite.connect(table.path, isolation_level=None)
+    await table.writer.execute("PRAGMA journal_mode = WAL")
+    await table.writer.execute("CREATE TABLE t (value TEXT NOT NULL UNIQUE)")
+    yield table
+    await table.group.drain()
+    await table.writer.close()
+
+
+async def test_writes_queued_together_share_a_transaction_up_to_the_limit(table: Table) -> None:
+    results = await asyncio.gather(*(table.insert(f"v{n}") for n in range(7)))
+    assert results == [f"v{n}" for n in range(7)]
+    assert table.committed() == [f"v{n}" for n in range(7)]
+    assert table.group.transactions == 3  # 3 + 3 + 1
+
+
+async def test_a_failing_write_is_rolled_back_alone(table: Table) -> None:
+    async def half_then_fail(db: aiosqlite.Connection) -> None:
+        await db.execute("INSERT INTO t (value) VALUES ('half')")
+        await db.execute("INSERT INTO t (value) VALUES ('a')")  # UNIQUE: fails
+
+    first = asyncio.ensure_future(table.insert("a"))
+    failing = asyncio.ensure_future(table.group.run(half_then_fail))
+    last = asyncio.ensure_future(table.insert("b"))
+    with pytest.raises(sqlite3.IntegrityError):
+        await failing
+    assert (await first, await last) == ("a", "b")
+    assert table.committed() == ["a", "b"]  # no "half"
+    assert table.group.transactions == 1
+
+
+async def test_a_result_comes_back_only_once_it_is_committed(table: Table) -> None:
+    seen_at_return = []
+
+    async def watch(value: str) -> None:
+        await table.insert(value)
+        seen_at_return.append(value in table.committed())
+
+    await asyncio.gather(*(watch(f"v{n}") for n in range(5)))
+    assert seen_at_return == [True] * 5
+
+
+async def test_a_failed_commit_fails_every_write_in_it(table: Table) -> None:
+    async def break_the_transaction(db: aiosqlite.Connection) -> None:
+        await db.execute("ROLLBACK")  # what comes after it has no transaction left
+
+    other = asyncio.ensure_future(table.insert("lost"))
+    breaking = asyncio.ensure_future(table.group.run(break_the_transaction))
+    for task in (other, breaking):
+        with pytest.raises(sqlite3.OperationalError):
+            await task
+    assert await table.insert("later") == "later"  # the next transaction works
+    assert table.committed() == ["later"]
+
+
+async def test_a_caller_that_gave_up_before_its_turn_writes_nothing(table: Table) -> None:
+    async with table.lock:  # hold the transaction back
+        task = asyncio.ensure_future(table.insert("never"))
+        await asyncio.sleep(0.01)
+        task.cancel()
+    await table.group.drain()
+    assert table.committed() == []
