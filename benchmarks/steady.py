@@ -79,7 +79,9 @@ def lateness_summary(daemon: Daemon) -> tuple[int, float, float]:
     return int(count), 1 - within / count, total / count
 
 
-async def simulate(base: str, feeds: int, speeds: list[float], folder: Path, meter: TreeMeter) -> list[Run]:
+async def simulate(
+    base: str, feeds: int, speeds: list[float], folder: Path, meter: TreeMeter
+) -> list[Run]:
     """Prime the feeds, then run one simulated interval per speed."""
     listed = "\n".join(f"  - url: {base}/feeds/{n}" for n in range(feeds))
     settings = parse_settings(
@@ -109,8 +111,16 @@ async def simulate(base: str, feeds: int, speeds: list[float], folder: Path, met
             await asyncio.gather(*daemon.in_flight)
             polls, late, mean = lateness_summary(daemon)
             runs.append(
-                Run(speed, polls, late < 0.01, late, mean, time.perf_counter() - started,
-                    meter.cpu() - cpu, meter.peak_rss)
+                Run(
+                    speed,
+                    polls,
+                    late < 0.01,
+                    late,
+                    mean,
+                    time.perf_counter() - started,
+                    meter.cpu() - cpu,
+                    meter.peak_rss,
+                )
             )
     return runs
 
@@ -133,8 +143,10 @@ def report(feeds: int, speeds: list[float]) -> None:
         finally:
             server.terminate()
     print(f"steady state: {feeds} feeds every 5 minutes (304s), one simulated interval per speed")
-    print(f"{'speed':>6} {'as feeds':>9} {'polls':>7} {'late>10s':>9} {'mean late':>10}"
-          f" {'wall':>7} {'cpu':>7} {'peak rss':>9}  p99 < 10 s")
+    print(
+        f"{'speed':>6} {'as feeds':>9} {'polls':>7} {'late>10s':>9} {'mean late':>10}"
+        f" {'wall':>7} {'cpu':>7} {'peak rss':>9}  p99 < 10 s"
+    )
     for run in runs:
         print(
             f"{run.speed:>6.0f} {feeds * run.speed:>9,.0f} {run.polls:>7} {run.share_late:>9.2%}"

@@ -22,7 +22,9 @@ KeyPath = tuple[str | int, ...]
 # a hostile file (a "billion laughs" of aliases, a 50 MB blob) into a quick, clear error
 # instead of minutes of work and gigabytes of memory.
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
-MAX_VALUES = 200_000  # keys, items and scalars, with every alias expanded
+# Keys, items and scalars that aliases may add once expanded: what is written counts
+# once, so a configuration of 100,000 feeds is fine and an alias bomb is not.
+MAX_VALUES = 200_000
 
 
 def too_large() -> str:
@@ -103,8 +105,8 @@ def expand_env(text: str, env: Mapping[str, str]) -> str:
     return ENV_VAR.sub(substitute, text)
 
 
-def expanded_size(root: yaml.Node, filename: str) -> int:
-    """How many values the document holds once every alias is expanded.
+def alias_growth(root: yaml.Node, filename: str) -> int:
+    """How many values expanding every alias adds to the document as written.
 
     Computed on the node graph, where an alias is a shared node, so it costs one visit
     per distinct node however large the expansion; a recursive alias is an error.
@@ -126,19 +128,26 @@ def expanded_size(root: yaml.Node, filename: str) -> int:
         elif isinstance(node, yaml.SequenceNode):
             total += sum(size(child) for child in node.value)
         in_progress.discard(key)
-        sizes[key] = total = min(total, MAX_VALUES + 1)  # no need to count further
+        sizes[key] = total
         return total
 
-    return size(root)
+    return size(root) - len(sizes)
+
+
+# libyaml's parser when PyYAML was built with it: ten times faster on a configuration of
+# 100,000 feeds; the same nodes, marks and safe constructors.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _node_tree(text: str, filename: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError([f"{filename}: {too_large()}"])
-    loader = yaml.SafeLoader(text)
+    loader = SAFE_LOADER(text)
     try:
         return loader, loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # libyaml's limit, before Python's
+            raise ConfigError([f"{filename}: the YAML is nested too deeply"]) from None
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise ConfigError([f"{filename}{line}: YAML syntax error: {exc.problem}"]) from None
@@ -190,7 +199,7 @@ def compose(text: str, filename: str, env: Mapping[str, str]) -> YamlSource:
                 )
         return value
 
-    if expanded_size(root, filename) > MAX_VALUES:
+    if alias_growth(root, filename) > MAX_VALUES:
         raise ConfigError(
             [
                 f"{filename}: the configuration expands to more than {MAX_VALUES:,} values"

@@ -241,6 +241,13 @@ ALIAS_BOMB = "\n".join(
 )
 
 
+def test_a_large_configuration_as_written_is_not_taken_for_an_alias_bomb() -> None:
+    """What is written counts once: 100,000 feeds must load (seen refused before)."""
+    feeds = "".join(f"  - url: https://site{n}.example/feed\n" for n in range(70_000))
+    settings = parse_settings(f"feeds:\n{feeds}", "monitor.yaml", {})
+    assert len(settings.feeds) == 70_000
+
+
 def test_an_alias_bomb_is_refused_at_once() -> None:
     started = time.monotonic()
     (problem,) = errors_of(ALIAS_BOMB)

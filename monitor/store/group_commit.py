@@ -96,9 +96,9 @@ class GroupCommit(Generic[Connection]):
                     current = None
         except BaseException as error:
             # The transaction is lost: so is every write in it, and the one under way.
-            for future in [current, *(future for future, _ in succeeded)]:
-                if future is not None and not future.done():
-                    future.set_exception(error)
+            for lost in [current, *(future for future, _ in succeeded)]:
+                if lost is not None and not lost.done():
+                    lost.set_exception(error)
             if not isinstance(error, Exception):
                 raise
             log.debug("a grouped transaction failed: %s", error)
