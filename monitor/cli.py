@@ -155,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (``pip install news-monitor[fast]``), and
+    asyncio's own otherwise; ``NEWS_MONITOR_LOOP=asyncio`` keeps asyncio's."""
+    if os.environ.get("NEWS_MONITOR_LOOP", "").lower() == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -176,7 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error:\n{error}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        return asyncio.run(COMMANDS[args.command](settings, path, args))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            return runner.run(COMMANDS[args.command](settings, path, args))
     except BrokenPipeError:
         # The reader went away (`| head`): not an error; keep Python from complaining
         # about the unflushed standard output on exit.

@@ -322,3 +322,14 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise() -> None:
         steps.step("a")
     assert "polled 1/2:" not in terminal.getvalue()  # drawn as a bar, then cleared
     assert steps.done == 1
+
+
+def test_uvloop_is_used_when_installed_unless_asked_not_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    uvloop = pytest.importorskip("uvloop")  # the test extra installs it
+    from monitor.cli import event_loop_factory
+
+    assert event_loop_factory() is uvloop.new_event_loop
+    monkeypatch.setenv("NEWS_MONITOR_LOOP", "asyncio")
+    assert event_loop_factory() is None
