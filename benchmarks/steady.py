@@ -1,5 +1,5 @@
 """Steady state on a simulated clock: how many feeds one process keeps at a 5-minute
-cadence. ``python -m benchmarks.steady [--feeds 20000] [--speeds 2,5,10]``.
+cadence. ``python -m benchmarks.steady [--feeds 5000] [--speeds 20,50,70]``.
 
 The farm serves ``--feeds`` small feeds with ETags; one ``once`` pass primes them, so
 every later poll is what most polls of a real deployment are: a conditional request
@@ -158,8 +158,8 @@ def report(feeds: int, speeds: list[float]) -> None:
 def main() -> None:
     """``python -m benchmarks.steady``."""
     options = argparse.ArgumentParser(description=__doc__)
-    options.add_argument("--feeds", type=int, default=20_000)
-    options.add_argument("--speeds", default="2,5,10")
+    options.add_argument("--feeds", type=int, default=5_000)
+    options.add_argument("--speeds", default="20,50,70")
     args = options.parse_args()
     report(args.feeds, [float(speed) for speed in args.speeds.split(",")])
 

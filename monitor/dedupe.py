@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -139,17 +139,20 @@ def _with_keys(item: Item, link: str | None) -> Item:
     )
 
 
-def identify(items: Sequence[Item]) -> list[Item]:
-    """Attach the cross-feed identity keys to items of one feed.
+def identify(items: Sequence[Item], known: Collection[str] = ()) -> list[Item]:
+    """Attach the cross-feed identity keys to items of one feed, leaving out the items
+    whose entry keys are ``known`` (stored already: their keys would not be used).
 
     A link shared by several entries of one feed (a feed that points every entry at
-    the same page) cannot tell its entries apart, so it is not used as their identity.
+    the same page) cannot tell its entries apart, so it is not used as their identity;
+    known entries count for that.
     """
     links = [canonical_link(item.link) for item in items]
     repeated = {link for link, count in Counter(links).items() if link and count > 1}
     return [
         _with_keys(item, None if link in repeated else link)
         for item, link in zip(items, links, strict=True)
+        if item.entry_key not in known
     ]
 
 

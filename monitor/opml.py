@@ -19,7 +19,7 @@ from pathlib import Path
 import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
 
-MAX_OPML_BYTES = 5 * 1024 * 1024
+MAX_OPML_BYTES = 32 * 1024 * 1024  # 100,000 outlines fit
 
 
 class OpmlError(ValueError):

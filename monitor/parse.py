@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -64,10 +64,13 @@ def text_of(raw: RawFeed) -> ParsedFeed:
     )
 
 
-def identified(parsed: ParsedFeed) -> ParsedFeed:
-    """The feed with its items' cross-feed identity keys and its learned interval."""
+def identified(parsed: ParsedFeed, known: Collection[str] = ()) -> ParsedFeed:
+    """The feed with its learned interval, and its items with their cross-feed identity
+    keys, less the items whose entry keys are ``known``."""
     return replace(
-        parsed, items=identify(parsed.items), learned_interval=learned_interval(parsed.items)
+        parsed,
+        items=identify(parsed.items, known),
+        learned_interval=learned_interval(parsed.items),
     )
 
 

@@ -23,6 +23,9 @@ from monitor.workers import WorkerCrashed, WorkerPool, installed
 
 log = logging.getLogger(__name__)
 Lapped = TypeVar("Lapped")
+# A feed's most recent entry keys sent with its body: more than any feed carries, so
+# every entry it still carries is left out of identity and matching once stored.
+RECENT_KEYS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +55,9 @@ class PollOutcome:
 class Prepared:
     """A parsed body, and its items with the watchlists each matched."""
 
-    feed: ParsedFeed
+    feed: ParsedFeed  # its items: the entries that were not known
     items: list[NewItem]
+    entries: int  # in the body, known ones included
     # Seconds spent in each stage in the worker: read, text, identify, match.
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -68,26 +72,32 @@ class MatchRequest:
 
 
 def prepare(
-    body: bytes, headers: Mapping[str, str], url: str, request: MatchRequest | None
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str,
+    request: MatchRequest | None,
+    known: frozenset[str] = frozenset(),
 ) -> Prepared:
     """Parse, identify and match one body: the CPU part of a poll, run in a worker.
 
-    Every item is matched, known or not: that saves a second trip to the worker, and
-    the few known items of a changed feed cost less to match than to send back. (The
+    Entries whose keys are ``known`` (the feed's recently stored ones) are read for
+    their keys and left there: of a changed feed's 50 entries, 5 are new, and only they
+    pay for identity and matching. The store still skips any other entry it has. (The
     items travel back once: pickling shares the objects ``feed`` and ``items`` hold.)
     Without a request (a baseline poll) nothing is matched.
     """
     clock = StageClock()
     raw = clock.lap("read", read_feed(body, headers, url))
     parsed = clock.lap("text", text_of(raw))
-    parsed = clock.lap("identify", identified(parsed))
+    entries = len(parsed.items)
+    parsed = clock.lap("identify", identified(parsed, known))
     if request is None:
-        return Prepared(parsed, [NewItem(item) for item in parsed.items], clock.stages)
+        return Prepared(parsed, [NewItem(i) for i in parsed.items], entries, clock.stages)
     watchlists = installed(request.generation)
     assert isinstance(watchlists, WatchlistSet)
     labels = replace(request.feed, title=parsed.title)
     items = clock.lap("match", match_items(parsed.items, watchlists, labels))
-    return Prepared(parsed, items, clock.stages)
+    return Prepared(parsed, items, entries, clock.stages)
 
 
 class StageClock:
@@ -350,7 +360,10 @@ class Poller:
         # entry keys must not change when a redirect comes and goes.
         try:
             request = self._match_request(feed) if alert else None
-            prepared = await self.workers.run(prepare, body, result.headers, feed.url, request)
+            known = await self.store.recent_entry_keys(feed.id, RECENT_KEYS)
+            prepared = await self.workers.run(
+                prepare, body, result.headers, feed.url, request, known
+            )
         except (ParseError, WorkerCrashed) as error:
             return await self._failed(feed, str(error), result.status, kind="parse")
         parsed = prepared.feed
@@ -406,7 +419,7 @@ class Poller:
             result=str(result.status),
             fetch_seconds=fetch_seconds,
             fetched_bytes=fetched_bytes,
-            items=len(parsed.items),
+            items=prepared.entries,
             stored=saved.stored,
             new_stories=saved.new_stories,
             deliveries=saved.deliveries,

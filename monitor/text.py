@@ -24,7 +24,6 @@ HYPHENS = "-\u2010\u2011"
 WORD_RUN = re.compile(rf"\w++(?:[{HYPHENS}]\w++)*+")
 HYPHEN = re.compile(rf"[{HYPHENS}]")
 SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-BLANK_LINES = re.compile(r"\s*\n\s*")
 # Soft hyphens and zero-width characters sit inside words ("Kara\u00adbakh"); they are not
 # word characters, so left in they would split one word into two.
 INVISIBLE = str.maketrans("", "", "\u00ad\u200b\u200c\u200d\u2060\ufeff")
@@ -151,8 +150,16 @@ def _html_parser_text(html: str) -> str:
 
 
 def tidy(text: str) -> str:
-    """Drop invisible in-word characters; collapse runs of spaces and blank lines."""
-    return BLANK_LINES.sub("\n", SPACES.sub(" ", text.translate(INVISIBLE))).strip()
+    """Drop invisible in-word characters; collapse runs of spaces and blank lines.
+
+    Whitespace around a line break goes, and blank lines with it: the same as replacing
+    every run of whitespace that holds a line break by one, without a regex that must
+    be tried at every character (which was 40% of reading an item's text).
+    """
+    spaced = SPACES.sub(" ", text.translate(INVISIBLE))
+    if "\n" not in spaced:
+        return spaced.strip()
+    return "\n".join(line for part in spaced.split("\n") if (line := part.strip()))
 
 
 @lru_cache(maxsize=65536)

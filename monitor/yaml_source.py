@@ -21,7 +21,8 @@ KeyPath = tuple[str | int, ...]
 # A configuration is written by people: a few thousand feeds at most. These bounds turn
 # a hostile file (a "billion laughs" of aliases, a 50 MB blob) into a quick, clear error
 # instead of minutes of work and gigabytes of memory.
-MAX_CONFIG_BYTES = 4 * 1024 * 1024
+# Room for 100,000 feeds with names and tags (about 15 MB); far below what hurts.
+MAX_CONFIG_BYTES = 32 * 1024 * 1024
 # Keys, items and scalars that aliases may add once expanded: what is written counts
 # once, so a configuration of 100,000 feeds is fine and an alias bomb is not.
 MAX_VALUES = 200_000

@@ -88,7 +88,10 @@ class Receiver:
     server: TestServer
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # what each request was answered
-    answers: list[web.Response | float] = field(default_factory=list)
+    # A Response, seconds to hang, or a function of the request (to echo its path).
+    answers: list[web.Response | float | Callable[[web.Request], web.Response]] = field(
+        default_factory=list
+    )
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def url(self, path: str = "/hook") -> str:
@@ -110,6 +113,8 @@ async def receiver() -> Any:
         current.requests.append((dict(request.headers), body))
         current.arrived.set()
         answer = current.answers.pop(0) if current.answers else web.Response(text="ok")
+        if callable(answer):
+            answer = answer(request)
         if isinstance(answer, float | int):
             await asyncio.sleep(answer)
             answer = web.Response(text="late")

@@ -289,7 +289,7 @@ def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     (problem,) = caught.value.problems
-    assert problem == f"{path}: the configuration is larger than 4 MiB"
+    assert problem == f"{path}: the configuration is larger than 32 MiB"
     assert time.monotonic() - started < 2
 
 

@@ -71,6 +71,13 @@ def test_identify_drops_links_shared_by_several_entries() -> None:
     ]
 
 
+def test_identify_leaves_known_entries_out_but_counts_their_links() -> None:
+    items = [_item("1", "https://example.com/all"), _item("2", "https://example.com/all")]
+    (new,) = identify([*items, _item("3", "https://example.com/three")], known={"1", "3"})
+    assert new.entry_key == "2" and new.canonical_link is None  # shared with known "1"
+    assert new.fingerprint is not None
+
+
 # -- story resolution: a pure function of the candidates --------------------------------
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -113,3 +113,16 @@ async def test_a_caller_that_gave_up_before_its_turn_writes_nothing(table: Table
         task.cancel()
     await table.group.drain()
     assert table.committed() == []
+
+
+async def test_a_transaction_that_cannot_begin_fails_the_waiting_writes_at_once(
+    table: Table,
+) -> None:
+    assert table.writer is not None
+    await table.writer.close()  # BEGIN will fail: every queued write must hear so
+    results = await asyncio.gather(
+        *(table.insert(f"v{n}") for n in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(result, ValueError) for result in results), results
+    table.writer = await aiosqlite.connect(table.path, isolation_level=None)
+    assert await table.insert("later") == "later"

@@ -48,7 +48,7 @@ def test_folders_and_categories_become_tags_and_each_url_counts_once() -> None:
         (BILLION_LAUGHS, "refused: EntitiesForbidden"),
         ("<opml><body>", "not well-formed XML"),
         ("<rss><channel/></rss>", "not OPML"),
-        ("x" * (5 * 1024 * 1024 + 1), "larger than 5 MiB"),
+        ("x" * (32 * 1024 * 1024 + 1), "larger than 32 MiB"),
     ],
 )
 def test_bad_opml_gets_an_answer(body: str, message: str) -> None:

@@ -540,3 +540,27 @@ async def test_outcomes_say_what_answered_or_what_failed_for_metrics(
         refused: "network",
     }
     assert outcomes[ok].fetched_bytes > 100 and outcomes[ok].fetch_seconds is not None
+
+
+def test_prepare_reads_every_entry_and_identifies_only_the_unknown_ones() -> None:
+    from monitor.poll import prepare
+
+    body = rss([TRUCE, OTHER]).encode()
+    headers = {"content-type": "application/rss+xml"}
+    prepared = prepare(body, headers, "https://n.example/feed", None, frozenset({"t1"}))
+    assert prepared.entries == 2
+    assert [new.item.entry_key for new in prepared.items] == ["o1"]
+    assert prepared.items[0].item.fingerprint is not None
+    assert set(prepared.stages) == {"read", "text", "identify"}
+
+
+async def test_a_changed_feed_identifies_and_matches_only_its_new_entry(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/f.xml", rss([OTHER]))
+    runtime = await runtimes(config([url], baseline=False), FakeClock())
+    (first,) = await runtime.poll_all()
+    assert (first.stored, first.deliveries) == (1, 0)
+    feeds.serve("/f.xml", rss([TRUCE, OTHER]))
+    (poll,) = await runtime.poll_all()
+    assert (poll.items, poll.stored, poll.deliveries, poll.matched) == (2, 1, 1, ("karabakh",))

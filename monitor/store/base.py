@@ -93,6 +93,10 @@ class Store(AsyncResource, ABC):
         and record the poll."""
 
     @abstractmethod
+    async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
+        """The entry keys of a feed's ``limit`` most recently stored items."""
+
+    @abstractmethod
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
         """Record a poll that brought no items (not modified, or failed)."""
 

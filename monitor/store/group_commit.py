@@ -57,9 +57,10 @@ class GroupCommit(Generic[Connection]):
         return await future
 
     async def drain(self) -> None:
-        """Wait until every queued write is committed or failed."""
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        """Wait until every queued write is committed or failed (a drain that is
+        cancelled leaves the writes to finish)."""
+        if self._flusher is not None and not self._flusher.done():
+            await asyncio.wait([self._flusher])
 
     async def _flush(self) -> None:
         try:
@@ -75,8 +76,10 @@ class GroupCommit(Generic[Connection]):
     async def _one_transaction(self) -> None:
         succeeded: list[tuple[asyncio.Future[Any], Any]] = []
         current: asyncio.Future[Any] | None = None  # the write under way
+        began = False
         try:
             async with self._transaction() as db:
+                began = True
                 while self._queued and len(succeeded) < self.limit:
                     work, future = self._queued.popleft()
                     if future.done():
@@ -88,7 +91,8 @@ class GroupCommit(Generic[Connection]):
                     except Exception as error:
                         await db.execute("ROLLBACK TO grouped_write")
                         await db.execute("RELEASE grouped_write")
-                        future.set_exception(error)
+                        if not future.done():  # its caller may have given up meanwhile
+                            future.set_exception(error)
                         current = None
                         continue
                     await db.execute("RELEASE grouped_write")
@@ -96,9 +100,16 @@ class GroupCommit(Generic[Connection]):
                     current = None
         except BaseException as error:
             # The transaction is lost: so is every write in it, and the one under way.
-            for lost in [current, *(future for future, _ in succeeded)]:
-                if lost is not None and not lost.done():
-                    lost.set_exception(error)
+            lost: list[asyncio.Future[Any] | None] = [current, *(f for f, _ in succeeded)]
+            if not began:
+                # It failed before any write began (BEGIN itself: the store is closed,
+                # or the disk is gone): the writes waiting would only fail the same way,
+                # and trying again at once would never let the loop breathe.
+                lost += [waiting for _, waiting in self._queued]
+                self._queued.clear()
+            for failed in lost:
+                if failed is not None and not failed.done():
+                    failed.set_exception(error)
             if not isinstance(error, Exception):
                 raise
             log.debug("a grouped transaction failed: %s", error)

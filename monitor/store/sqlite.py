@@ -366,6 +366,15 @@ class SQLiteStore(Store):
         return [feed_from_row(row) for row in rows]
 
     @translated
+    async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
+        """The entry keys of a feed's ``limit`` most recently stored items."""
+        async with self._read.execute(
+            "SELECT entry_key FROM items WHERE feed_id = ? ORDER BY id DESC LIMIT ?",
+            (feed_id, limit),
+        ) as cursor:
+            return frozenset(row[0] for row in await cursor.fetchall())
+
+    @translated
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
         """Store validators, health and the next poll time."""
         await self._grouped.run(lambda db: self._record_poll(db, feed_id, record))
