@@ -18,9 +18,9 @@ from monitor.redact import brief
 
 ENV_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 KeyPath = tuple[str | int, ...]
-# A configuration is written by people: a few thousand feeds at most. These bounds turn
-# a hostile file (a "billion laughs" of aliases, a 50 MB blob) into a quick, clear error
-# instead of minutes of work and gigabytes of memory.
+# A configuration may list 100,000 feeds, but not much more. These bounds turn a hostile
+# file (a "billion laughs" of aliases, a 50 MB blob) into a quick, clear error instead of
+# minutes of work and gigabytes of memory.
 # Room for 100,000 feeds with names and tags (about 15 MB); far below what hurts.
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
 # Keys, items and scalars that aliases may add once expanded: what is written counts
