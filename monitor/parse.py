@@ -53,12 +53,20 @@ def read_feed(body: bytes, headers: Mapping[str, str], url: str) -> RawFeed:
     return read_fast(body, headers, url) or read_with_feedparser(body, headers, url)
 
 
-def text_of(raw: RawFeed) -> ParsedFeed:
-    """Plain text for every entry, and its entry key; no identity keys yet."""
+def text_of(raw: RawFeed, known: Collection[str] = ()) -> ParsedFeed:
+    """Plain text for every entry, and its entry key; no identity keys yet.
+
+    An entry whose key its guid or link gives, and that key is ``known``, keeps no text:
+    it goes no further than its key (``identified`` leaves it out) and its date.
+    """
+    keys = _keys_without_text(raw.entries) if known else [None] * len(raw.entries)
     return ParsedFeed(
         title=_text(raw.title) or None,
         link=raw.link,
-        items=_keyed(_fields(entry) for entry in raw.entries),
+        items=_keyed(
+            _bare_fields(entry) if key is not None and key in known else _fields(entry)
+            for entry, key in zip(raw.entries, keys, strict=True)
+        ),
         warning=raw.warning,
         declared_interval=raw.declared_interval,
     )
@@ -104,6 +112,29 @@ def _fields(entry: RawEntry) -> dict[str, Any]:
         "published": entry.published,
         "language": entry.language,
     }
+
+
+def _keys_without_text(entries: Sequence[RawEntry]) -> list[str | None]:
+    """Each entry's key where ``_keyed`` would take it from the guid or the link alone
+    (None where it needs the text): an entry with a guid is never dropped as empty."""
+    guid_counts = Counter(entry.guid for entry in entries if entry.guid)
+    keys: list[str | None] = []
+    for entry in entries:
+        if entry.guid and guid_counts[entry.guid] == 1:
+            keys.append(entry.guid)
+        elif entry.guid:
+            keys.append(f"{entry.guid} {entry.link}" if entry.link else None)
+        else:
+            keys.append(entry.link)
+    return keys
+
+
+def _bare_fields(entry: RawEntry) -> dict[str, Any]:
+    return {**_fields(RawEntry(guid=entry.guid, link=entry.link)), **_dated(entry)}
+
+
+def _dated(entry: RawEntry) -> dict[str, Any]:
+    return {"author": entry.author, "published": entry.published, "language": entry.language}
 
 
 def _keyed(entries: Iterable[dict[str, Any]]) -> list[Item]:

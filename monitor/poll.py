@@ -88,7 +88,7 @@ def prepare(
     """
     clock = StageClock()
     raw = clock.lap("read", read_feed(body, headers, url))
-    parsed = clock.lap("text", text_of(raw))
+    parsed = clock.lap("text", text_of(raw, known))
     entries = len(parsed.items)
     parsed = clock.lap("identify", identified(parsed, known))
     if request is None:
