@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from monitor.config import Settings, parse_settings
+from monitor.store import SQLiteStore, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.daemons"]  # the `launcher` fixture
@@ -249,3 +250,22 @@ async def cli(*args: str, cwd: Path) -> tuple[int, str, str]:
         raise AssertionError(f"news-monitor {' '.join(args)} hung") from None
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite"])
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """Makes stores of each backend on one database, so a test can reopen it. Every
+    test that needs a store takes it from here, so a new backend runs them all."""
+    if request.param == "sqlite":
+        return lambda: SQLiteStore(tmp_path / "store.db")
+    raise NotImplementedError(request.param)
+
+
+@pytest.fixture
+async def store(store_factory: StoreFactory) -> AsyncIterator[Store]:
+    """An open store of each backend."""
+    async with store_factory() as opened:
+        yield opened

@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -25,8 +24,7 @@ from monitor.notify.payload import marked_snippet, snippet
 from monitor.notify.slack import SlackNotifier, escape, slack_message
 from monitor.notify.teams import TeamsNotifier
 from monitor.notify.webhook import WebhookNotifier
-from monitor.store import SQLiteStore
-from tests.conftest import Receiver, queue_alerts
+from tests.conftest import Receiver, StoreFactory, queue_alerts
 from tests.matching import OneWatchlist
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -39,8 +37,8 @@ def now() -> datetime:
 
 
 @pytest.fixture
-async def deliveries(tmp_path: Path) -> AsyncIterator[list[Message]]:
-    async with SQLiteStore(tmp_path / "n.db") as store:
+async def deliveries(store_factory: StoreFactory) -> AsyncIterator[list[Message]]:
+    async with store_factory() as store:
         await queue_alerts(store, [("a1", "Karabakh ceasefire agreed"), ("a2", HOSTILE)])
         yield await store.claim_due_deliveries(now(), 10, timedelta(minutes=1))
 
@@ -241,9 +239,9 @@ async def test_follow_ups_render_on_every_channel(
 
 
 @pytest.fixture
-async def rollup(tmp_path: Path) -> AsyncIterator[Message]:
+async def rollup(store_factory: StoreFactory) -> AsyncIterator[Message]:
     """A rollup of 500 alerts, made by the store as the relay makes one."""
-    async with SQLiteStore(tmp_path / "r.db") as store:
+    async with store_factory() as store:
         padding = "x" * 300  # 500 long lines: more than 48 sections of 3,000 can hold
         titles = [(f"k{n}", f"Karabakh <report> & story {n} {padding}") for n in range(500)]
         await queue_alerts(store, titles)
@@ -379,7 +377,7 @@ async def test_apprise_reaches_a_service_and_reports_its_failures(
         await notifier.send(deliveries[0])
 
 
-async def test_slack_sets_the_matched_terms_in_bold(tmp_path: Path) -> None:
+async def test_slack_sets_the_matched_terms_in_bold(store_factory: StoreFactory) -> None:
     """Spans found by the matcher survive the outbox and mark the snippet."""
     summary = "Armenia & Azerbaijan agree to a cease-fire\n\nin  Nagorno-Karabakh, officials said."
     item = Item(
@@ -392,7 +390,7 @@ async def test_slack_sets_the_matched_terms_in_bold(tmp_path: Path) -> None:
     )
     watchlists = OneWatchlist(any=["ceasefire", '"officials said"']).watchlists
     new = match_items(identify([item]), watchlists)
-    async with SQLiteStore(tmp_path / "b.db") as store:
+    async with store_factory() as store:
         spec = FeedSpec("https://news.example/feed", "News", timedelta(minutes=10), False)
         await store.sync_feeds([spec], now())
         (feed,) = await store.feeds()

@@ -9,7 +9,6 @@ import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -30,14 +29,8 @@ from monitor.notify.rules import (
 )
 from monitor.notify.slack import SlackNotifier
 from monitor.notify.webhook import WebhookNotifier
-from monitor.store import SQLiteStore
+from monitor.store import Store
 from tests.conftest import FakeClock, Receiver, queue_alerts
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    async with SQLiteStore(tmp_path / "relay.db") as opened:
-        yield opened
 
 
 @pytest.fixture
@@ -51,7 +44,7 @@ SCHEDULE = (timedelta(seconds=10), timedelta(seconds=20), timedelta(minutes=1))
 
 
 def relay_for(
-    store: SQLiteStore,
+    store: Store,
     clock: FakeClock,
     notifiers: dict[str, Notifier],
     max_attempts: int = 12,
@@ -69,13 +62,13 @@ def hook(
     return WebhookNotifier(session, receiver.url(), None, timedelta(seconds=seconds), clock)
 
 
-async def only(store: SQLiteStore) -> Message:
+async def only(store: Store) -> Message:
     (delivery,) = await store.deliveries()
     return delivery
 
 
 async def test_500_is_retried_with_backoff_and_the_same_id(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "Truce in Karabakh")])
@@ -100,7 +93,7 @@ async def test_500_is_retried_with_backoff_and_the_same_id(
 
 
 async def test_429_retry_after_is_honoured(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "Truce in Karabakh")])
@@ -118,7 +111,7 @@ async def test_429_retry_after_is_honoured(
 
 
 async def test_a_hanging_receiver_times_out_and_is_retried(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "Truce in Karabakh")])
@@ -130,7 +123,7 @@ async def test_a_hanging_receiver_times_out_and_is_retried(
 
 
 async def test_permanent_rejections_and_exhausted_attempts_go_dead(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "Truce in Karabakh"), ("b", "Karabakh ceasefire")])
@@ -145,7 +138,7 @@ async def test_permanent_rejections_and_exhausted_attempts_go_dead(
     assert sorted(d.last_error or "" for d in dead) == ["HTTP 400: bad", "HTTP 503"]
 
 
-async def test_unconfigured_notifier_goes_dead_with_a_reason(store: SQLiteStore) -> None:
+async def test_unconfigured_notifier_goes_dead_with_a_reason(store: Store) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "Truce")], notifiers=("gone",))
     report = await relay_for(store, clock, {}).deliver_due()
@@ -162,7 +155,7 @@ class Crashing:
 
 
 async def test_one_broken_channel_does_not_stop_the_others(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "Truce"), ("b", "Karabakh")], notifiers=("bad", "hook"))
@@ -176,7 +169,7 @@ async def test_one_broken_channel_does_not_stop_the_others(
 
 
 async def test_a_failing_receiver_gets_one_request_per_pass(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "One"), ("b", "Two"), ("c", "Three")])
@@ -201,7 +194,7 @@ def channel(notifier: Notifier, **options: Any) -> Channel:
 
 
 async def test_the_default_schedule_is_followed_to_the_second(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "Truce in Karabakh")])
@@ -224,7 +217,7 @@ async def test_the_default_schedule_is_followed_to_the_second(
 
 
 async def test_a_410_disables_the_notifier_keeps_its_queue_and_tells_the_operator(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "One"), ("b", "Two"), ("c", "Three")], notifiers=("gone",))
@@ -265,7 +258,7 @@ async def test_a_410_disables_the_notifier_keeps_its_queue_and_tells_the_operato
     ],
 )
 async def test_each_slack_error_has_its_outcome(
-    store: SQLiteStore,
+    store: Store,
     receiver: Receiver,
     session: aiohttp.ClientSession,
     status: int,
@@ -300,7 +293,7 @@ async def test_each_slack_error_has_its_outcome(
 
 
 async def test_a_burst_over_the_rate_limit_becomes_one_rollup(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [(f"k{n}", f"Karabakh report number {n}") for n in range(12)])
@@ -326,7 +319,7 @@ async def test_a_burst_over_the_rate_limit_becomes_one_rollup(
 
 
 async def test_a_digest_collects_matches_until_its_time_and_survives_a_restart(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     # 06:00 UTC on 10 March is 07:00 in Paris; the digest is at 08:00 Paris (07:00 UTC).
     clock = FakeClock(datetime(2026, 3, 10, 6, 0, tzinfo=UTC))
@@ -358,7 +351,7 @@ async def test_a_digest_collects_matches_until_its_time_and_survives_a_restart(
 
 
 async def test_quiet_hours_hold_messages_until_they_end(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock(datetime(2026, 3, 10, 23, 0, tzinfo=UTC))
     await queue_alerts(store, [("a", "Karabakh one"), ("b", "Karabakh two")], now=clock.now)
@@ -379,7 +372,7 @@ async def test_quiet_hours_hold_messages_until_they_end(
 
 
 async def test_shutdown_stops_between_sends_and_leaves_the_rest_pending(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "One"), ("b", "Two"), ("c", "Three")])
@@ -392,7 +385,7 @@ async def test_shutdown_stops_between_sends_and_leaves_the_rest_pending(
 
 
 async def test_a_receiver_failing_30_percent_gets_every_alert_exactly_once(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [(f"k{n}", f"Karabakh story {n}") for n in range(40)])
@@ -417,7 +410,7 @@ async def test_a_receiver_failing_30_percent_gets_every_alert_exactly_once(
 
 
 async def test_an_answer_after_the_timeout_is_sent_again_with_the_same_id(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     # The 25 s against a 10 s timeout, scaled down: 1.5 s against 0.5 s.
     clock = FakeClock()
@@ -432,7 +425,7 @@ async def test_an_answer_after_the_timeout_is_sent_again_with_the_same_id(
 
 
 async def test_a_dead_letter_retried_keeps_its_webhook_id(
-    store: SQLiteStore, receiver: Receiver, session: aiohttp.ClientSession
+    store: Store, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     clock = FakeClock()
     await queue_alerts(store, [("a", "Truce in Karabakh")])

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,25 +18,11 @@ from monitor.models import (
     NewItem,
     PollRecord,
 )
-from monitor.store import SQLiteStore, Store, StoreError
+from monitor.store import Store, StoreError
+from tests.conftest import StoreFactory
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-StoreFactory = Callable[[], Store]
-
-
-@pytest.fixture(params=["sqlite"])
-def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
-    """Makes stores on one database, so a test can reopen it."""
-    if request.param == "sqlite":
-        return lambda: SQLiteStore(tmp_path / "store.db")
-    raise NotImplementedError(request.param)
-
-
-@pytest.fixture
-async def store(store_factory: StoreFactory) -> AsyncIterator[Store]:
-    async with store_factory() as opened:
-        yield opened
 
 
 def spec(url: str, interval: timedelta = 10 * MINUTE, baseline: bool = True) -> FeedSpec:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from monitor.config import ConfigError, parse_settings
 from monitor.metrics import Metrics
-from monitor.store import SQLiteStore
+from monitor.store import Store
 from monitor.web import WebSide
 from tests.builders import Entry, rss
 from tests.conftest import FeedServer, Receiver, queue_alerts
@@ -90,12 +89,6 @@ async def test_a_running_daemon_serves_probes_metrics_page_and_json(
     assert code == 0
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    async with SQLiteStore(tmp_path / "w.db") as opened:
-        yield opened
-
-
 async def client_for(web: WebSide) -> TestClient[aiohttp.web.Request, aiohttp.web.Application]:
     client = TestClient(TestServer(web.application()))
     await client.start_server()
@@ -103,7 +96,7 @@ async def client_for(web: WebSide) -> TestClient[aiohttp.web.Request, aiohttp.we
 
 
 async def test_readiness_follows_the_daemon_and_the_outbox_gauges_the_store(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     await queue_alerts(store, [("a1", "Karabakh truce")], notifiers=("hook", "slack"))
     ready = False
@@ -155,7 +148,7 @@ async def test_a_port_already_taken_stops_the_start_with_the_reason(
     assert feeds.hits.get("/feed.xml", []) == []  # no work began
 
 
-async def test_story_joins_and_matches_reach_the_metrics(store: SQLiteStore) -> None:
+async def test_story_joins_and_matches_reach_the_metrics(store: Store) -> None:
     from datetime import timedelta
 
     from monitor.dedupe import identify
