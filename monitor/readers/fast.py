@@ -15,7 +15,7 @@ falls back to feedparser. ``tests/test_readers.py`` proves the two equal on the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -149,6 +149,17 @@ class FastReader:
         prefix = NAMESPACE_PREFIXES.get(lowered, element.prefix)
         return f"{prefix.lower()}_{local.lower()}" if prefix else local.lower()
 
+    def _children(self, element: Any, unchecked: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+        """Child elements with feedparser's names; each checked for a base or a language
+        unless its name is ``unchecked``."""
+        for child in element:
+            name = self._name(child)
+            if name is None:
+                continue
+            if name not in unchecked:
+                self._check(child)
+            yield name, child
+
     def _check(self, element: Any) -> None:
         """Decline an element that would change the base or the language."""
         attrib = element.attrib
@@ -214,11 +225,7 @@ class FastReader:
         language: str | None = None
         values: dict[str, str] = {}
         entries: list[RawEntry] = []
-        for child in channel:
-            name = self._name(child)
-            if name is None:
-                continue
-            self._check(child)
+        for name, child in self._children(channel):
             if name == "item":
                 entries.append(self._rss_item(child))
             elif name == "title":
@@ -277,11 +284,7 @@ class FastReader:
         updated: tuple[datetime | None] | None = None
         title_language = self.lang.replace("_", "-") if self.lang else None
         media_title = False
-        for child in item:
-            name = self._name(child)
-            if name is None:
-                continue
-            self._check(child)
+        for name, child in self._children(item):
             if name == "title":
                 if title is not None:
                     raise Declined("two titles in an item")
@@ -313,22 +316,12 @@ class FastReader:
                 raise Declined(f"item {name}")
             else:
                 media_title = self._descendants_harmless(child) or media_title
-        if media_title and not (title and title.value):
-            raise Declined("a media:title in an item without a title of its own")
         if link is None and guid_is_link and guid is not None:
             link = guid
-        if summary is None and contents:
-            summary = Text(contents[0].value)  # feedparser copies it, with no type
-        return RawEntry(
-            guid=guid or None,
-            title=title if title and title.value else None,
-            link=link or None,
-            summary=summary if summary and summary.value else None,
-            contents=tuple(text for text in contents if text.value),
-            author=author or None,
-            published=_first_date(published, updated),
-            language=title_language if title is not None else None,
-        )
+        return _entry(
+            guid, title, link, summary, contents, author, _first_date(published, updated),
+            title_language, media_title,
+        )  # fmt: skip
 
     # -- Atom 1.0 ------------------------------------------------------------------------
 
@@ -359,11 +352,7 @@ class FastReader:
         title: Text | None = None
         link: str | None = None
         entries: list[RawEntry] = []
-        for child in root:
-            name = self._name(child)
-            if name is None:
-                continue
-            self._check(child)
+        for name, child in self._children(root):
             if name == "entry":
                 entries.append(self._atom_entry(child))
             elif name == "title":
@@ -398,14 +387,9 @@ class FastReader:
         media_title = False
         published: tuple[datetime | None] | None = None
         updated: tuple[datetime | None] | None = None
-        for child in entry:
-            name = self._name(child)
-            if name is None:
-                continue
-            if name not in ("summary", "content"):
-                # On a summary or a content (text only, as _text makes sure), a base
-                # or a language changes nothing we keep.
-                self._check(child)
+        # On a summary or a content (text only, as _text makes sure), a base or a
+        # language changes nothing we keep.
+        for name, child in self._children(entry, unchecked=("summary", "content")):
             if name == "title":
                 if title is not None:
                     raise Declined("two titles in an entry")
@@ -434,32 +418,19 @@ class FastReader:
                 raise Declined(f"entry {name}")
             else:
                 media_title = self._descendants_harmless(child) or media_title
-        if media_title and not (title and title.value):
-            raise Declined("a media:title in an entry without a title of its own")
         if authors > 1:
             raise Declined("several authors")
         if link is None and guid:
             link = guid
-        if summary is None and contents:
-            summary = Text(contents[0].value)  # feedparser copies it, with no type
-        return RawEntry(
-            guid=guid or None,
-            title=title if title and title.value else None,
-            link=link or None,
-            summary=summary if summary and summary.value else None,
-            contents=tuple(text for text in contents if text.value),
-            author=author or None,
-            published=_first_date(published, updated),
-            language=(self.lang or "").replace("_", "-") or None if title is not None else None,
-        )
+        language = (self.lang or "").replace("_", "-") or None
+        return _entry(
+            guid, title, link, summary, contents, author, _first_date(published, updated),
+            language, media_title,
+        )  # fmt: skip
 
     def _atom_author(self, element: Any) -> str | None:
         name = email = None
-        for child in element:
-            kind = self._name(child)
-            if kind is None:
-                continue
-            self._check(child)
+        for kind, child in self._children(element):
             if kind == "name":
                 name = self._text(child)
             elif kind == "email":
@@ -471,6 +442,35 @@ class FastReader:
         if name and email:
             return f"{name} ({email})"
         return name or email or None
+
+
+def _entry(
+    guid: str | None,
+    title: Text | None,
+    link: str | None,
+    summary: Text | None,
+    contents: list[Text],
+    author: str | None,
+    published: datetime | None,
+    language: str | None,
+    media_title: bool,
+) -> RawEntry:
+    """An item or an entry as feedparser leaves it: a content copied into an empty
+    summary, empty values gone, the language only with a title of its own."""
+    if media_title and not (title and title.value):
+        raise Declined("a media:title in an entry without a title of its own")
+    if summary is None and contents:
+        summary = Text(contents[0].value)  # feedparser copies it, with no type
+    return RawEntry(
+        guid=guid or None,
+        title=title if title and title.value else None,
+        link=link or None,
+        summary=summary if summary and summary.value else None,
+        contents=tuple(text for text in contents if text.value),
+        author=author or None,
+        published=published,
+        language=language if title is not None else None,
+    )
 
 
 def _first_date(
