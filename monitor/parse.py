@@ -13,9 +13,10 @@ import hashlib
 import itertools
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from monitor.dedupe import identify
@@ -118,15 +119,23 @@ def _keys_without_text(entries: Sequence[RawEntry]) -> list[str | None]:
     """Each entry's key where ``_keyed`` would take it from the guid or the link alone
     (None where it needs the text): an entry with a guid is never dropped as empty."""
     guid_counts = Counter(entry.guid for entry in entries if entry.guid)
-    keys: list[str | None] = []
-    for entry in entries:
-        if entry.guid and guid_counts[entry.guid] == 1:
-            keys.append(entry.guid)
-        elif entry.guid:
-            keys.append(f"{entry.guid} {entry.link}" if entry.link else None)
-        else:
-            keys.append(entry.link)
-    return keys
+    return [
+        _entry_key(entry.guid, entry.link, guid_counts[entry.guid or ""], None) for entry in entries
+    ]
+
+
+def _entry_key(
+    guid: str | None, link: str | None, guid_count: int, content_key: Callable[[], str] | None
+) -> str | None:
+    """The Miniflux rule: the guid; a guid repeated inside the feed → guid + link (or
+    + content); no guid → the link; neither → the content. None when the content is
+    needed and ``content_key`` is not given."""
+    if guid and guid_count == 1:
+        return guid
+    tail = link or (content_key() if content_key else None)
+    if guid:
+        return f"{guid} {tail}" if tail else None
+    return tail
 
 
 def _bare_fields(entry: RawEntry) -> dict[str, Any]:
@@ -143,15 +152,10 @@ def _keyed(entries: Iterable[dict[str, Any]]) -> list[Item]:
     guid_counts = Counter(entry["guid"] for entry in entries if entry["guid"])
     items: dict[str, Item] = {}
     for fields in entries:
-        guid, link = fields["guid"], fields["link"]
-        if guid and guid_counts[guid] == 1:
-            key = guid
-        elif guid:
-            key = f"{guid} {link or _content_key(fields)}"
-        elif link:
-            key = link
-        else:
-            key = _content_key(fields)
+        guid = fields["guid"]
+        count = guid_counts[guid] if guid else 0
+        key = _entry_key(guid, fields["link"], count, partial(_content_key, fields))
+        assert key is not None  # with a content key there is always one
         items.setdefault(key, Item(entry_key=key, **fields))
     return list(items.values())
 
