@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +18,7 @@ import aiohttp
 import feedparser
 
 from benchmarks import CORPUS, corpus_bodies, farm, matching, politeness, steady, stories
+from benchmarks.server import served
 from monitor.config import parse_settings
 from monitor.match import compile_watchlists, match_items
 from monitor.models import Item
@@ -27,7 +26,6 @@ from monitor.parse import ParseError, parse_feed
 from monitor.runtime import Runtime
 from tests.builders import synthetic_feeds
 
-ROOT = Path(__file__).resolve().parents[1]
 WATCHLISTS = """
 watchlists:
   - name: karabakh
@@ -123,18 +121,8 @@ async def two_passes(base: str, folder: Path, names: list[str]) -> Passes:
 
 def once_over(folder: Path, names: list[str]) -> Passes:
     """Serve the folder from another process, so the load shares no loop with the daemon."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.server", str(folder)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    ) as server:
-        try:
-            assert server.stdout is not None
-            base = f"http://127.0.0.1:{int(server.stdout.readline())}"
-            return asyncio.run(two_passes(base, folder, names))
-        finally:
-            server.terminate()
+    with served("benchmarks.server", str(folder)) as server:
+        return asyncio.run(two_passes(server.base, folder, names))
 
 
 def main() -> None:

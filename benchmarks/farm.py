@@ -21,8 +21,6 @@ import asyncio
 import html
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,10 +37,10 @@ import feedparser
 from aiohttp import web
 
 from benchmarks.matching import vocabulary
+from benchmarks.server import add_sink, serve_forever, served
 from monitor.config import parse_settings
 from monitor.runtime import Runtime
 
-ROOT = Path(__file__).resolve().parents[1]
 WATCHED = "Karabakh"
 NEW_PER_CHANGE = 5  # entries a changed feed gains (and drops at its end)
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
@@ -151,7 +149,6 @@ async def serve(feeds: int, items: int) -> None:
     """Serve the farm on 127.0.0.1 at a free port; print the port once bodies are built."""
     farm = Farm(feeds, items)
     bodies = [farm.body(n) for n in range(feeds)]
-    received = {"count": 0}
 
     async def feed(request: web.Request) -> web.Response:
         number = int(request.match_info["number"])
@@ -169,24 +166,11 @@ async def serve(feeds: int, items: int) -> None:
             bodies[number] = farm.body(number)
         return web.Response(text="ok")
 
-    async def hook(request: web.Request) -> web.Response:
-        await request.read()
-        received["count"] += 1
-        return web.Response(text="ok")
-
-    async def count(request: web.Request) -> web.Response:
-        return web.Response(text=str(received["count"]))
-
     app = web.Application()
     app.router.add_get("/feeds/{number}", feed)
     app.router.add_post("/bump", bump)
-    app.router.add_post("/hook", hook)
-    app.router.add_get("/count", count)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, backlog=4096).start()
-    print(runner.addresses[0][1], sum(map(len, bodies)), flush=True)
-    await asyncio.Event().wait()
+    add_sink(app)
+    await serve_forever(app, sum(map(len, bodies)))
 
 
 def _tree(root: int, skip: int) -> Iterator[int]:
@@ -336,31 +320,15 @@ async def passes(base: str, farm: Farm, folder: Path, meter: TreeMeter) -> list[
 
 def run(feeds: int, items: int) -> tuple[int, list[Pass]]:
     """Start the farm's server, measure the floor and the passes; the body size too."""
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.farm",
-            "--serve",
-            "--feeds",
-            str(feeds),
-            "--items",
-            str(items),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    ) as server:
-        try:
-            assert server.stdout is not None
-            port, size = map(int, server.stdout.readline().split())
-            base = f"http://127.0.0.1:{port}"
-            with TreeMeter(skip=server.pid) as meter, tempfile.TemporaryDirectory() as tmp:
-                results = [asyncio.run(floor(base, feeds, meter))]
-                results += asyncio.run(passes(base, Farm(feeds, items), Path(tmp), meter))
-            return size, results
-        finally:
-            server.terminate()
+    farm_args = ("--serve", "--feeds", str(feeds), "--items", str(items))
+    with (
+        served("benchmarks.farm", *farm_args) as server,
+        TreeMeter(skip=server.pid) as meter,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        results = [asyncio.run(floor(server.base, feeds, meter))]
+        results += asyncio.run(passes(server.base, Farm(feeds, items), Path(tmp), meter))
+        return int(server.announced[0]), results
 
 
 STAGES = ("fetch", "read", "text", "identify", "match", "store", "deliver")

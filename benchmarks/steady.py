@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.farm import ROOT, TreeMeter
+from benchmarks.farm import TreeMeter
+from benchmarks.server import served
 from monitor.config import parse_settings
 from monitor.daemon import Daemon
 from monitor.runtime import Runtime
@@ -127,21 +126,13 @@ async def simulate(
 
 def report(feeds: int, speeds: list[float]) -> None:
     """Serve the farm, simulate, print the table."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.farm", "--serve", "--feeds", str(feeds), "--items", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    ) as server:
-        try:
-            assert server.stdout is not None
-            port = int(server.stdout.readline().split()[0])
-            with TreeMeter(skip=server.pid) as meter, tempfile.TemporaryDirectory() as tmp:
-                runs = asyncio.run(
-                    simulate(f"http://127.0.0.1:{port}", feeds, speeds, Path(tmp), meter)
-                )
-        finally:
-            server.terminate()
+    farm_args = ("--serve", "--feeds", str(feeds), "--items", "1")
+    with (
+        served("benchmarks.farm", *farm_args) as server,
+        TreeMeter(skip=server.pid) as meter,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        runs = asyncio.run(simulate(server.base, feeds, speeds, Path(tmp), meter))
     print(f"steady state: {feeds} feeds every 5 minutes (304s), one simulated interval per speed")
     print(
         f"{'speed':>6} {'as feeds':>9} {'polls':>7} {'late>10s':>9} {'mean late':>10}"
