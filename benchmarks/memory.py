@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.farm import Farm
+from benchmarks.farm import Farm, _cpu_and_rss
 from monitor.models import FeedSpec, NewItem, PollRecord
 from monitor.parse import parse_feed
 from monitor.store.sqlite import SQLiteStore
@@ -26,8 +26,7 @@ PER_FEED = 50
 
 def rss_mb() -> float:
     """This process's resident memory."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return _cpu_and_rss(os.getpid())[1] / 2**20
 
 
 async def fill(items: int, folder: Path) -> list[tuple[int, float, float, float]]:
