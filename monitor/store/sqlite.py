@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import functools
+import itertools
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
@@ -23,14 +24,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
-from monitor.dedupe import (
-    BatchCandidates,
-    Candidate,
-    StoryJoin,
-    StoryPolicy,
-    identity_keys,
-    resolve_story,
-)
+from monitor.dedupe import BatchCandidates, Candidate, StoryPolicy, identity_keys
 from monitor.models import (
     DeliveryStatus,
     FeedSpec,
@@ -47,8 +41,9 @@ from monitor.models import (
     Story,
 )
 from monitor.store.base import Store, StoreError
+from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
-from monitor.store.sqlite_rows import (
+from monitor.store.rows import (
     DELIVERY_SELECT,
     ITEM_COLUMNS,
     ITEM_INSERT_COLUMNS,
@@ -57,14 +52,11 @@ from monitor.store.sqlite_rows import (
     feed_from_row,
     fingerprint_blob,
     fingerprint_from_blob,
-    follow_up_rows,
     from_epoch,
     from_epoch_required,
     host_of,
     in_chunks,
-    item_row,
     new_message_id,
-    outbox_rows,
     placeholders,
     stored_item_from_row,
     to_epoch,
@@ -77,7 +69,6 @@ IDENTITY_INSERT = (
 )
 CONTAINER_KINDS = ("rollup", "digest")
 PRUNE_STEP = 100_000  # identity rows looked at per pruning transaction
-YIELD_EVERY = 16  # items resolved between two turns of the event loop
 CANDIDATE_SELECT = """
     SELECT k.key, k.kind, k.item_id, k.story_id, k.feed_id, k.seen_at, i.fingerprint,
            f.kind = 'seed' AS seed
@@ -499,9 +490,8 @@ class SQLiteStore(Store):
     ) -> SaveResult:
         """Insert a batch in a handful of statements, not several per item.
 
-        We hold the write lock (BEGIN IMMEDIATE), so ids can be handed out from the
-        current maximum and rows inserted with executemany. Each item's story is decided
-        by ``resolve_story`` over the candidates its identity keys find.
+        Each item's story is decided by ``plan_batch`` over the candidates its identity
+        keys find; the rows it plans are inserted with executemany.
         """
         seen = await self._present_keys(db, feed_id, [new.item.entry_key for new in items])
         batch = []
@@ -511,45 +501,25 @@ class SQLiteStore(Store):
                 batch.append(new)
         if not batch:
             return SaveResult(0, 0, 0)
-        moment = from_epoch_required(now)
         candidates = await self._candidates(db, [new.item for new in batch])
-        next_story = await self._next_id(db, "stories")
-        next_item = await self._next_id(db, "items")
-        stories: list[tuple[int, float]] = []
-        rows: list[tuple[Any, ...]] = []
-        keys: list[tuple[Any, ...]] = []
-        outbox: list[tuple[Any, ...]] = []
-        follow_ups: list[tuple[Any, ...]] = []
-        joins: list[str] = []
-        for position, new in enumerate(batch, 1):
-            item = new.item
-            item_keys = identity_keys(item)
-            join = resolve_story(
-                item, feed_id, moment, candidates.for_item(item, item_keys), self.story_policy
-            )
-            if join is None:
-                join, next_story = StoryJoin(next_story, ""), next_story + 1
-                stories.append((join.story_id, now))
-                if alert:
-                    outbox += outbox_rows(next_item, join.story_id, new, now)
-            else:
-                joins.append(join.by)
-                if alert:
-                    follow_ups += follow_up_rows(next_item, join.story_id, feed_id, new, now)
-            candidates.add_item(item, next_item, join.story_id, feed_id, moment, item_keys)
-            rows.append(item_row(next_item, feed_id, item, join, now))
-            keys += [(key, next_item, kind, join.story_id, feed_id, now) for kind, key in item_keys]
-            next_item += 1
-            if position % YIELD_EVERY == 0:
-                # A long feed is resolved in slices, so other polls and sends get the loop.
-                await asyncio.sleep(0)
-        await db.executemany("INSERT INTO stories (id, created_at) VALUES (?, ?)", stories)
-        await db.executemany(
-            f"INSERT INTO items ({ITEM_INSERT_COLUMNS}) VALUES ({ITEM_INSERT_MARKS})", rows
+        # We hold the write lock: ids follow on from the current maxima.
+        plan = await plan_batch(
+            batch,
+            feed_id,
+            now,
+            candidates,
+            self.story_policy,
+            itertools.count(await self._next_id(db, "stories")),
+            itertools.count(await self._next_id(db, "items")),
+            alert=alert,
         )
-        await db.executemany(IDENTITY_INSERT, keys)
+        await db.executemany("INSERT INTO stories (id, created_at) VALUES (?, ?)", plan.stories)
+        await db.executemany(
+            f"INSERT INTO items ({ITEM_INSERT_COLUMNS}) VALUES ({ITEM_INSERT_MARKS})", plan.items
+        )
+        await db.executemany(IDENTITY_INSERT, plan.keys)
         queued = 0
-        if outbox:
+        if plan.outbox:
             cursor = await db.executemany(
                 """
                 INSERT INTO deliveries (message_id, watchlist, story_id, item_id, notifier,
@@ -557,10 +527,10 @@ class SQLiteStore(Store):
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
                 """,
-                outbox,
+                plan.outbox,
             )
             queued = cursor.rowcount
-        if follow_ups:
+        if plan.follow_ups:
             # Only for a story that was alerted to this notifier, from another feed: a
             # copy of a seed or of a baseline item never speaks up.
             cursor = await db.executemany(
@@ -573,11 +543,11 @@ class SQLiteStore(Store):
                         AND d.notifier = ?6 AND i.feed_id != ?10)
                 ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
                 """,
-                follow_ups,
+                plan.follow_ups,
             )
             queued += cursor.rowcount
         matched = tuple(match.watchlist for new in batch for match in new.matches)
-        return SaveResult(len(rows), len(stories), queued, tuple(joins), matched)
+        return SaveResult(len(plan.items), len(plan.stories), queued, tuple(plan.joins), matched)
 
     async def _present_keys(
         self, db: aiosqlite.Connection, feed_id: int, keys: Sequence[str]

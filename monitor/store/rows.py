@@ -1,7 +1,8 @@
-"""SQLite rows ⇄ the value types: column lists, and conversions both ways.
+"""Database rows ⇄ the value types: column lists, and conversions both ways.
 
-Times are stored as UTC seconds since the epoch (REAL), so SQL can order and compare
-them; they become aware datetimes here.
+Every backend stores times as UTC seconds since the epoch (a float), so SQL can order and
+compare them; they become aware datetimes here. Rows are read by column name, which
+SQLite's rows and asyncpg's records both allow.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ import struct
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
-
-import aiosqlite
 
 from monitor.dedupe import StoryJoin
 from monitor.fingerprint import FULL_MINIMA, LEAD_MINIMA
@@ -55,6 +54,13 @@ FINGERPRINT_HEADER = struct.Struct("<III")  # full_size, lead_size, words
 ITEM_INSERT_MARKS = ", ".join("?" * len(ITEM_INSERT_COLUMNS.split(",")))
 CHUNK = 500  # keys per IN (…) list
 Key = TypeVar("Key")
+
+
+class Row(Protocol):
+    """A row read by column name (``sqlite3.Row``, ``asyncpg.Record``)."""
+
+    def __getitem__(self, column: str, /) -> Any:
+        """The value of one column."""
 
 
 def in_chunks(values: Sequence[Key]) -> list[Sequence[Key]]:
@@ -191,7 +197,7 @@ def from_epoch_required(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def stored_item_from_row(row: aiosqlite.Row) -> StoredItem:
+def stored_item_from_row(row: Row) -> StoredItem:
     """An item row selected with ``ITEM_COLUMNS``."""
     item = Item(
         entry_key=row["entry_key"],
@@ -216,7 +222,7 @@ def stored_item_from_row(row: aiosqlite.Row) -> StoredItem:
     )
 
 
-def delivery_from_row(row: aiosqlite.Row, members: Sequence[Message] = ()) -> Message:
+def delivery_from_row(row: Row, members: Sequence[Message] = ()) -> Message:
     """A row selected with ``DELIVERY_SELECT`` (a rollup or digest with its members)."""
     return Message(
         id=row["delivery_id"],
@@ -239,7 +245,7 @@ def delivery_from_row(row: aiosqlite.Row, members: Sequence[Message] = ()) -> Me
     )
 
 
-def feed_from_row(row: aiosqlite.Row) -> FeedState:
+def feed_from_row(row: Row) -> FeedState:
     """A ``feeds`` row."""
     return FeedState(
         id=row["id"],
