@@ -83,7 +83,7 @@ async def simulate() -> tuple[Counter[str], int]:
         async with Runtime(settings, clock=clock, seed_dir=None) as runtime:
             end = clock.now + SPAN
             while clock.now <= end:
-                due = await runtime.store.claim_due_feeds(clock.now, 1000, runtime.feed_lease)
+                due = await runtime.store.claim_due_feeds(clock.now, 1000, runtime.lease)
                 outcomes = await asyncio.gather(*(runtime.poller.poll(feed) for feed in due))
                 counts.update(f"outcome: {outcome.status}" for outcome in outcomes)
                 clock.now += TICK

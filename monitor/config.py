@@ -555,6 +555,23 @@ class WebSettings(_Strict):
         return value
 
 
+class ClusterSettings(_Strict):
+    """How instances sharing one PostgreSQL hold their work."""
+
+    # A claimed feed or delivery is held this long; a live instance renews its leases
+    # every third of it, so only a dead instance's work becomes claimable again.
+    lease: Duration = Field(default=timedelta(seconds=60))
+    # Who holds a claim, in logs, `feeds` and `deliveries` (default: hostname:pid).
+    instance_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("lease")
+    @classmethod
+    def _check_lease(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= value <= timedelta(hours=1):
+            raise ValueError("a lease is between 1s and 1h")
+        return value
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -569,6 +586,7 @@ class Settings(_Strict):
     watchlists: list[WatchlistSettings] = []
     health: HealthSettings = HealthSettings()
     web: WebSettings | None = None  # off unless configured
+    cluster: ClusterSettings = ClusterSettings()
 
     @field_validator("storage")
     @classmethod
@@ -576,8 +594,20 @@ class Settings(_Strict):
         if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
             return value
         if value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("PostgreSQL storage is not available yet; use sqlite:///PATH")
-        raise ValueError(f"expected sqlite:///PATH, got {brief(without_userinfo(value))}")
+            host = urlsplit(value).hostname
+            if not host and "host=" not in value:
+                shown = brief(without_userinfo(value))
+                raise ValueError(f"expected postgresql://USER@HOST/DATABASE, got {shown}")
+            return value
+        raise ValueError(
+            "expected sqlite:///PATH or postgresql://USER@HOST/DATABASE,"
+            f" got {brief(without_userinfo(value))}"
+        )
+
+    @property
+    def uses_postgresql(self) -> bool:
+        """``storage`` names a PostgreSQL database (several instances may share it)."""
+        return self.storage.startswith(("postgresql://", "postgres://"))
 
     def active_notifiers(self) -> dict[str, NotifierSettings]:
         """Notifiers that are on; a console one when the file configures none."""

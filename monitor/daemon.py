@@ -3,8 +3,9 @@
 Jobs: *dispatch* claims due feeds (their ``next_poll_at`` lives in the store, so a
 restart neither re-polls early nor forgets) and polls them as tasks; *relay* sends due
 deliveries; *store-health* makes sure the database is still the one we opened;
-*housekeeping* tidies the store. Each job runs with ``coalesce`` and
-``max_instances=1``: a slow tick is never stacked behind another.
+*housekeeping* tidies the store; *leases* renews the claims of work in flight. Each
+job runs with ``coalesce`` and ``max_instances=1``: a slow tick is never stacked behind
+another.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Daemon:
         if free <= 0:
             return
         now = self.runtime.clock()
-        feeds = await self.runtime.store.claim_due_feeds(now, free, self.runtime.feed_lease)
+        feeds = await self.runtime.store.claim_due_feeds(now, free, self.runtime.lease)
         for feed in feeds:
             self.metrics.dispatched((now - feed.next_poll_at).total_seconds())
             self._start(self._poll(feed))
@@ -106,6 +107,14 @@ class Daemon:
             log.warning("the store is sound again")
         self.store_problem = None
         return True
+
+    async def renew_leases(self) -> None:
+        """Hold the feeds and messages this instance is working on for another lease,
+        so that no other instance takes them while it lives."""
+        try:
+            await self.runtime.renew_leases()
+        except StoreError as error:
+            log.error("cannot renew leases: %s", error)
 
     async def housekeeping(self) -> None:
         """Keep the store compact (when it is still the store we opened)."""
@@ -173,6 +182,7 @@ class Daemon:
         self._add_job("relay", self.relay, RELAY_EVERY)
         self._add_job("store-health", self._check_store_job, STORE_HEALTH_EVERY)
         self._add_job("housekeeping", self.housekeeping, HOUSEKEEPING_EVERY)
+        self._add_job("leases", self.renew_leases, self.runtime.renew_every)
         if self.stopping.is_set():  # asked to stop while starting: nothing to run
             return
         # The web side first: a port already taken stops the start before any work.

@@ -108,6 +108,8 @@ class FeedState:
     poll_reason: str | None = None  # what set next_poll_at: interval, ttl, backoff, …
     last_new_item_at: datetime | None = None
     stale_since: datetime | None = None  # silent far longer than usual, reported then
+    claimed_by: str | None = None  # the instance polling it now
+    lease_until: datetime | None = None  # until when that instance holds it
 
     @property
     def poll_url(self) -> str:
@@ -257,6 +259,7 @@ class Message:
     members: tuple[Message, ...] = ()
     text: str = ""
     parent_id: int | None = None
+    claimed_by: str | None = None  # the instance sending it now
 
     @property
     def item(self) -> StoredItem:

@@ -18,7 +18,7 @@ from monitor.notify.payload import iso_utc
 from monitor.parse import ParseError, identified, read_feed, text_of
 from monitor.redact import without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
-from monitor.store import Store
+from monitor.store import LeaseLost, Store
 from monitor.workers import WorkerCrashed, WorkerPool, installed
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,8 @@ class PollOutcome:
     """What one poll found and did."""
 
     feed: FeedState
-    status: str  # "updated", "not-modified" or "failed"
+    # "updated", "not-modified", "failed", or "dropped" (the lease ran out first)
+    status: str
     items: int = 0
     stored: int = 0
     new_stories: int = 0
@@ -209,11 +210,19 @@ class Poller:
     async def poll(self, feed: FeedState) -> PollOutcome:
         """Poll once; a failure is recorded on the feed and returned, never raised."""
         try:
-            return await self._poll(feed)
-        except Exception as error:  # a bug on one feed must not stop the others
-            log.exception("internal error while polling %s", feed.shown_url)
-            message = f"internal error: {type(error).__name__}: {error}"
-            return await self._failed(feed, message, kind="internal")
+            try:
+                return await self._poll(feed)
+            except LeaseLost:
+                raise
+            except Exception as error:  # a bug on one feed must not stop the others
+                log.exception("internal error while polling %s", feed.shown_url)
+                message = f"internal error: {type(error).__name__}: {error}"
+                return await self._failed(feed, message, kind="internal")
+        except LeaseLost as lost:
+            # Too slow: another instance holds the feed now and polls it itself, so
+            # what this poll found is dropped (the store refused it).
+            log.warning("%s", lost, extra=feed_ids(feed.id, feed.url))
+            return PollOutcome(feed, "dropped", error=str(lost), result="lease_lost")
 
     async def _failed(
         self,

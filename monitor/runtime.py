@@ -7,10 +7,11 @@ clock and the resolver are injected here so tests drive time and names themselve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,7 @@ from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
 from monitor.poll import HealthRules, Poller, PollOutcome, WatchlistScope
 from monitor.progress import Steps
 from monitor.seeds import default_seed_dir, load_seeds
-from monitor.store import Store, open_store, story_policy
+from monitor.store import Store, StoreError, open_store, story_policy
 from monitor.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -110,14 +111,14 @@ class Runtime(AsyncResource):
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.instance_id = instance_id or default_instance_id()
+        self.instance_id = instance_id or settings.cluster.instance_id or default_instance_id()
         self.store: Store = open_store(settings)
         self.fetcher = Fetcher(settings.http, resolver)
         self.workers = WorkerPool()
         self.poller = Poller(self.store, self.fetcher, clock, self.workers)
         self.seed_dir = seed_dir if seed_dir is not None else default_seed_dir()
         self._notify_session: aiohttp.ClientSession | None = None
-        self.relay = Relay(self.store, {}, clock)
+        self.relay = Relay(self.store, {}, clock, lease=settings.cluster.lease)
         self._resources: AsyncExitStack | None = None
 
     async def open(self) -> None:
@@ -205,14 +206,45 @@ class Runtime(AsyncResource):
             await resources.aclose()
 
     @property
-    def feed_lease(self) -> timedelta:
-        """How long a claimed feed stays claimed: longer than any poll can take."""
-        return self.settings.http.timeout * 2 + timedelta(seconds=60)
+    def lease(self) -> timedelta:
+        """How long a claimed feed or message stays claimed without a renewal."""
+        return self.settings.cluster.lease
+
+    @property
+    def renew_every(self) -> timedelta:
+        """How often a live instance renews its leases: three times per lease, so one
+        slow renewal never lets a lease lapse."""
+        return self.lease / 3
+
+    async def renew_leases(self) -> int:
+        """Hold this instance's unfinished claims for another lease; how many."""
+        return await self.store.extend_leases(self.clock(), self.lease)
+
+    @contextlib.asynccontextmanager
+    async def renewing_leases(self) -> AsyncIterator[None]:
+        """Renew leases in the background while the body runs (for ``once``; the
+        daemon renews them as one of its jobs)."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.renew_every.total_seconds())
+                try:
+                    await self.renew_leases()
+                except StoreError as error:
+                    log.error("cannot renew leases: %s", error)
+
+        task = asyncio.create_task(renew(), name="renew-leases")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def poll_all(self, progress: Steps | None = None) -> list[PollOutcome]:
         """Poll every enabled feed now, whatever its schedule (the ``once`` command)."""
         feeds = await self.store.claim_due_feeds(
-            self.clock(), 1_000_000, self.feed_lease, all_feeds=True
+            self.clock(), 1_000_000, self.lease, all_feeds=True
         )
         if progress is not None:
             progress.start(len(feeds))
@@ -228,6 +260,7 @@ class Runtime(AsyncResource):
 
     async def once(self, progress: Steps | None = None) -> OnceReport:
         """Poll every feed once, then deliver what is due."""
-        polls = await self.poll_all(progress)
-        relay = await self.relay.deliver_due()
+        async with self.renewing_leases():
+            polls = await self.poll_all(progress)
+            relay = await self.relay.deliver_due()
         return OnceReport(polls, relay)

@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from monitor.config import Settings, parse_settings
-from monitor.store import SQLiteStore, Store
+from monitor.store import PostgresStore, SQLiteStore, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.daemons"]  # the `launcher` fixture
@@ -255,13 +255,45 @@ async def cli(*args: str, cwd: Path) -> tuple[int, str, str]:
 StoreFactory = Callable[[], Store]
 
 
-@pytest.fixture(params=["sqlite"])
+POSTGRES_ENV = "NEWS_MONITOR_TEST_POSTGRES"
+
+
+@pytest.fixture
+async def postgres_dsn() -> AsyncIterator[str]:
+    """A PostgreSQL URL whose tables live in a schema of this test's own, dropped after.
+
+    The server comes from $NEWS_MONITOR_TEST_POSTGRES (``.ci/run`` sets it); without it
+    the test is skipped, saying so.
+    """
+    import uuid
+
+    import asyncpg
+
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"set {POSTGRES_ENV}=postgresql://USER@HOST/DATABASE to run it on PostgreSQL")
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    connection = await asyncpg.connect(base)
+    try:
+        await connection.execute(f"CREATE SCHEMA {schema}")
+    finally:
+        await connection.close()
+    yield f"{base}{'&' if '?' in base else '?'}search_path={schema}"
+    connection = await asyncpg.connect(base)
+    try:
+        await connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     """Makes stores of each backend on one database, so a test can reopen it. Every
     test that needs a store takes it from here, so a new backend runs them all."""
     if request.param == "sqlite":
         return lambda: SQLiteStore(tmp_path / "store.db")
-    raise NotImplementedError(request.param)
+    dsn = request.getfixturevalue("postgres_dsn")
+    return lambda: PostgresStore(dsn)
 
 
 @pytest.fixture

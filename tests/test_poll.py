@@ -257,7 +257,7 @@ TTL_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</titl
 
 async def poll_due(runtime: Runtime, clock: FakeClock) -> None:
     """What the daemon's dispatch does on one tick, at the fake time."""
-    for feed in await runtime.store.claim_due_feeds(clock.now, 100, runtime.feed_lease):
+    for feed in await runtime.store.claim_due_feeds(clock.now, 100, runtime.lease):
         await runtime.poller.poll(feed)
 
 

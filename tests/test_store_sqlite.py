@@ -147,3 +147,19 @@ async def test_a_database_of_the_first_schema_migrates_with_its_data(tmp_path: P
             other.id, [NewItem(same_link)], PollRecord(NOW, NOW, 200, None), alert=True
         )
         assert (saved.stored, saved.new_stories) == (1, 0)  # the old item's link key was kept
+
+
+async def test_a_restart_takes_back_what_the_dead_run_left_claimed_at_once(
+    tmp_path: Path,
+) -> None:
+    """One instance per file: holding the lock, a new run knows the last one is gone."""
+    spec = FeedSpec("https://a.example/feed", None, timedelta(minutes=10), False)
+    async with SQLiteStore(tmp_path / "m.db") as crashed:
+        await crashed.start_instance("host:1", NOW)
+        await crashed.sync_feeds([spec], NOW)
+        assert await crashed.claim_due_feeds(NOW, 10, timedelta(minutes=10))
+    later = NOW + timedelta(minutes=2)  # well inside the lease
+    async with SQLiteStore(tmp_path / "m.db") as restarted:
+        await restarted.start_instance("host:2", later)
+        (again,) = await restarted.claim_due_feeds(later, 10, timedelta(minutes=1))
+        assert again.url == spec.url

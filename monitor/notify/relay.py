@@ -21,11 +21,13 @@ from monitor.models import Message, MessageKind
 from monitor.notify.base import DeliveryError
 from monitor.notify.registry import Channel
 from monitor.notify.rules import DigestSchedule, QuietHours
-from monitor.store import Store
+from monitor.store import LeaseLost, Store
 
 log = logging.getLogger(__name__)
 BATCH = 50
 # Longer than a batch can take to send, so no other pass takes a message in flight.
+# How long a claimed message is held by default; the runtime uses `cluster: {lease}` and
+# renews it while the instance lives.
 LEASE = timedelta(minutes=10)
 # A pass waits this long at most for a rate-limit token; later messages are released
 # until their token comes, so one slow channel does not hold the others' next batch.
@@ -77,8 +79,10 @@ class Relay:
         timings: Mapping[str, WatchlistTiming] | None = None,
         notices_to: Sequence[str] | None = None,
         sleep: Sleep = asyncio.sleep,
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
+        self.lease = lease
         self.channels = dict(channels)
         self.clock = clock
         self.rng = rng or random.Random()
@@ -101,7 +105,7 @@ class Relay:
         """Send every message that is due now, batch by batch, until none is left."""
         report = RelayReport()
         while not stopping():
-            batch = await self.store.claim_due_deliveries(self.clock(), BATCH, LEASE)
+            batch = await self.store.claim_due_deliveries(self.clock(), BATCH, self.lease)
             if not batch:
                 break
             by_notifier: dict[str, list[Message]] = {}
@@ -140,7 +144,7 @@ class Relay:
         result = [message for message in queue if message.id not in folded_ids]
         for watchlist, members in groups.items():
             container = await self.store.fold_deliveries(
-                kind, name, watchlist, [member.id for member in members], self.clock(), LEASE
+                kind, name, watchlist, [member.id for member in members], self.clock(), self.lease
             )
             log.info(
                 "%s: %s message(s) for %s folded into %s %s",
@@ -234,7 +238,7 @@ class Relay:
             error = await self._attempt(channel, name, message)
             if error is None:
                 sent_at = self.clock()
-                await self.store.mark_sent(message.id, sent_at)
+                await self._record(self.store.mark_sent(message.id, sent_at))
                 report.sent += 1
                 report.attempts.append((name, "sent"))
                 if message.kind is MessageKind.ALERT:
@@ -262,6 +266,14 @@ class Relay:
                 await self._release(later, retry_at)
                 report.deferred += len(later)
                 return
+
+    async def _record(self, outcome: Awaitable[None]) -> None:
+        """Record a send's outcome; when the lease ran out first and another instance
+        holds the message now, it sends again (with the same ``webhook-id``)."""
+        try:
+            await outcome
+        except LeaseLost as lost:
+            log.warning("%s", lost)
 
     async def _attempt(self, channel: Channel, name: str, message: Message) -> DeliveryError | None:
         """Send once; the error, or None when the receiver accepted it."""
@@ -355,7 +367,7 @@ class Relay:
             report.retrying += 1
             report.attempts.append((message.notifier, "retrying"))
             outcome = f"retrying in {max(0.0, (retry_at - self.clock()).total_seconds()):.0f}s"
-        await self.store.mark_failed(message.id, text, retry_at)
+        await self._record(self.store.mark_failed(message.id, text, retry_at))
         report.failures.append(f"delivery {message.id} to {message.notifier}: {text}")
         log.warning(
             "delivery %s to %s failed (attempt %s): %s; %s",

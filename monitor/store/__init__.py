@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from monitor.config import Settings
 from monitor.dedupe import StoryPolicy
-from monitor.store.base import Store, StoreError
+from monitor.store.base import LeaseLost, Store, StoreError
+from monitor.store.postgres import PostgresStore
 from monitor.store.sqlite import SQLiteStore
 
-__all__ = ["SQLiteStore", "Store", "StoreError", "open_store", "story_policy"]
+__all__ = [
+    "LeaseLost",
+    "PostgresStore",
+    "SQLiteStore",
+    "Store",
+    "StoreError",
+    "open_store",
+    "story_policy",
+]
 
 
 def story_policy(settings: Settings) -> StoryPolicy:
@@ -18,4 +27,6 @@ def story_policy(settings: Settings) -> StoryPolicy:
 
 def open_store(settings: Settings) -> Store:
     """The backend that ``storage:`` names (not yet opened)."""
+    if settings.uses_postgresql:
+        return PostgresStore(settings.storage, story_policy(settings))
     return SQLiteStore(settings.sqlite_path(), story_policy(settings))

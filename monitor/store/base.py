@@ -32,6 +32,11 @@ class StoreError(Exception):
     """
 
 
+class LeaseLost(StoreError):
+    """A write that finishes claimed work came from an instance that no longer holds the
+    claim (its lease ran out and another instance took the work): it is refused."""
+
+
 class Store(AsyncResource, ABC):
     """Feeds with their schedule, items with their stories, and the delivery outbox."""
 
@@ -48,12 +53,18 @@ class Store(AsyncResource, ABC):
 
     @abstractmethod
     async def start_instance(self, owner: str, now: datetime) -> None:
-        """Become the instance that polls and delivers, as ``owner``.
+        """Poll and deliver as ``owner``: claims record it, and writes that finish
+        claimed work check it (LeaseLost when another instance holds the claim now).
 
-        Work that a previous run claimed and never finished (it crashed) is due again
-        at once. The embedded backend allows one such instance per database and raises
-        StoreError when another one is running.
+        The embedded backend allows one instance per database (StoreError when another
+        one runs), so work a previous run left claimed is due again at once; a shared
+        backend leaves it to its lease.
         """
+
+    @abstractmethod
+    async def extend_leases(self, now: datetime, lease: timedelta) -> int:
+        """Hold every feed and delivery this instance has claimed and not finished until
+        ``now + lease``; how many. A live instance calls it well within each lease."""
 
     @abstractmethod
     async def spread_overdue_feeds(self, now: datetime) -> int:
@@ -82,7 +93,9 @@ class Store(AsyncResource, ABC):
         self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
     ) -> list[FeedState]:
         """Take up to ``limit`` feeds whose ``next_poll_at`` has come (or every enabled
-        feed with ``all_feeds``), pushing it ``lease`` ahead so no one else takes them."""
+        feed with ``all_feeds``), held by this instance until ``now + lease`` so no one
+        else takes them; each as it was before the claim. Feeds another instance holds
+        are skipped, not waited for."""
 
     @abstractmethod
     async def save_poll(
@@ -90,7 +103,7 @@ class Store(AsyncResource, ABC):
     ) -> SaveResult:
         """In one transaction: store the items the feed does not have yet, attach each to
         a story, queue alerts for matched items that start a new story (when ``alert``),
-        and record the poll."""
+        and record the poll, releasing the claim (LeaseLost: another instance holds it)."""
 
     @abstractmethod
     async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
@@ -98,7 +111,8 @@ class Store(AsyncResource, ABC):
 
     @abstractmethod
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
-        """Record a poll that brought no items (not modified, or failed)."""
+        """Record a poll that brought no items (not modified, or failed), releasing the
+        claim (LeaseLost: another instance holds it)."""
 
     @abstractmethod
     async def mark_stale(self, feed_id: int, since: datetime | None) -> None:
@@ -152,11 +166,12 @@ class Store(AsyncResource, ABC):
 
     @abstractmethod
     async def mark_sent(self, delivery_id: int, now: datetime) -> None:
-        """The receiver accepted the delivery."""
+        """The receiver accepted the delivery (LeaseLost: another instance holds it)."""
 
     @abstractmethod
     async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
-        """Record the failure; retry at ``retry_at``, or give up (dead) when None."""
+        """Record the failure; retry at ``retry_at``, or give up (dead) when None
+        (LeaseLost: another instance holds it)."""
 
     @abstractmethod
     async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:

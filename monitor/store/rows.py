@@ -38,6 +38,7 @@ DELIVERY_SELECT = f"""
     SELECT d.id AS delivery_id, d.message_id, d.kind, d.watchlist, d.notifier, d.status,
            d.attempts, d.parent_id, d.body,
            d.next_attempt_at, d.last_error, d.created_at, d.sent_at, d.matched,
+           d.claimed_by,
            (SELECT COUNT(DISTINCT s.feed_id) FROM items s WHERE s.story_id = d.story_id)
                AS sources,
            {ITEM_COLUMNS}
@@ -174,6 +175,15 @@ def follow_up_rows(
     return [(slot, *row, feed_id) for row in outbox_rows(item_id, story_id, wanted, now)]
 
 
+def lease_lost_message(table: str, row_id: int, holder: str, owner: str | None) -> str:
+    """Why a late write of claimed work is refused."""
+    what = "feed" if table == "feeds" else "delivery"
+    return (
+        f"{what} {row_id} is held by {holder} now; the late result of {owner or 'this instance'}"
+        " is dropped (its lease ran out)"
+    )
+
+
 def host_of(url: str) -> str:
     """The lower-case host of a URL (the unit that per-host rules apply to)."""
     try:
@@ -242,6 +252,7 @@ def delivery_from_row(row: Row, members: Sequence[Message] = ()) -> Message:
         members=tuple(members),
         text=row["body"] or "",
         parent_id=row["parent_id"],
+        claimed_by=row["claimed_by"],
     )
 
 
@@ -282,4 +293,6 @@ def feed_from_row(row: Row) -> FeedState:
         poll_reason=row["poll_reason"],
         last_new_item_at=from_epoch(row["last_new_item_at"]),
         stale_since=from_epoch(row["stale_since"]),
+        claimed_by=row["claimed_by"],
+        lease_until=from_epoch(row["lease_until"]),
     )

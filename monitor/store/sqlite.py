@@ -40,7 +40,7 @@ from monitor.models import (
     StoredItem,
     Story,
 )
-from monitor.store.base import Store, StoreError
+from monitor.store.base import LeaseLost, Store, StoreError
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
 from monitor.store.rows import (
@@ -56,6 +56,7 @@ from monitor.store.rows import (
     from_epoch_required,
     host_of,
     in_chunks,
+    lease_lost_message,
     new_message_id,
     placeholders,
     stored_item_from_row,
@@ -223,14 +224,40 @@ class SQLiteStore(Store):
         async with self._transaction() as db:
             # Holding the lock, we know whoever claimed these is gone.
             await db.execute(
-                "UPDATE deliveries SET next_attempt_at = ?, claimed_by = NULL"
+                "UPDATE deliveries SET next_attempt_at = ?, claimed_by = NULL, lease_until = NULL"
                 " WHERE status = 'pending' AND claimed_by IS NOT NULL",
                 (to_epoch(now),),
             )
             await db.execute(
-                "UPDATE feeds SET next_poll_at = ?, claimed_by = NULL WHERE claimed_by IS NOT NULL",
+                "UPDATE feeds SET next_poll_at = ?, claimed_by = NULL, lease_until = NULL"
+                " WHERE claimed_by IS NOT NULL",
                 (to_epoch(now),),
             )
+
+    @translated
+    async def extend_leases(self, now: datetime, lease: timedelta) -> int:
+        """Push the leases of this instance's unfinished claims to ``now + lease``."""
+        until = to_epoch(now + lease)
+        async with self._transaction() as db:
+            feeds = await db.execute(
+                "UPDATE feeds SET next_poll_at = ?, lease_until = ?"
+                " WHERE claimed_by = ? AND lease_until IS NOT NULL",
+                (until, until, self._owner),
+            )
+            deliveries = await db.execute(
+                "UPDATE deliveries SET next_attempt_at = ?, lease_until = ?"
+                " WHERE claimed_by = ? AND status = 'pending' AND lease_until IS NOT NULL",
+                (until, until, self._owner),
+            )
+            return feeds.rowcount + deliveries.rowcount
+
+    async def _check_claim(self, db: aiosqlite.Connection, table: str, row_id: int) -> None:
+        """Refuse (LeaseLost) a write finishing work that another instance holds now."""
+        async with db.execute(f"SELECT claimed_by FROM {table} WHERE id = ?", (row_id,)) as cursor:
+            row = await cursor.fetchone()
+        holder = None if row is None else row[0]
+        if holder is not None and holder != self._owner:
+            raise LeaseLost(lease_lost_message(table, row_id, holder, self._owner))
 
     @translated
     async def spread_overdue_feeds(self, now: datetime) -> int:
@@ -350,9 +377,10 @@ class SQLiteStore(Store):
                 (*parameters, limit),
             ) as cursor:
                 rows = await cursor.fetchall()
+            until = to_epoch(now + lease)
             await db.executemany(
-                "UPDATE feeds SET next_poll_at = ?, claimed_by = ? WHERE id = ?",
-                [(to_epoch(now + lease), self._owner, row["id"]) for row in rows],
+                "UPDATE feeds SET next_poll_at = ?, lease_until = ?, claimed_by = ? WHERE id = ?",
+                [(until, until, self._owner, row["id"]) for row in rows],
             )
         return [feed_from_row(row) for row in rows]
 
@@ -373,6 +401,7 @@ class SQLiteStore(Store):
     async def _record_poll(
         self, db: aiosqlite.Connection, feed_id: int, record: PollRecord
     ) -> None:
+        await self._check_claim(db, "feeds", feed_id)
         declared = (
             None if record.declared_interval is None else record.declared_interval.total_seconds()
         )
@@ -380,7 +409,8 @@ class SQLiteStore(Store):
             await db.execute(
                 """
                 UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
-                    last_error = NULL, error_count = 0, claimed_by = NULL, poll_reason = ?,
+                    last_error = NULL, error_count = 0, claimed_by = NULL, lease_until = NULL,
+                    poll_reason = ?,
                     etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
                     title = COALESCE(?, title), body_digest = COALESCE(?, body_digest),
                     declared_interval_s = COALESCE(?, declared_interval_s),
@@ -411,7 +441,8 @@ class SQLiteStore(Store):
                 """
                 UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
                     last_error = ?, error_count = error_count + 1, claimed_by = NULL,
-                    poll_reason = ?, gone_at = CASE WHEN ? THEN ? ELSE gone_at END
+                    lease_until = NULL, poll_reason = ?,
+                    gone_at = CASE WHEN ? THEN ? ELSE gone_at END
                 WHERE id = ?
                 """,
                 (
@@ -468,6 +499,7 @@ class SQLiteStore(Store):
         (in a transaction shared with the other writes queued meanwhile)."""
 
         async def save(db: aiosqlite.Connection) -> SaveResult:
+            await self._check_claim(db, "feeds", feed_id)
             result = await self._store_items(db, feed_id, items, to_epoch(record.polled_at), alert)
             await self._record_poll(db, feed_id, record)
             polled = to_epoch(record.polled_at)
@@ -731,10 +763,11 @@ class SQLiteStore(Store):
                 ids = [row[0] for row in await cursor.fetchall()]
             if not ids:
                 return []
+            until = to_epoch(now + lease)
             await db.execute(
                 f"UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?,"
-                f" claimed_by = ? WHERE id IN ({placeholders(ids)})",
-                (to_epoch(now + lease), self._owner, *ids),
+                f" lease_until = ?, claimed_by = ? WHERE id IN ({placeholders(ids)})",
+                (until, until, self._owner, *ids),
             )
             return await self._messages(db, ids)
 
@@ -781,12 +814,14 @@ class SQLiteStore(Store):
             members = sorted({*claimed, *others})
             cursor = await db.execute(
                 "INSERT INTO deliveries (message_id, kind, watchlist, notifier, attempts,"
-                " next_attempt_at, created_at, claimed_by) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+                " next_attempt_at, lease_until, created_at, claimed_by)"
+                " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
                 (
                     new_message_id(),
                     kind.value,
                     watchlist,
                     notifier,
+                    to_epoch(now + lease),
                     to_epoch(now + lease),
                     to_epoch(now),
                     self._owner,
@@ -797,7 +832,8 @@ class SQLiteStore(Store):
             for chunk in in_chunks(members):
                 await db.execute(
                     f"UPDATE deliveries SET status = 'folded', parent_id = ?, claimed_by = NULL,"
-                    f" attempts = MAX(attempts - 1, 0) WHERE id IN ({placeholders(chunk)})",
+                    f" lease_until = NULL, attempts = MAX(attempts - 1, 0)"
+                    f" WHERE id IN ({placeholders(chunk)})",
                     (container, *chunk),
                 )
             (message,) = await self._messages(db, [container])
@@ -881,29 +917,33 @@ class SQLiteStore(Store):
     @translated
     async def mark_sent(self, delivery_id: int, now: datetime) -> None:
         """Sent deliveries stay as the record of what was said."""
-        await self._grouped.run(
-            lambda db: db.execute(
+
+        async def mark(db: aiosqlite.Connection) -> None:
+            await self._check_claim(db, "deliveries", delivery_id)
+            # Only a pending one: a late mark must not undo what happened since.
+            await db.execute(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL,"
-                " claimed_by = NULL"
-                " WHERE id = ?",
+                " claimed_by = NULL, lease_until = NULL WHERE id = ? AND status = 'pending'",
                 (to_epoch(now), delivery_id),
             )
-        )
+
+        await self._grouped.run(mark)
 
     @translated
     async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
         """Keep the last error; either schedule the retry or mark the delivery dead."""
         async with self._transaction() as db:
+            await self._check_claim(db, "deliveries", delivery_id)
             if retry_at is None:
                 await db.execute(
-                    "UPDATE deliveries SET status = 'dead', last_error = ?, claimed_by = NULL"
-                    " WHERE id = ?",
+                    "UPDATE deliveries SET status = 'dead', last_error = ?, claimed_by = NULL,"
+                    " lease_until = NULL WHERE id = ? AND status = 'pending'",
                     (error, delivery_id),
                 )
             else:
                 await db.execute(
-                    "UPDATE deliveries SET last_error = ?, next_attempt_at = ?, claimed_by = NULL"
-                    " WHERE id = ?",
+                    "UPDATE deliveries SET last_error = ?, next_attempt_at = ?, claimed_by = NULL,"
+                    " lease_until = NULL WHERE id = ? AND status = 'pending'",
                     (error, to_epoch(retry_at), delivery_id),
                 )
 
@@ -916,8 +956,9 @@ class SQLiteStore(Store):
         async with self._transaction() as db:
             await db.execute(
                 f"UPDATE deliveries SET next_attempt_at = ?, attempts = MAX(attempts - 1, 0),"
-                f" claimed_by = NULL WHERE status = 'pending' AND id IN ({marks})",
-                (to_epoch(retry_at), *delivery_ids),
+                f" claimed_by = NULL, lease_until = NULL WHERE status = 'pending'"
+                f" AND (claimed_by IS NULL OR claimed_by = ?) AND id IN ({marks})",
+                (to_epoch(retry_at), self._owner, *delivery_ids),
             )
 
     @translated
@@ -961,7 +1002,7 @@ class SQLiteStore(Store):
         async with self._transaction() as db:
             cursor = await db.execute(
                 f"UPDATE deliveries SET status = 'pending', next_attempt_at = ?, attempts = 0,"
-                f" claimed_by = NULL WHERE {condition}",
+                f" claimed_by = NULL, lease_until = NULL WHERE {condition}",
                 (to_epoch(now), *parameters),
             )
             return cursor.rowcount

@@ -1,0 +1,941 @@
+"""The shared store: PostgreSQL through asyncpg, for several instances on one database.
+
+Instances claim feeds and deliveries with ``FOR UPDATE SKIP LOCKED``, each claim
+recording its owner and ``lease_until``; a live instance renews its leases, so only a
+dead instance's work is claimed again, once its lease has run out. Story resolution
+reads the identity keys stored so far and then writes its own: two instances doing that
+at once could each miss the other's copy of a story, so those transactions take one
+transaction-scoped advisory lock and run one at a time (fetching and parsing, the costly
+part, stay parallel). Entry keys and the one-alert-per-(watchlist, story, notifier) rule
+are constraints. Every driver error leaves as a StoreError naming the database without
+its password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import asyncpg
+
+from monitor.dedupe import BatchCandidates, Candidate, StoryPolicy, identity_keys
+from monitor.models import (
+    DeliveryStatus,
+    FeedSpec,
+    FeedState,
+    Item,
+    Message,
+    MessageKind,
+    NewItem,
+    NotifierState,
+    OutboxSummary,
+    PollRecord,
+    SaveResult,
+    StoredItem,
+    Story,
+)
+from monitor.redact import without_userinfo
+from monitor.store.base import LeaseLost, Store, StoreError
+from monitor.store.batch import plan_batch
+from monitor.store.group_commit import GroupCommit
+from monitor.store.rows import (
+    DELIVERY_SELECT,
+    ITEM_COLUMNS,
+    ITEM_INSERT_COLUMNS,
+    delivery_from_row,
+    feed_from_row,
+    fingerprint_blob,
+    fingerprint_from_blob,
+    from_epoch,
+    from_epoch_required,
+    host_of,
+    lease_lost_message,
+    new_message_id,
+    stored_item_from_row,
+    to_epoch,
+)
+
+# Advisory lock keys (any 64-bit numbers no other program on the database uses).
+MIGRATION_LOCK = 0x6E6D_0001  # session lock: one instance migrates at a time
+STORY_LOCK = 0x6E6D_0002  # transaction lock: one story resolution at a time
+FEEDS_LOCK = 0x6E6D_0003  # transaction lock: one configuration sync at a time
+HOUSEKEEPING_LOCK = 0x6E6D_0004  # session lock, tried: one instance prunes
+CONTAINER_KINDS = ("rollup", "digest")
+FUZZY_KINDS = ("band", "lead")
+PRUNE_BATCH = 50_000  # identity rows deleted per pruning transaction
+POOL_SIZE = 8
+CANDIDATE_SELECT = """
+    SELECT k.exact_key, k.band_key, k.kind, k.item_id, k.story_id, k.feed_id, k.seen_at,
+           i.fingerprint, f.kind = 'seed' AS seed
+    FROM identity_keys k JOIN items i ON i.id = k.item_id JOIN feeds f ON f.id = k.feed_id
+    WHERE k.exact_key = ANY($1::text[]) OR k.band_key = ANY($2::bigint[])
+"""
+ITEM_COPY_COLUMNS = [column.strip() for column in ITEM_INSERT_COLUMNS.split(",")]
+KEY_COPY_COLUMNS = ["exact_key", "band_key", "kind", "item_id", "story_id", "feed_id", "seen_at"]
+FEED_CLAIM = """
+    WITH due AS (
+        SELECT * FROM feeds
+        WHERE enabled AND kind = 'feed' AND gone_at IS NULL AND {due}
+            AND COALESCE(host, '') NOT IN (SELECT host FROM host_holds WHERE hold_until > $1)
+        ORDER BY next_poll_at, id LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE feeds f SET next_poll_at = $3, lease_until = $3, claimed_by = $4
+    FROM due WHERE f.id = due.id
+    RETURNING due.*
+"""
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error) or type(error).__name__
+
+
+def translated(
+    method: Callable[Concatenate[PostgresStore, Params], Coroutine[Any, Any, Result]],
+) -> Callable[Concatenate[PostgresStore, Params], Coroutine[Any, Any, Result]]:
+    """Let only StoreError leave a store method, naming the database and the reason."""
+
+    @functools.wraps(method)
+    async def wrapper(
+        store: PostgresStore, /, *args: Params.args, **kwargs: Params.kwargs
+    ) -> Result:
+        try:
+            return await method(store, *args, **kwargs)
+        except DRIVER_ERRORS as error:
+            raise StoreError(f"database {store.name}: {_reason(error)}") from error
+
+    return wrapper
+
+
+def _rows_changed(status: str) -> int:
+    """The row count of a command status such as ``UPDATE 3`` or ``INSERT 0 1``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+def _key_record(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A planned identity row (key first) as the two-column ``identity_keys`` row."""
+    key, item_id, kind, story_id, feed_id, seen_at = row
+    exact, band = (None, key) if kind in FUZZY_KINDS else (key, None)
+    return (exact, band, kind, item_id, story_id, feed_id, seen_at)
+
+
+class PostgresStore(Store):
+    """The Store contract on one PostgreSQL database, shared by several instances.
+
+    ``dsn`` is a ``postgresql://`` URL; query parameters other than libpq's are server
+    settings (``?search_path=news`` keeps the tables in that schema).
+    """
+
+    def __init__(
+        self, dsn: str, story_policy: StoryPolicy | None = None, *, pool_size: int = POOL_SIZE
+    ) -> None:
+        self.dsn = dsn
+        self.name = without_userinfo(dsn)
+        self.story_policy = story_policy or StoryPolicy()
+        self.pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self._owner: str | None = None
+        # Saves, poll records and sent marks queued meanwhile share one transaction.
+        self._grouped = GroupCommit(self._transaction)
+
+    # -- connections -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations (one instance at a time)."""
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.dsn, min_size=1, max_size=self.pool_size, command_timeout=60
+            )
+            async with self._pool.acquire() as connection:
+                await self._migrate(connection)
+        except (*DRIVER_ERRORS, ValueError) as error:
+            await self.close()
+            raise StoreError(f"cannot open the database {self.name}: {_reason(error)}") from None
+
+    async def close(self) -> None:
+        """Finish queued writes and close the pool; never raises."""
+        await self._grouped.drain()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=10)
+            except (*DRIVER_ERRORS, asyncio.CancelledError):
+                pool.terminate()
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The open pool (StoreError when the store is not open)."""
+        if self._pool is None:
+            raise StoreError(f"database {self.name}: the store is not open")
+        return self._pool
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as connection, connection.transaction():
+            yield connection
+
+    async def _migrate(self, connection: asyncpg.Connection) -> None:
+        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        try:
+            await connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+            )
+            applied = {
+                row[0] for row in await connection.fetch("SELECT version FROM schema_migrations")
+            }
+            folder = resources.files("monitor.store") / "migrations" / "postgresql"
+            scripts = sorted(
+                entry.name for entry in folder.iterdir() if entry.name.endswith(".sql")
+            )
+            for name in scripts:
+                version = int(name.split("_", 1)[0])
+                if version in applied:
+                    continue
+                async with connection.transaction():
+                    await connection.execute((folder / name).read_text(encoding="utf-8"))
+                    await connection.execute(
+                        "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
+                        version,
+                        name,
+                        datetime.now(UTC).timestamp(),
+                    )
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+    # -- instances ---------------------------------------------------------------------
+
+    @translated
+    async def start_instance(self, owner: str, now: datetime) -> None:
+        """Claim as ``owner``. Other instances may be running: what a dead one left
+        claimed is taken back when its lease runs out, not now."""
+        self._owner = owner
+
+    @translated
+    async def extend_leases(self, now: datetime, lease: timedelta) -> int:
+        """Push the leases of this instance's unfinished claims to ``now + lease``."""
+        until = to_epoch(now + lease)
+        async with self._transaction() as db:
+            feeds = await db.execute(
+                "UPDATE feeds SET next_poll_at = $1, lease_until = $1"
+                " WHERE claimed_by = $2 AND lease_until IS NOT NULL",
+                until,
+                self._owner,
+            )
+            deliveries = await db.execute(
+                "UPDATE deliveries SET next_attempt_at = $1, lease_until = $1"
+                " WHERE claimed_by = $2 AND status = 'pending' AND lease_until IS NOT NULL",
+                until,
+                self._owner,
+            )
+        return _rows_changed(feeds) + _rows_changed(deliveries)
+
+    async def _check_claim(self, db: asyncpg.Connection, table: str, row_id: int) -> None:
+        """Refuse (LeaseLost) a write finishing work that another instance holds now;
+        the row stays locked until commit, so no claim slips in between."""
+        holder = await db.fetchval(
+            f"SELECT claimed_by FROM {table} WHERE id = $1 FOR UPDATE", row_id
+        )
+        if holder is not None and holder != self._owner:
+            raise LeaseLost(lease_lost_message(table, row_id, holder, self._owner))
+
+    @translated
+    async def spread_overdue_feeds(self, now: datetime) -> int:
+        """Spread the polls of known feeds that fell due while no instance ran over
+        their interval (see the SQLite store); feeds someone holds are left alone."""
+        async with self._transaction() as db:
+            status = await db.execute(
+                """
+                UPDATE feeds SET poll_reason = 'spread after restart', next_poll_at = $1 +
+                    interval_s * ((id * 0.6180339887) - floor(id * 0.6180339887))
+                WHERE kind = 'feed' AND enabled AND gone_at IS NULL AND claimed_by IS NULL
+                    AND last_polled_at IS NOT NULL AND next_poll_at <= $1
+                """,
+                to_epoch(now),
+            )
+        return _rows_changed(status)
+
+    @translated
+    async def check_health(self) -> None:
+        """The database answers."""
+        await self.pool.fetchval("SELECT 1")
+
+    # -- feeds -------------------------------------------------------------------------
+
+    @translated
+    async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
+        """Upsert configured feeds; disable the ones no longer configured. Instances
+        starting together sync one after the other."""
+        async with self._transaction() as db:
+            await db.execute("SELECT pg_advisory_xact_lock($1)", FEEDS_LOCK)
+            await db.execute(
+                "UPDATE feeds SET enabled = FALSE"
+                " WHERE kind = 'feed' AND NOT url = ANY($1::text[])",
+                [spec.url for spec in specs],
+            )
+            await db.executemany(
+                """
+                INSERT INTO feeds (url, name, interval_s, baseline, max_alert_age_s,
+                    next_poll_at, created_at, host)
+                VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+                ON CONFLICT (url) DO UPDATE SET
+                    name = excluded.name, interval_s = excluded.interval_s,
+                    baseline = excluded.baseline,
+                    max_alert_age_s = excluded.max_alert_age_s, enabled = TRUE,
+                    host = CASE WHEN feeds.fetch_url IS NULL THEN excluded.host
+                           ELSE feeds.host END
+                """,
+                [
+                    (
+                        spec.url,
+                        spec.name,
+                        spec.interval.total_seconds(),
+                        spec.baseline,
+                        None if spec.max_alert_age is None else spec.max_alert_age.total_seconds(),
+                        to_epoch(now),
+                        host_of(spec.url),
+                    )
+                    for spec in specs
+                ],
+            )
+
+    @translated
+    async def feeds(self) -> list[FeedState]:
+        """Enabled feeds in configuration order."""
+        rows = await self.pool.fetch(
+            "SELECT * FROM feeds WHERE enabled AND kind = 'feed' ORDER BY id"
+        )
+        return [feed_from_row(row) for row in rows]
+
+    @translated
+    async def claim_due_feeds(
+        self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
+    ) -> list[FeedState]:
+        """Claim due feeds no one else holds; ``all_feeds`` takes every feed that no
+        other instance's live lease holds, due or not."""
+        due = (
+            "(lease_until IS NULL OR lease_until <= $1 OR claimed_by IS NOT DISTINCT FROM $4)"
+            if all_feeds
+            else "next_poll_at <= $1"
+        )
+        async with self._transaction() as db:
+            rows = await db.fetch(
+                FEED_CLAIM.format(due=due),
+                to_epoch(now),
+                limit,
+                to_epoch(now + lease),
+                self._owner,
+            )
+        return sorted((feed_from_row(row) for row in rows), key=lambda f: (f.next_poll_at, f.id))
+
+    @translated
+    async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
+        """The entry keys of a feed's ``limit`` most recently stored items."""
+        rows = await self.pool.fetch(
+            "SELECT entry_key FROM items WHERE feed_id = $1 ORDER BY id DESC LIMIT $2",
+            feed_id,
+            limit,
+        )
+        return frozenset(row[0] for row in rows)
+
+    @translated
+    async def record_poll(self, feed_id: int, record: PollRecord) -> None:
+        """Store validators, health and the next poll time; release the claim."""
+        await self._grouped.run(lambda db: self._record_poll(db, feed_id, record))
+
+    async def _record_poll(self, db: asyncpg.Connection, feed_id: int, record: PollRecord) -> None:
+        await self._check_claim(db, "feeds", feed_id)
+        if record.error is None:
+            await db.execute(
+                """
+                UPDATE feeds SET last_polled_at = $1, next_poll_at = $2, last_status = $3,
+                    last_error = NULL, error_count = 0, claimed_by = NULL, lease_until = NULL,
+                    poll_reason = $4, etag = COALESCE($5, etag),
+                    last_modified = COALESCE($6, last_modified), title = COALESCE($7, title),
+                    body_digest = COALESCE($8, body_digest),
+                    declared_interval_s = COALESCE($9, declared_interval_s),
+                    learned_interval_s = COALESCE($10, learned_interval_s),
+                    fetch_url = COALESCE($11, fetch_url), host = COALESCE($12, host)
+                WHERE id = $13
+                """,
+                to_epoch(record.polled_at),
+                to_epoch(record.next_poll_at),
+                record.status,
+                record.reason,
+                record.etag,
+                record.last_modified,
+                record.title,
+                record.body_digest,
+                None
+                if record.declared_interval is None
+                else record.declared_interval.total_seconds(),
+                None
+                if record.learned_interval is None
+                else record.learned_interval.total_seconds(),
+                record.moved_to,
+                None if record.moved_to is None else host_of(record.moved_to),
+                feed_id,
+            )
+        else:
+            await db.execute(
+                """
+                UPDATE feeds SET last_polled_at = $1, next_poll_at = $2, last_status = $3,
+                    last_error = $4, error_count = error_count + 1, claimed_by = NULL,
+                    lease_until = NULL, poll_reason = $5,
+                    gone_at = CASE WHEN $6 THEN $1 ELSE gone_at END
+                WHERE id = $7
+                """,
+                to_epoch(record.polled_at),
+                to_epoch(record.next_poll_at),
+                record.status,
+                record.error,
+                record.reason,
+                record.gone,
+                feed_id,
+            )
+        if record.host_hold_until is not None:
+            # The server asked its whole host to wait: no instance claims its feeds.
+            await db.execute(
+                """
+                INSERT INTO host_holds (host, hold_until)
+                SELECT host, $1 FROM feeds WHERE id = $2 AND host IS NOT NULL
+                ON CONFLICT (host) DO UPDATE SET
+                    hold_until = GREATEST(host_holds.hold_until, excluded.hold_until)
+                """,
+                to_epoch(record.host_hold_until),
+                feed_id,
+            )
+
+    @translated
+    async def mark_stale(self, feed_id: int, since: datetime | None) -> None:
+        """Record that a feed went silent (or, with None, that it publishes again)."""
+        await self.pool.execute(
+            "UPDATE feeds SET stale_since = $1 WHERE id = $2",
+            None if since is None else to_epoch(since),
+            feed_id,
+        )
+
+    @translated
+    async def revive_feed(self, url: str, now: datetime) -> bool:
+        """Poll a gone feed again; False when it was not gone."""
+        status = await self.pool.execute(
+            "UPDATE feeds SET gone_at = NULL, error_count = 0, next_poll_at = $1,"
+            " poll_reason = 'revived' WHERE url = $2 AND gone_at IS NOT NULL",
+            to_epoch(now),
+            url,
+        )
+        return _rows_changed(status) > 0
+
+    # -- items -------------------------------------------------------------------------
+
+    @translated
+    async def save_poll(
+        self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
+    ) -> SaveResult:
+        """Items, stories, outbox rows and the poll record commit together or not at all."""
+
+        async def save(db: asyncpg.Connection) -> SaveResult:
+            await self._check_claim(db, "feeds", feed_id)
+            polled = to_epoch(record.polled_at)
+            result = await self._store_items(db, feed_id, items, polled, alert)
+            await self._record_poll(db, feed_id, record)
+            await db.execute(
+                "UPDATE feeds SET baselined_at = COALESCE(baselined_at, $1),"
+                " last_new_item_at = CASE WHEN $2 THEN $1 ELSE last_new_item_at END"
+                " WHERE id = $3",
+                polled,
+                result.stored > 0,
+                feed_id,
+            )
+            return result
+
+        return await self._grouped.run(save)
+
+    async def _store_items(
+        self,
+        db: asyncpg.Connection,
+        feed_id: int,
+        items: Sequence[NewItem],
+        now: float,
+        alert: bool,
+    ) -> SaveResult:
+        """Plan the batch's stories from the keys stored so far, then insert its rows
+        (COPY for items and keys), all under the story lock."""
+        if not items:
+            return SaveResult(0, 0, 0)
+        # Held to commit: whoever resolves next sees these rows.
+        await db.execute("SELECT pg_advisory_xact_lock($1)", STORY_LOCK)
+        present = {
+            row[0]
+            for row in await db.fetch(
+                "SELECT entry_key FROM items WHERE feed_id = $1 AND entry_key = ANY($2::text[])",
+                feed_id,
+                [new.item.entry_key for new in items],
+            )
+        }
+        batch = []
+        for new in items:
+            if new.item.entry_key not in present:
+                present.add(new.item.entry_key)
+                batch.append(new)
+        if not batch:
+            return SaveResult(0, 0, 0)
+        candidates = await self._candidates(db, [new.item for new in batch])
+        story_ids = await self._reserve_ids(db, "stories", len(batch))
+        item_ids = await self._reserve_ids(db, "items", len(batch))
+        plan = await plan_batch(
+            batch,
+            feed_id,
+            now,
+            candidates,
+            self.story_policy,
+            iter(story_ids),
+            iter(item_ids),
+            alert=alert,
+        )
+        await db.executemany("INSERT INTO stories (id, created_at) VALUES ($1, $2)", plan.stories)
+        await db.copy_records_to_table("items", records=plan.items, columns=ITEM_COPY_COLUMNS)
+        await db.copy_records_to_table(
+            "identity_keys",
+            records=[_key_record(row) for row in plan.keys],
+            columns=KEY_COPY_COLUMNS,
+        )
+        queued = 0
+        for row in plan.outbox:
+            status = await db.execute(
+                """
+                INSERT INTO deliveries (message_id, watchlist, story_id, item_id, notifier,
+                    matched, next_attempt_at, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
+                """,
+                *row,
+            )
+            queued += _rows_changed(status)
+        for row in plan.follow_ups:
+            # Only for a story that was alerted to this notifier, from another feed: a
+            # copy of a seed or of a baseline item never speaks up.
+            status = await db.execute(
+                """
+                INSERT INTO deliveries (kind, slot, message_id, watchlist, story_id, item_id,
+                    notifier, matched, next_attempt_at, created_at)
+                SELECT 'follow_up', $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (
+                    SELECT 1 FROM deliveries d JOIN items i ON i.id = d.item_id
+                    WHERE d.kind = 'alert' AND d.watchlist = $3 AND d.story_id = $4
+                        AND d.notifier = $6 AND i.feed_id != $10)
+                ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
+                """,
+                *row,
+            )
+            queued += _rows_changed(status)
+        matched = tuple(match.watchlist for new in batch for match in new.matches)
+        return SaveResult(len(plan.items), len(plan.stories), queued, tuple(plan.joins), matched)
+
+    async def _reserve_ids(self, db: asyncpg.Connection, table: str, count: int) -> list[int]:
+        """``count`` fresh ids of a table's identity column (unused ones leave gaps)."""
+        rows = await db.fetch(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)",
+            count,
+        )
+        return [row[0] for row in rows]
+
+    async def _candidates(self, db: asyncpg.Connection, items: Sequence[Item]) -> BatchCandidates:
+        """Every stored item that shares an identity key with an item of the batch."""
+        found = BatchCandidates()
+        exact: set[str] = set()
+        bands: set[int] = set()
+        for item in items:
+            for kind, key in identity_keys(item):
+                if kind in FUZZY_KINDS:
+                    bands.add(int(key))
+                else:
+                    exact.add(str(key))
+        made: dict[tuple[int, str], Candidate] = {}
+        for row in await db.fetch(CANDIDATE_SELECT, sorted(exact), sorted(bands)):
+            candidate = made.get((row["item_id"], row["kind"]))
+            if candidate is None:
+                candidate = made[row["item_id"], row["kind"]] = Candidate(
+                    kind=row["kind"],
+                    item_id=row["item_id"],
+                    story_id=row["story_id"],
+                    feed_id=row["feed_id"],
+                    seen_at=from_epoch_required(row["seen_at"]),
+                    fingerprint=fingerprint_from_blob(row["fingerprint"]),
+                    seed=bool(row["seed"]),
+                )
+            key = row["band_key"] if row["exact_key"] is None else row["exact_key"]
+            found.add_found(key, candidate)
+        return found
+
+    @translated
+    async def items(self, limit: int | None = None) -> list[StoredItem]:
+        """Newest first by first sight."""
+        rows = await self.pool.fetch(
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+            " ORDER BY i.first_seen_at DESC, i.id DESC LIMIT $1",
+            limit,
+        )
+        return [stored_item_from_row(row) for row in rows]
+
+    @translated
+    async def stories(self, limit: int = 50) -> list[Story]:
+        """The newest stories, each with its items in the order they were seen."""
+        heads = await self.pool.fetch(
+            "SELECT id, created_at FROM stories ORDER BY created_at DESC, id DESC LIMIT $1",
+            limit,
+        )
+        if not heads:
+            return []
+        members = await self.pool.fetch(
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+            " WHERE i.story_id = ANY($1::bigint[]) ORDER BY i.id",
+            [row["id"] for row in heads],
+        )
+        by_story: dict[int, list[StoredItem]] = {}
+        for member in map(stored_item_from_row, members):
+            by_story.setdefault(member.story_id, []).append(member)
+        return [
+            Story(row["id"], from_epoch_required(row["created_at"]), by_story.get(row["id"], []))
+            for row in heads
+        ]
+
+    @translated
+    async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
+        """Seeds live under a feed of kind ``seed`` that is never polled."""
+        async with self._transaction() as db:
+            await db.execute("SELECT pg_advisory_xact_lock($1)", STORY_LOCK)
+            await db.execute(
+                """
+                INSERT INTO feeds (url, kind, name, enabled, interval_s, baseline, baselined_at,
+                    next_poll_at, created_at)
+                VALUES ($1, 'seed', 'seeds', TRUE, 0, TRUE, $2, $2, $2)
+                ON CONFLICT (url) DO NOTHING
+                """,
+                source,
+                to_epoch(now),
+            )
+            seed_feed = await db.fetchval("SELECT id FROM feeds WHERE url = $1", source)
+            await self._refresh_identity(db, seed_feed, items)
+            new = [NewItem(item) for item in items]
+            result = await self._store_items(db, seed_feed, new, to_epoch(now), alert=False)
+        return result.stored
+
+    async def _refresh_identity(
+        self, db: asyncpg.Connection, feed_id: int, items: Sequence[Item]
+    ) -> None:
+        """Re-key the stored copies of these items with today's identity rules."""
+        by_key = {item.entry_key: item for item in items}
+        stored = await db.fetch(
+            "SELECT id, story_id, entry_key, first_seen_at FROM items"
+            " WHERE feed_id = $1 AND entry_key = ANY($2::text[])",
+            feed_id,
+            list(by_key),
+        )
+        for item_id, story_id, entry_key, first_seen_at in stored:
+            item = by_key[entry_key]
+            await db.execute("DELETE FROM identity_keys WHERE item_id = $1", item_id)
+            await db.execute(
+                "UPDATE items SET fingerprint = $1 WHERE id = $2",
+                fingerprint_blob(item.fingerprint),
+                item_id,
+            )
+            await db.copy_records_to_table(
+                "identity_keys",
+                records=[
+                    _key_record((key, item_id, kind, story_id, feed_id, first_seen_at))
+                    for kind, key in identity_keys(item)
+                ],
+                columns=KEY_COPY_COLUMNS,
+            )
+
+    @translated
+    async def housekeeping(self, now: datetime) -> None:
+        """Prune feed items' expired band keys (one instance at a time, in short
+        transactions); PostgreSQL's autovacuum does the rest."""
+        cutoff = to_epoch(now - self.story_policy.window)
+        async with self.pool.acquire() as connection:
+            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", HOUSEKEEPING_LOCK):
+                return  # another instance is at it
+            try:
+                while True:
+                    status = await connection.execute(
+                        """
+                        DELETE FROM identity_keys WHERE id IN (
+                            SELECT id FROM identity_keys
+                            WHERE band_key IS NOT NULL AND seen_at < $1
+                                AND feed_id NOT IN (SELECT id FROM feeds WHERE kind = 'seed')
+                            LIMIT $2)
+                        """,
+                        cutoff,
+                        PRUNE_BATCH,
+                    )
+                    if _rows_changed(status) < PRUNE_BATCH:
+                        return
+            finally:
+                await connection.execute("SELECT pg_advisory_unlock($1)", HOUSEKEEPING_LOCK)
+
+    # -- deliveries --------------------------------------------------------------------
+
+    @translated
+    async def claim_due_deliveries(
+        self, now: datetime, limit: int, lease: timedelta
+    ) -> list[Message]:
+        """Lease due messages of enabled notifiers that no one else holds, counting the
+        attempt before it is made."""
+        async with self._transaction() as db:
+            rows = await db.fetch(
+                """
+                WITH due AS (
+                    SELECT id FROM deliveries
+                    WHERE status = 'pending' AND next_attempt_at <= $1 AND notifier NOT IN
+                        (SELECT name FROM notifier_state WHERE disabled_at IS NOT NULL)
+                    ORDER BY next_attempt_at, id LIMIT $2
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE deliveries d SET attempts = attempts + 1, next_attempt_at = $3,
+                    lease_until = $3, claimed_by = $4
+                FROM due WHERE d.id = due.id
+                RETURNING d.id
+                """,
+                to_epoch(now),
+                limit,
+                to_epoch(now + lease),
+                self._owner,
+            )
+            if not rows:
+                return []
+            return await self._messages(db, sorted(row[0] for row in rows))
+
+    async def _messages(self, db: Any, ids: Sequence[int]) -> list[Message]:
+        """The messages with these ids, in the order given, rollups and digests with
+        their members."""
+        rows = await db.fetch(f"{DELIVERY_SELECT} WHERE d.id = ANY($1::bigint[])", list(ids))
+        by_id = {row["delivery_id"]: row for row in rows}
+        containers = [row["delivery_id"] for row in rows if row["kind"] in CONTAINER_KINDS]
+        members: dict[int, list[Message]] = {}
+        if containers:
+            for row in await db.fetch(
+                f"{DELIVERY_SELECT} WHERE d.parent_id = ANY($1::bigint[]) ORDER BY d.id",
+                containers,
+            ):
+                members.setdefault(row["parent_id"], []).append(delivery_from_row(row))
+        return [
+            delivery_from_row(by_id[message], members.get(message, ()))
+            for message in ids
+            if message in by_id
+        ]
+
+    @translated
+    async def fold_deliveries(
+        self,
+        kind: MessageKind,
+        notifier: str,
+        watchlist: str,
+        claimed: Sequence[int],
+        now: datetime,
+        lease: timedelta,
+    ) -> Message:
+        """Fold alerts and follow-ups into one new rollup or digest, claimed for sending:
+        the ``claimed`` ones and every other due one of this notifier and watchlist that
+        no instance holds."""
+        async with self._transaction() as db:
+            others = await db.fetch(
+                "SELECT id FROM deliveries WHERE status = 'pending' AND notifier = $1"
+                " AND watchlist = $2 AND kind IN ('alert', 'follow_up') AND next_attempt_at <= $3"
+                " AND claimed_by IS NULL FOR UPDATE SKIP LOCKED",
+                notifier,
+                watchlist,
+                to_epoch(now),
+            )
+            members = sorted({*claimed, *(row[0] for row in others)})
+            container = await db.fetchval(
+                "INSERT INTO deliveries (message_id, kind, watchlist, notifier, attempts,"
+                " next_attempt_at, lease_until, created_at, claimed_by)"
+                " VALUES ($1, $2, $3, $4, 1, $5, $5, $6, $7) RETURNING id",
+                new_message_id(),
+                kind.value,
+                watchlist,
+                notifier,
+                to_epoch(now + lease),
+                to_epoch(now),
+                self._owner,
+            )
+            await db.execute(
+                "UPDATE deliveries SET status = 'folded', parent_id = $1, claimed_by = NULL,"
+                " lease_until = NULL, attempts = GREATEST(attempts - 1, 0)"
+                " WHERE id = ANY($2::bigint[])",
+                container,
+                members,
+            )
+            (message,) = await self._messages(db, [container])
+        return message
+
+    @translated
+    async def queue_notice(self, notifiers: Sequence[str], text: str, now: datetime) -> int:
+        """Queue an operator notice to each of these notifiers; how many were queued."""
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT INTO deliveries (message_id, kind, watchlist, notifier, body,"
+                " next_attempt_at, created_at) VALUES ($1, 'notice', '', $2, $3, $4, $4)",
+                [(new_message_id(), name, text, to_epoch(now)) for name in notifiers],
+            )
+        return len(notifiers)
+
+    # -- notifiers ---------------------------------------------------------------------
+
+    @translated
+    async def disable_notifier(
+        self, name: str, reason: str, settings_key: str, now: datetime
+    ) -> bool:
+        """Stop sending to a notifier (its queue stays); False when it already was."""
+        status = await self.pool.execute(
+            """
+            INSERT INTO notifier_state (name, disabled_at, reason, settings_key)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at,
+                reason = excluded.reason, settings_key = excluded.settings_key
+            WHERE notifier_state.disabled_at IS NULL
+            """,
+            name,
+            to_epoch(now),
+            reason,
+            settings_key,
+        )
+        return _rows_changed(status) > 0
+
+    @translated
+    async def enable_notifier(self, name: str) -> bool:
+        """Send to a disabled notifier again; False when it was not disabled."""
+        status = await self.pool.execute(
+            "UPDATE notifier_state SET disabled_at = NULL, reason = NULL"
+            " WHERE name = $1 AND disabled_at IS NOT NULL",
+            name,
+        )
+        return _rows_changed(status) > 0
+
+    @translated
+    async def sync_notifiers(self, settings_keys: Mapping[str, str]) -> list[str]:
+        """Enable the disabled notifiers whose settings changed (a new URL); their names."""
+        enabled = []
+        for row in await self.pool.fetch(
+            "SELECT name, settings_key FROM notifier_state WHERE disabled_at IS NOT NULL"
+            " ORDER BY disabled_at"
+        ):
+            key = settings_keys.get(row["name"])
+            if key is not None and key != row["settings_key"]:
+                await self.enable_notifier(row["name"])
+                enabled.append(row["name"])
+        return enabled
+
+    @translated
+    async def disabled_notifiers(self) -> list[NotifierState]:
+        """Notifiers the relay does not send to, oldest first."""
+        rows = await self.pool.fetch(
+            "SELECT name, disabled_at, reason FROM notifier_state"
+            " WHERE disabled_at IS NOT NULL ORDER BY disabled_at"
+        )
+        return [NotifierState(row[0], from_epoch_required(row[1]), row[2] or "") for row in rows]
+
+    @translated
+    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        """Sent deliveries stay as the record of what was said."""
+
+        async def mark(db: asyncpg.Connection) -> None:
+            await self._check_claim(db, "deliveries", delivery_id)
+            await db.execute(
+                "UPDATE deliveries SET status = 'sent', sent_at = $1, last_error = NULL,"
+                " claimed_by = NULL, lease_until = NULL WHERE id = $2 AND status = 'pending'",
+                to_epoch(now),
+                delivery_id,
+            )
+
+        await self._grouped.run(mark)
+
+    @translated
+    async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+        """Keep the last error; either schedule the retry or mark the delivery dead."""
+        async with self._transaction() as db:
+            await self._check_claim(db, "deliveries", delivery_id)
+            if retry_at is None:
+                await db.execute(
+                    "UPDATE deliveries SET status = 'dead', last_error = $1, claimed_by = NULL,"
+                    " lease_until = NULL WHERE id = $2 AND status = 'pending'",
+                    error,
+                    delivery_id,
+                )
+            else:
+                await db.execute(
+                    "UPDATE deliveries SET last_error = $1, next_attempt_at = $2,"
+                    " claimed_by = NULL, lease_until = NULL WHERE id = $3 AND status = 'pending'",
+                    error,
+                    to_epoch(retry_at),
+                    delivery_id,
+                )
+
+    @translated
+    async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
+        """Pending again at ``retry_at``, as if never claimed (only this instance's)."""
+        if not delivery_ids:
+            return
+        await self.pool.execute(
+            "UPDATE deliveries SET next_attempt_at = $1, attempts = GREATEST(attempts - 1, 0),"
+            " claimed_by = NULL, lease_until = NULL WHERE status = 'pending'"
+            " AND (claimed_by IS NULL OR claimed_by = $2) AND id = ANY($3::bigint[])",
+            to_epoch(retry_at),
+            self._owner,
+            list(delivery_ids),
+        )
+
+    @translated
+    async def deliveries(
+        self, status: DeliveryStatus | None = None, limit: int = 100
+    ) -> list[Message]:
+        """Newest first, optionally of one status."""
+        rows = await self.pool.fetch(
+            "SELECT id FROM deliveries WHERE $1::text IS NULL OR status = $1"
+            " ORDER BY id DESC LIMIT $2",
+            None if status is None else status.value,
+            limit,
+        )
+        async with self.pool.acquire() as connection:
+            return await self._messages(connection, [row[0] for row in rows])
+
+    @translated
+    async def outbox_summary(self) -> OutboxSummary:
+        """Counts by status, and the oldest pending message's queue time."""
+        row = await self.pool.fetchrow(
+            "SELECT count(*) FILTER (WHERE status = 'pending'),"
+            " count(*) FILTER (WHERE status = 'dead'),"
+            " min(created_at) FILTER (WHERE status = 'pending') FROM deliveries"
+        )
+        assert row is not None
+        return OutboxSummary(row[0], row[1], from_epoch(row[2]))
+
+    @translated
+    async def retry_deliveries(
+        self, now: datetime, *, delivery_id: int | None = None, dead: bool = False
+    ) -> int:
+        """Requeue one delivery (any status but sent or folded) or every dead one."""
+        if delivery_id is None and not dead:
+            return 0
+        reset = (
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, attempts = 0,"
+            " claimed_by = NULL, lease_until = NULL WHERE "
+        )
+        if delivery_id is not None:
+            status = await self.pool.execute(
+                reset + "id = $2 AND status IN ('pending', 'dead')", to_epoch(now), delivery_id
+            )
+        else:
+            status = await self.pool.execute(reset + "status = 'dead'", to_epoch(now))
+        return _rows_changed(status)
