@@ -30,7 +30,7 @@ from monitor.config import (
 )
 from monitor.daemon import Daemon
 from monitor.early_stop import EARLY_STOP, STOP_SIGNALS
-from monitor.logs import configure
+from monitor.logs import configure, tag_instance
 from monitor.match import Document, FeedLabels, WatchlistSet, compile_watchlists, spec_of
 from monitor.match.query import QueryError
 from monitor.models import DeliveryStatus
@@ -51,7 +51,7 @@ from monitor.report import (
     story_json,
     story_lines,
 )
-from monitor.runtime import Runtime
+from monitor.runtime import Runtime, configured_instance_id
 from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
 from monitor.store import Store, StoreError, open_store
 
@@ -167,6 +167,12 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+def pid_anchor(settings: Settings, config_path: Path) -> Path:
+    """What the pid file sits beside: the SQLite file (one daemon per database), or the
+    configuration file when the database is shared (one daemon per host and file)."""
+    return config_path if settings.uses_postgresql else settings.sqlite_path()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -211,13 +217,14 @@ async def _run(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, EARLY_STOP.remember, signum)
+    tag_instance(configured_instance_id(settings))
     async with Runtime(settings) as runtime:
         daemon = Daemon(runtime, path)
         daemon.install_signal_handlers()
         if EARLY_STOP.requested is not None:
             daemon.stop()
         # After the store is open: a second daemon on this database stops before this.
-        with holding_pid_file(settings.sqlite_path()):
+        with holding_pid_file(pid_anchor(settings, path)):
             await daemon.run()
     return EXIT_OK
 
@@ -225,7 +232,7 @@ async def _run(settings: Settings, path: Path, args: argparse.Namespace) -> int:
 async def _reload(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     """The file is valid (main loaded it): tell the running daemon to read it again."""
     try:
-        pid = running_daemon(settings.sqlite_path())
+        pid = running_daemon(pid_anchor(settings, path))
     except NoDaemon as error:
         print(str(error), file=sys.stderr)
         return EXIT_FAILED
@@ -235,6 +242,7 @@ async def _reload(settings: Settings, path: Path, args: argparse.Namespace) -> i
 
 
 async def _once(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    tag_instance(configured_instance_id(settings))
     async with Runtime(settings) as runtime:
         with Steps("polled") as progress:
             report = await runtime.once(progress)

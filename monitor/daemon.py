@@ -21,6 +21,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import ConfigError, load_settings
+from monitor.logs import feed_ids
 from monitor.metrics import Metrics
 from monitor.models import FeedState
 from monitor.runtime import Runtime
@@ -30,6 +31,8 @@ from monitor.web import WebSide
 log = logging.getLogger(__name__)
 # A due feed waits at most a second; each tick is one indexed query.
 DISPATCH_EVERY = timedelta(seconds=1)
+SHARED_DISPATCH_EVERY = timedelta(seconds=0.25)
+DISPATCH_JITTER = timedelta(seconds=0.2)
 RELAY_EVERY = timedelta(seconds=2)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 STORE_HEALTH_EVERY = timedelta(seconds=30)
@@ -49,6 +52,8 @@ class Daemon:
         self.store_problem: str | None = None
         self.metrics = Metrics()
         self.web: WebSide | None = None
+        # Claim at most this fraction of the poll slots per tick (1: all free ones).
+        self.claim_share = 1
 
     @property
     def ready(self) -> bool:
@@ -56,10 +61,12 @@ class Daemon:
         return self.scheduler.running and not self.stopping.is_set() and not self.store_problem
 
     async def dispatch(self) -> None:
-        """Claim as many due feeds as there are free slots, and poll each in a task."""
+        """Claim as many due feeds as there are free slots (a share of them when the
+        database is shared), and poll each in a task."""
         if self.stopping.is_set():
             return
-        free = self.runtime.settings.http.concurrency - len(self.in_flight)
+        concurrency = self.runtime.settings.http.concurrency
+        free = min(concurrency - len(self.in_flight), max(1, concurrency // self.claim_share))
         if free <= 0:
             return
         now = self.runtime.clock()
@@ -72,6 +79,9 @@ class Daemon:
         started = time.perf_counter()
         outcome = await self.runtime.poller.poll(feed)
         self.metrics.polled(outcome, time.perf_counter() - started)
+        log.debug(
+            "polled %s: %s", feed.shown_url, outcome.status, extra=feed_ids(feed.id, feed.url)
+        )
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()
 
@@ -137,7 +147,13 @@ class Daemon:
             len(settings.watchlists),
         )
 
-    def _add_job(self, name: str, job: Callable[[], Awaitable[None]], every: timedelta) -> None:
+    def _add_job(
+        self,
+        name: str,
+        job: Callable[[], Awaitable[None]],
+        every: timedelta,
+        jitter: timedelta | None = None,
+    ) -> None:
         async def tracked() -> None:
             # Counted as in flight, so shutdown waits for a tick that is under way.
             task = asyncio.current_task()
@@ -157,6 +173,7 @@ class Daemon:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
+            jitter=None if jitter is None else jitter.total_seconds(),
             next_run_time=datetime.now(UTC),
         )
 
@@ -178,7 +195,15 @@ class Daemon:
 
     async def run(self) -> None:
         """Run the jobs until ``stop``; then drain in-flight work and return."""
-        self._add_job("dispatch", self.dispatch, DISPATCH_EVERY)
+        if self.runtime.settings.uses_postgresql:
+            # Instances sharing a database would otherwise tick together, and the first
+            # to tick would take every feed that fell due (feeds fall due in bursts: all
+            # of them at the first start). Short ticks, a random delay on each, and a
+            # quarter of the slots per tick make each burst a draw between instances.
+            self.claim_share = 4
+            self._add_job("dispatch", self.dispatch, SHARED_DISPATCH_EVERY, DISPATCH_JITTER)
+        else:
+            self._add_job("dispatch", self.dispatch, DISPATCH_EVERY)
         self._add_job("relay", self.relay, RELAY_EVERY)
         self._add_job("store-health", self._check_store_job, STORE_HEALTH_EVERY)
         self._add_job("housekeeping", self.housekeeping, HOUSEKEEPING_EVERY)

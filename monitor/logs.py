@@ -16,8 +16,18 @@ from typing import Any
 from monitor.redact import without_userinfo
 
 #: The ids a log call may pass as ``extra``, as they appear in JSON lines.
-FIELDS = ("feed_id", "feed_url", "delivery_id", "message_id", "notifier", "watchlist")
+FIELDS = (
+    "instance",
+    "feed_id",
+    "feed_url",
+    "delivery_id",
+    "message_id",
+    "notifier",
+    "watchlist",
+)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# With several instances on one database, each line says which one wrote it.
+INSTANCE_TEXT_FORMAT = "%(asctime)s %(levelname)s [%(instance)s] %(name)s: %(message)s"
 
 
 def feed_ids(feed_id: int, url: str) -> dict[str, Any]:
@@ -48,6 +58,27 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+class _InstanceTag(logging.Filter):
+    """Puts the instance id on every record that passes the handler."""
+
+    def __init__(self, instance: str) -> None:
+        super().__init__()
+        self.instance = instance
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.instance = self.instance
+        return True
+
+
+def tag_instance(instance: str) -> None:
+    """Name this instance on every line from now on (``[host:pid]`` in text, an
+    ``instance`` field in JSON)."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_InstanceTag(instance))
+        if not isinstance(handler.formatter, JsonFormatter):
+            handler.setFormatter(logging.Formatter(INSTANCE_TEXT_FORMAT))
 
 
 def configure(level: str, log_format: str) -> None:

@@ -110,6 +110,9 @@ class FeedState:
     stale_since: datetime | None = None  # silent far longer than usual, reported then
     claimed_by: str | None = None  # the instance polling it now
     lease_until: datetime | None = None  # until when that instance holds it
+    # Counts the feed's claims: a claimed FeedState carries its own, and a poll's record
+    # is refused when the feed was claimed again since (its lease ran out meanwhile).
+    claim: int = 0
 
     @property
     def poll_url(self) -> str:
@@ -174,6 +177,7 @@ class PollRecord:
     host_hold_until: datetime | None = None  # 429/503: every feed of the host waits
     declared_interval: timedelta | None = None
     learned_interval: timedelta | None = None
+    claim: int | None = None  # the claim the poll ran under (FeedState.claim); None: unclaimed
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,6 +243,7 @@ class Poller:
             reason=decision.reason,
             gone=decision.gone,
             host_hold_until=decision.host_hold_until,
+            claim=feed.claim,
         )
         await self.store.record_poll(feed.id, record)
         log.warning(
@@ -350,6 +351,7 @@ class Poller:
                 last_modified=result.last_modified,
                 reason=decision.reason,
                 moved_to=decision.moved_to,
+                claim=feed.claim,
             )
             stored_at = time.perf_counter()
             await self.store.record_poll(feed.id, record)
@@ -394,6 +396,7 @@ class Poller:
             moved_to=decision.moved_to,
             declared_interval=parsed.declared_interval,
             learned_interval=parsed.learned_interval,
+            claim=feed.claim,
         )
         items = prepared.items
         if self.scopes:

@@ -33,6 +33,26 @@ def without_userinfo(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
+def database_shown(url: str) -> str:
+    """A database URL fit to show: its user, host and database, without a password in
+    the user info or in a ``password=`` parameter."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return without_userinfo(url)
+    if "@" not in parts.netloc and "password=" not in parts.query.lower():
+        return url  # nothing to hide (and sqlite:///PATH keeps its three slashes)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        netloc = f"{userinfo.split(':', 1)[0]}@{host}"
+    query = "&".join(
+        "password=***" if pair.lower().startswith("password=") else pair
+        for pair in parts.query.split("&")
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def brief(value: object, limit: int = 60) -> str:
     """``repr`` of a configured value cut to ``limit`` characters, for error messages
     (a 50 MB value must not be echoed back)."""

@@ -26,7 +26,7 @@ from monitor.models import (
 from monitor.notify.payload import headline, iso_utc, item_json, matched_json, source_name
 from monitor.notify.registry import describe_policy
 from monitor.notify.relay import RelayReport
-from monitor.redact import without_userinfo
+from monitor.redact import database_shown, without_userinfo
 from monitor.runtime import OnceReport, feed_specs
 from monitor.text import merge_spans
 
@@ -42,7 +42,10 @@ def _duration(seconds: float) -> str:
 
 def check_summary(settings: Settings, path: Path) -> str:
     """The configuration in a few lines, every secret masked."""
-    lines = [f"{path}: valid", f"storage: {settings.storage}"]
+    lines = [f"{path}: valid", f"storage: {database_shown(settings.storage)}"]
+    if settings.uses_postgresql:
+        lease = settings.cluster.lease.total_seconds()
+        lines.append(f"cluster: leases of {_duration(lease)}, renewed every {_duration(lease / 3)}")
     specs = feed_specs(settings)
     lines.append(f"feeds: {len(specs)} enabled of {len(settings.feeds)}")
     for spec in specs:
@@ -225,6 +228,8 @@ def feed_json(feed: FeedState) -> dict[str, Any]:
         "error_count": feed.error_count,
         "last_error": feed.last_error,
         "last_new_item_at": iso_utc(feed.last_new_item_at),
+        "claimed_by": feed.claimed_by,
+        "lease_until": iso_utc(feed.lease_until),
     }
 
 
@@ -248,6 +253,8 @@ def feed_line(feed: FeedState) -> str:
         line += f"\n             moved to {without_userinfo(feed.fetch_url)}"
     if feed.last_error:
         line += f"\n             last error: {feed.last_error}"
+    if feed.claimed_by:
+        line += f"\n             being polled by {feed.claimed_by}"
     return line
 
 
@@ -319,6 +326,7 @@ def delivery_json(delivery: Message) -> dict[str, Any]:
         "last_error": delivery.last_error,
         "created_at": iso_utc(delivery.created_at),
         "sent_at": iso_utc(delivery.sent_at),
+        "claimed_by": delivery.claimed_by,
     }
     if delivery.stored is not None:
         shown["item"] = item_json(delivery.stored)
@@ -342,7 +350,9 @@ def delivery_line(delivery: Message) -> str:
         line += f" ({delivery.kind.value.replace('_', '-')})"
     if delivery.parent_id is not None:
         line += f" (in {delivery.parent_id})"
-    if delivery.status.value == "pending":
+    if delivery.claimed_by:
+        line += f" (being sent by {delivery.claimed_by})"
+    elif delivery.status.value == "pending":
         line += f" (next {iso_utc(delivery.next_attempt_at)})"
     if delivery.last_error:
         line += f"\n        last error: {delivery.last_error}"

@@ -46,6 +46,11 @@ def default_instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def configured_instance_id(settings: Settings) -> str:
+    """This instance's id: ``cluster.instance_id`` when configured, else hostname:pid."""
+    return settings.cluster.instance_id or default_instance_id()
+
+
 def feed_specs(settings: Settings) -> list[FeedSpec]:
     """Enabled feeds with the defaults filled in."""
     return [
@@ -111,7 +116,7 @@ class Runtime(AsyncResource):
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.instance_id = instance_id or settings.cluster.instance_id or default_instance_id()
+        self.instance_id = instance_id or configured_instance_id(settings)
         self.store: Store = open_store(settings)
         self.fetcher = Fetcher(settings.http, resolver)
         self.workers = WorkerPool()

@@ -20,6 +20,7 @@ from monitor.config import (
     parse_settings,
     parse_size,
 )
+from monitor.redact import database_shown
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "monitor.yaml"
 
@@ -206,9 +207,33 @@ def test_terms_without_letters_are_rejected() -> None:
     assert "has no letters or digits" in problem
 
 
-def test_postgres_storage_is_not_yet_available() -> None:
-    (problem,) = errors_of("storage: postgresql://u@h/db\n")
-    assert problem.startswith("monitor.yaml:1 storage: PostgreSQL storage is not available yet")
+def test_postgres_storage_and_cluster_settings() -> None:
+    settings = parse_settings(
+        "storage: postgresql://monitor:pw@db.internal/news\n"
+        "cluster: {lease: 30s, instance_id: worker-1}\n",
+        "monitor.yaml",
+        {},
+    )
+    assert settings.uses_postgresql
+    assert settings.cluster.lease == timedelta(seconds=30)
+    assert settings.cluster.instance_id == "worker-1"
+    assert parse_settings("", "monitor.yaml", {}).cluster.lease == timedelta(seconds=60)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("storage: postgresql:///news\n", "storage: expected postgresql://USER@HOST/DATABASE"),
+        ("storage: mysql://u:pw@h/db\n", "storage: expected sqlite:///PATH or postgresql://"),
+        ("cluster: {lease: 0s}\n", "cluster.lease: a lease is between 1s and 1h"),
+        ("cluster: {lease: 2h}\n", "cluster.lease: a lease is between 1s and 1h"),
+        ("cluster: {leases: 60s}\n", "cluster.leases: unknown key"),
+    ],
+)
+def test_bad_storage_and_cluster_settings_are_named(text: str, expected: str) -> None:
+    (problem,) = errors_of(text)
+    assert problem.startswith(f"monitor.yaml:1 {expected}")
+    assert "pw" not in problem
 
 
 def test_load_settings_reports_unreadable_file(tmp_path: Path) -> None:
@@ -475,3 +500,19 @@ watchlists:
         "monitor.yaml:8 watchlists[1].query: 1:20: expected ')'",
         "monitor.yaml:10 watchlists[2].any: unknown alias @nowhere; defined: @karabakh",
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://news:s3cret@db:5432/news", "postgresql://news@db:5432/news"),
+        (
+            "postgresql://db/news?password=s3cret&sslmode=require",
+            "postgresql://db/news?password=***&sslmode=require",
+        ),
+        ("postgresql://news@db/news", "postgresql://news@db/news"),
+        ("sqlite:///monitor.db", "sqlite:///monitor.db"),
+    ],
+)
+def test_database_urls_are_shown_without_passwords(url: str, shown: str) -> None:
+    assert database_shown(url) == shown

@@ -38,6 +38,7 @@ notifiers:
     retry: [0s, 1s, 1s]
 watchlists:
   - {{name: karabakh, any: [Karabakh]}}
+cluster: {{instance_id: newsroom-1}}
 """
     )
     daemon = await launcher.start(config, "--log-format", "json", "--log-level", "DEBUG")
@@ -55,3 +56,18 @@ watchlists:
     assert all(line["message_id"].startswith("msg_") for line in failed_sends)
     for secret in SECRETS:
         assert secret not in daemon.log, secret
+    # Which instance wrote each line (several may share one database).
+    ours = [line for line in lines if line["logger"].startswith("monitor.")]
+    assert ours and all(line["instance"] == "newsroom-1" for line in ours)
+
+
+async def test_text_logs_name_the_instance(tmp_path: Path, launcher: Launcher) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"storage: sqlite:///{tmp_path / 'monitor.db'}\ncluster: {{instance_id: newsroom-2}}\n"
+    )
+    daemon = await launcher.start(config)
+    await daemon.wait_for(lambda: "running:" in daemon.log)
+    await daemon.stop()
+    running = [line for line in daemon.log.splitlines() if "running:" in line]
+    assert running and " INFO [newsroom-2] monitor.daemon: running: 0 feed(s)" in running[0]

@@ -18,7 +18,7 @@ from monitor.models import (
     NewItem,
     PollRecord,
 )
-from monitor.store import Store, StoreError
+from monitor.store import LeaseLost, Store, StoreError
 from tests.conftest import StoreFactory
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -285,6 +285,25 @@ async def test_a_dead_instances_claims_come_back_when_their_lease_runs_out(
         assert [f.url for f in await restarted.claim_due_feeds(later, 10, MINUTE)] == [
             "https://a.example/feed"
         ]
+
+
+async def test_a_polls_record_is_refused_once_the_feed_was_claimed_again(store: Store) -> None:
+    await store.start_instance("host:1", NOW)
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    (first,) = await store.claim_due_feeds(NOW, 10, MINUTE)
+    # The lease lapsed (the poll stalled) and the feed was claimed and polled again.
+    (second,) = await store.claim_due_feeds(NOW + 2 * MINUTE, 10, MINUTE)
+    assert second.claim == first.claim + 1
+    await store.record_poll(feed, record(NOW + 2 * MINUTE, claim=second.claim))
+    with pytest.raises(LeaseLost, match=r"feed .* was claimed again since"):
+        await store.save_poll(
+            feed, [matched(item("1"))], record(NOW + 3 * MINUTE, claim=first.claim), alert=True
+        )
+    with pytest.raises(LeaseLost):
+        await store.record_poll(feed, record(NOW + 3 * MINUTE, claim=first.claim))
+    assert await store.items() == []
+    (state,) = await store.feeds()
+    assert state.last_polled_at == NOW + 2 * MINUTE
 
 
 async def test_claims_record_their_owner_and_live_instances_extend_them(store: Store) -> None:

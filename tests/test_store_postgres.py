@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from datetime import timedelta
 
 import asyncpg
 import pytest
 
+from monitor.models import NewItem
 from monitor.store import LeaseLost, PostgresStore, StoreError
 from tests.test_store import MINUTE, NOW, feed_ids, item, matched, record, spec
 
@@ -110,6 +111,30 @@ async def test_a_stale_owners_late_writes_are_refused(instances: Start) -> None:
     assert len(await b.items()) == 2
 
 
+async def test_a_late_poll_is_refused_even_when_the_takeover_has_finished(
+    instances: Start,
+) -> None:
+    """The worst case of a lapsed lease: a stale poll that still thinks the feed is new
+    (no baseline yet) must not store a story published since, silently, as baseline."""
+    a, b = await instances(2)
+    (feed,) = await feed_ids(a, "https://a.example/feed")
+    (stale,) = await a.claim_due_feeds(NOW, 10, MINUTE)
+    later = NOW + 2 * MINUTE
+    (taken,) = await b.claim_due_feeds(later, 10, MINUTE)
+    assert taken.claim == stale.claim + 1
+    await b.save_poll(feed, [NewItem(item("old"))], record(later, claim=taken.claim), alert=False)
+    (state,) = await a.feeds()
+    assert state.claimed_by is None  # b is done: no one holds the feed now
+    with pytest.raises(LeaseLost, match="was claimed again since"):
+        await a.save_poll(
+            feed,
+            [matched(item("news"), "hook")],
+            record(later + MINUTE, claim=stale.claim),
+            alert=False,
+        )
+    assert [stored.item.entry_key for stored in await a.items()] == ["old"]
+
+
 async def test_two_instances_storing_one_story_at_once_queue_one_alert(
     instances: Start,
 ) -> None:
@@ -160,7 +185,7 @@ async def test_a_database_that_cannot_be_reached_is_a_clear_error_without_the_pa
     with pytest.raises(StoreError) as raised:
         await store.open()
     message = str(raised.value)
-    assert message.startswith("cannot open the database postgresql://127.0.0.1:9/news: ")
+    assert message.startswith("cannot open the database postgresql://monitor@127.0.0.1:9/news: ")
     assert "s3cret" not in message
     await store.close()  # safe after a failed open
 
@@ -181,8 +206,6 @@ async def test_a_database_that_goes_away_is_a_store_error(postgres_dsn: str) -> 
             await connection.close()
         # The pool replaces a dead connection, or the error is a StoreError: never a
         # driver's exception.
-        try:
+        with suppress(StoreError):
             await store.feeds()
-        except StoreError:
-            pass
         assert await store.feeds() == []

@@ -17,6 +17,7 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -39,7 +40,7 @@ from monitor.models import (
     StoredItem,
     Story,
 )
-from monitor.redact import without_userinfo
+from monitor.redact import database_shown
 from monitor.store.base import LeaseLost, Store, StoreError
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
@@ -47,6 +48,7 @@ from monitor.store.rows import (
     DELIVERY_SELECT,
     ITEM_COLUMNS,
     ITEM_INSERT_COLUMNS,
+    claim_refusal,
     delivery_from_row,
     feed_from_row,
     fingerprint_blob,
@@ -54,7 +56,6 @@ from monitor.store.rows import (
     from_epoch,
     from_epoch_required,
     host_of,
-    lease_lost_message,
     new_message_id,
     stored_item_from_row,
     to_epoch,
@@ -85,13 +86,22 @@ FEED_CLAIM = """
         ORDER BY next_poll_at, id LIMIT $2
         FOR UPDATE SKIP LOCKED
     )
-    UPDATE feeds f SET next_poll_at = $3, lease_until = $3, claimed_by = $4
+    UPDATE feeds f SET next_poll_at = $3, lease_until = $3, claimed_by = $4,
+        claims = f.claims + 1
     FROM due WHERE f.id = due.id
-    RETURNING due.*
+    RETURNING due.*, f.claims AS claim
 """
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
-DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# asyncpg's own errors are not all under one base: InternalClientError (a connection
+# left mid-operation, e.g. when the server ended it) stands apart.
+DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 
 
 def _reason(error: BaseException) -> str:
@@ -140,7 +150,7 @@ class PostgresStore(Store):
         self, dsn: str, story_policy: StoryPolicy | None = None, *, pool_size: int = POOL_SIZE
     ) -> None:
         self.dsn = dsn
-        self.name = without_userinfo(dsn)
+        self.name = database_shown(dsn)
         self.story_policy = story_policy or StoryPolicy()
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
@@ -240,14 +250,19 @@ class PostgresStore(Store):
             )
         return _rows_changed(feeds) + _rows_changed(deliveries)
 
-    async def _check_claim(self, db: asyncpg.Connection, table: str, row_id: int) -> None:
-        """Refuse (LeaseLost) a write finishing work that another instance holds now;
-        the row stays locked until commit, so no claim slips in between."""
-        holder = await db.fetchval(
-            f"SELECT claimed_by FROM {table} WHERE id = $1 FOR UPDATE", row_id
+    async def _check_claim(
+        self, db: asyncpg.Connection, table: str, row_id: int, claim: int | None = None
+    ) -> None:
+        """Refuse (LeaseLost) a write finishing work that was claimed again since (see
+        ``claim_refusal``); the row stays locked until commit, so no claim slips in."""
+        claims = "claims" if table == "feeds" else "0"
+        row = await db.fetchrow(
+            f"SELECT claimed_by, {claims} FROM {table} WHERE id = $1 FOR UPDATE", row_id
         )
-        if holder is not None and holder != self._owner:
-            raise LeaseLost(lease_lost_message(table, row_id, holder, self._owner))
+        current = None if row is None else (row[0], row[1])
+        refusal = claim_refusal(table, row_id, current, self._owner, claim)
+        if refusal is not None:
+            raise LeaseLost(refusal)
 
     @translated
     async def spread_overdue_feeds(self, now: datetime) -> int:
@@ -336,7 +351,9 @@ class PostgresStore(Store):
                 to_epoch(now + lease),
                 self._owner,
             )
-        return sorted((feed_from_row(row) for row in rows), key=lambda f: (f.next_poll_at, f.id))
+        # Each as it was before the claim, carrying the claim itself.
+        claimed = [replace(feed_from_row(row), claim=row["claim"]) for row in rows]
+        return sorted(claimed, key=lambda feed: (feed.next_poll_at, feed.id))
 
     @translated
     async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
@@ -354,7 +371,7 @@ class PostgresStore(Store):
         await self._grouped.run(lambda db: self._record_poll(db, feed_id, record))
 
     async def _record_poll(self, db: asyncpg.Connection, feed_id: int, record: PollRecord) -> None:
-        await self._check_claim(db, "feeds", feed_id)
+        await self._check_claim(db, "feeds", feed_id, record.claim)
         if record.error is None:
             await db.execute(
                 """
@@ -445,7 +462,7 @@ class PostgresStore(Store):
         """Items, stories, outbox rows and the poll record commit together or not at all."""
 
         async def save(db: asyncpg.Connection) -> SaveResult:
-            await self._check_claim(db, "feeds", feed_id)
+            await self._check_claim(db, "feeds", feed_id, record.claim)
             polled = to_epoch(record.polled_at)
             result = await self._store_items(db, feed_id, items, polled, alert)
             await self._record_poll(db, feed_id, record)

@@ -17,6 +17,7 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -48,6 +49,7 @@ from monitor.store.rows import (
     ITEM_COLUMNS,
     ITEM_INSERT_COLUMNS,
     ITEM_INSERT_MARKS,
+    claim_refusal,
     delivery_from_row,
     feed_from_row,
     fingerprint_blob,
@@ -56,7 +58,6 @@ from monitor.store.rows import (
     from_epoch_required,
     host_of,
     in_chunks,
-    lease_lost_message,
     new_message_id,
     placeholders,
     stored_item_from_row,
@@ -251,13 +252,20 @@ class SQLiteStore(Store):
             )
             return feeds.rowcount + deliveries.rowcount
 
-    async def _check_claim(self, db: aiosqlite.Connection, table: str, row_id: int) -> None:
-        """Refuse (LeaseLost) a write finishing work that another instance holds now."""
-        async with db.execute(f"SELECT claimed_by FROM {table} WHERE id = ?", (row_id,)) as cursor:
+    async def _check_claim(
+        self, db: aiosqlite.Connection, table: str, row_id: int, claim: int | None = None
+    ) -> None:
+        """Refuse (LeaseLost) a write finishing work that was claimed again since (see
+        ``claim_refusal``)."""
+        claims = "claims" if table == "feeds" else "0"
+        async with db.execute(
+            f"SELECT claimed_by, {claims} FROM {table} WHERE id = ?", (row_id,)
+        ) as cursor:
             row = await cursor.fetchone()
-        holder = None if row is None else row[0]
-        if holder is not None and holder != self._owner:
-            raise LeaseLost(lease_lost_message(table, row_id, holder, self._owner))
+        current = None if row is None else (row[0], row[1])
+        refusal = claim_refusal(table, row_id, current, self._owner, claim)
+        if refusal is not None:
+            raise LeaseLost(refusal)
 
     @translated
     async def spread_overdue_feeds(self, now: datetime) -> int:
@@ -379,10 +387,12 @@ class SQLiteStore(Store):
                 rows = await cursor.fetchall()
             until = to_epoch(now + lease)
             await db.executemany(
-                "UPDATE feeds SET next_poll_at = ?, lease_until = ?, claimed_by = ? WHERE id = ?",
+                "UPDATE feeds SET next_poll_at = ?, lease_until = ?, claimed_by = ?,"
+                " claims = claims + 1 WHERE id = ?",
                 [(until, until, self._owner, row["id"]) for row in rows],
             )
-        return [feed_from_row(row) for row in rows]
+        # Each as it was before the claim, carrying the claim itself.
+        return [replace(feed_from_row(row), claim=row["claims"] + 1) for row in rows]
 
     @translated
     async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
@@ -401,7 +411,7 @@ class SQLiteStore(Store):
     async def _record_poll(
         self, db: aiosqlite.Connection, feed_id: int, record: PollRecord
     ) -> None:
-        await self._check_claim(db, "feeds", feed_id)
+        await self._check_claim(db, "feeds", feed_id, record.claim)
         declared = (
             None if record.declared_interval is None else record.declared_interval.total_seconds()
         )
@@ -499,7 +509,7 @@ class SQLiteStore(Store):
         (in a transaction shared with the other writes queued meanwhile)."""
 
         async def save(db: aiosqlite.Connection) -> SaveResult:
-            await self._check_claim(db, "feeds", feed_id)
+            await self._check_claim(db, "feeds", feed_id, record.claim)
             result = await self._store_items(db, feed_id, items, to_epoch(record.polled_at), alert)
             await self._record_poll(db, feed_id, record)
             polled = to_epoch(record.polled_at)

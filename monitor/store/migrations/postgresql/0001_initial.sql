@@ -24,6 +24,7 @@ CREATE TABLE feeds (
     created_at           DOUBLE PRECISION NOT NULL,
     claimed_by           TEXT,
     lease_until          DOUBLE PRECISION,
+    claims               BIGINT  NOT NULL DEFAULT 0,  -- a poll's record names its claim
     max_alert_age_s      DOUBLE PRECISION,
     fetch_url            TEXT,
     host                 TEXT,
