@@ -33,6 +33,8 @@ from tests.daemons import Daemon, Launcher
 FEEDS = 240
 INTERVAL = 5.0  # seconds between two polls of one feed
 LEASE = 5  # seconds; not shorter than the interval, so a takeover never polls early
+SLOW_EVERY, SLOW_SECONDS = 5, 1.5  # every fifth site answers after 1.5 s
+SEND_SECONDS = 0.2  # the receiver takes this long to answer each alert
 SECRET = "whsec_" + "c2VjcmV0LWZvci10aGUtY2x1c3Rlci10ZXN0"
 VOCABULARY = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "pe", "ro", "su", "ti") for b in (
     "bar", "cen", "dol", "fim", "gas", "hul", "jor", "kev", "lan", "mos", "nip", "pud",
@@ -55,6 +57,9 @@ class NewsSites:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         feed = int(request.match_info["feed"])
         self.hits[feed].append(time.monotonic())
+        if feed % SLOW_EVERY == 0:
+            # A slow site: polls of it are in flight for a while (a kill finds some).
+            await asyncio.sleep(SLOW_SECONDS)
         body = self.body(feed)
         etag = '"' + hashlib.sha1(body).hexdigest() + '"'
         if request.headers.get("If-None-Match") == etag:
@@ -91,7 +96,7 @@ def config(path: Path, dsn: str, name: str, sites: TestServer, receiver: Receive
         f"""storage: {dsn}
 cluster: {{lease: {LEASE}s, instance_id: {name}}}
 defaults: {{interval: {INTERVAL:g}s}}
-http: {{allow_private_networks: true}}
+http: {{allow_private_networks: true, per_host: 100}}
 notifiers:
   ops: {{type: webhook, url: "{receiver.url("/hook")}", secret: {SECRET}}}
 watchlists:
@@ -143,6 +148,7 @@ async def test_three_instances_alert_every_story_once_and_survive_a_sigkill(
     sites = NewsSites()
     for feed in range(FEEDS):  # what is there before: the baseline, never alerted
         sites.publish_other(-feed - 1)
+    receiver.answers.extend([SEND_SECONDS] * 1000)  # a slow receiver: sends in flight
     app = web.Application()
     app.router.add_get("/feeds/{feed}.xml", sites.handle)
     server = TestServer(app, host="127.0.0.1")
@@ -255,12 +261,14 @@ async def test_once_and_the_read_commands_on_postgresql(
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        dsn = postgres_dsn.replace("postgresql://", "postgresql://postgres:not-needed@")
+        # A password in the URL (trust authentication ignores it) is never shown.
+        user, rest = postgres_dsn.removeprefix("postgresql://").split("@", 1)
+        dsn = f"postgresql://{user}:not-needed@{rest}"
         path = config(tmp_path / "monitor.yaml", dsn, "cli-1", server, receiver)
         path.write_text(path.read_text().replace("interval: 5s", "interval: 5s, baseline: false"))
         code, out, err = await cli("check", "-c", str(path), cwd=tmp_path)
         assert code == 0, err
-        assert "storage: postgresql://postgres@127.0.0.1" in out
+        assert f"storage: postgresql://{user}@{rest}" in out
         assert "cluster: leases of 5s, renewed every" in out
         assert "not-needed" not in out
         code, out, err = await cli("once", "-c", str(path), cwd=tmp_path)
