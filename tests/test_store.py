@@ -306,6 +306,25 @@ async def test_a_polls_record_is_refused_once_the_feed_was_claimed_again(store: 
     assert state.last_polled_at == NOW + 2 * MINUTE
 
 
+async def test_feeds_overdue_after_downtime_are_spread_and_just_due_ones_kept(
+    store: Store,
+) -> None:
+    urls = [f"https://{n}.example/feed" for n in range(6)]
+    ids = await feed_ids(store, *urls, "https://new.example/feed")
+    for feed in ids[:6]:
+        await store.record_poll(feed, record())  # next poll at NOW + 10 minutes
+    await store.record_poll(ids[5], record(NOW + 50 * MINUTE))  # due at 13:00
+    # Down until 13:00: five feeds are long overdue, one is due just now.
+    now = NOW + 60 * MINUTE
+    assert await store.spread_overdue_feeds(now) == 5
+    by_url = {feed.url: feed for feed in await store.feeds()}
+    waits = sorted(by_url[url].next_poll_at - now for url in urls[:5])
+    assert all(timedelta(0) <= wait < 10 * MINUTE for wait in waits)
+    assert len(set(waits)) == 5
+    assert by_url[urls[5]].next_poll_at == now  # about to be claimed: left alone
+    assert by_url["https://new.example/feed"].next_poll_at == NOW  # never polled
+
+
 async def test_claims_record_their_owner_and_live_instances_extend_them(store: Store) -> None:
     await store.start_instance("host:1", NOW)
     (feed,) = await feed_ids(store, "https://a.example/feed")

@@ -68,8 +68,9 @@ class Store(AsyncResource, ABC):
 
     @abstractmethod
     async def spread_overdue_feeds(self, now: datetime) -> int:
-        """Spread known feeds that fell due during downtime over their interval; a feed
-        never polled stays due now. How many moved."""
+        """Spread known feeds that fell due during downtime (over a minute ago) over their
+        interval; a feed never polled, or due only moments ago (with other instances
+        running, about to be claimed), stays due now. How many moved."""
 
     @abstractmethod
     async def check_health(self) -> None:

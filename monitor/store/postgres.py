@@ -70,6 +70,8 @@ CONTAINER_KINDS = ("rollup", "digest")
 FUZZY_KINDS = ("band", "lead")
 PRUNE_BATCH = 50_000  # identity rows deleted per pruning transaction
 POOL_SIZE = 8
+# A feed due longer ago than this fell due while no instance ran (see spread_overdue_feeds).
+OVERDUE_AFTER = timedelta(minutes=1)
 CANDIDATE_SELECT = """
     SELECT k.exact_key, k.band_key, k.kind, k.item_id, k.story_id, k.feed_id, k.seen_at,
            i.fingerprint, f.kind = 'seed' AS seed
@@ -267,16 +269,19 @@ class PostgresStore(Store):
     @translated
     async def spread_overdue_feeds(self, now: datetime) -> int:
         """Spread the polls of known feeds that fell due while no instance ran over
-        their interval (see the SQLite store); feeds someone holds are left alone."""
+        their interval (see the SQLite store). Feeds someone holds are left alone, and
+        so are feeds due only moments ago: with other instances running, those are
+        simply about to be claimed."""
         async with self._transaction() as db:
             status = await db.execute(
                 """
                 UPDATE feeds SET poll_reason = 'spread after restart', next_poll_at = $1 +
                     interval_s * ((id * 0.6180339887) - floor(id * 0.6180339887))
                 WHERE kind = 'feed' AND enabled AND gone_at IS NULL AND claimed_by IS NULL
-                    AND last_polled_at IS NOT NULL AND next_poll_at <= $1
+                    AND last_polled_at IS NOT NULL AND next_poll_at <= $2
                 """,
                 to_epoch(now),
+                to_epoch(now - OVERDUE_AFTER),
             )
         return _rows_changed(status)
 

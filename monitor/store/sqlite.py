@@ -65,6 +65,8 @@ from monitor.store.rows import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+# A feed due longer ago than this fell due while no instance ran (see spread_overdue_feeds).
+OVERDUE_AFTER = timedelta(minutes=1)
 IDENTITY_INSERT = (
     "INSERT INTO identity_keys (key, item_id, kind, story_id, feed_id, seen_at)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -271,7 +273,7 @@ class SQLiteStore(Store):
     async def spread_overdue_feeds(self, now: datetime) -> int:
         """Spread the polls of known feeds that fell due while we were down over their
         interval, so a restart does not burst every publisher at once; a feed never
-        polled stays due now. How many moved."""
+        polled, or due only moments ago, stays due now. How many moved."""
         async with self._transaction() as db:
             # A fixed fraction per feed (the golden ratio's multiples mod 1) spreads
             # them evenly and the same way on every restart.
@@ -282,7 +284,7 @@ class SQLiteStore(Store):
                 WHERE kind = 'feed' AND enabled = 1 AND gone_at IS NULL
                     AND last_polled_at IS NOT NULL AND next_poll_at <= ?
                 """,
-                (to_epoch(now), to_epoch(now)),
+                (to_epoch(now), to_epoch(now - OVERDUE_AFTER)),
             )
             return cursor.rowcount
 
