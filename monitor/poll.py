@@ -221,7 +221,9 @@ class Poller:
         except LeaseLost as lost:
             # Too slow: another instance holds the feed now and polls it itself, so
             # what this poll found is dropped (the store refused it).
-            log.warning("%s", lost, extra=feed_ids(feed.id, feed.url))
+            log.warning(
+                "poll of %s dropped: %s", feed.shown_url, lost, extra=feed_ids(feed.id, feed.url)
+            )
             return PollOutcome(feed, "dropped", error=str(lost), result="lease_lost")
 
     async def _failed(

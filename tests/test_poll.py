@@ -573,3 +573,23 @@ async def test_a_changed_feed_identifies_and_matches_only_its_new_entry(
     feeds.serve("/f.xml", rss([TRUCE, OTHER]))
     (poll,) = await runtime.poll_all()
     assert (poll.items, poll.stored, poll.deliveries, poll.matched) == (2, 1, 1, ("karabakh",))
+
+
+async def test_a_poll_overtaken_by_a_newer_claim_is_dropped_not_stored(
+    feeds: FeedServer, runtimes: RuntimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = feeds.serve("/feed", rss([TRUCE]))
+    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    runtime = await runtimes(config([url], baseline=False), clock)
+    (stalled,) = await runtime.store.claim_due_feeds(clock.now, 10, runtime.lease)
+    # The poll stalled past its lease; the feed was claimed (by whoever) and polled.
+    clock.advance(seconds=runtime.lease.total_seconds() + 1)
+    (fresh,) = await runtime.store.claim_due_feeds(clock.now, 10, runtime.lease)
+    assert (await runtime.poller.poll(fresh)).stored == 1
+    feeds.serve("/feed", rss([TRUCE, OTHER]))
+    outcome = await runtime.poller.poll(stalled)  # it comes back with a newer body
+    assert (outcome.status, outcome.result) == ("dropped", "lease_lost")
+    assert "was claimed again since" in caplog.text
+    stored = [item.item.entry_key for item in await runtime.store.items() if item.feed_url == url]
+    assert stored == ["t1"]
+    assert len(await runtime.store.deliveries()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -437,3 +438,41 @@ async def test_a_dead_letter_retried_keeps_its_webhook_id(
     first, second = (headers["webhook-id"] for headers, _ in receiver.requests)
     assert first == second
     assert await store.retry_deliveries(clock.now, dead=True) == 0  # nothing dead now
+
+
+async def test_a_send_that_outlived_its_lease_is_not_recorded_over_the_new_holder(
+    postgres_dsn: str,
+    receiver: Receiver,
+    session: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from monitor.store import PostgresStore
+
+    clock = FakeClock()
+    async with PostgresStore(postgres_dsn) as slow, PostgresStore(postgres_dsn) as other:
+        await slow.start_instance("host:1", clock.now)
+        await other.start_instance("host:2", clock.now)
+        await queue_alerts(slow, [("a", "Truce in Karabakh")])
+        relay = relay_for(slow, clock, {"hook": hook(session, receiver, clock)})
+        relay.lease = timedelta(seconds=30)
+        taken: list[Message] = []
+
+        def stall_past_the_lease(request: web.Request) -> web.Response:
+            clock.advance(seconds=31)  # the receiver is so slow that the lease runs out …
+            return web.Response(text="ok")
+
+        async def and_another_instance_takes_over() -> None:
+            await receiver.arrived.wait()
+            taken.extend(await other.claim_due_deliveries(clock.now, 10, timedelta(minutes=1)))
+
+        receiver.answers.append(stall_past_the_lease)
+        report, _ = await asyncio.gather(relay.deliver_due(), and_another_instance_takes_over())
+        assert report.sent == 1  # it did go out
+        assert "outcome of a send dropped: delivery 1 is held by host:2 now" in caplog.text
+        (held,) = await other.deliveries()
+        assert (held.status, held.claimed_by) == (DeliveryStatus.PENDING, "host:2")
+        # The holder sends it again, with the same id: the receiver can tell.
+        (again,) = taken
+        assert again.message_id == receiver.requests[0][0]["webhook-id"]
+        await other.mark_sent(again.id, clock.now)
+        assert (await only(other)).status is DeliveryStatus.SENT

@@ -273,7 +273,7 @@ class Relay:
         try:
             await outcome
         except LeaseLost as lost:
-            log.warning("%s", lost)
+            log.warning("outcome of a send dropped: %s", lost)
 
     async def _attempt(self, channel: Channel, name: str, message: Message) -> DeliveryError | None:
         """Send once; the error, or None when the receiver accepted it."""
