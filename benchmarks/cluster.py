@@ -18,8 +18,8 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +63,17 @@ async def postgres_schema(dsn: str) -> AsyncIterator[str]:
         connection = await asyncpg.connect(dsn)
         await connection.execute(f"DROP SCHEMA {schema} CASCADE")
         await connection.close()
+
+
+@contextmanager
+def postgres_schema_sync(dsn: str) -> Iterator[str]:
+    """``postgres_schema`` for code that runs its own event loops."""
+    manager = postgres_schema(dsn)
+    schema_dsn = asyncio.run(manager.__aenter__())
+    try:
+        yield schema_dsn
+    finally:
+        asyncio.run(manager.__aexit__(None, None, None))
 
 
 async def claim_all(stores: list[Store], feeds: int, backend: str) -> ClaimRun:

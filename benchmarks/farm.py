@@ -36,6 +36,7 @@ import aiohttp
 import feedparser
 from aiohttp import web
 
+from benchmarks.cluster import postgres_schema_sync
 from benchmarks.matching import vocabulary
 from benchmarks.server import add_sink, serve_forever, served
 from monitor.config import parse_settings
@@ -264,11 +265,15 @@ async def delivered(session: aiohttp.ClientSession, base: str) -> int:
         return int(await answer.text())
 
 
-async def passes(base: str, farm: Farm, folder: Path, meter: TreeMeter) -> list[Pass]:
-    """Cold, warm and 10%-changed ``once`` passes of the daemon over the farm."""
+async def passes(
+    base: str, farm: Farm, folder: Path, meter: TreeMeter, storage: str | None = None
+) -> list[Pass]:
+    """Cold, warm and 10%-changed ``once`` passes of the daemon over the farm (on a
+    fresh SQLite file unless ``storage`` names a database)."""
     feeds = "\n".join(f"  - url: {base}/feeds/{n}" for n in range(farm.feeds))
+    storage = storage or f"sqlite:///{folder / 'farm.db'}"
     text = (
-        f"storage: sqlite:///{folder / 'farm.db'}\n"
+        f"storage: {storage}\n"
         "defaults: {baseline: false, max_alert_age: off}\n"
         "http: {allow_private_networks: true, per_host: 100}\n"
         f"feeds:\n{feeds}\n"
@@ -318,7 +323,7 @@ async def passes(base: str, farm: Farm, folder: Path, meter: TreeMeter) -> list[
     return results
 
 
-def run(feeds: int, items: int) -> tuple[int, list[Pass]]:
+def run(feeds: int, items: int, storage: str | None = None) -> tuple[int, list[Pass]]:
     """Start the farm's server, measure the floor and the passes; the body size too."""
     farm_args = ("--serve", "--feeds", str(feeds), "--items", str(items))
     with (
@@ -327,18 +332,24 @@ def run(feeds: int, items: int) -> tuple[int, list[Pass]]:
         tempfile.TemporaryDirectory() as tmp,
     ):
         results = [asyncio.run(floor(server.base, feeds, meter))]
-        results += asyncio.run(passes(server.base, Farm(feeds, items), Path(tmp), meter))
+        results += asyncio.run(passes(server.base, Farm(feeds, items), Path(tmp), meter, storage))
         return int(server.announced[0]), results
 
 
 STAGES = ("fetch", "read", "text", "identify", "match", "store", "deliver")
 
 
-def report(feeds: int, items: int) -> None:
-    """Run the farm and print its table."""
-    size, results = run(feeds, items)
+def report(feeds: int, items: int, dsn: str | None = None) -> None:
+    """Run the farm (on SQLite, or on PostgreSQL in a schema of its own) and print its
+    table."""
+    if dsn:
+        with postgres_schema_sync(dsn) as storage:
+            size, results = run(feeds, items, storage)
+    else:
+        size, results = run(feeds, items)
     floor_wall = results[0].wall
-    print(f"farm: {feeds} feeds x {items} entries ({size / 1e6:.0f} MB of XML), one run")
+    backend = "PostgreSQL" if dsn else "SQLite"
+    print(f"farm: {feeds} feeds x {items} entries ({size / 1e6:.0f} MB of XML), {backend}, one run")
     print(f"{'pass':<32} {'wall':>8} {'x floor':>8} {'cpu':>8} {'peak rss':>9}  alerts")
     for result in results:
         alerts = "" if result.alerts is None else f"{result.alerts} (expected {result.expected})"
@@ -360,12 +371,13 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--feeds", type=int, default=1000)
     options.add_argument("--items", type=int, default=50)
+    options.add_argument("--dsn", help="store on this PostgreSQL (postgresql://…) instead")
     options.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = options.parse_args()
     if args.serve:
         asyncio.run(serve(args.feeds, args.items))
     else:
-        report(args.feeds, args.items)
+        report(args.feeds, args.items, args.dsn)
 
 
 if __name__ == "__main__":
