@@ -50,30 +50,34 @@ class ClaimRun:
         return self.claimed / self.seconds
 
 
+async def _schema_statement(dsn: str, statement: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
 @asynccontextmanager
 async def postgres_schema(dsn: str) -> AsyncIterator[str]:
     """A DSN whose tables live in a fresh schema, dropped afterwards."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(dsn)
-    await connection.execute(f"CREATE SCHEMA {schema}")
-    await connection.close()
+    await _schema_statement(dsn, f"CREATE SCHEMA {schema}")
     try:
         yield f"{dsn}{'&' if '?' in dsn else '?'}search_path={schema}"
     finally:
-        connection = await asyncpg.connect(dsn)
-        await connection.execute(f"DROP SCHEMA {schema} CASCADE")
-        await connection.close()
+        await _schema_statement(dsn, f"DROP SCHEMA {schema} CASCADE")
 
 
 @contextmanager
 def postgres_schema_sync(dsn: str) -> Iterator[str]:
     """``postgres_schema`` for code that runs its own event loops."""
-    manager = postgres_schema(dsn)
-    schema_dsn = asyncio.run(manager.__aenter__())
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_schema_statement(dsn, f"CREATE SCHEMA {schema}"))
     try:
-        yield schema_dsn
+        yield f"{dsn}{'&' if '?' in dsn else '?'}search_path={schema}"
     finally:
-        asyncio.run(manager.__aexit__(None, None, None))
+        asyncio.run(_schema_statement(dsn, f"DROP SCHEMA {schema} CASCADE"))
 
 
 async def claim_all(stores: list[Store], feeds: int, backend: str) -> ClaimRun:
