@@ -209,3 +209,25 @@ async def test_a_database_that_goes_away_is_a_store_error(postgres_dsn: str) -> 
         with suppress(StoreError):
             await store.feeds()
         assert await store.feeds() == []
+
+
+async def test_a_renewal_never_waits_for_a_row_being_written(
+    instances: Start, postgres_dsn: str
+) -> None:
+    """A renewal that queued behind a write in flight would let the other leases lapse
+    (and, crossing that write's locks, deadlock): rows locked now are skipped."""
+    (a,) = await instances(1)
+    await feed_ids(a, "https://a.example/feed", "https://b.example/feed")
+    first, second = await a.claim_due_feeds(NOW, 10, MINUTE)
+    writer = await asyncpg.connect(postgres_dsn)
+    try:
+        async with writer.transaction():
+            # A poll's record of the first feed, not yet committed.
+            await writer.execute("UPDATE feeds SET title = 'x' WHERE id = $1", first.id)
+            renewed = await asyncio.wait_for(a.extend_leases(NOW + 0.5 * MINUTE, MINUTE), 5)
+        assert renewed == 1
+        states = {feed.id: feed for feed in await a.feeds()}
+        assert states[second.id].lease_until == NOW + 1.5 * MINUTE
+        assert states[first.id].lease_until == NOW + MINUTE  # its write finishes it
+    finally:
+        await writer.close()

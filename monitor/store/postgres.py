@@ -68,6 +68,8 @@ STORY_LOCK = 0x6E6D_0002  # transaction lock: one story resolution at a time
 FEEDS_LOCK = 0x6E6D_0003  # transaction lock: one configuration sync at a time
 HOUSEKEEPING_LOCK = 0x6E6D_0004  # session lock, tried: one instance prunes
 CONTAINER_KINDS = ("rollup", "digest")
+# A delivery this instance may finish: unclaimed, or claimed by it ($3 is the owner).
+HELD_BY_US = "(claimed_by IS NULL OR claimed_by = $3)"
 FUZZY_KINDS = ("band", "lead")
 PRUNE_BATCH = 50_000  # identity rows deleted per pruning transaction
 POOL_SIZE = 8
@@ -255,16 +257,21 @@ class PostgresStore(Store):
     async def extend_leases(self, now: datetime, lease: timedelta) -> int:
         """Push the leases of this instance's unfinished claims to ``now + lease``."""
         until = to_epoch(now + lease)
+        # A row locked now is being finished (its claim released) by a write of ours in
+        # flight: skipped, not waited for, so a renewal never queues behind the writes
+        # (nor they behind it, in a deadlock) and the leases keep their rhythm.
         async with self._transaction() as db:
             feeds = await db.execute(
-                "UPDATE feeds SET next_poll_at = $1, lease_until = $1"
-                " WHERE claimed_by = $2 AND lease_until IS NOT NULL",
+                "UPDATE feeds SET next_poll_at = $1, lease_until = $1 WHERE id IN ("
+                " SELECT id FROM feeds WHERE claimed_by = $2 AND lease_until IS NOT NULL"
+                " FOR UPDATE SKIP LOCKED)",
                 until,
                 self._owner,
             )
             deliveries = await db.execute(
-                "UPDATE deliveries SET next_attempt_at = $1, lease_until = $1"
-                " WHERE claimed_by = $2 AND status = 'pending' AND lease_until IS NOT NULL",
+                "UPDATE deliveries SET next_attempt_at = $1, lease_until = $1 WHERE id IN ("
+                " SELECT id FROM deliveries WHERE claimed_by = $2 AND status = 'pending'"
+                " AND lease_until IS NOT NULL FOR UPDATE SKIP LOCKED)",
                 until,
                 self._owner,
             )
@@ -274,15 +281,28 @@ class PostgresStore(Store):
         self, db: asyncpg.Connection, table: str, row_id: int, claim: int | None = None
     ) -> None:
         """Refuse (LeaseLost) a write finishing work that was claimed again since (see
-        ``claim_refusal``); the row stays locked until commit, so no claim slips in."""
+        ``claim_refusal``). It takes no lock: the write's own UPDATE checks the claim
+        again (see ``_finish``), so a claim slipping in between is still caught, and a
+        stale writer never waits for a row that another instance holds."""
         claims = "claims" if table == "feeds" else "0"
-        row = await db.fetchrow(
-            f"SELECT claimed_by, {claims} FROM {table} WHERE id = $1 FOR UPDATE", row_id
-        )
+        row = await db.fetchrow(f"SELECT claimed_by, {claims} FROM {table} WHERE id = $1", row_id)
         current = None if row is None else (row[0], row[1])
         refusal = claim_refusal(table, row_id, current, self._owner, claim)
         if refusal is not None:
             raise LeaseLost(refusal)
+
+    async def _finish(
+        self,
+        db: asyncpg.Connection,
+        table: str,
+        row_id: int,
+        claim: int | None,
+        status: str,
+    ) -> None:
+        """After an UPDATE that finishes claimed work only where the claim still holds:
+        when it changed no row, say why (LeaseLost), unless there was nothing to do."""
+        if _rows_changed(status) == 0:
+            await self._check_claim(db, table, row_id, claim)
 
     @translated
     async def spread_overdue_feeds(self, now: datetime) -> int:
@@ -396,7 +416,7 @@ class PostgresStore(Store):
     async def _record_poll(self, db: asyncpg.Connection, feed_id: int, record: PollRecord) -> None:
         await self._check_claim(db, "feeds", feed_id, record.claim)
         if record.error is None:
-            await db.execute(
+            changed = await db.execute(
                 """
                 UPDATE feeds SET last_polled_at = $1, next_poll_at = $2, last_status = $3,
                     last_error = NULL, error_count = 0, claimed_by = NULL, lease_until = NULL,
@@ -406,7 +426,7 @@ class PostgresStore(Store):
                     declared_interval_s = COALESCE($9, declared_interval_s),
                     learned_interval_s = COALESCE($10, learned_interval_s),
                     fetch_url = COALESCE($11, fetch_url), host = COALESCE($12, host)
-                WHERE id = $13
+                WHERE id = $13 AND claims = COALESCE($14, claims)
                 """,
                 to_epoch(record.polled_at),
                 to_epoch(record.next_poll_at),
@@ -425,15 +445,16 @@ class PostgresStore(Store):
                 record.moved_to,
                 None if record.moved_to is None else host_of(record.moved_to),
                 feed_id,
+                record.claim,
             )
         else:
-            await db.execute(
+            changed = await db.execute(
                 """
                 UPDATE feeds SET last_polled_at = $1, next_poll_at = $2, last_status = $3,
                     last_error = $4, error_count = error_count + 1, claimed_by = NULL,
                     lease_until = NULL, poll_reason = $5,
                     gone_at = CASE WHEN $6 THEN $1 ELSE gone_at END
-                WHERE id = $7
+                WHERE id = $7 AND claims = COALESCE($8, claims)
                 """,
                 to_epoch(record.polled_at),
                 to_epoch(record.next_poll_at),
@@ -442,7 +463,9 @@ class PostgresStore(Store):
                 record.reason,
                 record.gone,
                 feed_id,
+                record.claim,
             )
+        await self._finish(db, "feeds", feed_id, record.claim, changed)
         if record.host_hold_until is not None:
             # The server asked its whole host to wait: no instance claims its feeds.
             await db.execute(
@@ -917,13 +940,15 @@ class PostgresStore(Store):
         """Sent deliveries stay as the record of what was said."""
 
         async def mark(db: asyncpg.Connection) -> None:
-            await self._check_claim(db, "deliveries", delivery_id)
-            await db.execute(
+            changed = await db.execute(
                 "UPDATE deliveries SET status = 'sent', sent_at = $1, last_error = NULL,"
-                " claimed_by = NULL, lease_until = NULL WHERE id = $2 AND status = 'pending'",
+                " claimed_by = NULL, lease_until = NULL WHERE id = $2 AND status = 'pending'"
+                f" AND {HELD_BY_US}",
                 to_epoch(now),
                 delivery_id,
+                self._owner,
             )
+            await self._finish(db, "deliveries", delivery_id, None, changed)
 
         await self._grouped.run(mark)
 
@@ -931,22 +956,25 @@ class PostgresStore(Store):
     async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
         """Keep the last error; either schedule the retry or mark the delivery dead."""
         async with self._transaction() as db:
-            await self._check_claim(db, "deliveries", delivery_id)
             if retry_at is None:
-                await db.execute(
+                changed = await db.execute(
                     "UPDATE deliveries SET status = 'dead', last_error = $1, claimed_by = NULL,"
-                    " lease_until = NULL WHERE id = $2 AND status = 'pending'",
+                    f" lease_until = NULL WHERE id = $2 AND status = 'pending' AND {HELD_BY_US}",
                     error,
                     delivery_id,
+                    self._owner,
                 )
             else:
-                await db.execute(
-                    "UPDATE deliveries SET last_error = $1, next_attempt_at = $2,"
-                    " claimed_by = NULL, lease_until = NULL WHERE id = $3 AND status = 'pending'",
+                changed = await db.execute(
+                    "UPDATE deliveries SET last_error = $1, next_attempt_at = $4,"
+                    " claimed_by = NULL, lease_until = NULL WHERE id = $2 AND status = 'pending'"
+                    f" AND {HELD_BY_US}",
                     error,
-                    to_epoch(retry_at),
                     delivery_id,
+                    self._owner,
+                    to_epoch(retry_at),
                 )
+            await self._finish(db, "deliveries", delivery_id, None, changed)
 
     @translated
     async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
