@@ -90,7 +90,7 @@ class Receiver:
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # what each request was answered
     # A Response, seconds to hang, or a function of the request (to echo its path).
-    answers: list[web.Response | float | Callable[[web.Request], web.Response]] = field(
+    answers: list[web.Response | float | Callable[[web.Request], web.Response | float]] = field(
         default_factory=list
     )
     arrived: asyncio.Event = field(default_factory=asyncio.Event)

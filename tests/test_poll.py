@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -578,6 +579,7 @@ async def test_a_changed_feed_identifies_and_matches_only_its_new_entry(
 async def test_a_poll_overtaken_by_a_newer_claim_is_dropped_not_stored(
     feeds: FeedServer, runtimes: RuntimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="monitor.poll")
     url = feeds.serve("/feed", rss([TRUCE]))
     clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
     runtime = await runtimes(config([url], baseline=False), clock)
