@@ -562,7 +562,14 @@ class ClusterSettings(_Strict):
     # every third of it, so only a dead instance's work becomes claimable again.
     lease: Duration = Field(default=timedelta(seconds=60))
     # Who holds a claim, in logs, `feeds` and `deliveries` (default: hostname:pid).
-    instance_id: str | None = Field(default=None, min_length=1, max_length=200)
+    instance_id: str | None = Field(default=None, max_length=200)
+
+    @field_validator("instance_id")
+    @classmethod
+    def _check_instance_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # "${NEWS_MONITOR_INSTANCE:-}" unset: the default id
+        return value.strip()
 
     @field_validator("lease")
     @classmethod

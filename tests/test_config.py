@@ -218,6 +218,10 @@ def test_postgres_storage_and_cluster_settings() -> None:
     assert settings.cluster.lease == timedelta(seconds=30)
     assert settings.cluster.instance_id == "worker-1"
     assert parse_settings("", "monitor.yaml", {}).cluster.lease == timedelta(seconds=60)
+    unset = parse_settings(
+        "cluster: {instance_id: '${NEWS_MONITOR_INSTANCE:-}'}\n", "monitor.yaml", {}
+    )
+    assert unset.cluster.instance_id is None  # the default, hostname:pid
 
 
 @pytest.mark.parametrize(
