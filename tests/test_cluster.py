@@ -253,7 +253,6 @@ async def test_three_instances_alert_every_story_once_and_survive_a_sigkill(
     assert all(earlier <= killed_at <= later for _, earlier, later in taken_over)
 
     # The work was spread: each instance did a fair share while all three ran.
-    print(f"polls per instance before the kill: {polls_before_kill}")
     assert all(count > sum(polls_before_kill) / 6 for count in polls_before_kill)
     polls = [polls_by(daemon) for daemon in daemons]
     assert all(after >= before for after, before in zip(polls, polls_before_kill, strict=True))
