@@ -29,7 +29,9 @@ from monitor.config import (
     load_settings,
 )
 from monitor.daemon import Daemon
+from monitor.discover import DiscoveryError, discover, feeds_yaml
 from monitor.early_stop import EARLY_STOP, STOP_SIGNALS
+from monitor.fetch import Fetcher
 from monitor.logs import configure, tag_instance
 from monitor.match import Document, FeedLabels, WatchlistSet, compile_watchlists, spec_of
 from monitor.match.query import QueryError
@@ -127,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("file", type=Path, help="an OPML file")
     exporting = feed_commands.add_parser("export", help="every configured feed as OPML")
     _config_option(exporting)
+    discovering = feed_commands.add_parser(
+        "discover", help="find the feeds a site publishes; prints YAML for feeds:"
+    )
+    _config_option(discovering)
+    discovering.add_argument("url", help="a page of the site (or a feed)")
 
     stories = commands.add_parser("stories", help="stories (items that are one story)")
     _config_option(stories)
@@ -411,6 +418,8 @@ async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> in
     action = getattr(args, "action", None)
     if action == "export":
         return _export_feeds(settings)
+    if action == "discover":
+        return await _discover_feeds(settings, args.url)
     if action == "import":
         return _import_feeds(settings, path, args.file)
 
@@ -425,6 +434,20 @@ async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> in
         return EXIT_OK
 
     return await _with_store(settings, show)
+
+
+async def _discover_feeds(settings: Settings, url: str) -> int:
+    """Print the feeds behind ``url`` as YAML (with the configured HTTP limits, the
+    private-network guard included)."""
+    async with Fetcher(settings.http) as fetcher:
+        try:
+            found = await discover(fetcher, url)
+        except DiscoveryError as error:
+            print(str(error), file=sys.stderr)
+            return EXIT_FAILED
+    print(f"# {len(found)} feed(s) found from {without_userinfo(url)}")
+    print(feeds_yaml(found), end="")
+    return EXIT_OK
 
 
 async def _stories(settings: Settings, path: Path, args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any
 
 from monitor.dedupe import identify
+from monitor.feedlinks import html_page_problem
 from monitor.models import Item, ParsedFeed
 from monitor.readers import RawEntry, RawFeed, ReadError, Text
 from monitor.readers.fast import read_fast
@@ -49,7 +50,7 @@ def read_feed(body: bytes, headers: Mapping[str, str], url: str) -> RawFeed:
     if stripped[:1] in (b"{", b"[") or "json" in content_type:
         return read_json_feed(stripped)
     if HTML_PAGE.match(stripped[:4096]):
-        raise ParseError("the response is an HTML page, not a feed")
+        raise ParseError(html_page_problem(stripped, url))
     # Most feeds are well-formed RSS 2.0 or Atom: read them in C; feedparser reads the rest.
     return read_fast(body, headers, url) or read_with_feedparser(body, headers, url)
 

@@ -112,6 +112,16 @@ BAD_FEEDS: list[tuple[str, Callable[[FeedServer], str], str]] = [
         lambda s: s.serve("/bad", "<!doctype html><title>Hi</title>", content_type="text/html"),
         "an HTML page, not a feed",
     ),
+    (
+        "html-with-feeds",
+        lambda s: s.serve(
+            "/bad",
+            '<!doctype html><head><link rel="alternate" type="application/atom+xml"'
+            ' href="/news.atom"></head>',
+            content_type="text/html",
+        ),
+        "an HTML page, not a feed; the page links to http://127.0.0.1:",
+    ),
     ("empty", lambda s: s.serve("/bad", ""), "the response body is empty"),
     ("huge", lambda s: s.serve("/bad", "x" * 100_000), "over the 65536 cap"),
 ]

@@ -1,0 +1,128 @@
+"""Feed discovery against a real local site: alternate links (relative, with a base, of
+every feed type), a page with none (the common paths are tried), a URL that is a feed
+itself, a site with no feed at all, and a configured feed that turns out to be a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from monitor.config import HttpSettings
+from monitor.discover import DiscoveryError, discover, feeds_yaml
+from monitor.feedlinks import feed_links
+from monitor.fetch import Fetcher
+from tests.builders import Entry, atom, json_feed, rss
+from tests.conftest import FeedServer, cli
+
+NEWS = [Entry(title="Karabakh truce holds", guid="t1", link="https://n.example/t1")]
+HOME = """<!doctype html>
+<html><head><title>Example News</title>
+<link rel="stylesheet" href="/style.css">
+<link rel="alternate" type="application/rss+xml" title="Top stories" href="/rss/top.xml">
+<link rel="alternate" type="application/atom+xml" title="World" href="world/atom">
+<link rel="Alternate" type="application/feed+json; charset=utf-8" href="https://cdn.example/feed.json">
+<link rel="alternate" type="application/rss+xml" title="Top again" href="/rss/top.xml">
+<link rel="alternate" type="text/html" hreflang="fr" href="/fr/">
+<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+</head><body><p>News</p></body></html>
+"""
+
+
+def fetcher() -> Fetcher:
+    return Fetcher(HttpSettings(allow_private_networks=True))
+
+
+def test_alternate_links_are_read_resolved_and_kept_once_in_page_order() -> None:
+    found = feed_links(HOME, "https://news.example/section/index.html")
+    assert [(feed.url, feed.title, feed.kind) for feed in found] == [
+        ("https://news.example/rss/top.xml", "Top stories", "RSS"),
+        ("https://news.example/section/world/atom", "World", "Atom"),
+        ("https://cdn.example/feed.json", None, "JSON Feed"),
+    ]
+    with_base = HOME.replace("<head>", '<head><base href="https://static.example/en/">')
+    assert feed_links(with_base, "https://news.example/")[1].url == (
+        "https://static.example/en/world/atom"
+    )
+    assert feed_links("<html><body>no head at all", "https://news.example/") == []
+
+
+async def test_a_page_with_alternates_gives_them_as_yaml(feeds: FeedServer) -> None:
+    page = feeds.serve("/section/", HOME, content_type="text/html")
+    async with fetcher() as client:
+        found = await discover(client, page)
+    assert [feed.url for feed in found] == [
+        feeds.url("/rss/top.xml"),
+        feeds.url("/section/world/atom"),
+        "https://cdn.example/feed.json",
+    ]
+    pasted = yaml.safe_load(feeds_yaml(found))
+    assert pasted["feeds"][0] == {"url": feeds.url("/rss/top.xml"), "name": "Top stories"}
+    assert pasted["feeds"][2] == {"url": "https://cdn.example/feed.json"}
+
+
+async def test_a_page_without_links_is_tried_at_the_common_paths(feeds: FeedServer) -> None:
+    page = feeds.serve("/", "<!doctype html><html><head></head><body>hi</body></html>",
+                       content_type="text/html")  # fmt: skip
+    feeds.serve("/feed.xml", rss(NEWS, title="The feed"))
+    feeds.serve("/atom.xml", atom(NEWS, title="The Atom feed"))
+    feeds.serve("/rss", "<!doctype html><html><body>a page, not a feed</body></html>",
+                content_type="text/html")  # fmt: skip
+    async with fetcher() as client:
+        found = await discover(client, page)
+    assert [(feed.url, feed.title) for feed in found] == [
+        (feeds.url("/feed.xml"), "The feed"),
+        (feeds.url("/atom.xml"), "The Atom feed"),
+    ]
+
+
+async def test_a_feed_url_is_its_own_answer(feeds: FeedServer) -> None:
+    url = feeds.serve("/feed.json", json_feed(NEWS, title="JSON news"),
+                      content_type="application/feed+json")  # fmt: skip
+    async with fetcher() as client:
+        (found,) = await discover(client, url)
+    assert (found.url, found.title, found.kind) == (url, "JSON news", "feed")
+
+
+async def test_a_site_without_feeds_says_what_was_tried(feeds: FeedServer) -> None:
+    page = feeds.serve("/", "<html><body>nothing here</body></html>", content_type="text/html")
+    async with fetcher() as client:
+        try:
+            await discover(client, page)
+        except DiscoveryError as error:
+            message = str(error)
+        else:
+            raise AssertionError("no feed should have been found")
+    assert "names no feed" in message
+    assert "/feed.xml" in message and "/atom.xml" in message
+
+
+async def test_an_unreachable_page_is_a_clear_error(feeds: FeedServer) -> None:
+    async with fetcher() as client:
+        try:
+            await discover(client, feeds.url("/missing"))
+        except DiscoveryError as error:
+            assert str(error).startswith(f"cannot fetch {feeds.url('/missing')}: ")
+        else:
+            raise AssertionError("a 404 is not a feed")
+
+
+async def test_the_command_prints_yaml_and_fails_cleanly(feeds: FeedServer, tmp_path: Path) -> None:
+    page = feeds.serve("/", HOME, content_type="text/html")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"storage: sqlite:///{tmp_path / 'monitor.db'}\nhttp: {{allow_private_networks: true}}\n"
+    )
+    code, out, err = await cli("feeds", "discover", page, "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    assert out.startswith(f"# 3 feed(s) found from {page}\n")
+    assert yaml.safe_load(out)["feeds"][1]["name"] == "World"
+    empty = feeds.serve("/empty", "<html><body>nothing</body></html>", content_type="text/html")
+    code, out, err = await cli("feeds", "discover", empty, "-c", str(config), cwd=tmp_path)
+    assert (code, out) == (1, "")
+    assert "names no feed" in err
+    # The private-network guard holds here too.
+    config.write_text(f"storage: sqlite:///{tmp_path / 'monitor.db'}\n")
+    code, out, err = await cli("feeds", "discover", page, "-c", str(config), cwd=tmp_path)
+    assert code == 1
+    assert "cannot fetch" in err
