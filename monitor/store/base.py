@@ -32,6 +32,14 @@ class StoreError(Exception):
     """
 
 
+def reason_of(error: BaseException) -> str:
+    """A driver's or the system's error as a store message says it (an OSError by its
+    strerror: "No space left on device", not "[Errno 28] …")."""
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error) or type(error).__name__
+
+
 class LeaseLost(StoreError):
     """A write that finishes claimed work came from an instance that no longer holds the
     claim (its lease ran out and another instance took the work): it is refused."""

@@ -25,7 +25,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 
-from monitor.dedupe import BatchCandidates, Candidate, StoryPolicy, identity_keys
+from monitor.dedupe import BatchCandidates, StoryPolicy, identity_keys
 from monitor.models import (
     DeliveryStatus,
     FeedSpec,
@@ -42,23 +42,24 @@ from monitor.models import (
     Story,
 )
 from monitor.redact import database_shown
-from monitor.store.base import LeaseLost, Store, StoreError
+from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
 from monitor.store.rows import (
     DELIVERY_SELECT,
     ITEM_COLUMNS,
     ITEM_INSERT_COLUMNS,
+    candidates_from_rows,
     claim_refusal,
     delivery_from_row,
     feed_from_row,
     fingerprint_blob,
-    fingerprint_from_blob,
     from_epoch,
     from_epoch_required,
     host_of,
     new_message_id,
     stored_item_from_row,
+    stories_from_rows,
     to_epoch,
 )
 
@@ -119,12 +120,6 @@ DRIVER_ERRORS = (
 )
 
 
-def _reason(error: BaseException) -> str:
-    if isinstance(error, OSError):
-        return error.strerror or str(error)
-    return str(error) or type(error).__name__
-
-
 def translated(
     method: Callable[Concatenate[PostgresStore, Params], Coroutine[Any, Any, Result]],
 ) -> Callable[Concatenate[PostgresStore, Params], Coroutine[Any, Any, Result]]:
@@ -137,7 +132,7 @@ def translated(
         try:
             return await method(store, *args, **kwargs)
         except DRIVER_ERRORS as error:
-            raise StoreError(f"database {store.name}: {_reason(error)}") from error
+            raise StoreError(f"database {store.name}: {reason_of(error)}") from error
 
     return wrapper
 
@@ -190,7 +185,7 @@ class PostgresStore(Store):
                 await self._migrate(connection)
         except (*DRIVER_ERRORS, ValueError) as error:
             await self.close()
-            raise StoreError(f"cannot open the database {self.name}: {_reason(error)}") from None
+            raise StoreError(f"cannot open the database {self.name}: {reason_of(error)}") from None
 
     async def close(self) -> None:
         """Finish queued writes and close the pool; never raises."""
@@ -411,10 +406,16 @@ class PostgresStore(Store):
     @translated
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
         """Store validators, health and the next poll time; release the claim."""
-        await self._grouped.run(lambda db: self._record_poll(db, feed_id, record))
+
+        async def record_it(db: asyncpg.Connection) -> None:
+            await self._check_claim(db, "feeds", feed_id, record.claim)
+            await self._record_poll(db, feed_id, record)
+
+        await self._grouped.run(record_it)
 
     async def _record_poll(self, db: asyncpg.Connection, feed_id: int, record: PollRecord) -> None:
-        await self._check_claim(db, "feeds", feed_id, record.claim)
+        """The poll's record, where its claim still holds (the caller checked it first;
+        ``_finish`` catches a claim that slipped in since)."""
         if record.error is None:
             changed = await db.execute(
                 """
@@ -640,7 +641,6 @@ class PostgresStore(Store):
 
     async def _candidates(self, db: asyncpg.Connection, items: Sequence[Item]) -> BatchCandidates:
         """Every stored item that shares an identity key with an item of the batch."""
-        found = BatchCandidates()
         exact: set[str] = set()
         bands: set[int] = set()
         for item in items:
@@ -649,22 +649,10 @@ class PostgresStore(Store):
                     bands.add(int(key))
                 else:
                     exact.add(str(key))
-        made: dict[tuple[int, str], Candidate] = {}
-        for row in await db.fetch(CANDIDATE_SELECT, sorted(exact), sorted(bands)):
-            candidate = made.get((row["item_id"], row["kind"]))
-            if candidate is None:
-                candidate = made[row["item_id"], row["kind"]] = Candidate(
-                    kind=row["kind"],
-                    item_id=row["item_id"],
-                    story_id=row["story_id"],
-                    feed_id=row["feed_id"],
-                    seen_at=from_epoch_required(row["seen_at"]),
-                    fingerprint=fingerprint_from_blob(row["fingerprint"]),
-                    seed=bool(row["seed"]),
-                )
-            key = row["band_key"] if row["exact_key"] is None else row["exact_key"]
-            found.add_found(key, candidate)
-        return found
+        rows = await db.fetch(CANDIDATE_SELECT, sorted(exact), sorted(bands))
+        return candidates_from_rows(
+            rows, lambda row: row["band_key"] if row["exact_key"] is None else row["exact_key"]
+        )
 
     @translated
     async def items(self, limit: int | None = None) -> list[StoredItem]:
@@ -690,13 +678,7 @@ class PostgresStore(Store):
             " WHERE i.story_id = ANY($1::bigint[]) ORDER BY i.id",
             [row["id"] for row in heads],
         )
-        by_story: dict[int, list[StoredItem]] = {}
-        for member in map(stored_item_from_row, members):
-            by_story.setdefault(member.story_id, []).append(member)
-        return [
-            Story(row["id"], from_epoch_required(row["created_at"]), by_story.get(row["id"], []))
-            for row in heads
-        ]
+        return stories_from_rows(heads, members)
 
     @translated
     async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import struct
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from monitor.dedupe import StoryJoin
+from monitor.dedupe import BatchCandidates, Candidate, StoryJoin
 from monitor.fingerprint import FULL_MINIMA, LEAD_MINIMA
 from monitor.models import (
     DeliveryStatus,
@@ -27,6 +27,7 @@ from monitor.models import (
     MessageKind,
     NewItem,
     StoredItem,
+    Story,
 )
 
 ITEM_COLUMNS = (
@@ -231,6 +232,41 @@ def from_epoch(epoch: float | None) -> datetime | None:
 def from_epoch_required(epoch: float) -> datetime:
     """A stored time that cannot be missing."""
     return datetime.fromtimestamp(epoch, UTC)
+
+
+def candidates_from_rows(
+    rows: Iterable[Row], key_of: Callable[[Row], str | int]
+) -> BatchCandidates:
+    """The candidates that ``identity_keys`` rows found, each under the key that found
+    it (``key_of``); an item found by many of its band keys is one value per kind."""
+    found = BatchCandidates()
+    made: dict[tuple[int, str], Candidate] = {}
+    for row in rows:
+        candidate = made.get((row["item_id"], row["kind"]))
+        if candidate is None:
+            candidate = made[row["item_id"], row["kind"]] = Candidate(
+                kind=row["kind"],
+                item_id=row["item_id"],
+                story_id=row["story_id"],
+                feed_id=row["feed_id"],
+                seen_at=from_epoch_required(row["seen_at"]),
+                fingerprint=fingerprint_from_blob(row["fingerprint"]),
+                seed=bool(row["seed"]),
+            )
+        found.add_found(key_of(row), candidate)
+    return found
+
+
+def stories_from_rows(heads: Iterable[Row], members: Iterable[Row]) -> list[Story]:
+    """Stories (``id, created_at`` rows) with their items (rows selected with
+    ``ITEM_COLUMNS``, in the order they were seen)."""
+    by_story: dict[int, list[StoredItem]] = {}
+    for member in map(stored_item_from_row, members):
+        by_story.setdefault(member.story_id, []).append(member)
+    return [
+        Story(row["id"], from_epoch_required(row["created_at"]), by_story.get(row["id"], []))
+        for row in heads
+    ]
 
 
 def stored_item_from_row(row: Row) -> StoredItem:

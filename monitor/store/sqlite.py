@@ -25,7 +25,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
-from monitor.dedupe import BatchCandidates, Candidate, StoryPolicy, identity_keys
+from monitor.dedupe import BatchCandidates, StoryPolicy, identity_keys
 from monitor.models import (
     DeliveryStatus,
     FeedSpec,
@@ -41,7 +41,7 @@ from monitor.models import (
     StoredItem,
     Story,
 )
-from monitor.store.base import LeaseLost, Store, StoreError
+from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
 from monitor.store.rows import (
@@ -49,11 +49,11 @@ from monitor.store.rows import (
     ITEM_COLUMNS,
     ITEM_INSERT_COLUMNS,
     ITEM_INSERT_MARKS,
+    candidates_from_rows,
     claim_refusal,
     delivery_from_row,
     feed_from_row,
     fingerprint_blob,
-    fingerprint_from_blob,
     from_epoch,
     from_epoch_required,
     host_of,
@@ -61,6 +61,7 @@ from monitor.store.rows import (
     new_message_id,
     placeholders,
     stored_item_from_row,
+    stories_from_rows,
     to_epoch,
 )
 
@@ -83,12 +84,6 @@ Params = ParamSpec("Params")
 Result = TypeVar("Result")
 
 
-def _reason(error: BaseException) -> str:
-    if isinstance(error, OSError):
-        return error.strerror or str(error)
-    return str(error) or type(error).__name__
-
-
 def translated(
     method: Callable[Concatenate[SQLiteStore, Params], Coroutine[Any, Any, Result]],
 ) -> Callable[Concatenate[SQLiteStore, Params], Coroutine[Any, Any, Result]]:
@@ -100,7 +95,7 @@ def translated(
             return await method(store, *args, **kwargs)
         except (sqlite3.Error, OSError, ValueError) as error:
             # ValueError: aiosqlite's "no active connection" after a failed close.
-            raise StoreError(f"database {store.path}: {_reason(error)}") from error
+            raise StoreError(f"database {store.path}: {reason_of(error)}") from error
 
     return wrapper
 
@@ -178,7 +173,7 @@ class SQLiteStore(Store):
                 self._file_identity = (stat.st_dev, stat.st_ino)
         except (OSError, sqlite3.Error) as error:
             await self.close()
-            raise StoreError(f"cannot open the database {self.path}: {_reason(error)}") from None
+            raise StoreError(f"cannot open the database {self.path}: {reason_of(error)}") from None
 
     async def close(self) -> None:
         """Close both connections and give up the instance lock; never raises."""
@@ -408,12 +403,17 @@ class SQLiteStore(Store):
     @translated
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
         """Store validators, health and the next poll time."""
-        await self._grouped.run(lambda db: self._record_poll(db, feed_id, record))
+
+        async def record_it(db: aiosqlite.Connection) -> None:
+            await self._check_claim(db, "feeds", feed_id, record.claim)
+            await self._record_poll(db, feed_id, record)
+
+        await self._grouped.run(record_it)
 
     async def _record_poll(
         self, db: aiosqlite.Connection, feed_id: int, record: PollRecord
     ) -> None:
-        await self._check_claim(db, "feeds", feed_id, record.claim)
+        """The poll's record, its claim checked by the caller."""
         declared = (
             None if record.declared_interval is None else record.declared_interval.total_seconds()
         )
@@ -608,28 +608,14 @@ class SQLiteStore(Store):
 
     async def _candidates(self, db: aiosqlite.Connection, items: Sequence[Item]) -> BatchCandidates:
         """Every stored item that shares an identity key with an item of the batch."""
-        found = BatchCandidates()
         wanted = sorted({key for item in items for _, key in identity_keys(item)}, key=str)
-        # An item found by many of its band keys is one candidate value per kind.
-        made: dict[tuple[int, str], Candidate] = {}
+        rows: list[aiosqlite.Row] = []
         for chunk in in_chunks(wanted):
             async with db.execute(
                 CANDIDATE_SELECT.format(marks=placeholders(chunk)), chunk
             ) as cursor:
-                for row in await cursor.fetchall():
-                    candidate = made.get((row["item_id"], row["kind"]))
-                    if candidate is None:
-                        candidate = made[row["item_id"], row["kind"]] = Candidate(
-                            kind=row["kind"],
-                            item_id=row["item_id"],
-                            story_id=row["story_id"],
-                            feed_id=row["feed_id"],
-                            seen_at=from_epoch_required(row["seen_at"]),
-                            fingerprint=fingerprint_from_blob(row["fingerprint"]),
-                            seed=bool(row["seed"]),
-                        )
-                    found.add_found(row["key"], candidate)
-        return found
+                rows += await cursor.fetchall()
+        return candidates_from_rows(rows, lambda row: row["key"])
 
     async def _next_id(self, db: aiosqlite.Connection, table: str) -> int:
         async with db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}") as cursor:
@@ -663,14 +649,8 @@ class SQLiteStore(Store):
             f" WHERE i.story_id IN ({marks}) ORDER BY i.id",
             [row["id"] for row in heads],
         ) as cursor:
-            members = [stored_item_from_row(row) for row in await cursor.fetchall()]
-        by_story: dict[int, list[StoredItem]] = {}
-        for member in members:
-            by_story.setdefault(member.story_id, []).append(member)
-        return [
-            Story(row["id"], from_epoch_required(row["created_at"]), by_story.get(row["id"], []))
-            for row in heads
-        ]
+            members = list(await cursor.fetchall())
+        return stories_from_rows(heads, members)
 
     @translated
     async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
