@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from monitor.match.query import QueryError, parse_query, resolve_aliases
 from monitor.notify.rules import DEFAULT_RETRY, DigestSchedule, QuietHours, parse_timezone
@@ -194,10 +195,38 @@ def _http_url(value: str) -> str:
     return value
 
 
+def _css_selector(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        LexborHTMLParser("<p></p>").css(value)
+    except SelectolaxError:
+        raise ValueError(f"not a CSS selector: {brief(value)}") from None
+    return value
+
+
+class HtmlSelectors(_Strict):
+    """Where a page without a feed keeps its articles (``type: html``): CSS selectors,
+    ``item`` on the page, the others inside each item."""
+
+    item: str
+    title: str | None = None  # default: the item's first heading, else its link's text
+    link: str | None = None  # default: the item's first a[href] (the item itself if a link)
+    summary: str | None = None
+    date: str | None = None  # a <time datetime>, a content= or the text, ISO 8601 or RFC 822
+
+    _check_selectors = field_validator("item", "title", "link", "summary", "date")(_css_selector)
+
+
 class FeedSettings(_Strict):
     """One source to poll."""
 
     url: str
+    # How the body is read: an RSS/Atom/JSON feed, a (Google News) sitemap, or a page.
+    type: Literal["feed", "sitemap", "html"] = "feed"
+    selectors: HtmlSelectors | None = None  # type: html only
+    # type: sitemap only: entries published (or modified) longer ago are not read.
+    recent: Duration | None = None
     name: str | None = None
     interval: Duration | None = None
     tags: list[str] = []  # accepted now; filters and digests by tag come later
@@ -212,6 +241,21 @@ class FeedSettings(_Strict):
     @classmethod
     def _check_interval(cls, value: timedelta | bool | None) -> timedelta | bool | None:
         return value if not isinstance(value, timedelta) else _positive(value)
+
+    @model_validator(mode="after")
+    def _check_type(self) -> FeedSettings:
+        if self.type == "html" and self.selectors is None:
+            raise ValueError("type: html needs selectors: (at least item:)")
+        if self.type != "html" and self.selectors is not None:
+            raise ValueError("selectors: are for type: html only")
+        if self.type != "sitemap" and self.recent is not None:
+            raise ValueError("recent: is for type: sitemap only")
+        return self
+
+    @field_validator("recent")
+    @classmethod
+    def _check_recent(cls, value: timedelta | None) -> timedelta | None:
+        return _positive(value)
 
 
 def _read_secret_file(path: Path | None) -> SecretStr | None:
@@ -536,6 +580,9 @@ class WebSettings(_Strict):
     enabled: bool = True  # false: as if absent (lets an environment variable decide)
     listen: str = "127.0.0.1:8080"  # loopback unless asked otherwise
     token: str | None = None  # when set, every path but /healthz wants "Bearer TOKEN"
+    # How WebSub hubs reach this side (https://news.example.org); set, feeds that name a
+    # hub are subscribed to, and what hubs push is read at once.
+    public_url: str | None = None
 
     @field_validator("listen")
     @classmethod
@@ -544,6 +591,13 @@ class WebSettings(_Strict):
         if not colon or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"expected HOST:PORT such as 127.0.0.1:8080, got {brief(value)}")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # "${NEWS_MONITOR_PUBLIC_URL:-}" unset: no push
+        return _http_url(value).rstrip("/")
 
     @field_validator("token")
     @classmethod
@@ -579,6 +633,23 @@ class ClusterSettings(_Strict):
         return value
 
 
+class WebSubSettings(_Strict):
+    """WebSub push (on when ``web.public_url`` is set)."""
+
+    enabled: bool = True
+    # A feed a hub pushes is still polled, this often (or at its own interval when
+    # longer), so nothing is lost when a hub falls silent.
+    fallback_interval: Duration = Field(default=timedelta(hours=1))
+    lease: Duration = Field(default=timedelta(days=7))  # asked of hubs; they decide
+
+    @field_validator("fallback_interval", "lease")
+    @classmethod
+    def _check_durations(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -594,6 +665,7 @@ class Settings(_Strict):
     health: HealthSettings = HealthSettings()
     web: WebSettings | None = None  # off unless configured
     cluster: ClusterSettings = ClusterSettings()
+    websub: WebSubSettings = WebSubSettings()
 
     @field_validator("storage")
     @classmethod
@@ -610,6 +682,14 @@ class Settings(_Strict):
             "expected sqlite:///PATH or postgresql://USER@HOST/DATABASE,"
             f" got {brief(without_userinfo(value))}"
         )
+
+    @property
+    def push_url(self) -> str | None:
+        """Where hubs call back (``web.public_url``), when WebSub push is on."""
+        web = self.web
+        if web is None or not web.enabled or not self.websub.enabled:
+            return None
+        return web.public_url
 
     @property
     def uses_postgresql(self) -> bool:

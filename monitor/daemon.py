@@ -3,7 +3,8 @@
 Jobs: *dispatch* claims due feeds (their ``next_poll_at`` lives in the store, so a
 restart neither re-polls early nor forgets) and polls them as tasks; *relay* sends due
 deliveries; *store-health* makes sure the database is still the one we opened;
-*housekeeping* tidies the store; *leases* renews the claims of work in flight. Each
+*housekeeping* tidies the store; *leases* renews the claims of work in flight;
+*websub* (with ``web.public_url``) subscribes to hubs and renews the subscriptions. Each
 job runs with ``coalesce`` and ``max_instances=1``: a slow tick is never stacked behind
 another.
 """
@@ -14,7 +15,7 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from monitor.models import FeedState
 from monitor.runtime import Runtime
 from monitor.store import StoreError
 from monitor.web import WebSide
+from monitor.websub import PushEndpoint
 
 log = logging.getLogger(__name__)
 # A due feed waits at most a second; each tick is one indexed query.
@@ -36,6 +38,7 @@ DISPATCH_JITTER = timedelta(seconds=0.2)
 RELAY_EVERY = timedelta(seconds=2)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 STORE_HEALTH_EVERY = timedelta(seconds=30)
+WEBSUB_EVERY = timedelta(seconds=10)  # one indexed query when nothing is due
 SHUTDOWN_GRACE = timedelta(seconds=8)  # inside the 10 s that SIGTERM promises
 
 
@@ -54,6 +57,7 @@ class Daemon:
         self.web: WebSide | None = None
         # Claim at most this fraction of the poll slots per tick (1: all free ones).
         self.claim_share = 1
+        self.websub_every = WEBSUB_EVERY
 
     @property
     def ready(self) -> bool:
@@ -84,6 +88,35 @@ class Daemon:
         )
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()
+
+    async def pushed(self, feed: FeedState, body: bytes, headers: Mapping[str, str]) -> None:
+        """A hub pushed content: ingest it in a task (the hub has its answer meanwhile),
+        and send what it alerts at once."""
+        if not self.stopping.is_set():
+            self._start(self._ingest_pushed(feed, body, headers))
+
+    async def _ingest_pushed(
+        self, feed: FeedState, body: bytes, headers: Mapping[str, str]
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            outcome = await self.runtime.poller.ingest(feed, body, headers)
+        except StoreError as error:
+            log.error("content pushed for %s not stored: %s", feed.shown_url, error)
+            return
+        self.metrics.polled(outcome, time.perf_counter() - started)
+        if outcome.deliveries and not self.stopping.is_set():
+            self._wake_relay()
+
+    async def websub(self) -> None:
+        """Subscribe to hubs, renew subscriptions, unsubscribe removed feeds."""
+        subscriber = self.runtime.subscriber
+        if subscriber is None:
+            return
+        try:
+            await subscriber.maintain()
+        except StoreError as error:
+            log.error("cannot maintain WebSub subscriptions: %s", error)
 
     def _start(self, work: Coroutine[object, object, object]) -> None:
         task = asyncio.create_task(work)
@@ -208,6 +241,8 @@ class Daemon:
         self._add_job("store-health", self._check_store_job, STORE_HEALTH_EVERY)
         self._add_job("housekeeping", self.housekeeping, HOUSEKEEPING_EVERY)
         self._add_job("leases", self.renew_leases, self.runtime.renew_every)
+        if self.runtime.subscriber is not None:
+            self._add_job("websub", self.websub, self.websub_every)
         if self.stopping.is_set():  # asked to stop while starting: nothing to run
             return
         # The web side first: a port already taken stops the start before any work.
@@ -237,9 +272,22 @@ class Daemon:
             self.runtime.clock,
             lambda: [watchlist.name for watchlist in self.runtime.settings.watchlists],
             settings.token,
+            self._push_endpoint(),
         )
         await self.web.start(settings.listen)
         log.info("status page and metrics on http://%s/", settings.listen)
+
+    def _push_endpoint(self) -> PushEndpoint | None:
+        if self.runtime.subscriber is None:
+            return None
+        settings = self.runtime.settings
+        return PushEndpoint(
+            self.runtime.store,
+            self.runtime.clock,
+            self.pushed,
+            settings.websub.lease,
+            settings.http.max_body,
+        )
 
     async def _drain(self) -> None:
         if not self.in_flight:

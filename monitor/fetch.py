@@ -33,6 +33,7 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
+ANSWER_SHOWN = 300  # of a hub's answer to a request: enough to say why it refused
 
 
 class FetchError(Exception):
@@ -215,6 +216,29 @@ class Fetcher(AsyncResource):
                 # Some aiohttp errors quote the URL, user info included.
                 detail = str(exc).replace(url, without_userinfo(url))
                 raise FetchError(f"{type(exc).__name__}: {detail}") from None
+
+    async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
+        """POST a form (a WebSub hub request) under the same guards as a fetch: http(s)
+        only, no private addresses unless allowed, the timeout; no redirects followed.
+        The status and the start of the answer's text; FetchError when there is none."""
+        timeout = self.settings.timeout.total_seconds()
+        self._check_target(url)
+        session = self._open_session()
+        try:
+            async with (
+                asyncio.timeout(timeout),
+                session.post(url, data=dict(form), allow_redirects=False) as response,
+            ):
+                text = await response.content.read(ANSWER_SHOWN)
+                return response.status, text.decode("utf-8", "replace").strip()
+        except TimeoutError:
+            raise FetchError(f"no answer within {timeout:g}s") from None
+        except aiohttp.ClientConnectorError as exc:
+            reason = exc.os_error.strerror or str(exc.os_error) or str(exc)
+            raise FetchError(f"cannot connect to {exc.host}:{exc.port}: {reason}") from None
+        except aiohttp.ClientError as exc:
+            detail = str(exc).replace(url, without_userinfo(url))
+            raise FetchError(f"{type(exc).__name__}: {detail}") from None
 
     def _check_target(self, url: str) -> None:
         parts = urlsplit(url)

@@ -78,6 +78,7 @@ class FeedSpec:
     interval: timedelta
     baseline: bool
     max_alert_age: timedelta | None = None  # None: alert whatever an item's age
+    kind: str = "feed"  # how its body is read: feed, sitemap or html
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,14 @@ class FeedState:
     # Counts the feed's claims: a claimed FeedState carries its own, and a poll's record
     # is refused when the feed was claimed again since (its lease ran out meanwhile).
     claim: int = 0
+    kind: str = "feed"  # how its body is read: feed, sitemap or html
+    hub: str | None = None  # the WebSub hub the feed names, and its topic (self URL)
+    topic: str | None = None
+    push_until: datetime | None = None  # a hub pushes it to us until then
+
+    def pushed(self, now: datetime) -> bool:
+        """A hub has confirmed it pushes this feed to us, and that has not run out."""
+        return self.push_until is not None and self.push_until > now
 
     @property
     def poll_url(self) -> str:
@@ -178,6 +187,10 @@ class PollRecord:
     declared_interval: timedelta | None = None
     learned_interval: timedelta | None = None
     claim: int | None = None  # the claim the poll ran under (FeedState.claim); None: unclaimed
+    # The WebSub hub and topic the parsed body (or its Link header) named; both None when
+    # it named none. Only a save of a parsed body writes them.
+    hub: str | None = None
+    topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,3 +309,35 @@ class Story:
     id: int
     created_at: datetime
     items: list[StoredItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A WebSub subscription as the store keeps it: one per feed.
+
+    ``token`` names its callback URL, ``secret`` signs what the hub pushes; ``state`` is
+    ``requested`` (the hub has not verified it yet), ``active`` (until ``lease_until``),
+    ``denied`` or ``unsubscribing``.
+    """
+
+    feed_id: int
+    feed_url: str
+    hub: str
+    topic: str
+    token: str
+    secret: str
+    state: str
+    lease_until: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionTask:
+    """What to ask a hub now: ``subscribe`` (again, to renew) or ``unsubscribe``; the
+    hub and topic to name (for a subscription, the ones the feed names now)."""
+
+    action: str
+    subscription: Subscription
+    hub: str
+    topic: str

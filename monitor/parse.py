@@ -15,16 +15,18 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from monitor.dedupe import identify
 from monitor.feedlinks import html_page_problem
 from monitor.models import Item, ParsedFeed
-from monitor.readers import RawEntry, RawFeed, ReadError, Text
+from monitor.readers import RawEntry, RawFeed, ReadError, Source, Text
 from monitor.readers.fast import read_fast
 from monitor.readers.jsonfeed import read_json_feed
+from monitor.readers.page import read_page
+from monitor.readers.sitemap import read_sitemap
 from monitor.readers.universal import read_with_feedparser
 from monitor.text import html_to_text, tidy
 
@@ -34,6 +36,8 @@ HTML_PAGE = re.compile(
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # The body is not a feed we can read; the message says what it is instead.
 ParseError = ReadError
+# A source's body → its entries, by the source's kind: (body, headers, url, source, now).
+Reader = Callable[[bytes, Mapping[str, str], str, Source, datetime], RawFeed]
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -53,6 +57,48 @@ def read_feed(body: bytes, headers: Mapping[str, str], url: str) -> RawFeed:
         raise ParseError(html_page_problem(stripped, url))
     # Most feeds are well-formed RSS 2.0 or Atom: read them in C; feedparser reads the rest.
     return read_fast(body, headers, url) or read_with_feedparser(body, headers, url)
+
+
+def _read_as_feed(
+    body: bytes, headers: Mapping[str, str], url: str, source: Source, now: datetime
+) -> RawFeed:
+    return read_feed(body, headers, url)
+
+
+def _read_as_sitemap(
+    body: bytes, headers: Mapping[str, str], url: str, source: Source, now: datetime
+) -> RawFeed:
+    if HTML_PAGE.match(body.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]):
+        raise ParseError("the body is an HTML page, not a sitemap")
+    return read_sitemap(body, url, source, now)
+
+
+def _read_as_page(
+    body: bytes, headers: Mapping[str, str], url: str, source: Source, now: datetime
+) -> RawFeed:
+    if source.selectors is None:
+        raise ParseError("a page source (type: html) needs selectors")
+    return read_page(body, headers, url, source.selectors)
+
+
+# The readers by source kind (feeds.kind); a new kind of source is one more entry.
+READERS: Mapping[str, Reader] = {
+    "feed": _read_as_feed,
+    "sitemap": _read_as_sitemap,
+    "html": _read_as_page,
+}
+
+
+def read_source(
+    body: bytes, headers: Mapping[str, str], url: str, source: Source, now: datetime
+) -> RawFeed:
+    """The body's entries as written, by the reader the source's kind names."""
+    if not body.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise ParseError("the response body is empty")
+    reader = READERS.get(source.kind)
+    if reader is None:
+        raise ParseError(f"unknown source type {source.kind!r}")
+    return reader(body, headers, url, source, now)
 
 
 def text_of(raw: RawFeed, known: Collection[str] = ()) -> ParsedFeed:

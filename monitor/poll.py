@@ -10,12 +10,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.fetch import Fetcher, FetchError, FetchResult
 from monitor.logs import feed_ids
 from monitor.match import FeedLabels, WatchlistSet, match_items
-from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord
+from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord, SaveResult
 from monitor.notify.payload import iso_utc
-from monitor.parse import ParseError, identified, read_feed, text_of
+from monitor.parse import ParseError, identified, read_source, text_of
+from monitor.readers import RawFeed, Source
 from monitor.redact import without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
 from monitor.store import LeaseLost, Store
@@ -26,6 +28,8 @@ Lapped = TypeVar("Lapped")
 # A feed's most recent entry keys sent with its body: more than any feed carries, so
 # every entry it still carries is left out of identity and matching once stored.
 RECENT_KEYS = 1_000
+# A fetched body and the headers it came with.
+Body = tuple[bytes, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,15 @@ class PollOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Fetched:
+    """How a poll got a body: the fetch's result, its duration and its size."""
+
+    result: FetchResult
+    seconds: float
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """A parsed body, and its items with the watchlists each matched."""
 
@@ -61,6 +74,8 @@ class Prepared:
     entries: int  # in the body, known ones included
     # Seconds spent in each stage in the worker: read, text, identify, match.
     stages: dict[str, float] = field(default_factory=dict)
+    children: tuple[str, ...] = ()  # a sitemap index: the sitemaps to read instead
+    websub: WebSubLinks | None = None  # the hub and topic the feed names
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,32 +88,55 @@ class MatchRequest:
 
 
 def prepare(
-    body: bytes,
-    headers: Mapping[str, str],
+    bodies: Sequence[Body],
     url: str,
     request: MatchRequest | None,
-    known: frozenset[str] = frozenset(),
+    known: frozenset[str],
+    source: Source,
+    now: datetime,
 ) -> Prepared:
-    """Parse, identify and match one body: the CPU part of a poll, run in a worker.
+    """Parse, identify and match a source's bodies (one, or the sitemaps of an index):
+    the CPU part of a poll or a push, run in a worker.
 
-    Entries whose keys are ``known`` (the feed's recently stored ones) are read for
-    their keys and left there: of a changed feed's 50 entries, 5 are new, and only they
-    pay for identity and matching. The store still skips any other entry it has. (The
-    items travel back once: pickling shares the objects ``feed`` and ``items`` hold.)
-    Without a request (a baseline poll) nothing is matched.
+    Each body is read by the reader its source's kind names. Entries whose keys are
+    ``known`` (the feed's recently stored ones) are read for their keys and left there:
+    of a changed feed's 50 entries, 5 are new, and only they pay for identity and
+    matching. The store still skips any other entry it has. (The items travel back
+    once: pickling shares the objects ``feed`` and ``items`` hold.) Without a request
+    (a baseline) nothing is matched. A lone sitemap index comes back as its children.
     """
     clock = StageClock()
-    raw = clock.lap("read", read_feed(body, headers, url))
+    raws = [read_source(body, headers, url, source, now) for body, headers in bodies]
+    if len(raws) == 1 and raws[0].children:
+        return Prepared(ParsedFeed(None, None, []), [], 0, clock.stages, raws[0].children)
+    raw = clock.lap("read", _merged(raws))
     parsed = clock.lap("text", text_of(raw, known))
     entries = len(parsed.items)
     parsed = clock.lap("identify", identified(parsed, known))
+    links = websub_links(*bodies[0], url) if source.kind == "feed" else None
     if request is None:
-        return Prepared(parsed, [NewItem(i) for i in parsed.items], entries, clock.stages)
+        items = [NewItem(i) for i in parsed.items]
+        return Prepared(parsed, items, entries, clock.stages, websub=links)
     watchlists = installed(request.generation)
     assert isinstance(watchlists, WatchlistSet)
     labels = replace(request.feed, title=parsed.title)
     items = clock.lap("match", match_items(parsed.items, watchlists, labels))
-    return Prepared(parsed, items, entries, clock.stages)
+    return Prepared(parsed, items, entries, clock.stages, websub=links)
+
+
+def _merged(raws: Sequence[RawFeed]) -> RawFeed:
+    """One source's bodies as one: the first one's fields, every body's entries."""
+    if len(raws) == 1:
+        return raws[0]
+    warnings = [raw.warning for raw in raws if raw.warning]
+    if any(raw.children for raw in raws):
+        warnings.append("a sitemap index inside a sitemap index is not followed")
+    return replace(
+        raws[0],
+        entries=[entry for raw in raws for entry in raw.entries],
+        warning="; ".join(warnings) or None,
+        children=(),
+    )
 
 
 class StageClock:
@@ -192,6 +230,10 @@ class Poller:
         self.adaptive = False
         self.health = HealthRules()
         self.scopes: dict[str, WatchlistScope] = {}
+        # How each source is read (its kind and options), by configured URL.
+        self.sources: dict[str, Source] = {}
+        # A feed a hub pushes is polled at most this often (it may be longer).
+        self.push_fallback = timedelta(hours=1)
 
     def use_watchlists(self, watchlists: WatchlistSet) -> None:
         """Match new items against these from now on (installed in every worker once)."""
@@ -205,7 +247,14 @@ class Poller:
         return MatchRequest(self.generation, labels)
 
     def _policy(self, feed: FeedState) -> PollPolicy:
-        return PollPolicy(feed.interval, self.max_interval, self.max_backoff, self.adaptive)
+        interval = feed.interval
+        now = self.clock()
+        if feed.push_until is not None and feed.push_until > now:
+            # A hub pushes it: polling is only the fallback for a hub that falls silent,
+            # and it comes back to the feed's own pace once the hub's lease has run out
+            # (a renewed lease stretches the next poll again).
+            interval = max(interval, min(self.push_fallback, feed.push_until - now))
+        return PollPolicy(interval, self.max_interval, self.max_backoff, self.adaptive)
 
     async def poll(self, feed: FeedState) -> PollOutcome:
         """Poll once; a failure is recorded on the feed and returned, never raised."""
@@ -367,39 +416,54 @@ class Poller:
                 fetched_bytes=fetched_bytes,
                 stages={"fetch": fetch_seconds, "store": time.perf_counter() - stored_at},
             )
+        return await self.ingest(
+            feed, body, result.headers, Fetched(result, fetch_seconds, fetched_bytes)
+        )
+
+    async def ingest(
+        self,
+        feed: FeedState,
+        body: bytes,
+        headers: Mapping[str, str],
+        fetched: Fetched | None = None,
+    ) -> PollOutcome:
+        """A body arrived for this source: read it by the source's kind, identify, match
+        and store its new items. ``fetched`` says how a poll got it (its record goes with
+        the items); without it a hub pushed it, and the feed's schedule stays as it is.
+        A LeaseLost from the store propagates (the caller's poll drops it)."""
+        now = self.clock()
+        source = self.sources.get(feed.url) or Source(feed.kind)
         # Baseline: the first poll of a feed records what is there and alerts nothing.
         alert = feed.baselined or not feed.baseline
         # The configured URL, not the final one, is the base for relative links and ids:
         # entry keys must not change when a redirect comes and goes.
+        bodies: list[Body] = [(body, headers)]
         try:
             request = self._match_request(feed) if alert else None
             known = await self.store.recent_entry_keys(feed.id, RECENT_KEYS)
             prepared = await self.workers.run(
-                prepare, body, result.headers, feed.url, request, known
+                prepare, bodies, feed.url, request, known, source, now
             )
-        except (ParseError, WorkerCrashed) as error:
-            return await self._failed(feed, str(error), result.status, kind="parse")
+            if prepared.children:
+                bodies = await self._fetch_children(feed, prepared.children)
+                prepared = await self.workers.run(
+                    prepare, bodies, feed.url, request, known, source, now
+                )
+        except (ParseError, WorkerCrashed, FetchError) as error:
+            if fetched is None:
+                log.warning(
+                    "content pushed for %s cannot be read: %s",
+                    feed.shown_url,
+                    error,
+                    extra=feed_ids(feed.id, feed.url),
+                )
+                return PollOutcome(feed, "failed", error=str(error), result="parse")
+            return await self._failed(feed, str(error), fetched.result.status, kind="parse")
         parsed = prepared.feed
         if parsed.warning:
             log.info(
                 "feed %s: %s", feed.shown_url, parsed.warning, extra=feed_ids(feed.id, feed.url)
             )
-        decision = self._decide(feed, result, parsed)
-        record = PollRecord(
-            polled_at=now,
-            next_poll_at=decision.next_poll_at,
-            status=result.status,
-            error=None,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            title=parsed.title,
-            body_digest=result.digest,
-            reason=decision.reason,
-            moved_to=decision.moved_to,
-            declared_interval=parsed.declared_interval,
-            learned_interval=parsed.learned_interval,
-            claim=feed.claim,
-        )
         items = prepared.items
         if self.scopes:
             items = in_scope(self.scopes, items, feed.url, now)
@@ -416,23 +480,29 @@ class Poller:
                 )
         # The store skips the entries it already has, in the same transaction.
         stored_at = time.perf_counter()
-        saved = await self.store.save_poll(feed.id, items, record, alert=alert)
+        if fetched is None:
+            saved = await self.store.save_pushed(feed.id, items, now, alert=alert)
+        else:
+            saved = await self._save_polled(feed, fetched, prepared, items, alert, now, len(bodies))
         store_seconds = time.perf_counter() - stored_at
-        await self._succeeded(feed, decision)
         await self._check_silence(feed, new_items=saved.stored > 0)
         if saved.deliveries:
             log.info(
-                "feed %s: %s alert(s) queued",
+                "feed %s: %s alert(s) queued%s",
                 feed.shown_url,
                 saved.deliveries,
+                "" if fetched else " (pushed)",
                 extra=feed_ids(feed.id, feed.url),
             )
+        stages = dict(prepared.stages)
+        if fetched is not None:
+            stages = {"fetch": fetched.seconds, **stages}
         return PollOutcome(
             feed,
-            "updated",
-            result=str(result.status),
-            fetch_seconds=fetch_seconds,
-            fetched_bytes=fetched_bytes,
+            "updated" if fetched else "pushed",
+            result=str(fetched.result.status) if fetched else "push",
+            fetch_seconds=fetched.seconds if fetched else None,
+            fetched_bytes=fetched.size if fetched else len(body),
             items=prepared.entries,
             stored=saved.stored,
             new_stories=saved.new_stories,
@@ -440,5 +510,71 @@ class Poller:
             joins=saved.joins,
             matched=saved.matched,
             warning=parsed.warning,
-            stages={"fetch": fetch_seconds, **prepared.stages, "store": store_seconds},
+            stages={**stages, "store": store_seconds},
         )
+
+    async def _save_polled(
+        self,
+        feed: FeedState,
+        fetched: Fetched,
+        prepared: Prepared,
+        items: Sequence[NewItem],
+        alert: bool,
+        now: datetime,
+        bodies: int,
+    ) -> SaveResult:
+        """The items with the poll's record, which releases the feed's claim."""
+        parsed, result = prepared.feed, fetched.result
+        decision = self._decide(feed, result, parsed)
+        # An index was read through its sitemaps: its own validators and digest say
+        # nothing about theirs, so it is fetched whole next time.
+        whole = bodies == 1
+        record = PollRecord(
+            polled_at=now,
+            next_poll_at=decision.next_poll_at,
+            status=result.status,
+            error=None,
+            etag=result.etag if whole else None,
+            last_modified=result.last_modified if whole else None,
+            title=parsed.title,
+            body_digest=result.digest if whole else None,
+            reason=decision.reason,
+            moved_to=decision.moved_to,
+            declared_interval=parsed.declared_interval,
+            learned_interval=parsed.learned_interval,
+            claim=feed.claim,
+            hub=prepared.websub.hub if prepared.websub else None,
+            topic=prepared.websub.topic if prepared.websub else None,
+        )
+        saved = await self.store.save_poll(feed.id, items, record, alert=alert)
+        await self._succeeded(feed, decision)
+        return saved
+
+    async def _fetch_children(self, feed: FeedState, children: Sequence[str]) -> list[Body]:
+        """The sitemaps an index names, through the same fetcher (its limits, its
+        politeness); one that fails is skipped and logged, all failing is an error."""
+        bodies: list[Body] = []
+        errors: list[str] = []
+        for url in children:
+            try:
+                child = await self.fetcher.fetch(url)
+            except FetchError as error:
+                errors.append(f"{without_userinfo(url)}: {error}")
+                continue
+            if child.body:
+                bodies.append((child.body, child.headers))
+        if errors:
+            log.warning(
+                "sitemap index %s: %s of %s sitemap(s) failed: %s",
+                feed.shown_url,
+                len(errors),
+                len(children),
+                "; ".join(errors),
+                extra=feed_ids(feed.id, feed.url),
+            )
+        if not bodies:
+            raise FetchError(
+                f"none of the index's {len(children)} sitemap(s) could be fetched"
+                + (f" ({errors[0]})" if errors else "")
+            )
+        return bodies

@@ -52,7 +52,8 @@ def check_summary(settings: Settings, path: Path) -> str:
         baseline = "baseline" if spec.baseline else "alerts on first poll"
         label = f"{spec.name}: " if spec.name else ""
         every = _duration(spec.interval.total_seconds())
-        lines.append(f"  - {label}{without_userinfo(spec.url)} (every {every}, {baseline})")
+        kind = "" if spec.kind == "feed" else f"{spec.kind}, "
+        lines.append(f"  - {label}{without_userinfo(spec.url)} ({kind}every {every}, {baseline})")
     lines.append("notifiers:")
     lines.append(notifier_lines(settings, {}))
     active = settings.active_notifiers()
@@ -88,6 +89,14 @@ def check_summary(settings: Settings, path: Path) -> str:
     else:
         guard = "bearer token required" if web.token else "no token"
         lines.append(f"web: http://{web.listen}/ (status page, /metrics, /api/…; {guard})")
+    push_url = settings.push_url
+    if push_url is None:
+        lines.append("websub: off (it needs web.public_url)")
+    else:
+        fallback = _duration(settings.websub.fallback_interval.total_seconds())
+        lines.append(
+            f"websub: hubs push to {push_url}/websub/…; pushed feeds polled every {fallback}"
+        )
     return "\n".join(lines)
 
 
@@ -230,6 +239,9 @@ def feed_json(feed: FeedState) -> dict[str, Any]:
         "last_new_item_at": iso_utc(feed.last_new_item_at),
         "claimed_by": feed.claimed_by,
         "lease_until": iso_utc(feed.lease_until),
+        "type": feed.kind,
+        "hub": None if feed.hub is None else without_userinfo(feed.hub),
+        "pushed_until": iso_utc(feed.push_until),
     }
 
 
@@ -255,6 +267,10 @@ def feed_line(feed: FeedState) -> str:
         line += f"\n             last error: {feed.last_error}"
     if feed.claimed_by:
         line += f"\n             being polled by {feed.claimed_by}"
+    if feed.kind != "feed":
+        line += f"\n             read as {'a sitemap' if feed.kind == 'sitemap' else 'a page'}"
+    if feed.push_until is not None:
+        line += f"\n             pushed by {feed.hub} until {iso_utc(feed.push_until)}"
     return line
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
-from monitor.config import Settings
+from monitor.config import FeedSettings, Settings
 from monitor.fetch import USER_AGENT, Fetcher
 from monitor.lifecycle import AsyncResource
 from monitor.match import FeedLabels, compile_watchlists
@@ -29,8 +29,10 @@ from monitor.notify.registry import Channel, build_channel
 from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
 from monitor.poll import HealthRules, Poller, PollOutcome, WatchlistScope
 from monitor.progress import Steps
+from monitor.readers import PageSelectors, Source
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, StoreError, open_store, story_policy
+from monitor.websub import Subscriber
 from monitor.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -64,10 +66,21 @@ def feed_specs(settings: Settings) -> list[FeedSpec]:
                 if feed.max_alert_age is None
                 else feed.max_alert_age or None
             ),
+            kind=feed.type,
         )
         for feed in settings.feeds
         if feed.enabled
     ]
+
+
+def source_of(feed: FeedSettings) -> Source:
+    """How a configured source's body is read."""
+    selectors = feed.selectors
+    return Source(
+        feed.type,
+        None if selectors is None else PageSelectors(**selectors.model_dump()),
+        feed.recent,
+    )
 
 
 def build_channels(
@@ -124,6 +137,13 @@ class Runtime(AsyncResource):
         self.seed_dir = seed_dir if seed_dir is not None else default_seed_dir()
         self._notify_session: aiohttp.ClientSession | None = None
         self.relay = Relay(self.store, {}, clock, lease=settings.cluster.lease)
+        # WebSub: on when web.public_url is set (fixed for the life of the process).
+        push_url = settings.push_url
+        self.subscriber = (
+            None
+            if push_url is None
+            else Subscriber(self.store, self.fetcher, push_url, settings.websub.lease, clock)
+        )
         self._resources: AsyncExitStack | None = None
 
     async def open(self) -> None:
@@ -170,6 +190,8 @@ class Runtime(AsyncResource):
             feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags))
             for feed in settings.feeds
         }
+        self.poller.sources = {feed.url: source_of(feed) for feed in settings.feeds}
+        self.poller.push_fallback = settings.websub.fallback_interval
         self.poller.max_interval = settings.defaults.max_interval
         self.poller.max_backoff = settings.defaults.max_backoff
         self.poller.adaptive = settings.defaults.adaptive

@@ -8,6 +8,9 @@ read-only status page and JSON, on aiohttp.
 - ``/api/feeds``, ``/api/alerts``, ``/api/deliveries``: JSON arrays.
 
 With ``token:`` set, every path but ``/healthz`` wants ``Authorization: Bearer TOKEN``.
+With ``public_url:`` set, ``/websub/{token}`` takes WebSub hubs' verifications and
+pushes (``monitor.websub``); hubs carry no bearer token, the URL's token and the
+signature are their credentials.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from monitor.models import DeliveryStatus, Message, MessageKind
 from monitor.notify.payload import iso_utc, source_name
 from monitor.report import delivery_json, feed_json, feed_state
 from monitor.store import Store, StoreError
+from monitor.websub import CALLBACK_PATH, PushEndpoint
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RECENT = 50
@@ -56,8 +60,10 @@ class WebSide:
         clock: Callable[[], datetime],
         watchlists: Callable[[], list[str]],
         token: str | None = None,
+        push: PushEndpoint | None = None,
     ) -> None:
         self.store = store
+        self.push = push
         self.metrics = metrics
         self.ready = ready
         self.clock = clock
@@ -75,6 +81,8 @@ class WebSide:
         app.router.add_get("/api/feeds", self.api_feeds)
         app.router.add_get("/api/alerts", self.api_alerts)
         app.router.add_get("/api/deliveries", self.api_deliveries)
+        if self.push is not None:
+            self.push.add_routes(app)
         return app
 
     async def start(self, listen: str) -> None:
@@ -92,7 +100,11 @@ class WebSide:
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.token is None or request.path in OPEN_PATHS:
+        if (
+            self.token is None
+            or request.path in OPEN_PATHS
+            or (self.push is not None and request.path.startswith(CALLBACK_PATH))
+        ):
             return await handler(request)
         given = request.headers.get("Authorization", "")
         # Constant time: the comparison must not tell how much of a guess was right.

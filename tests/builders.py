@@ -26,8 +26,13 @@ class Entry:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def rss(entries: list[Entry], title: str = "Test feed", link: str = "https://example.org/") -> str:
-    """An RSS 2.0 document."""
+def rss(
+    entries: list[Entry],
+    title: str = "Test feed",
+    link: str = "https://example.org/",
+    head: str = "",
+) -> str:
+    """An RSS 2.0 document; ``head``: more channel elements (``atom:`` is declared)."""
     items = []
     for entry in entries:
         parts = []
@@ -46,9 +51,10 @@ def rss(entries: list[Entry], title: str = "Test feed", link: str = "https://exa
         items.append("<item>" + "".join(parts) + "</item>")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
-        f"<channel><title>{escape(title)}</title><link>{escape(link)}</link>"
-        f"<description>test</description>{''.join(items)}</channel></rss>"
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+        + (' xmlns:atom="http://www.w3.org/2005/Atom">' if head else ">")
+        + f"<channel><title>{escape(title)}</title><link>{escape(link)}</link>"
+        f"<description>test</description>{head}{''.join(items)}</channel></rss>"
     )
 
 

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from monitor.config import Settings, parse_settings
+from monitor.runtime import Runtime
 from monitor.store import PostgresStore, SQLiteStore, Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -301,3 +302,22 @@ async def store(store_factory: StoreFactory) -> AsyncIterator[Store]:
     """An open store of each backend."""
     async with store_factory() as opened:
         yield opened
+
+
+RuntimeFactory = Callable[..., Awaitable[Runtime]]
+
+
+@pytest.fixture
+async def runtimes(tmp_path: Path) -> AsyncIterator[RuntimeFactory]:
+    """Open Runtimes on a configuration and a fake clock; all closed after the test."""
+    opened: list[Runtime] = []
+
+    async def factory(yaml_text: str, clock: FakeClock) -> Runtime:
+        runtime = Runtime(make_settings(tmp_path, yaml_text), clock=clock)
+        await runtime.open()
+        opened.append(runtime)
+        return runtime
+
+    yield factory
+    for runtime in opened:
+        await runtime.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -16,7 +16,7 @@ from aiohttp import web
 from monitor.models import FeedSpec, FeedState
 from monitor.runtime import Runtime, feed_specs
 from tests.builders import Entry, rss
-from tests.conftest import FakeClock, FeedServer, make_settings
+from tests.conftest import FakeClock, FeedServer, RuntimeFactory, make_settings
 
 TRUCE = Entry(title="Karabakh truce holds", guid="t1", link="https://n.example/t1")
 OTHER = Entry(title="Markets rally", guid="o1", link="https://n.example/o1")
@@ -33,24 +33,6 @@ watchlists:
   - name: karabakh
     any: [Karabakh, Qarabağ]
 """
-
-
-RuntimeFactory = Callable[..., Awaitable[Runtime]]
-
-
-@pytest.fixture
-async def runtimes(tmp_path: Path) -> AsyncIterator[RuntimeFactory]:
-    opened: list[Runtime] = []
-
-    async def factory(yaml_text: str, clock: FakeClock) -> Runtime:
-        runtime = Runtime(make_settings(tmp_path, yaml_text), clock=clock)
-        await runtime.open()
-        opened.append(runtime)
-        return runtime
-
-    yield factory
-    for runtime in opened:
-        await runtime.close()
 
 
 async def feed_state(runtime: Runtime) -> FeedState:
@@ -564,10 +546,13 @@ async def test_outcomes_say_what_answered_or_what_failed_for_metrics(
 
 def test_prepare_reads_every_entry_and_identifies_only_the_unknown_ones() -> None:
     from monitor.poll import prepare
+    from monitor.readers import Source
 
     body = rss([TRUCE, OTHER]).encode()
     headers = {"content-type": "application/rss+xml"}
-    prepared = prepare(body, headers, "https://n.example/feed", None, frozenset({"t1"}))
+    url = "https://n.example/feed"
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    prepared = prepare([(body, headers)], url, None, frozenset({"t1"}), Source(), now)
     assert prepared.entries == 2
     assert [new.item.entry_key for new in prepared.items] == ["o1"]
     assert prepared.items[0].item.fingerprint is not None

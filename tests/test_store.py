@@ -464,3 +464,128 @@ async def test_follow_ups_at_most_once_per_story_and_hour_and_only_after_an_aler
     quiet = item("6", "Truce agreed, again", None, WIRE + "\nRelated Posts")
     saved = await store.save_poll(c, [matched(quiet)], record(NOW + 3 * 60 * MINUTE), alert=True)
     assert (saved.stored, saved.deliveries) == (1, 0)
+
+
+# -- WebSub subscriptions ---------------------------------------------------------------
+
+
+async def test_a_feed_naming_a_hub_gets_one_subscription_and_it_is_renewed_in_time(
+    store: Store,
+) -> None:
+    await store.sync_feeds([spec("https://a.example/feed"), spec("https://b.example/feed")], NOW)
+    feeds = {feed.url: feed for feed in await store.feeds()}
+    hubbed = feeds["https://a.example/feed"]
+    (claimed,) = [f for f in await store.claim_due_feeds(NOW, 10, MINUTE) if f.id == hubbed.id]
+    hub, topic = "https://hub.example/", "https://a.example/feed?self"
+    await store.save_poll(
+        hubbed.id, [], record(claim=claimed.claim, hub=hub, topic=topic), alert=False
+    )
+    (task,) = await store.subscription_tasks(NOW)
+    assert (task.action, task.hub, task.topic) == ("subscribe", hub, topic)
+    subscription = task.subscription
+    assert subscription.state == "requested" and len(subscription.secret) >= 32
+    assert await store.subscription_tasks(NOW) == []  # held while one instance asks
+    await store.record_subscription_request(task, NOW, NOW + 5 * MINUTE)
+    found = await store.subscribed_feed(subscription.token)
+    assert found is not None and found[1].url == hubbed.url
+    assert await store.subscribed_feed("no-such-token") is None
+
+    await store.subscription_verified(hubbed.id, NOW + timedelta(days=7), NOW + timedelta(days=6))
+    (state,) = [f for f in await store.feeds() if f.id == hubbed.id]
+    assert state.push_until == NOW + timedelta(days=7) and state.pushed(NOW)
+    assert await store.subscription_tasks(NOW + timedelta(days=5)) == []
+    (renewal,) = await store.subscription_tasks(NOW + timedelta(days=6))
+    assert renewal.action == "subscribe" and renewal.subscription.state == "active"
+    await store.record_subscription_request(renewal, NOW, NOW + 5 * MINUTE)
+    await store.subscription_request_failed(hubbed.id, "subscribe: HTTP 500", NOW + MINUTE)
+    found = await store.subscribed_feed(subscription.token)
+    assert found is not None
+    assert (found[0].state, found[0].last_error) == ("active", "subscribe: HTTP 500")
+    assert found[1].pushed(NOW)  # still pushed until the granted lease ends
+
+
+async def test_a_subscription_follows_its_feed_out_of_the_configuration_or_to_a_new_hub(
+    store: Store,
+) -> None:
+    url = "https://a.example/feed"
+    await store.sync_feeds([spec(url)], NOW)
+    (feed,) = await store.claim_due_feeds(NOW, 10, MINUTE)
+    old_hub, topic = "https://hub-1.example/", url
+    await store.save_poll(
+        feed.id, [], record(claim=feed.claim, hub=old_hub, topic=topic), alert=False
+    )
+    (task,) = await store.subscription_tasks(NOW)
+    await store.record_subscription_request(task, NOW, NOW + 5 * MINUTE)
+    await store.subscription_verified(feed.id, NOW + timedelta(days=7), NOW + timedelta(days=6))
+
+    # The feed names another hub now: subscribe there at once.
+    (again,) = await store.claim_due_feeds(NOW + timedelta(hours=1), 10, MINUTE, all_feeds=True)
+    new_hub = "https://hub-2.example/"
+    later = record(at=NOW + timedelta(hours=1), claim=again.claim, hub=new_hub, topic=topic)
+    await store.save_poll(feed.id, [], later, alert=False)
+    (moved,) = await store.subscription_tasks(NOW + timedelta(hours=1))
+    assert (moved.action, moved.hub, moved.subscription.hub) == ("subscribe", new_hub, old_hub)
+    await store.record_subscription_request(moved, NOW, NOW + 5 * MINUTE)
+
+    # Out of the configuration: unsubscribe from the hub it was subscribed at.
+    await store.sync_feeds([], NOW)
+    (leaving,) = await store.subscription_tasks(NOW + timedelta(hours=1))
+    assert (leaving.action, leaving.hub) == ("unsubscribe", new_hub)
+    await store.record_subscription_request(leaving, NOW, NOW + timedelta(hours=1))
+    assert await store.subscription_tasks(NOW + timedelta(minutes=50)) == []
+    token = leaving.subscription.token
+    found = await store.subscribed_feed(token)
+    assert found is not None and found[0].state == "unsubscribing"
+    await store.subscription_ended(feed.id)
+    assert await store.subscribed_feed(token) is None
+
+
+async def test_a_denied_subscription_stops_push_and_unanswered_unsubscriptions_are_dropped(
+    store: Store,
+) -> None:
+    url = "https://a.example/feed"
+    await store.sync_feeds([spec(url)], NOW)
+    (feed,) = await store.claim_due_feeds(NOW, 10, MINUTE)
+    await store.save_poll(
+        feed.id, [], record(claim=feed.claim, hub="https://h.example/", topic=url), alert=False
+    )
+    (task,) = await store.subscription_tasks(NOW)
+    await store.record_subscription_request(task, NOW, NOW + 5 * MINUTE)
+    await store.subscription_verified(feed.id, NOW + timedelta(days=7), NOW + timedelta(days=6))
+    await store.subscription_denied(feed.id, "not allowed", NOW + timedelta(days=1))
+    (state,) = await store.feeds()
+    assert state.push_until is None
+    assert await store.subscription_tasks(NOW + timedelta(hours=23)) == []
+    (retry,) = await store.subscription_tasks(NOW + timedelta(days=1))
+    assert retry.action == "subscribe" and retry.subscription.last_error == "not allowed"
+
+    await store.sync_feeds([], NOW)
+    moment = NOW + timedelta(days=1)
+    for _ in range(3):  # the hub never confirms
+        (leaving,) = await store.subscription_tasks(moment)
+        assert leaving.action == "unsubscribe"
+        await store.record_subscription_request(leaving, moment, moment + timedelta(hours=1))
+        moment += timedelta(hours=1)
+    assert await store.subscription_tasks(moment) == []
+    assert await store.subscribed_feed(leaving.subscription.token) is None
+
+
+async def test_pushed_items_are_stored_and_alerted_without_touching_the_schedule(
+    store: Store,
+) -> None:
+    url = "https://a.example/feed"
+    await store.sync_feeds([spec(url)], NOW)
+    (feed,) = await store.claim_due_feeds(NOW, 10, MINUTE)
+    await store.save_poll(feed.id, [], record(claim=feed.claim), alert=False)
+    (before,) = await store.feeds()
+    pushed = matched(item("p1", "Truce agreed", "https://a.example/p1"))
+    saved = await store.save_pushed(feed.id, [pushed], NOW + MINUTE, alert=True)
+    assert (saved.stored, saved.deliveries) == (1, 1)
+    again = await store.save_pushed(feed.id, [pushed], NOW + 2 * MINUTE, alert=True)
+    assert (again.stored, again.deliveries) == (0, 0)
+    (after,) = await store.feeds()
+    assert (after.next_poll_at, after.last_polled_at) == (
+        before.next_poll_at,
+        before.last_polled_at,
+    )
+    assert after.last_new_item_at == NOW + MINUTE

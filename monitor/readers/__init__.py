@@ -7,8 +7,9 @@ them the same), and lets each stage be timed on its own.
 
 from __future__ import annotations
 
+import email.utils
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,46 @@ class RawFeed:
     entries: list[RawEntry] = field(default_factory=list)
     warning: str | None = None
     declared_interval: timedelta | None = None
+    # A sitemap index: the sitemaps to read instead (newest first); no entries of its own.
+    children: tuple[str, ...] = ()
 
 
 class ReadError(Exception):
     """The body is not a feed this reader can read; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageSelectors:
+    """CSS selectors for a page without a feed: ``item`` on the page, the rest inside
+    each item (None: the reader's default)."""
+
+    item: str
+    title: str | None = None
+    link: str | None = None
+    summary: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """How a source's body is read: its kind (``feed``, ``sitemap``, ``html``) and that
+    kind's options."""
+
+    kind: str = "feed"
+    selectors: PageSelectors | None = None  # html
+    recent: timedelta | None = None  # sitemap: older entries are not read
+
+
+def parse_date(text: str | None) -> datetime | None:
+    """An ISO 8601 / W3C date (a bare date is midnight UTC) or an RFC 822 date, aware;
+    None when it is neither."""
+    if not text or not (text := text.strip()):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

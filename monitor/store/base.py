@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
 from monitor.dedupe import StoryPolicy
@@ -22,7 +23,10 @@ from monitor.models import (
     SaveResult,
     StoredItem,
     Story,
+    Subscription,
+    SubscriptionTask,
 )
+from monitor.store import subscriptions
 
 
 class StoreError(Exception):
@@ -219,3 +223,60 @@ class Store(AsyncResource, ABC):
     @abstractmethod
     async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
         """Store items as already known (they never alert); how many were new."""
+
+    @abstractmethod
+    async def save_pushed(
+        self, feed_id: int, items: Sequence[NewItem], now: datetime, *, alert: bool
+    ) -> SaveResult:
+        """Store items a hub pushed as ``save_poll`` stores a poll's, in one transaction,
+        leaving the feed's schedule and claim alone."""
+
+    # -- WebSub subscriptions: the same SQL on every backend (store/subscriptions.py) --
+
+    @abstractmethod
+    def _subscriptions_db(self) -> AbstractAsyncContextManager[subscriptions.Db]:
+        """A transaction for the subscription queries; only StoreError leaves it."""
+
+    async def subscription_tasks(self, now: datetime, limit: int = 100) -> list[SubscriptionTask]:
+        """What to ask hubs now (subscribe, renew, unsubscribe); each task's row is held
+        for a while so that no other instance asks too."""
+        async with self._subscriptions_db() as db:
+            return await subscriptions.due_tasks(db, now, limit)
+
+    async def record_subscription_request(
+        self, task: SubscriptionTask, now: datetime, next_attempt_at: datetime
+    ) -> None:
+        """A request about to go to a hub, and when to look at the subscription again
+        (recorded before it is sent: a hub may verify it before it answers)."""
+        async with self._subscriptions_db() as db:
+            await subscriptions.record_request(db, task, now, next_attempt_at)
+
+    async def subscription_request_failed(
+        self, feed_id: int, error: str, retry_at: datetime
+    ) -> None:
+        """The hub did not take the request: why, and when to ask again."""
+        async with self._subscriptions_db() as db:
+            await subscriptions.record_failure(db, feed_id, error, retry_at)
+
+    async def subscribed_feed(self, token: str) -> tuple[Subscription, FeedState] | None:
+        """The subscription whose callback URL carries ``token``, and its feed."""
+        async with self._subscriptions_db() as db:
+            return await subscriptions.subscribed_feed(db, token)
+
+    async def subscription_verified(
+        self, feed_id: int, lease_until: datetime, renew_at: datetime
+    ) -> None:
+        """The hub verified the subscription: the feed is pushed until ``lease_until``
+        (and polled slowly meanwhile); renew it at ``renew_at``."""
+        async with self._subscriptions_db() as db:
+            await subscriptions.record_verified(db, feed_id, lease_until, renew_at)
+
+    async def subscription_denied(self, feed_id: int, reason: str, retry_at: datetime) -> None:
+        """The hub refused the subscription: polled at its own pace; ask again later."""
+        async with self._subscriptions_db() as db:
+            await subscriptions.record_denied(db, feed_id, reason, retry_at)
+
+    async def subscription_ended(self, feed_id: int) -> None:
+        """The hub confirmed an unsubscription: the row goes."""
+        async with self._subscriptions_db() as db:
+            await subscriptions.record_unsubscribed(db, feed_id)

@@ -42,6 +42,7 @@ from monitor.models import (
     Story,
 )
 from monitor.redact import database_shown
+from monitor.store import subscriptions
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
@@ -49,6 +50,7 @@ from monitor.store.rows import (
     DELIVERY_SELECT,
     ITEM_COLUMNS,
     ITEM_INSERT_COLUMNS,
+    Row,
     candidates_from_rows,
     claim_refusal,
     delivery_from_row,
@@ -96,7 +98,7 @@ KEY_COPY_COLUMNS = ["exact_key", "band_key", "kind", "item_id", "story_id", "fee
 FEED_CLAIM = """
     WITH due AS (
         SELECT * FROM feeds
-        WHERE enabled AND kind = 'feed' AND gone_at IS NULL AND {due}
+        WHERE enabled AND kind <> 'seed' AND gone_at IS NULL AND {due}
             AND COALESCE(host, '') NOT IN (SELECT host FROM host_holds WHERE hold_until > $1)
         ORDER BY next_poll_at, id LIMIT $2
         FOR UPDATE SKIP LOCKED
@@ -147,6 +149,25 @@ def _key_record(row: tuple[Any, ...]) -> tuple[Any, ...]:
     key, item_id, kind, story_id, feed_id, seen_at = row
     exact, band = (None, key) if kind in FUZZY_KINDS else (key, None)
     return (exact, band, kind, item_id, story_id, feed_id, seen_at)
+
+
+def numbered(sql: str) -> str:
+    """``?`` placeholders as asyncpg's ``$1``, ``$2``, … (the queries hold no other ``?``)."""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+
+
+class _PostgresDb:
+    """The subscription queries' ``Db`` on an asyncpg connection."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def fetch(self, sql: str, *args: object) -> Sequence[Row]:
+        return list(await self.connection.fetch(numbered(sql), *args))
+
+    async def execute(self, sql: str, *args: object) -> None:
+        await self.connection.execute(numbered(sql), *args)
 
 
 class PostgresStore(Store):
@@ -310,7 +331,7 @@ class PostgresStore(Store):
                 """
                 UPDATE feeds SET poll_reason = 'spread after restart', next_poll_at = $1 +
                     interval_s * ((id * 0.6180339887) - floor(id * 0.6180339887))
-                WHERE kind = 'feed' AND enabled AND gone_at IS NULL AND claimed_by IS NULL
+                WHERE kind <> 'seed' AND enabled AND gone_at IS NULL AND claimed_by IS NULL
                     AND last_polled_at IS NOT NULL AND next_poll_at <= $2
                 """,
                 to_epoch(now),
@@ -325,6 +346,14 @@ class PostgresStore(Store):
 
     # -- feeds -------------------------------------------------------------------------
 
+    @asynccontextmanager
+    async def _subscriptions_db(self) -> AsyncIterator[subscriptions.Db]:
+        try:
+            async with self._transaction() as db:
+                yield _PostgresDb(db)
+        except DRIVER_ERRORS as error:
+            raise StoreError(f"database {self.name}: {reason_of(error)}") from error
+
     @translated
     async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
         """Upsert configured feeds; disable the ones no longer configured. Instances
@@ -333,16 +362,23 @@ class PostgresStore(Store):
             await db.execute("SELECT pg_advisory_xact_lock($1)", FEEDS_LOCK)
             await db.execute(
                 "UPDATE feeds SET enabled = FALSE"
-                " WHERE kind = 'feed' AND NOT url = ANY($1::text[])",
+                " WHERE kind <> 'seed' AND NOT url = ANY($1::text[])",
                 [spec.url for spec in specs],
             )
             await db.executemany(
                 """
                 INSERT INTO feeds (url, name, interval_s, baseline, max_alert_age_s,
-                    next_poll_at, created_at, host)
-                VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+                    next_poll_at, created_at, host, kind)
+                VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)
                 ON CONFLICT (url) DO UPDATE SET
                     name = excluded.name, interval_s = excluded.interval_s,
+                    -- read another way now: the last body must be read again
+                    body_digest = CASE WHEN feeds.kind = excluded.kind
+                                  THEN feeds.body_digest END,
+                    etag = CASE WHEN feeds.kind = excluded.kind THEN feeds.etag END,
+                    last_modified = CASE WHEN feeds.kind = excluded.kind
+                                    THEN feeds.last_modified END,
+                    kind = excluded.kind,
                     baseline = excluded.baseline,
                     max_alert_age_s = excluded.max_alert_age_s, enabled = TRUE,
                     host = CASE WHEN feeds.fetch_url IS NULL THEN excluded.host
@@ -357,6 +393,7 @@ class PostgresStore(Store):
                         None if spec.max_alert_age is None else spec.max_alert_age.total_seconds(),
                         to_epoch(now),
                         host_of(spec.url),
+                        spec.kind,
                     )
                     for spec in specs
                 ],
@@ -366,7 +403,7 @@ class PostgresStore(Store):
     async def feeds(self) -> list[FeedState]:
         """Enabled feeds in configuration order."""
         rows = await self.pool.fetch(
-            "SELECT * FROM feeds WHERE enabled AND kind = 'feed' ORDER BY id"
+            "SELECT * FROM feeds WHERE enabled AND kind <> 'seed' ORDER BY id"
         )
         return [feed_from_row(row) for row in rows]
 
@@ -515,12 +552,31 @@ class PostgresStore(Store):
             await self._record_poll(db, feed_id, record)
             await db.execute(
                 "UPDATE feeds SET baselined_at = COALESCE(baselined_at, $1),"
-                " last_new_item_at = CASE WHEN $2 THEN $1 ELSE last_new_item_at END"
-                " WHERE id = $3",
+                " last_new_item_at = CASE WHEN $2 THEN $1 ELSE last_new_item_at END,"
+                " hub = $3, topic = $4 WHERE id = $5",
                 polled,
                 result.stored > 0,
+                record.hub,
+                record.topic,
                 feed_id,
             )
+            return result
+
+        return await self._grouped.run(save)
+
+    @translated
+    async def save_pushed(
+        self, feed_id: int, items: Sequence[NewItem], now: datetime, *, alert: bool
+    ) -> SaveResult:
+        """Items a hub pushed: stored as a poll's are, the feed's schedule untouched."""
+
+        async def save(db: asyncpg.Connection) -> SaveResult:
+            at = to_epoch(now)
+            result = await self._store_items(db, feed_id, items, at, alert)
+            if result.stored:
+                await db.execute(
+                    "UPDATE feeds SET last_new_item_at = $1 WHERE id = $2", at, feed_id
+                )
             return result
 
         return await self._grouped.run(save)

@@ -358,4 +358,8 @@ def feed_from_row(row: Row) -> FeedState:
         claimed_by=row["claimed_by"],
         lease_until=from_epoch(row["lease_until"]),
         claim=row["claims"],
+        kind=row["kind"],
+        hub=row["hub"],
+        topic=row["topic"],
+        push_until=from_epoch(row["push_until"]),
     )

@@ -41,6 +41,7 @@ from monitor.models import (
     StoredItem,
     Story,
 )
+from monitor.store import subscriptions
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
@@ -49,6 +50,7 @@ from monitor.store.rows import (
     ITEM_COLUMNS,
     ITEM_INSERT_COLUMNS,
     ITEM_INSERT_MARKS,
+    Row,
     candidates_from_rows,
     claim_refusal,
     delivery_from_row,
@@ -125,6 +127,20 @@ def _lock_instance(path: Path, owner: str) -> int:
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, owner.encode(), 0)
     return descriptor
+
+
+class _SQLiteDb:
+    """The subscription queries' ``Db`` on an aiosqlite connection."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    async def fetch(self, sql: str, *args: object) -> Sequence[Row]:
+        async with self.connection.execute(sql, args) as cursor:
+            return list(await cursor.fetchall())
+
+    async def execute(self, sql: str, *args: object) -> None:
+        await self.connection.execute(sql, args)
 
 
 class SQLiteStore(Store):
@@ -211,6 +227,14 @@ class SQLiteStore(Store):
                         await writer.execute("ROLLBACK")
                 raise
 
+    @asynccontextmanager
+    async def _subscriptions_db(self) -> AsyncIterator[subscriptions.Db]:
+        try:
+            async with self._transaction() as db:
+                yield _SQLiteDb(db)
+        except (sqlite3.Error, OSError, ValueError) as error:
+            raise StoreError(f"database {self.path}: {reason_of(error)}") from error
+
     # -- instances ---------------------------------------------------------------------
 
     @translated
@@ -276,7 +300,7 @@ class SQLiteStore(Store):
                 """
                 UPDATE feeds SET poll_reason = 'spread after restart', next_poll_at = ? +
                     interval_s * ((id * 0.6180339887) - CAST(id * 0.6180339887 AS INTEGER))
-                WHERE kind = 'feed' AND enabled = 1 AND gone_at IS NULL
+                WHERE kind <> 'seed' AND enabled = 1 AND gone_at IS NULL
                     AND last_polled_at IS NOT NULL AND next_poll_at <= ?
                 """,
                 (to_epoch(now), to_epoch(now - OVERDUE_AFTER)),
@@ -328,15 +352,20 @@ class SQLiteStore(Store):
     async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
         """Upsert configured feeds; disable the ones no longer configured."""
         async with self._transaction() as db:
-            await db.execute("UPDATE feeds SET enabled = 0 WHERE kind = 'feed'")
+            await db.execute("UPDATE feeds SET enabled = 0 WHERE kind <> 'seed'")
             for spec in specs:
                 await db.execute(
                     """
                     INSERT INTO feeds (url, name, interval_s, baseline, max_alert_age_s,
-                        next_poll_at, created_at, host)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        next_poll_at, created_at, host, kind)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (url) DO UPDATE SET
                         name = excluded.name, interval_s = excluded.interval_s,
+                        -- read another way now: the last body must be read again
+                        body_digest = CASE WHEN kind = excluded.kind THEN body_digest END,
+                        etag = CASE WHEN kind = excluded.kind THEN etag END,
+                        last_modified = CASE WHEN kind = excluded.kind THEN last_modified END,
+                        kind = excluded.kind,
                         baseline = excluded.baseline,
                         max_alert_age_s = excluded.max_alert_age_s, enabled = 1,
                         -- a moved feed keeps the host it moved to
@@ -351,6 +380,7 @@ class SQLiteStore(Store):
                         to_epoch(now),
                         to_epoch(now),
                         host_of(spec.url),
+                        spec.kind,
                     ),
                 )
 
@@ -358,7 +388,7 @@ class SQLiteStore(Store):
     async def feeds(self) -> list[FeedState]:
         """Enabled feeds in configuration order."""
         async with self._read.execute(
-            "SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' ORDER BY id"
+            "SELECT * FROM feeds WHERE enabled = 1 AND kind <> 'seed' ORDER BY id"
         ) as cursor:
             return [feed_from_row(row) for row in await cursor.fetchall()]
 
@@ -375,7 +405,7 @@ class SQLiteStore(Store):
         parameters += (to_epoch(now),)
         async with self._transaction() as db:
             async with db.execute(
-                "SELECT * FROM feeds WHERE enabled = 1 AND kind = 'feed' AND gone_at IS NULL"
+                "SELECT * FROM feeds WHERE enabled = 1 AND kind <> 'seed' AND gone_at IS NULL"
                 f" {due} AND COALESCE(host, '') NOT IN"
                 " (SELECT host FROM host_holds WHERE hold_until > ?)"
                 " ORDER BY next_poll_at LIMIT ?",
@@ -517,9 +547,27 @@ class SQLiteStore(Store):
             polled = to_epoch(record.polled_at)
             await db.execute(
                 "UPDATE feeds SET baselined_at = COALESCE(baselined_at, ?),"
-                " last_new_item_at = CASE WHEN ? THEN ? ELSE last_new_item_at END WHERE id = ?",
-                (polled, result.stored > 0, polled, feed_id),
+                " last_new_item_at = CASE WHEN ? THEN ? ELSE last_new_item_at END,"
+                " hub = ?, topic = ? WHERE id = ?",
+                (polled, result.stored > 0, polled, record.hub, record.topic, feed_id),
             )
+            return result
+
+        return await self._grouped.run(save)
+
+    @translated
+    async def save_pushed(
+        self, feed_id: int, items: Sequence[NewItem], now: datetime, *, alert: bool
+    ) -> SaveResult:
+        """Items a hub pushed: stored as a poll's are, the feed's schedule untouched."""
+
+        async def save(db: aiosqlite.Connection) -> SaveResult:
+            at = to_epoch(now)
+            result = await self._store_items(db, feed_id, items, at, alert)
+            if result.stored:
+                await db.execute(
+                    "UPDATE feeds SET last_new_item_at = ? WHERE id = ?", (at, feed_id)
+                )
             return result
 
         return await self._grouped.run(save)

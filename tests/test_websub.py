@@ -1,0 +1,401 @@
+"""WebSub push against a local hub: discovery, subscription and verification, signed
+and unsigned pushes, push-to-alert latency, renewal, a lapsed lease, denial and
+unsubscription when a feed leaves the configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from standardwebhooks import Webhook
+
+from monitor.config import Settings, parse_settings
+from monitor.daemon import Daemon
+from monitor.feedlinks import WebSubLinks, websub_links
+from monitor.runtime import Runtime
+from monitor.websub import renew_at, retry_delay, signature_valid
+from tests.builders import Entry, rss
+from tests.conftest import FeedServer, Receiver
+from tests.test_web import free_port
+
+SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
+OLD = Entry(title="Markets rally", guid="o1", link="https://n.example/o1")
+PUSHED = Entry(title="Karabakh ceasefire agreed", guid="p1", link="https://n.example/p1")
+
+
+@dataclass
+class HubSubscription:
+    """A subscription as the hub holds it."""
+
+    callback: str
+    topic: str
+    secret: str
+    expires: float  # loop time
+
+
+@dataclass
+class LocalHub:
+    """The hub's side of WebSub: takes requests, verifies intent at the callback,
+    grants ``lease_seconds``, pushes content, and lets leases lapse."""
+
+    server: TestServer
+    lease_seconds: int
+    requests: list[dict[str, str]] = field(default_factory=list)
+    verifications: list[tuple[str, int, bool]] = field(default_factory=list)
+    subscriptions: dict[tuple[str, str], HubSubscription] = field(default_factory=dict)
+    refuse: bool = False  # answer requests 500 (no renewal: the lease lapses)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/"))
+
+    def active(self, topic: str) -> list[HubSubscription]:
+        now = asyncio.get_running_loop().time()
+        return [s for s in self.subscriptions.values() if s.topic == topic and s.expires > now]
+
+    def asked(self, mode: str) -> list[dict[str, str]]:
+        return [form for form in self.requests if form.get("hub.mode") == mode]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        form = {key: str(value) for key, value in (await request.post()).items()}
+        self.requests.append(form)
+        if self.refuse:
+            return web.Response(status=500, text="hub overloaded")
+        if form.get("hub.mode") not in ("subscribe", "unsubscribe") or not form.get("hub.callback"):
+            return web.Response(status=400, text="bad request")
+        task = asyncio.create_task(self._verify(form))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return web.Response(status=202)
+
+    async def _verify(self, form: dict[str, str]) -> None:
+        challenge = secrets.token_urlsafe(12)
+        query = {
+            "hub.mode": form["hub.mode"],
+            "hub.topic": form["hub.topic"],
+            "hub.challenge": challenge,
+            "hub.lease_seconds": str(self.lease_seconds),
+        }
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(form["hub.callback"], params=query) as answer,
+        ):
+            echoed = answer.status == 200 and await answer.text() == challenge
+            self.verifications.append((form["hub.mode"], answer.status, echoed))
+        key = (form["hub.callback"], form["hub.topic"])
+        if echoed and form["hub.mode"] == "subscribe":
+            expires = asyncio.get_running_loop().time() + self.lease_seconds
+            self.subscriptions[key] = HubSubscription(
+                form["hub.callback"], form["hub.topic"], form.get("hub.secret", ""), expires
+            )
+        elif echoed:
+            self.subscriptions.pop(key, None)
+
+    async def publish(self, topic: str, body: str, sign: str | None = "sha256") -> list[int]:
+        """Push ``body`` to every live subscriber of ``topic``: signed with ``sign``
+        (``wrong``: a signature by another secret; None: unsigned)."""
+        statuses = []
+        async with aiohttp.ClientSession() as http:
+            for subscription in self.active(topic):
+                headers = {
+                    "Content-Type": "application/rss+xml",
+                    "Link": f'<{self.url}>; rel="hub", <{topic}>; rel="self"',
+                }
+                if sign is not None:
+                    method = "sha256" if sign == "wrong" else sign
+                    key = b"not the secret" if sign == "wrong" else subscription.secret.encode()
+                    digest = hmac.new(key, body.encode(), getattr(hashlib, method)).hexdigest()
+                    headers["X-Hub-Signature"] = f"{method}={digest}"
+                async with http.post(
+                    subscription.callback, data=body.encode(), headers=headers
+                ) as answer:
+                    statuses.append(answer.status)
+        return statuses
+
+    async def deny(self, topic: str, reason: str) -> int:
+        """Tell the subscribers of ``topic`` their subscription is denied."""
+        (subscription,) = self.active(topic)
+        query = {"hub.mode": "denied", "hub.topic": topic, "hub.reason": reason}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(subscription.callback, params=query) as answer,
+        ):
+            self.subscriptions.clear()
+            return answer.status
+
+
+@pytest.fixture
+async def hub_factory() -> AsyncIterator[Callable[[int], Any]]:
+    started: list[LocalHub] = []
+
+    async def start(lease_seconds: int = 3600) -> LocalHub:
+        app = web.Application()
+        server = TestServer(app, host="127.0.0.1")
+        hub = LocalHub(server, lease_seconds)
+        app.router.add_post("/", hub.handle)
+        await server.start_server()
+        started.append(hub)
+        return hub
+
+    yield start
+    for hub in started:
+        for task in list(hub.tasks):
+            task.cancel()
+        await hub.server.close()
+
+
+def feed_with_hub(hub: LocalHub, topic: str, entries: list[Entry]) -> str:
+    head = f'<atom:link rel="hub" href="{hub.url}"/><atom:link rel="self" href="{topic}"/>'
+    return rss(entries, head=head)
+
+
+def push_settings(
+    tmp_path: Path, feed_urls: list[str], hook: str, port: int, extra: str = ""
+) -> Settings:
+    feeds = "\n".join(f"  - {{url: {url}}}" for url in feed_urls)
+    text = f"""
+storage: sqlite:///{tmp_path / "monitor.db"}
+defaults: {{interval: 1h, baseline: true}}
+http: {{allow_private_networks: true, timeout: 5s}}
+web: {{listen: 127.0.0.1:{port}, public_url: "http://127.0.0.1:{port}/"}}
+feeds:
+{feeds}
+notifiers:
+  ops: {{type: webhook, url: "{hook}", secret: "{SECRET}"}}
+watchlists:
+  - {{name: karabakh, any: [Karabakh]}}
+{extra}"""
+    return parse_settings(text, str(tmp_path / "monitor.yaml"), {})
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[tuple[Runtime, Daemon]]:
+    """A daemon in this process (its web side, its jobs), stopped afterwards."""
+    async with Runtime(settings) as runtime:
+        daemon = Daemon(runtime)
+        daemon.websub_every = timedelta(seconds=0.1)
+        task = asyncio.create_task(daemon.run())
+        try:
+            yield runtime, daemon
+        finally:
+            daemon.stop()
+            await asyncio.wait_for(task, 15)
+
+
+async def eventually(check: Callable[[], Any], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def alerted_links(receiver: Receiver) -> list[str]:
+    hook = Webhook(SECRET)
+    links = []
+    for headers, body in receiver.requests:
+        payload = hook.verify(body, headers)
+        links.append(payload["item"]["link"])
+    return links
+
+
+# -- units ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["sha1", "sha256", "sha384", "sha512"])
+def test_a_signature_by_each_method_websub_names_is_checked(method: str) -> None:
+    body = b"<rss/>"
+    digest = hmac.new(b"k3y", body, getattr(hashlib, method)).hexdigest()
+    assert signature_valid("k3y", f"{method}={digest}", body)
+    assert signature_valid("k3y", f"{method.upper()}={digest.upper()}", body)
+    assert not signature_valid("other", f"{method}={digest}", body)
+    assert not signature_valid("k3y", f"{method}={digest}", body + b" ")
+
+
+@pytest.mark.parametrize("header", [None, "", "sha256", "md5=abc", "sha256="])
+def test_a_missing_or_unknown_signature_is_not_valid(header: str | None) -> None:
+    assert not signature_valid("k3y", header, b"body")
+
+
+def test_hub_and_topic_come_from_the_link_header_before_the_feed() -> None:
+    body = (
+        b'<rss xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+        b"<atom:link href='/hub?x=1&amp;y=2' rel='hub'/>"
+        b'<atom:link rel="self" href="https://n.example/feed"/></channel></rss>'
+    )
+    base = "https://n.example/news/feed"
+    assert websub_links(body, {}, base) == WebSubLinks(
+        "https://n.example/hub?x=1&y=2", "https://n.example/feed"
+    )
+    header = {"Link": '<https://hub.example/>; rel="hub", </t>; rel=self'}
+    assert websub_links(body, header, base) == WebSubLinks(
+        "https://hub.example/", "https://n.example/t"
+    )
+    atom = b'<feed xmlns="http://www.w3.org/2005/Atom"><link rel="hub" href="https://h/"/></feed>'
+    assert websub_links(atom, {}, base) is None  # a hub without a topic
+    assert websub_links(b"<rss/>", {"Link": '<javascript:x>; rel="hub self"'}, base) is None
+
+
+def test_renewal_and_retry_timing() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    assert renew_at(now, timedelta(days=10)) == now + timedelta(days=9)
+    assert renew_at(now, timedelta(seconds=4)) == now + timedelta(seconds=2)
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
+    assert retry_delay(100) == timedelta(hours=6)
+
+
+# -- against a local hub ------------------------------------------------------------------
+
+
+async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_dropped(
+    feeds: FeedServer,
+    receiver: Receiver,
+    hub_factory: Callable[[int], Any],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub: LocalHub = await hub_factory(3600)
+    topic = feeds.url("/feed.xml")
+    feeds.serve("/feed.xml", feed_with_hub(hub, topic, [OLD]))
+    port = free_port()
+    settings = push_settings(tmp_path, [topic], receiver.url(), port)
+    async with running(settings) as (runtime, _):
+        await eventually(lambda: hub.active(topic))
+        (form,) = hub.asked("subscribe")
+        assert form["hub.callback"].startswith(f"http://127.0.0.1:{port}/websub/")
+        assert len(form["hub.secret"]) >= 32 and form["hub.lease_seconds"] == str(7 * 86400)
+        assert hub.verifications == [("subscribe", 200, True)]
+        (state,) = await runtime.store.feeds()
+        assert state.hub == hub.url and state.topic == topic
+        assert state.push_until is not None
+
+        started = time.monotonic()
+        statuses = await hub.publish(topic, feed_with_hub(hub, topic, [PUSHED, OLD]))
+        await eventually(lambda: receiver.requests, within=5)
+        latency = time.monotonic() - started
+        print(f"\npush → alert delivered: {latency * 1000:.0f} ms")
+        assert statuses == [202]
+        assert latency < 2.0
+        assert alerted_links(receiver) == [PUSHED.link]
+
+        forged = Entry(title="Karabakh forged", guid="f1", link="https://n.example/f1")
+        unsigned = Entry(title="Karabakh unsigned", guid="u1", link="https://n.example/u1")
+        assert await hub.publish(topic, rss([forged]), sign="wrong") == [202]
+        assert await hub.publish(topic, rss([unsigned]), sign=None) == [202]
+        other = Entry(title="Karabakh talks", guid="p2", link="https://n.example/p2")
+        assert await hub.publish(topic, rss([other]), sign="sha512") == [202]
+        await eventually(lambda: len(receiver.requests) == 2, within=5)
+        await asyncio.sleep(0.5)
+        assert alerted_links(receiver) == [PUSHED.link, other.link]
+        stored = {item.item.link for item in await runtime.store.items()}
+        assert forged.link not in stored and unsigned.link not in stored
+        assert "its signature is wrong" in caplog.text and "it is not signed" in caplog.text
+        assert len(feeds.hits["/feed.xml"]) == 1  # pushed, not polled
+
+        async with aiohttp.ClientSession() as http:
+            unknown = f"http://127.0.0.1:{port}/websub/no-such-token"
+            query = {"hub.mode": "subscribe", "hub.topic": topic, "hub.challenge": "x"}
+            async with http.get(unknown, params=query) as answer:
+                assert answer.status == 404
+            async with http.post(unknown, data=b"<rss/>") as answer:
+                assert answer.status == 410
+            callback = form["hub.callback"]
+            wrong_topic = {**query, "hub.topic": "https://elsewhere.example/feed"}
+            async with http.get(callback, params=wrong_topic) as answer:
+                assert answer.status == 404
+            unasked = {**query, "hub.mode": "unsubscribe"}
+            async with http.get(callback, params=unasked) as answer:
+                assert answer.status == 404
+
+
+async def test_leases_are_renewed_and_a_lapsed_one_brings_polling_back(
+    feeds: FeedServer,
+    receiver: Receiver,
+    hub_factory: Callable[[int], Any],
+    tmp_path: Path,
+) -> None:
+    hub: LocalHub = await hub_factory(3)
+    topic = feeds.url("/feed.xml")
+    feeds.serve("/feed.xml", feed_with_hub(hub, topic, [OLD]))
+    port = free_port()
+    extra = "websub: {fallback_interval: 1h}\n"
+    settings = push_settings(tmp_path, [topic], receiver.url(), port, extra)
+    settings = settings.model_copy(
+        update={
+            "feeds": [
+                f.model_copy(update={"interval": timedelta(seconds=1)}) for f in settings.feeds
+            ]
+        }
+    )
+    async with running(settings) as (runtime, _):
+        await eventually(lambda: hub.active(topic))
+        # Renewed halfway through each 3 s lease, so it never lapses.
+        for _ in range(35):
+            assert hub.active(topic)
+            await asyncio.sleep(0.1)
+        assert len(hub.asked("subscribe")) >= 2
+        (state,) = await runtime.store.feeds()
+        assert state.last_polled_at is not None
+        # Pushed: the next poll waits for the lease's end, not the feed's 1 s.
+        assert state.next_poll_at - state.last_polled_at > timedelta(seconds=1.2)
+
+        hub.refuse = True  # renewals fail: the lease runs out, the hub stops pushing
+        await eventually(lambda: not hub.active(topic), within=5)
+        polls = len(feeds.hits["/feed.xml"])
+        feeds.serve("/feed.xml", feed_with_hub(hub, topic, [PUSHED, OLD]))
+        await eventually(lambda: receiver.requests, within=6)
+        assert alerted_links(receiver) == [PUSHED.link]  # found by polling
+        assert len(feeds.hits["/feed.xml"]) > polls
+        (state,) = await runtime.store.feeds()
+        assert not state.pushed(runtime.clock())
+
+
+async def test_a_removed_feed_is_unsubscribed_and_a_denied_one_is_polled(
+    feeds: FeedServer,
+    receiver: Receiver,
+    hub_factory: Callable[[int], Any],
+    tmp_path: Path,
+) -> None:
+    hub: LocalHub = await hub_factory(3600)
+    kept, removed = feeds.url("/kept.xml"), feeds.url("/removed.xml")
+    feeds.serve("/kept.xml", feed_with_hub(hub, kept, [OLD]))
+    feeds.serve("/removed.xml", feed_with_hub(hub, removed, [OLD]))
+    port = free_port()
+    settings = push_settings(tmp_path, [kept, removed], receiver.url(), port)
+    async with running(settings) as (runtime, _):
+        await eventually(lambda: hub.active(kept) and hub.active(removed))
+        await runtime.apply(push_settings(tmp_path, [kept], receiver.url(), port))
+        await eventually(lambda: not hub.active(removed))
+        (form,) = hub.asked("unsubscribe")
+        assert form["hub.topic"] == removed and "hub.secret" not in form
+        assert ("unsubscribe", 200, True) in hub.verifications
+        token = form["hub.callback"].rsplit("/", 1)[1]
+        assert await runtime.store.subscribed_feed(token) is None
+        # What the old subscription still receives is refused with 410 Gone.
+        async with aiohttp.ClientSession() as http, http.post(form["hub.callback"]) as answer:
+            assert answer.status == 410
+
+        assert await hub.deny(kept, "topic not allowed") == 200
+        (state,) = await runtime.store.feeds()
+        assert state.url == kept and state.push_until is None
+        (request,) = [f for f in hub.asked("subscribe") if f["hub.topic"] == kept]
+        found = await runtime.store.subscribed_feed(request["hub.callback"].rsplit("/", 1)[1])
+        assert found is not None
+        subscription, _ = found
+        assert (subscription.state, subscription.last_error) == ("denied", "topic not allowed")
