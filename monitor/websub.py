@@ -211,10 +211,15 @@ class PushEndpoint:
         subscription, feed = found
         if subscription.state == "unsubscribing" or not feed.enabled:
             return web.Response(status=410, text="unsubscribed\n")
-        body = await request.content.read(self.max_body + 1)
         ids = feed_ids(feed.id, feed.url)
-        if len(body) > self.max_body:
-            log.warning("content pushed for %s is over %s bytes: dropped", feed.url, self.max_body)
+        body = await self._body(request)
+        if body is None:
+            log.warning(
+                "content pushed for %s is over %s bytes (http.max_body): dropped",
+                feed.shown_url,
+                self.max_body,
+                extra=ids,
+            )
             return web.Response(status=413, text="too large\n")
         signature = request.headers.get("X-Hub-Signature")
         if not signature_valid(subscription.secret, signature, body):
@@ -228,6 +233,19 @@ class PushEndpoint:
         headers = {key.lower(): value for key, value in request.headers.items()}
         await self.ingest(feed, body, headers)
         return web.Response(status=202, text="accepted\n")
+
+    async def _body(self, request: web.Request) -> bytes | None:
+        """The pushed body, read chunk by chunk up to ``max_body`` (None: over it)."""
+        if (request.content_length or 0) > self.max_body:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 def _lease(value: str | None, default: timedelta) -> timedelta:

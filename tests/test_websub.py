@@ -170,7 +170,7 @@ def push_settings(
     text = f"""
 storage: sqlite:///{tmp_path / "monitor.db"}
 defaults: {{interval: 1h, baseline: true}}
-http: {{allow_private_networks: true, timeout: 5s}}
+http: {{allow_private_networks: true, timeout: 5s, max_body: 64KiB}}
 web: {{listen: 127.0.0.1:{port}, public_url: "http://127.0.0.1:{port}/"}}
 feeds:
 {feeds}
@@ -307,6 +307,13 @@ async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_
         assert forged.link not in stored and unsigned.link not in stored
         assert "its signature is wrong" in caplog.text and "it is not signed" in caplog.text
         assert len(feeds.hits["/feed.xml"]) == 1  # pushed, not polled
+
+        # A push over http.max_body (64 KiB here) is refused, signed or not.
+        huge = rss(
+            [Entry(title="Karabakh " + "x" * 70_000, guid="h1", link="https://n.example/h1")]
+        )
+        assert await hub.publish(topic, huge) == [413]
+        assert "over 65536 bytes" in caplog.text
 
         async with aiohttp.ClientSession() as http:
             unknown = f"http://127.0.0.1:{port}/websub/no-such-token"
