@@ -104,6 +104,9 @@ class Daemon:
         except StoreError as error:
             log.error("content pushed for %s not stored: %s", feed.shown_url, error)
             return
+        except Exception:  # a bug on one push must not pass unseen; the poll still comes
+            log.exception("internal error while reading content pushed for %s", feed.shown_url)
+            return
         self.metrics.polled(outcome, time.perf_counter() - started)
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()

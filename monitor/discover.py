@@ -6,11 +6,16 @@ Atom, JSON Feed) in its head; relative addresses resolve against the page (or it
 their feed. ``news-monitor feeds discover URL`` prints what is found as YAML to paste
 into ``feeds:``, and a configured feed that turns out to be an HTML page gets an error
 naming the feeds that page links to.
+
+News sitemaps are found too, for sites whose feed is thin or missing: the ``Sitemap:``
+lines of the site's robots.txt and the usual news sitemap paths, kept when they are
+Google News sitemaps (``type: sitemap``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -31,6 +36,12 @@ COMMON_PATHS = (
     "/feed.json",
     "/feeds/posts/default",
 )
+
+# Where sites usually serve a Google News sitemap, besides what robots.txt names.
+NEWS_SITEMAP_PATHS = ("/news-sitemap.xml", "/sitemap_news.xml", "/sitemap-news.xml")
+NEWS_NAMESPACE = b"http://www.google.com/schemas/sitemap-news/0.9"
+SITEMAP_ROOT = re.compile(rb"<(?:[\w-]+:)?(urlset|sitemapindex)\b")
+MAX_ROBOTS_SITEMAPS = 10
 
 
 class DiscoveryError(Exception):
@@ -55,18 +66,63 @@ async def discover(fetcher: Fetcher, url: str) -> list[FoundFeed]:
         itself = _as_feed(body, result.headers, result.url)
         if itself is not None:
             return [itself]
-    linked = feed_links(body, result.url)
-    if linked:
-        return linked
-    tried = _candidates(result.url)
-    answers = await asyncio.gather(*(_feed_at(fetcher, candidate) for candidate in tried))
-    found = [feed for feed in answers if feed is not None]
+        if _is_news_sitemap(body, result.url):
+            return [FoundFeed(result.url, None, "news sitemap", "sitemap")]
+    sitemaps = asyncio.create_task(_news_sitemaps(fetcher, result.url))
+    found = feed_links(body, result.url)
+    tried: list[str] = []
+    if not found:
+        tried = _candidates(result.url)
+        answers = await asyncio.gather(*(_feed_at(fetcher, candidate) for candidate in tried))
+        found = [feed for feed in answers if feed is not None]
+    found += await sitemaps
     if not found:
         raise DiscoveryError(
-            f'{url} names no feed (no <link rel="alternate"> to RSS, Atom or JSON Feed)'
-            f" and none answers at {', '.join(urlsplit(path).path for path in tried)}"
+            f'{url} names no feed (no <link rel="alternate"> to RSS, Atom or JSON Feed),'
+            f" none answers at {', '.join(urlsplit(path).path for path in tried)},"
+            " and the site has no news sitemap (robots.txt, "
+            f"{', '.join(NEWS_SITEMAP_PATHS)})"
         )
     return _unique(found)
+
+
+def _is_news_sitemap(body: bytes, url: str) -> bool:
+    """A Google News sitemap, or a sitemap index that is one by name."""
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:65536]
+    root = SITEMAP_ROOT.search(head)
+    if root is None:
+        return False
+    return NEWS_NAMESPACE in head or (root.group(1) == b"sitemapindex" and "news" in url.lower())
+
+
+async def _news_sitemaps(fetcher: Fetcher, page_url: str) -> list[FoundFeed]:
+    """The site's news sitemaps: those its robots.txt names, and at the usual paths."""
+    parts = urlsplit(page_url)
+    root = f"{parts.scheme}://{parts.netloc}"
+    candidates = [root + path for path in NEWS_SITEMAP_PATHS]
+    try:
+        robots = await fetcher.fetch(root + "/robots.txt")
+    except FetchError:
+        robots = None
+    if robots is not None and robots.body:
+        named = [
+            line.split(":", 1)[1].strip()
+            for line in robots.body.decode("utf-8", "replace").splitlines()
+            if line.lower().startswith("sitemap:")
+        ]
+        candidates = [*named[:MAX_ROBOTS_SITEMAPS], *candidates]
+
+    async def news_sitemap_at(url: str) -> FoundFeed | None:
+        try:
+            result = await fetcher.fetch(url)
+        except FetchError:
+            return None
+        if _is_news_sitemap(result.body or b"", result.url):
+            return FoundFeed(result.url, None, "news sitemap", "sitemap")
+        return None
+
+    found = await asyncio.gather(*(news_sitemap_at(url) for url in dict.fromkeys(candidates)))
+    return [sitemap for sitemap in found if sitemap is not None]
 
 
 def _as_feed(body: bytes, headers: Mapping[str, str], url: str) -> FoundFeed | None:
@@ -105,5 +161,12 @@ def _unique(feeds: Sequence[FoundFeed]) -> list[FoundFeed]:
 
 def feeds_yaml(feeds: Sequence[FoundFeed]) -> str:
     """The feeds as a ``feeds:`` block to paste into the configuration."""
-    entries = [{"url": feed.url, **({"name": feed.title} if feed.title else {})} for feed in feeds]
+    entries = [
+        {
+            "url": feed.url,
+            **({"name": feed.title} if feed.title else {}),
+            **({"type": feed.source_type} if feed.source_type != "feed" else {}),
+        }
+        for feed in feeds
+    ]
     return yaml.safe_dump({"feeds": entries}, sort_keys=False, allow_unicode=True)

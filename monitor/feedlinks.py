@@ -31,7 +31,8 @@ class FoundFeed:
 
     url: str
     title: str | None
-    kind: str  # RSS, Atom, JSON Feed, …, or "feed" when read from the feed itself
+    kind: str  # RSS, Atom, JSON Feed, …, "feed" when read from the feed itself, "news sitemap"
+    source_type: str = "feed"  # its type: in the configuration (feed or sitemap)
 
 
 def feed_links(html: bytes | str, page_url: str) -> list[FoundFeed]:

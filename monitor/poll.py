@@ -109,11 +109,11 @@ def prepare(
     raws = [read_source(body, headers, url, source, now) for body, headers in bodies]
     if len(raws) == 1 and raws[0].children:
         return Prepared(ParsedFeed(None, None, []), [], 0, clock.stages, raws[0].children)
+    links = websub_links(*bodies[0], url) if source.kind == "feed" else None
     raw = clock.lap("read", _merged(raws))
     parsed = clock.lap("text", text_of(raw, known))
     entries = len(parsed.items)
     parsed = clock.lap("identify", identified(parsed, known))
-    links = websub_links(*bodies[0], url) if source.kind == "feed" else None
     if request is None:
         items = [NewItem(i) for i in parsed.items]
         return Prepared(parsed, items, entries, clock.stages, websub=links)

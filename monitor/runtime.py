@@ -181,6 +181,10 @@ class Runtime(AsyncResource):
         """
         if settings.http != self.settings.http or settings.storage != self.settings.storage:
             log.warning("http: and storage: changes take effect after a restart")
+        if settings.web != self.settings.web or settings.push_url != self.settings.push_url:
+            log.warning("web: changes (public_url included) take effect after a restart")
+        if self.subscriber is not None:
+            self.subscriber.lease = settings.websub.lease
         assert self._notify_session is not None
         old_channels = self.relay.channels
         await self.store.sync_feeds(feed_specs(settings), self.clock())
@@ -219,7 +223,11 @@ class Runtime(AsyncResource):
         for channel in old_channels.values():
             await channel.notifier.close()
         self.settings = settings.model_copy(
-            update={"http": self.settings.http, "storage": self.settings.storage}
+            update={
+                "http": self.settings.http,
+                "storage": self.settings.storage,
+                "web": self.settings.web,
+            }
         )
 
     async def _close_notifiers(self) -> None:

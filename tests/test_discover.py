@@ -95,6 +95,7 @@ async def test_a_site_without_feeds_says_what_was_tried(feeds: FeedServer) -> No
             raise AssertionError("no feed should have been found")
     assert "names no feed" in message
     assert "/feed.xml" in message and "/atom.xml" in message
+    assert "no news sitemap" in message
 
 
 async def test_an_unreachable_page_is_a_clear_error(feeds: FeedServer) -> None:
@@ -126,3 +127,42 @@ async def test_the_command_prints_yaml_and_fails_cleanly(feeds: FeedServer, tmp_
     code, out, err = await cli("feeds", "discover", page, "-c", str(config), cwd=tmp_path)
     assert code == 1
     assert "cannot fetch" in err
+
+
+NEWS_SITEMAP = """<?xml version="1.0"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+  <url><loc>https://n.example/t1</loc><news:news><news:title>Truce</news:title>
+    <news:publication_date>2026-11-29T10:00:00Z</news:publication_date></news:news></url>
+</urlset>"""
+PLAIN_SITEMAP = """<?xml version="1.0"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://n.example/about</loc></url></urlset>"""
+
+
+async def test_news_sitemaps_from_robots_txt_and_the_usual_paths_are_found_too(
+    feeds: FeedServer,
+) -> None:
+    page = feeds.serve("/", HOME, content_type="text/html")
+    feeds.serve(
+        "/robots.txt",
+        f"User-agent: *\nDisallow: /admin\nSitemap: {feeds.url('/maps/news.xml')}\n"
+        f"sitemap: {feeds.url('/maps/all.xml')}\n",
+        content_type="text/plain",
+    )
+    feeds.serve("/maps/news.xml", NEWS_SITEMAP)
+    feeds.serve("/maps/all.xml", PLAIN_SITEMAP)  # a whole site's map is not news
+    feeds.serve("/sitemap_news.xml", NEWS_SITEMAP)
+    async with fetcher() as client:
+        found = await discover(client, page)
+        itself = await discover(client, feeds.url("/maps/news.xml"))
+    sitemaps = [(feed.url, feed.source_type) for feed in found if feed.kind == "news sitemap"]
+    assert sitemaps == [
+        (feeds.url("/maps/news.xml"), "sitemap"),
+        (feeds.url("/sitemap_news.xml"), "sitemap"),
+    ]
+    assert len(found) == 5  # after the three linked feeds
+    pasted = yaml.safe_load(feeds_yaml(found))
+    assert pasted["feeds"][3] == {"url": feeds.url("/maps/news.xml"), "type": "sitemap"}
+    assert [(feed.url, feed.source_type) for feed in itself] == [
+        (feeds.url("/maps/news.xml"), "sitemap")
+    ]

@@ -72,7 +72,9 @@ async def due_tasks(db: Db, now: datetime, limit: int) -> list[SubscriptionTask]
     for row in new:
         await db.execute(
             "INSERT INTO subscriptions (feed_id, hub, topic, token, secret, state,"
-            " requested_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'requested', ?, ?)",
+            " requested_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'requested', ?, ?)"
+            # another instance may have added it meanwhile: then it is that one's
+            " ON CONFLICT (feed_id) DO NOTHING",
             row["id"],
             row["hub"],
             row["topic"],
