@@ -406,3 +406,66 @@ async def test_a_removed_feed_is_unsubscribed_and_a_denied_one_is_polled(
         assert found is not None
         subscription, _ = found
         assert (subscription.state, subscription.last_error) == ("denied", "topic not allowed")
+
+
+async def test_a_refusing_hub_is_asked_again_later_and_a_signed_non_feed_push_is_logged(
+    feeds: FeedServer,
+    receiver: Receiver,
+    hub_factory: Callable[[int], Any],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub: LocalHub = await hub_factory(3600)
+    hub.refuse = True
+    topic = feeds.url("/feed.xml")
+    feeds.serve("/feed.xml", feed_with_hub(hub, topic, [OLD]))
+    port = free_port()
+    settings = push_settings(tmp_path, [topic], receiver.url(), port)
+    async with running(settings) as (runtime, _):
+        await eventually(lambda: hub.requests)
+        await eventually(lambda: "hub overloaded" in caplog.text)
+        token = hub.requests[0]["hub.callback"].rsplit("/", 1)[1]
+        found = await runtime.store.subscribed_feed(token)
+        assert found is not None
+        subscription, feed = found
+        assert subscription.state == "requested"
+        assert subscription.last_error == "subscribe: HTTP 500: hub overloaded"
+        assert feed.push_until is None
+        await asyncio.sleep(0.5)
+        assert len(hub.requests) == 1  # not again before a minute has passed
+
+        # The hub comes back and verifies; then pushes something that is no feed.
+        hub.refuse = False
+        subscriber = runtime.subscriber
+        assert subscriber is not None
+        (task,) = await runtime.store.subscription_tasks(runtime.clock() + timedelta(minutes=2))
+        assert await subscriber.ask(task)
+        await eventually(lambda: hub.active(topic))
+        assert await hub.publish(topic, "<html><body>an error page</body></html>") == [202]
+        await eventually(
+            lambda: "content pushed for" in caplog.text and "cannot be read" in caplog.text
+        )
+        assert receiver.requests == []
+
+
+def test_public_url_and_websub_settings_are_checked(tmp_path: Path) -> None:
+    from monitor.config import ConfigError
+    from monitor.report import check_summary
+    from tests.conftest import make_settings
+
+    with pytest.raises(ConfigError, match="expected an http"):
+        make_settings(tmp_path, "web: {public_url: 'ftp://x.example'}\n")
+    with pytest.raises(ConfigError, match="at least 1s"):
+        make_settings(tmp_path, "websub: {fallback_interval: 0s}\n")
+    on = make_settings(tmp_path, "web: {public_url: 'https://nm.example/'}\n")
+    assert on.push_url == "https://nm.example"
+    summary = check_summary(on, tmp_path / "monitor.yaml")
+    assert "websub: hubs push to https://nm.example/websub/…; pushed feeds polled every 1h" in (
+        summary
+    )
+    assert make_settings(tmp_path, "web: {public_url: ''}\n").push_url is None
+    off = make_settings(
+        tmp_path, "web: {public_url: 'https://nm.example'}\nwebsub: {enabled: false}\n"
+    )
+    assert off.push_url is None
+    assert "websub: off" in check_summary(off, tmp_path / "monitor.yaml")
