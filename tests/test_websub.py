@@ -163,12 +163,26 @@ def feed_with_hub(hub: LocalHub, topic: str, entries: list[Entry]) -> str:
     return rss(entries, head=head)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The ``storage:`` of a daemon, on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitor.db'}"
+    dsn: str = request.getfixturevalue("postgres_dsn")
+    return dsn
+
+
 def push_settings(
-    tmp_path: Path, feed_urls: list[str], hook: str, port: int, extra: str = ""
+    tmp_path: Path,
+    feed_urls: list[str],
+    hook: str,
+    port: int,
+    extra: str = "",
+    storage: str | None = None,
 ) -> Settings:
     feeds = "\n".join(f"  - {{url: {url}}}" for url in feed_urls)
     text = f"""
-storage: sqlite:///{tmp_path / "monitor.db"}
+storage: "{storage or f"sqlite:///{tmp_path / 'monitor.db'}"}"
 defaults: {{interval: 1h, baseline: true}}
 http: {{allow_private_networks: true, timeout: 5s, max_body: 64KiB}}
 web: {{listen: 127.0.0.1:{port}, public_url: "http://127.0.0.1:{port}/"}}
@@ -269,12 +283,13 @@ async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_
     hub_factory: Callable[[int], Any],
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
+    storage: str,
 ) -> None:
     hub: LocalHub = await hub_factory(3600)
     topic = feeds.url("/feed.xml")
     feeds.serve("/feed.xml", feed_with_hub(hub, topic, [OLD]))
     port = free_port()
-    settings = push_settings(tmp_path, [topic], receiver.url(), port)
+    settings = push_settings(tmp_path, [topic], receiver.url(), port, storage=storage)
     async with running(settings) as (runtime, _):
         await eventually(lambda: hub.active(topic))
         (form,) = hub.asked("subscribe")
@@ -289,7 +304,7 @@ async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_
         statuses = await hub.publish(topic, feed_with_hub(hub, topic, [PUSHED, OLD]))
         await eventually(lambda: receiver.requests, within=5)
         latency = time.monotonic() - started
-        print(f"\npush → alert delivered: {latency * 1000:.0f} ms")
+        print(f"\npush → alert delivered ({storage.split(':')[0]}): {latency * 1000:.0f} ms")
         assert statuses == [202]
         assert latency < 2.0
         assert alerted_links(receiver) == [PUSHED.link]
@@ -378,16 +393,18 @@ async def test_a_removed_feed_is_unsubscribed_and_a_denied_one_is_polled(
     receiver: Receiver,
     hub_factory: Callable[[int], Any],
     tmp_path: Path,
+    storage: str,
 ) -> None:
     hub: LocalHub = await hub_factory(3600)
     kept, removed = feeds.url("/kept.xml"), feeds.url("/removed.xml")
     feeds.serve("/kept.xml", feed_with_hub(hub, kept, [OLD]))
     feeds.serve("/removed.xml", feed_with_hub(hub, removed, [OLD]))
     port = free_port()
-    settings = push_settings(tmp_path, [kept, removed], receiver.url(), port)
+    settings = push_settings(tmp_path, [kept, removed], receiver.url(), port, storage=storage)
     async with running(settings) as (runtime, _):
         await eventually(lambda: hub.active(kept) and hub.active(removed))
-        await runtime.apply(push_settings(tmp_path, [kept], receiver.url(), port))
+        fewer = push_settings(tmp_path, [kept], receiver.url(), port, storage=storage)
+        await runtime.apply(fewer)
         await eventually(lambda: not hub.active(removed))
         (form,) = hub.asked("unsubscribe")
         assert form["hub.topic"] == removed and "hub.secret" not in form
