@@ -15,6 +15,7 @@ dropped, with a 2xx all the same, as the specification asks. Polling continues a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -43,6 +44,7 @@ VERIFY_WAIT = timedelta(minutes=5)
 RETRY_FIRST = timedelta(minutes=1)  # after a failed request, doubling up to RETRY_MAX
 RETRY_MAX = timedelta(hours=6)
 DENIED_RETRY = timedelta(days=1)
+ASKING_AT_ONCE = 8  # requests to hubs in flight at once
 RENEW_MARGIN = timedelta(days=1)  # renew this long before a lease ends (half a short one)
 # What a push may carry at most when the configuration sets no smaller http.max_body.
 PUSH_BODY_MAX = 15 * 1024 * 1024
@@ -96,10 +98,16 @@ class Subscriber:
         return f"{self.public_url}{CALLBACK_PATH}{token}"
 
     async def maintain(self) -> int:
-        """Send the requests that are due; how many were sent."""
+        """Send the requests that are due, a few hubs at a time (a slow hub must not
+        hold the others up); how many were sent."""
         tasks = await self.store.subscription_tasks(self.clock())
-        for task in tasks:
-            await self.ask(task)
+        slots = asyncio.Semaphore(ASKING_AT_ONCE)
+
+        async def ask(task: SubscriptionTask) -> None:
+            async with slots:
+                await self.ask(task)
+
+        await asyncio.gather(*(ask(task) for task in tasks))
         return len(tasks)
 
     async def ask(self, task: SubscriptionTask) -> bool:

@@ -5,30 +5,24 @@ unsubscription when a feed leaves the configuration."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
-import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from standardwebhooks import Webhook
 
 from monitor.config import Settings, parse_settings
-from monitor.daemon import Daemon
 from monitor.feedlinks import WebSubLinks, websub_links
-from monitor.runtime import Runtime
 from monitor.websub import renew_at, retry_delay, signature_valid
 from tests.builders import Entry, rss
 from tests.conftest import FeedServer, Receiver
+from tests.hub import LocalHub, in_process_daemon, start_hub
 from tests.test_web import free_port
 
 SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
@@ -36,126 +30,18 @@ OLD = Entry(title="Markets rally", guid="o1", link="https://n.example/o1")
 PUSHED = Entry(title="Karabakh ceasefire agreed", guid="p1", link="https://n.example/p1")
 
 
-@dataclass
-class HubSubscription:
-    """A subscription as the hub holds it."""
-
-    callback: str
-    topic: str
-    secret: str
-    expires: float  # loop time
-
-
-@dataclass
-class LocalHub:
-    """The hub's side of WebSub: takes requests, verifies intent at the callback,
-    grants ``lease_seconds``, pushes content, and lets leases lapse."""
-
-    server: TestServer
-    lease_seconds: int
-    requests: list[dict[str, str]] = field(default_factory=list)
-    verifications: list[tuple[str, int, bool]] = field(default_factory=list)
-    subscriptions: dict[tuple[str, str], HubSubscription] = field(default_factory=dict)
-    refuse: bool = False  # answer requests 500 (no renewal: the lease lapses)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url("/"))
-
-    def active(self, topic: str) -> list[HubSubscription]:
-        now = asyncio.get_running_loop().time()
-        return [s for s in self.subscriptions.values() if s.topic == topic and s.expires > now]
-
-    def asked(self, mode: str) -> list[dict[str, str]]:
-        return [form for form in self.requests if form.get("hub.mode") == mode]
-
-    async def handle(self, request: web.Request) -> web.Response:
-        form = {key: str(value) for key, value in (await request.post()).items()}
-        self.requests.append(form)
-        if self.refuse:
-            return web.Response(status=500, text="hub overloaded")
-        if form.get("hub.mode") not in ("subscribe", "unsubscribe") or not form.get("hub.callback"):
-            return web.Response(status=400, text="bad request")
-        task = asyncio.create_task(self._verify(form))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return web.Response(status=202)
-
-    async def _verify(self, form: dict[str, str]) -> None:
-        challenge = secrets.token_urlsafe(12)
-        query = {
-            "hub.mode": form["hub.mode"],
-            "hub.topic": form["hub.topic"],
-            "hub.challenge": challenge,
-            "hub.lease_seconds": str(self.lease_seconds),
-        }
-        async with (
-            aiohttp.ClientSession() as http,
-            http.get(form["hub.callback"], params=query) as answer,
-        ):
-            echoed = answer.status == 200 and await answer.text() == challenge
-            self.verifications.append((form["hub.mode"], answer.status, echoed))
-        key = (form["hub.callback"], form["hub.topic"])
-        if echoed and form["hub.mode"] == "subscribe":
-            expires = asyncio.get_running_loop().time() + self.lease_seconds
-            self.subscriptions[key] = HubSubscription(
-                form["hub.callback"], form["hub.topic"], form.get("hub.secret", ""), expires
-            )
-        elif echoed:
-            self.subscriptions.pop(key, None)
-
-    async def publish(self, topic: str, body: str, sign: str | None = "sha256") -> list[int]:
-        """Push ``body`` to every live subscriber of ``topic``: signed with ``sign``
-        (``wrong``: a signature by another secret; None: unsigned)."""
-        statuses = []
-        async with aiohttp.ClientSession() as http:
-            for subscription in self.active(topic):
-                headers = {
-                    "Content-Type": "application/rss+xml",
-                    "Link": f'<{self.url}>; rel="hub", <{topic}>; rel="self"',
-                }
-                if sign is not None:
-                    method = "sha256" if sign == "wrong" else sign
-                    key = b"not the secret" if sign == "wrong" else subscription.secret.encode()
-                    digest = hmac.new(key, body.encode(), getattr(hashlib, method)).hexdigest()
-                    headers["X-Hub-Signature"] = f"{method}={digest}"
-                async with http.post(
-                    subscription.callback, data=body.encode(), headers=headers
-                ) as answer:
-                    statuses.append(answer.status)
-        return statuses
-
-    async def deny(self, topic: str, reason: str) -> int:
-        """Tell the subscribers of ``topic`` their subscription is denied."""
-        (subscription,) = self.active(topic)
-        query = {"hub.mode": "denied", "hub.topic": topic, "hub.reason": reason}
-        async with (
-            aiohttp.ClientSession() as http,
-            http.get(subscription.callback, params=query) as answer,
-        ):
-            self.subscriptions.clear()
-            return answer.status
-
-
 @pytest.fixture
 async def hub_factory() -> AsyncIterator[Callable[[int], Any]]:
     started: list[LocalHub] = []
 
     async def start(lease_seconds: int = 3600) -> LocalHub:
-        app = web.Application()
-        server = TestServer(app, host="127.0.0.1")
-        hub = LocalHub(server, lease_seconds)
-        app.router.add_post("/", hub.handle)
-        await server.start_server()
+        hub = await start_hub(lease_seconds)
         started.append(hub)
         return hub
 
     yield start
     for hub in started:
-        for task in list(hub.tasks):
-            task.cancel()
-        await hub.server.close()
+        await hub.close()
 
 
 def feed_with_hub(hub: LocalHub, topic: str, entries: list[Entry]) -> str:
@@ -194,20 +80,6 @@ watchlists:
   - {{name: karabakh, any: [Karabakh]}}
 {extra}"""
     return parse_settings(text, str(tmp_path / "monitor.yaml"), {})
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[tuple[Runtime, Daemon]]:
-    """A daemon in this process (its web side, its jobs), stopped afterwards."""
-    async with Runtime(settings) as runtime:
-        daemon = Daemon(runtime)
-        daemon.websub_every = timedelta(seconds=0.1)
-        task = asyncio.create_task(daemon.run())
-        try:
-            yield runtime, daemon
-        finally:
-            daemon.stop()
-            await asyncio.wait_for(task, 15)
 
 
 async def eventually(check: Callable[[], Any], within: float = 10.0) -> None:
@@ -290,7 +162,7 @@ async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_
     feeds.serve("/feed.xml", feed_with_hub(hub, topic, [OLD]))
     port = free_port()
     settings = push_settings(tmp_path, [topic], receiver.url(), port, storage=storage)
-    async with running(settings) as (runtime, _):
+    async with in_process_daemon(settings) as (runtime, _):
         await eventually(lambda: hub.active(topic))
         (form,) = hub.asked("subscribe")
         assert form["hub.callback"].startswith(f"http://127.0.0.1:{port}/websub/")
@@ -365,7 +237,7 @@ async def test_leases_are_renewed_and_a_lapsed_one_brings_polling_back(
             ]
         }
     )
-    async with running(settings) as (runtime, _):
+    async with in_process_daemon(settings) as (runtime, _):
         await eventually(lambda: hub.active(topic))
         # Renewed halfway through each 3 s lease, so it never lapses.
         for _ in range(35):
@@ -401,7 +273,7 @@ async def test_a_removed_feed_is_unsubscribed_and_a_denied_one_is_polled(
     feeds.serve("/removed.xml", feed_with_hub(hub, removed, [OLD]))
     port = free_port()
     settings = push_settings(tmp_path, [kept, removed], receiver.url(), port, storage=storage)
-    async with running(settings) as (runtime, _):
+    async with in_process_daemon(settings) as (runtime, _):
         await eventually(lambda: hub.active(kept) and hub.active(removed))
         fewer = push_settings(tmp_path, [kept], receiver.url(), port, storage=storage)
         await runtime.apply(fewer)
@@ -438,7 +310,7 @@ async def test_a_refusing_hub_is_asked_again_later_and_a_signed_non_feed_push_is
     feeds.serve("/feed.xml", feed_with_hub(hub, topic, [OLD]))
     port = free_port()
     settings = push_settings(tmp_path, [topic], receiver.url(), port)
-    async with running(settings) as (runtime, _):
+    async with in_process_daemon(settings) as (runtime, _):
         await eventually(lambda: hub.requests)
         await eventually(lambda: "hub overloaded" in caplog.text)
         token = hub.requests[0]["hub.callback"].rsplit("/", 1)[1]
