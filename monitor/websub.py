@@ -28,7 +28,7 @@ from monitor.fetch import Fetcher, FetchError
 from monitor.logs import feed_ids
 from monitor.models import FeedState, SubscriptionTask
 from monitor.redact import without_userinfo
-from monitor.store import Store
+from monitor.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 SIGNATURE_HASHES: Mapping[str, Callable[..., hashlib._Hash]] = {
@@ -169,8 +169,8 @@ class PushEndpoint:
 
     def add_routes(self, app: web.Application) -> None:
         """Mount the callback under ``/websub/{token}``."""
-        app.router.add_get(CALLBACK_PATH + "{token}", self.verify)
-        app.router.add_post(CALLBACK_PATH + "{token}", self.receive)
+        app.router.add_get(CALLBACK_PATH + "{token}", _store_guarded(self.verify))
+        app.router.add_post(CALLBACK_PATH + "{token}", _store_guarded(self.receive))
 
     async def verify(self, request: web.Request) -> web.Response:
         """Confirm what we asked for (the challenge back), deny anything else (404)."""
@@ -254,6 +254,21 @@ class PushEndpoint:
                 return None
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _store_guarded(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A hub's call the store cannot answer now gets a 503: the hub tries again later."""
+
+    async def guarded(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except StoreError as error:
+            log.error("a hub's call could not be answered: %s", error)
+            return web.Response(status=503, text="try again later\n")
+
+    return guarded
 
 
 def _lease(value: str | None, default: timedelta) -> timedelta:

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -358,3 +358,27 @@ def test_public_url_and_websub_settings_are_checked(tmp_path: Path) -> None:
     )
     assert off.push_url is None
     assert "websub: off" in check_summary(off, tmp_path / "monitor.yaml")
+
+
+async def test_a_hub_call_the_store_cannot_answer_gets_503(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from monitor.store import SQLiteStore
+    from monitor.websub import PushEndpoint
+
+    async def ingest(*_: object) -> None:
+        raise AssertionError("nothing is ingested")
+
+    unopened = SQLiteStore(tmp_path / "never-opened.db")
+    endpoint = PushEndpoint(unopened, lambda: datetime.now(UTC), ingest, timedelta(days=1))
+    app = web.Application()
+    endpoint.add_routes(app)
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.get("/websub/t0ken", params={"hub.mode": "subscribe"})
+        assert answer.status == 503
+        answer = await client.post("/websub/t0ken", data=b"<rss/>")
+        assert answer.status == 503
+    assert "could not be answered" in caplog.text and "t0ken" not in caplog.text

@@ -234,8 +234,11 @@ class Store(AsyncResource, ABC):
     # -- WebSub subscriptions: the same SQL on every backend (store/subscriptions.py) --
 
     @abstractmethod
-    def _subscriptions_db(self) -> AbstractAsyncContextManager[subscriptions.Db]:
-        """A transaction for the subscription queries; only StoreError leaves it."""
+    def _subscriptions_db(
+        self, *, write: bool = True
+    ) -> AbstractAsyncContextManager[subscriptions.Db]:
+        """A transaction for the subscription queries (``write=False``: a read, which
+        need not wait for writers); only StoreError leaves it."""
 
     async def subscription_tasks(self, now: datetime, limit: int = 100) -> list[SubscriptionTask]:
         """What to ask hubs now (subscribe, renew, unsubscribe); each task's row is held
@@ -260,7 +263,7 @@ class Store(AsyncResource, ABC):
 
     async def subscribed_feed(self, token: str) -> tuple[Subscription, FeedState] | None:
         """The subscription whose callback URL carries ``token``, and its feed."""
-        async with self._subscriptions_db() as db:
+        async with self._subscriptions_db(write=False) as db:
             return await subscriptions.subscribed_feed(db, token)
 
     async def subscription_verified(

@@ -347,9 +347,10 @@ class PostgresStore(Store):
     # -- feeds -------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _subscriptions_db(self) -> AsyncIterator[subscriptions.Db]:
+    async def _subscriptions_db(self, *, write: bool = True) -> AsyncIterator[subscriptions.Db]:
         try:
-            async with self._transaction() as db:
+            # A read takes a pooled connection without a transaction of its own.
+            async with self._transaction() if write else self.pool.acquire() as db:
                 yield _PostgresDb(db)
         except DRIVER_ERRORS as error:
             raise StoreError(f"database {self.name}: {reason_of(error)}") from error

@@ -228,8 +228,11 @@ class SQLiteStore(Store):
                 raise
 
     @asynccontextmanager
-    async def _subscriptions_db(self) -> AsyncIterator[subscriptions.Db]:
+    async def _subscriptions_db(self, *, write: bool = True) -> AsyncIterator[subscriptions.Db]:
         try:
+            if not write:
+                yield _SQLiteDb(self._read)  # WAL: reads never wait for the writer
+                return
             async with self._transaction() as db:
                 yield _SQLiteDb(db)
         except (sqlite3.Error, OSError, ValueError) as error:
