@@ -365,8 +365,18 @@ def _emit(
 
 
 def _export_feeds(settings: Settings) -> int:
-    feeds = [OpmlFeed(feed.url, feed.name, tuple(feed.tags)) for feed in settings.feeds]
+    # OPML lists feeds for feed readers: a sitemap or a page read by selectors is none.
+    feeds = [
+        OpmlFeed(feed.url, feed.name, tuple(feed.tags))
+        for feed in settings.feeds
+        if feed.type == "feed"
+    ]
     print(opml_document(feeds))
+    others = len(settings.feeds) - len(feeds)
+    if others:
+        print(
+            f"left out {others} source(s) that are not feeds (type: sitemap, html)", file=sys.stderr
+        )
     return EXIT_OK
 
 

@@ -140,8 +140,11 @@ async def test_import_merges_into_the_included_file_and_export_lists_everything(
     assert len(load_settings(config).feeds) == 3
     code, out, _ = await cli("feeds", "import", "-c", str(config), "more.opml", cwd=tmp_path)
     assert code == 0 and "0 feed(s) added" in out and "reload" in out
-    code, out, _ = await cli("feeds", "export", "-c", str(config), cwd=tmp_path)
+    sitemap = "  - {url: 'https://oc-media.org/news-sitemap.xml', type: sitemap}\n"
+    config.write_text(config.read_text().replace("feeds:\n", f"feeds:\n{sitemap}"))
+    code, out, err = await cli("feeds", "export", "-c", str(config), cwd=tmp_path)
     assert code == 0
+    assert "left out 1 source(s) that are not feeds" in err
     assert [feed.url for feed in parse_opml(out.encode())] == [
         "https://oc-media.org/feed/",  # the include's feeds, where the include stands
         "https://example.org/untitled.xml",
@@ -155,4 +158,4 @@ async def test_import_merges_into_the_included_file_and_export_lists_everything(
     assert code == 0 and "1 feed(s) added" in out and "1 refused" in out
     assert "skipped ftp://x.example/y: expected an http(s) URL" in err
     assert "checked 3/3" in err  # plain progress lines: not a terminal
-    assert len(load_settings(config).feeds) == 4  # the refused one never entered
+    assert len(load_settings(config).feeds) == 5  # the refused one never entered
