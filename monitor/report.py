@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.config import (
     ConsoleNotifierSettings,
@@ -38,6 +39,9 @@ def _duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def check_summary(settings: Settings, path: Path) -> str:
@@ -97,6 +101,14 @@ def check_summary(settings: Settings, path: Path) -> str:
         lines.append(
             f"websub: hubs push to {push_url}/websub/…; pushed feeds polled every {fallback}"
         )
+        assert settings.web is not None  # push_url needs it
+        listen_host = settings.web.listen.rpartition(":")[0].strip("[]")
+        public_host = urlsplit(push_url).hostname or ""
+        if listen_host in LOOPBACK and public_host not in LOOPBACK:
+            lines.append(
+                f"  listening on {settings.web.listen} only: a reverse proxy at {push_url}"
+                " must forward /websub/ to it"
+            )
     return "\n".join(lines)
 
 

@@ -352,6 +352,11 @@ def test_public_url_and_websub_settings_are_checked(tmp_path: Path) -> None:
     assert "websub: hubs push to https://nm.example/websub/…; pushed feeds polled every 1h" in (
         summary
     )
+    assert "a reverse proxy at https://nm.example must forward /websub/" in summary
+    direct = make_settings(
+        tmp_path, "web: {listen: '0.0.0.0:8080', public_url: 'https://nm.example/'}\n"
+    )
+    assert "reverse proxy" not in check_summary(direct, tmp_path / "monitor.yaml")
     assert make_settings(tmp_path, "web: {public_url: ''}\n").push_url is None
     off = make_settings(
         tmp_path, "web: {public_url: 'https://nm.example'}\nwebsub: {enabled: false}\n"
