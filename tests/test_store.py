@@ -589,3 +589,22 @@ async def test_pushed_items_are_stored_and_alerted_without_touching_the_schedule
         before.last_polled_at,
     )
     assert after.last_new_item_at == NOW + MINUTE
+
+
+async def test_a_feed_read_another_way_now_is_unsubscribed_and_read_afresh(
+    store: Store,
+) -> None:
+    url = "https://a.example/feed"
+    await store.sync_feeds([spec(url)], NOW)
+    (feed,) = await store.claim_due_feeds(NOW, 10, MINUTE)
+    polled = record(
+        claim=feed.claim, hub="https://h.example/", topic=url, etag='"v1"', body_digest="d1"
+    )
+    await store.save_poll(feed.id, [], polled, alert=False)
+    (task,) = await store.subscription_tasks(NOW)
+    await store.record_subscription_request(task, NOW, NOW + 5 * MINUTE)
+    await store.sync_feeds([replace(spec(url), kind="html")], NOW)
+    (state,) = await store.feeds()
+    assert (state.kind, state.etag, state.body_digest) == ("html", None, None)
+    (leaving,) = await store.subscription_tasks(NOW)
+    assert leaving.action == "unsubscribe"

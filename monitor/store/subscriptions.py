@@ -15,9 +15,9 @@ from typing import Protocol
 from monitor.models import FeedState, Subscription, SubscriptionTask
 from monitor.store.rows import Row, feed_from_row, from_epoch, to_epoch
 
-# A feed that wants a subscription: polled, and naming a hub and a topic.
+# A feed that wants a subscription: polled, read as a feed, naming a hub and a topic.
 WANTED = (
-    "f.enabled = TRUE AND f.kind <> 'seed' AND f.gone_at IS NULL"
+    "f.enabled = TRUE AND f.kind = 'feed' AND f.gone_at IS NULL"
     " AND f.hub IS NOT NULL AND f.topic IS NOT NULL"
 )
 SUBSCRIPTION_COLUMNS = (
