@@ -155,6 +155,22 @@ def test_a_broken_or_hostile_sitemap_gets_a_clear_answer(body: bytes, message: s
         read_sitemap(body, "https://d.example/s.xml", source, NOW)
 
 
+def test_a_gzipped_sitemap_is_inflated_and_a_gzip_bomb_refused() -> None:
+    import gzip
+
+    body = news_sitemap(news_url("https://d.example/z", "Zipped", NOW)).encode()
+    raw = read_sitemap(gzip.compress(body), "https://d.example/s.xml.gz", Source("sitemap"), NOW)
+    assert [entry.link for entry in raw.entries] == ["https://d.example/z"]
+    bomb = gzip.compress(b"<urlset>" + b" " * 60_000_000 + b"</urlset>")
+    assert len(bomb) < 100_000
+    with pytest.raises(ReadError, match="inflates to more than 50000000 bytes"):
+        read_sitemap(bomb, "https://d.example/s.xml.gz", Source("sitemap"), NOW)
+    with pytest.raises(ReadError, match="gzipped sitemap is corrupt"):
+        read_sitemap(
+            b"\x1f\x8b" + b"not gzip at all", "https://d.example/s.xml.gz", Source("sitemap"), NOW
+        )
+
+
 async def test_a_news_sitemap_is_polled_as_a_source_and_alerts_on_new_articles(
     feeds: FeedServer, runtimes: RuntimeFactory
 ) -> None:

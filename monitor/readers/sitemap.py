@@ -5,13 +5,15 @@ publication date, keywords, language); a plain sitemap's entries carry a ``<loc>
 perhaps a ``<lastmod>``, and get a title from their URL's slug. Only recent entries are
 read: a news sitemap lists the last two days, a plain one can list a site's whole past.
 An index (``<sitemapindex>``) has no entries of its own: it names the sitemaps to read,
-the most recently modified first. Elements are found by local name, so a sitemap with a
-wrong or missing namespace is read all the same.
+the most recently modified first. A ``.xml.gz`` sitemap is inflated, up to 50 MB.
+Elements are found by local name, so a sitemap with a wrong or missing namespace is
+read all the same.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import datetime, timedelta
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -23,6 +25,8 @@ from monitor.readers import RawEntry, RawFeed, ReadError, Source, Text, parse_da
 DEFAULT_RECENT = timedelta(days=2)
 MAX_ENTRIES = 5_000
 MAX_CHILDREN = 5  # of an index: the most recently modified sitemaps are read
+MAX_INFLATED = 50 * 1000 * 1000  # the sitemap protocol's limit for one sitemap
+GZIP_MAGIC = b"\x1f\x8b"
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
 )
@@ -32,6 +36,8 @@ SLUG_SUFFIX = re.compile(r"\.(s?html?|php|aspx?|jsp)$", re.IGNORECASE)
 
 def read_sitemap(body: bytes, url: str, source: Source, now: datetime) -> RawFeed:
     """The recent entries of a sitemap, or the sitemaps an index names."""
+    if body[:2] == GZIP_MAGIC:
+        body = gunzipped(body)
     try:
         root = etree.fromstring(body, _PARSER)
     except (etree.XMLSyntaxError, ValueError) as error:
@@ -60,6 +66,19 @@ def read_sitemap(body: bytes, url: str, source: Source, now: datetime) -> RawFee
     if not entries and older:
         warning = f"all {older} entries are older than {cutoff:%Y-%m-%d %H:%M} UTC"
     return RawFeed(entries=entries, warning=warning)
+
+
+def gunzipped(body: bytes) -> bytes:
+    """A ``.xml.gz`` sitemap (gzip as the file's own format, not as the transfer's),
+    inflated up to the protocol's 50 MB, so a small bomb cannot fill the memory."""
+    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    try:
+        inflated = inflater.decompress(body, MAX_INFLATED + 1)
+    except zlib.error as error:
+        raise ReadError(f"the gzipped sitemap is corrupt: {error}") from None
+    if len(inflated) > MAX_INFLATED:
+        raise ReadError(f"the gzipped sitemap inflates to more than {MAX_INFLATED} bytes")
+    return inflated
 
 
 def _local(element: etree._Element) -> str:
