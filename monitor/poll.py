@@ -1,4 +1,5 @@
-"""One poll of one feed, along the arrow: fetch → parse → identify → match → store."""
+"""One poll of one feed, along the arrow: fetch → parse → identify → match → store;
+and ``Poller.ingest``, the same path from parse on for a body a hub pushed."""
 
 from __future__ import annotations
 
@@ -6,30 +7,34 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
 
-from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.fetch import Fetcher, FetchError, FetchResult
+from monitor.ingest import (
+    Body,
+    MatchRequest,
+    Prepared,
+    WatchlistScope,
+    in_scope,
+    prepare,
+    without_stale_matches,
+)
 from monitor.logs import feed_ids
-from monitor.match import FeedLabels, WatchlistSet, match_items
-from monitor.models import FeedState, Match, NewItem, ParsedFeed, PollRecord, SaveResult
+from monitor.match import FeedLabels, WatchlistSet
+from monitor.models import FeedState, NewItem, ParsedFeed, PollRecord, SaveResult
 from monitor.notify.payload import iso_utc
-from monitor.parse import ParseError, identified, read_source, text_of
-from monitor.readers import RawFeed, Source
+from monitor.parse import ParseError
+from monitor.readers import Source
 from monitor.redact import without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
 from monitor.store import LeaseLost, Store
-from monitor.workers import WorkerCrashed, WorkerPool, installed
+from monitor.workers import WorkerCrashed, WorkerPool
 
 log = logging.getLogger(__name__)
-Lapped = TypeVar("Lapped")
 # A feed's most recent entry keys sent with its body: more than any feed carries, so
 # every entry it still carries is left out of identity and matching once stored.
 RECENT_KEYS = 1_000
-# A fetched body and the headers it came with.
-Body = tuple[bytes, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,138 +68,6 @@ class Fetched:
     result: FetchResult
     seconds: float
     size: int
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A parsed body, and its items with the watchlists each matched."""
-
-    feed: ParsedFeed  # its items: the entries that were not known
-    items: list[NewItem]
-    entries: int  # in the body, known ones included
-    # Seconds spent in each stage in the worker: read, text, identify, match.
-    stages: dict[str, float] = field(default_factory=dict)
-    children: tuple[str, ...] = ()  # a sitemap index: the sitemaps to read instead
-    websub: WebSubLinks | None = None  # the hub and topic the feed names
-
-
-@dataclass(frozen=True, slots=True)
-class MatchRequest:
-    """Match a feed's items against the watchlists installed in the worker: the
-    generation they were installed as, and the feed's labels for ``feed:``/``tag:``."""
-
-    generation: int
-    feed: FeedLabels
-
-
-def prepare(
-    bodies: Sequence[Body],
-    url: str,
-    request: MatchRequest | None,
-    known: frozenset[str],
-    source: Source,
-    now: datetime,
-) -> Prepared:
-    """Parse, identify and match a source's bodies (one, or the sitemaps of an index):
-    the CPU part of a poll or a push, run in a worker.
-
-    Each body is read by the reader its source's kind names. Entries whose keys are
-    ``known`` (the feed's recently stored ones) are read for their keys and left there:
-    of a changed feed's 50 entries, 5 are new, and only they pay for identity and
-    matching. The store still skips any other entry it has. (The items travel back
-    once: pickling shares the objects ``feed`` and ``items`` hold.) Without a request
-    (a baseline) nothing is matched. A lone sitemap index comes back as its children.
-    """
-    clock = StageClock()
-    raws = [read_source(body, headers, url, source, now) for body, headers in bodies]
-    if len(raws) == 1 and raws[0].children:
-        return Prepared(ParsedFeed(None, None, []), [], 0, clock.stages, raws[0].children)
-    links = websub_links(*bodies[0], url) if source.kind == "feed" else None
-    raw = clock.lap("read", _merged(raws))
-    parsed = clock.lap("text", text_of(raw, known))
-    entries = len(parsed.items)
-    parsed = clock.lap("identify", identified(parsed, known))
-    if request is None:
-        items = [NewItem(i) for i in parsed.items]
-        return Prepared(parsed, items, entries, clock.stages, websub=links)
-    watchlists = installed(request.generation)
-    assert isinstance(watchlists, WatchlistSet)
-    labels = replace(request.feed, title=parsed.title)
-    items = clock.lap("match", match_items(parsed.items, watchlists, labels))
-    return Prepared(parsed, items, entries, clock.stages, websub=links)
-
-
-def _merged(raws: Sequence[RawFeed]) -> RawFeed:
-    """One source's bodies as one: the first one's fields, every body's entries."""
-    if len(raws) == 1:
-        return raws[0]
-    warnings = [raw.warning for raw in raws if raw.warning]
-    if any(raw.children for raw in raws):
-        warnings.append("a sitemap index inside a sitemap index is not followed")
-    return replace(
-        raws[0],
-        entries=[entry for raw in raws for entry in raw.entries],
-        warning="; ".join(warnings) or None,
-        children=(),
-    )
-
-
-class StageClock:
-    """Seconds per stage of a pipeline, each lap ending when its result is passed in."""
-
-    def __init__(self) -> None:
-        self.stages: dict[str, float] = {}
-        self._since = time.perf_counter()
-
-    def lap(self, stage: str, result: Lapped) -> Lapped:
-        """Record the time since the last lap against ``stage``; return ``result``."""
-        now = time.perf_counter()
-        self.stages[stage] = self.stages.get(stage, 0.0) + now - self._since
-        self._since = now
-        return result
-
-
-def without_stale_matches(items: Sequence[NewItem], cutoff: datetime) -> list[NewItem]:
-    """Items published before ``cutoff`` keep no matches: they are recorded, not
-    alerted (a daemon back from downtime, or a feed that dumps its archive, stays
-    quiet). An item without a date is taken as new."""
-    return [
-        NewItem(new.item)
-        if new.matches and new.item.published is not None and new.item.published < cutoff
-        else new
-        for new in items
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class WatchlistScope:
-    """Which feeds a watchlist watches (None: all) and how old an item may be."""
-
-    feed_urls: frozenset[str] | None = None
-    max_age: timedelta | None = None
-
-
-def in_scope(
-    scopes: Mapping[str, WatchlistScope], items: Sequence[NewItem], feed_url: str, now: datetime
-) -> list[NewItem]:
-    """Drop the matches of watchlists that do not watch this feed, or that find the
-    item too old."""
-
-    def wanted(match: Match, new: NewItem) -> bool:
-        scope = scopes.get(match.watchlist)
-        if scope is None:
-            return True
-        if scope.feed_urls is not None and feed_url not in scope.feed_urls:
-            return False
-        published = new.item.published
-        return scope.max_age is None or published is None or published >= now - scope.max_age
-
-    return [
-        NewItem(new.item, tuple(match for match in new.matches if wanted(match, new)))
-        if new.matches
-        else new
-        for new in items
-    ]
 
 
 @dataclass(frozen=True, slots=True)

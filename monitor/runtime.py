@@ -22,12 +22,13 @@ from aiohttp.abc import AbstractResolver
 
 from monitor.config import FeedSettings, Settings
 from monitor.fetch import USER_AGENT, Fetcher
+from monitor.ingest import WatchlistScope
 from monitor.lifecycle import AsyncResource
 from monitor.match import FeedLabels, compile_watchlists
 from monitor.models import FeedSpec, FeedState
 from monitor.notify.registry import Channel, build_channel
 from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
-from monitor.poll import HealthRules, Poller, PollOutcome, WatchlistScope
+from monitor.poll import HealthRules, Poller, PollOutcome
 from monitor.progress import Steps
 from monitor.readers import PageSelectors, Source
 from monitor.seeds import default_seed_dir, load_seeds

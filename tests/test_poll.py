@@ -544,21 +544,6 @@ async def test_outcomes_say_what_answered_or_what_failed_for_metrics(
     assert outcomes[ok].fetched_bytes > 100 and outcomes[ok].fetch_seconds is not None
 
 
-def test_prepare_reads_every_entry_and_identifies_only_the_unknown_ones() -> None:
-    from monitor.poll import prepare
-    from monitor.readers import Source
-
-    body = rss([TRUCE, OTHER]).encode()
-    headers = {"content-type": "application/rss+xml"}
-    url = "https://n.example/feed"
-    now = datetime(2026, 11, 29, tzinfo=UTC)
-    prepared = prepare([(body, headers)], url, None, frozenset({"t1"}), Source(), now)
-    assert prepared.entries == 2
-    assert [new.item.entry_key for new in prepared.items] == ["o1"]
-    assert prepared.items[0].item.fingerprint is not None
-    assert set(prepared.stages) == {"read", "text", "identify"}
-
-
 async def test_a_changed_feed_identifies_and_matches_only_its_new_entry(
     feeds: FeedServer, runtimes: RuntimeFactory
 ) -> None:
