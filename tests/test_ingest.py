@@ -18,8 +18,7 @@ def test_prepare_reads_every_entry_and_identifies_only_the_unknown_ones() -> Non
     body = rss([TRUCE, OTHER]).encode()
     headers = {"content-type": "application/rss+xml"}
     url = "https://n.example/feed"
-    now = datetime(2026, 11, 29, tzinfo=UTC)
-    prepared = prepare([(body, headers)], url, None, frozenset({"t1"}), Source(), now)
+    prepared = prepare([(body, headers)], url, None, frozenset({"t1"}), Source(), NOW)
     assert prepared.entries == 2
     assert [new.item.entry_key for new in prepared.items] == ["o1"]
     assert prepared.items[0].item.fingerprint is not None
