@@ -11,7 +11,8 @@ import hashlib
 import ipaddress
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -199,44 +200,41 @@ class Fetcher(AsyncResource):
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        timeout = self.settings.timeout.total_seconds()
         async with per_host, self._all_hosts:
             await self._wait_for_slot(host)
-            try:
-                async with asyncio.timeout(timeout):
-                    return await self._follow(url, conditional)
-            except TimeoutError:
-                raise FetchError(f"no complete answer within {timeout:g}s") from None
-            except aiohttp.ClientConnectorError as exc:
-                reason = exc.os_error.strerror or str(exc.os_error) or str(exc)
-                raise FetchError(f"cannot connect to {exc.host}:{exc.port}: {reason}") from None
-            except aiohttp.ClientPayloadError as exc:
-                raise FetchError(f"the body was cut off or corrupt: {exc}") from None
-            except aiohttp.ClientError as exc:
-                # Some aiohttp errors quote the URL, user info included.
-                detail = str(exc).replace(url, without_userinfo(url))
-                raise FetchError(f"{type(exc).__name__}: {detail}") from None
+            async with self._answer_within(url):
+                return await self._follow(url, conditional)
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
         """POST a form (a WebSub hub request) under the same guards as a fetch: http(s)
         only, no private addresses unless allowed, the timeout; no redirects followed.
         The status and the start of the answer's text; FetchError when there is none."""
-        timeout = self.settings.timeout.total_seconds()
         self._check_target(url)
         session = self._open_session()
+        async with (
+            self._answer_within(url),
+            session.post(url, data=dict(form), allow_redirects=False) as response,
+        ):
+            text = await response.content.read(ANSWER_SHOWN)
+            return response.status, text.decode("utf-8", "replace").strip()
+
+    @asynccontextmanager
+    async def _answer_within(self, url: str) -> AsyncIterator[None]:
+        """The body runs within ``http.timeout``; what aiohttp raises becomes a
+        FetchError that says what happened, without the URL's user info."""
+        timeout = self.settings.timeout.total_seconds()
         try:
-            async with (
-                asyncio.timeout(timeout),
-                session.post(url, data=dict(form), allow_redirects=False) as response,
-            ):
-                text = await response.content.read(ANSWER_SHOWN)
-                return response.status, text.decode("utf-8", "replace").strip()
+            async with asyncio.timeout(timeout):
+                yield
         except TimeoutError:
-            raise FetchError(f"no answer within {timeout:g}s") from None
+            raise FetchError(f"no complete answer within {timeout:g}s") from None
         except aiohttp.ClientConnectorError as exc:
             reason = exc.os_error.strerror or str(exc.os_error) or str(exc)
             raise FetchError(f"cannot connect to {exc.host}:{exc.port}: {reason}") from None
+        except aiohttp.ClientPayloadError as exc:
+            raise FetchError(f"the body was cut off or corrupt: {exc}") from None
         except aiohttp.ClientError as exc:
+            # Some aiohttp errors quote the URL, user info included.
             detail = str(exc).replace(url, without_userinfo(url))
             raise FetchError(f"{type(exc).__name__}: {detail}") from None
 

@@ -283,3 +283,26 @@ async def test_host_spacing_queues_requests_to_one_host_and_not_another() -> Non
             await server.close()
     assert all(result.body == BODY for result in results)
     assert sorted(waits) == [2.0, 4.0]  # the first host's second and third; never the other
+
+
+async def test_a_hub_request_is_a_guarded_form_post(feeds: FeedServer) -> None:
+    seen: list[dict[str, str]] = []
+
+    async def hub(request: web.Request) -> web.Response:
+        seen.append({key: str(value) for key, value in (await request.post()).items()})
+        return web.Response(status=202, text="accepted " + "x" * 1000)
+
+    url = feeds.handle("/hub", hub)
+    async with Fetcher(HttpSettings(allow_private_networks=True)) as fetcher:
+        status, answer = await fetcher.post_form(url, {"hub.mode": "subscribe"})
+        assert (status, seen) == (202, [{"hub.mode": "subscribe"}])
+        assert answer.startswith("accepted x") and len(answer) <= 300
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        with pytest.raises(FetchError, match=r"cannot connect to 127\.0\.0\.1"):
+            await fetcher.post_form(f"http://127.0.0.1:{port}/hub", {})
+    async with Fetcher(HttpSettings()) as guarded:
+        with pytest.raises(FetchError, match="a private or local address"):
+            await guarded.post_form(url, {"hub.mode": "subscribe"})
+    assert len(seen) == 1
