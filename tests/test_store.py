@@ -12,11 +12,13 @@ from monitor.dedupe import identify
 from monitor.models import (
     DeliveryStatus,
     FeedSpec,
+    FeedState,
     Item,
     Match,
     MatchedTerm,
     NewItem,
     PollRecord,
+    SubscriptionTask,
 )
 from monitor.store import LeaseLost, Store, StoreError
 from tests.conftest import StoreFactory
@@ -504,18 +506,29 @@ async def test_a_feed_naming_a_hub_gets_one_subscription_and_it_is_renewed_in_ti
     assert found[1].pushed(NOW)  # still pushed until the granted lease ends
 
 
-async def test_a_subscription_follows_its_feed_out_of_the_configuration_or_to_a_new_hub(
+async def requested(
     store: Store,
-) -> None:
-    url = "https://a.example/feed"
+    url: str = "https://a.example/feed",
+    hub: str = "https://h.example/",
+    **polled: object,
+) -> tuple[FeedState, SubscriptionTask]:
+    """One feed, polled once naming ``hub``, its subscription asked for."""
     await store.sync_feeds([spec(url)], NOW)
     (feed,) = await store.claim_due_feeds(NOW, 10, MINUTE)
-    old_hub, topic = "https://hub-1.example/", url
     await store.save_poll(
-        feed.id, [], record(claim=feed.claim, hub=old_hub, topic=topic), alert=False
+        feed.id, [], record(claim=feed.claim, hub=hub, topic=url, **polled), alert=False
     )
     (task,) = await store.subscription_tasks(NOW)
     await store.record_subscription_request(task, NOW, NOW + 5 * MINUTE)
+    return feed, task
+
+
+async def test_a_subscription_follows_its_feed_out_of_the_configuration_or_to_a_new_hub(
+    store: Store,
+) -> None:
+    url = topic = "https://a.example/feed"
+    old_hub = "https://hub-1.example/"
+    feed, _ = await requested(store, url, old_hub)
     await store.subscription_verified(feed.id, NOW + timedelta(days=7), NOW + timedelta(days=6))
 
     # The feed names another hub now: subscribe there at once.
@@ -543,14 +556,7 @@ async def test_a_subscription_follows_its_feed_out_of_the_configuration_or_to_a_
 async def test_a_denied_subscription_stops_push_and_unanswered_unsubscriptions_are_dropped(
     store: Store,
 ) -> None:
-    url = "https://a.example/feed"
-    await store.sync_feeds([spec(url)], NOW)
-    (feed,) = await store.claim_due_feeds(NOW, 10, MINUTE)
-    await store.save_poll(
-        feed.id, [], record(claim=feed.claim, hub="https://h.example/", topic=url), alert=False
-    )
-    (task,) = await store.subscription_tasks(NOW)
-    await store.record_subscription_request(task, NOW, NOW + 5 * MINUTE)
+    feed, _ = await requested(store)
     await store.subscription_verified(feed.id, NOW + timedelta(days=7), NOW + timedelta(days=6))
     await store.subscription_denied(feed.id, "not allowed", NOW + timedelta(days=1))
     (state,) = await store.feeds()
@@ -595,14 +601,7 @@ async def test_a_feed_read_another_way_now_is_unsubscribed_and_read_afresh(
     store: Store,
 ) -> None:
     url = "https://a.example/feed"
-    await store.sync_feeds([spec(url)], NOW)
-    (feed,) = await store.claim_due_feeds(NOW, 10, MINUTE)
-    polled = record(
-        claim=feed.claim, hub="https://h.example/", topic=url, etag='"v1"', body_digest="d1"
-    )
-    await store.save_poll(feed.id, [], polled, alert=False)
-    (task,) = await store.subscription_tasks(NOW)
-    await store.record_subscription_request(task, NOW, NOW + 5 * MINUTE)
+    await requested(store, url, etag='"v1"', body_digest="d1")
     await store.sync_feeds([replace(spec(url), kind="html")], NOW)
     (state,) = await store.feeds()
     assert (state.kind, state.etag, state.body_digest) == ("html", None, None)
