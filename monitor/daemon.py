@@ -89,11 +89,14 @@ class Daemon:
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()
 
-    async def pushed(self, feed: FeedState, body: bytes, headers: Mapping[str, str]) -> None:
+    async def pushed(self, feed: FeedState, body: bytes, headers: Mapping[str, str]) -> bool:
         """A hub pushed content: ingest it in a task (the hub has its answer meanwhile),
-        and send what it alerts at once."""
-        if not self.stopping.is_set():
-            self._start(self._ingest_pushed(feed, body, headers))
+        and send what it alerts at once. False once shutdown has begun: the hub is told
+        to try again, so the content is not lost with this process."""
+        if self.stopping.is_set():
+            return False
+        self._start(self._ingest_pushed(feed, body, headers))
+        return True
 
     async def _ingest_pushed(
         self, feed: FeedState, body: bytes, headers: Mapping[str, str]

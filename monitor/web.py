@@ -182,7 +182,8 @@ class WebSide:
                 [
                     [
                         f"{escape(feed.display_name)}<br><small>{escape(feed.shown_url)}</small>",
-                        f'<span class="{feed_state(feed)}">{feed_state(feed)}</span>',
+                        f'<span class="{feed_state(feed)}">{feed_state(feed)}</span>'
+                        + (" <small>pushed</small>" if feed.pushed(now) else ""),
                         escape(iso_utc(feed.last_polled_at) or "never"),
                         escape(iso_utc(feed.next_poll_at) or ""),
                         escape(feed.last_error or ""),

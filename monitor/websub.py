@@ -49,7 +49,8 @@ RENEW_MARGIN = timedelta(days=1)  # renew this long before a lease ends (half a 
 # What a push may carry at most when the configuration sets no smaller http.max_body.
 PUSH_BODY_MAX = 15 * 1024 * 1024
 
-Ingest = Callable[[FeedState, bytes, Mapping[str, str]], Awaitable[None]]
+# Takes pushed content for a feed; False: not now (shutting down), the hub should retry.
+Ingest = Callable[[FeedState, bytes, Mapping[str, str]], Awaitable[bool]]
 
 
 def signature_valid(secret: str, header: str | None, body: bytes) -> bool:
@@ -239,7 +240,8 @@ class PushEndpoint:
             )
             return web.Response(status=202, text="ignored\n")
         headers = {key.lower(): value for key, value in request.headers.items()}
-        await self.ingest(feed, body, headers)
+        if not await self.ingest(feed, body, headers):
+            return web.Response(status=503, text="shutting down; try again\n")
         return web.Response(status=202, text="accepted\n")
 
     async def _body(self, request: web.Request) -> bytes | None:

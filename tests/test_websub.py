@@ -374,7 +374,7 @@ async def test_a_hub_call_the_store_cannot_answer_gets_503(
     from monitor.store import SQLiteStore
     from monitor.websub import PushEndpoint
 
-    async def ingest(*_: object) -> None:
+    async def ingest(*_: object) -> bool:
         raise AssertionError("nothing is ingested")
 
     unopened = SQLiteStore(tmp_path / "never-opened.db")
@@ -387,3 +387,37 @@ async def test_a_hub_call_the_store_cannot_answer_gets_503(
         answer = await client.post("/websub/t0ken", data=b"<rss/>")
         assert answer.status == 503
     assert "could not be answered" in caplog.text and "t0ken" not in caplog.text
+
+
+async def test_content_pushed_while_the_daemon_stops_is_sent_back_to_retry(tmp_path: Path) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from monitor.models import FeedSpec, PollRecord
+    from monitor.store import SQLiteStore
+    from monitor.websub import PushEndpoint
+
+    now = datetime.now(UTC)
+    url = "https://n.example/feed"
+    async with SQLiteStore(tmp_path / "m.db") as store:
+        await store.sync_feeds([FeedSpec(url, None, timedelta(hours=1), True)], now)
+        (feed,) = await store.claim_due_feeds(now, 1, timedelta(minutes=1))
+        polled = PollRecord(now, now, 200, None, claim=feed.claim, hub="https://h/", topic=url)
+        await store.save_poll(feed.id, [], polled, alert=False)
+        (task,) = await store.subscription_tasks(now)
+
+        async def stopping(*_: object) -> bool:
+            return False  # what Daemon.pushed says once shutdown has begun
+
+        endpoint = PushEndpoint(store, lambda: now, stopping, timedelta(days=1))
+        app = web.Application()
+        endpoint.add_routes(app)
+        body = rss([PUSHED]).encode()
+        digest = hmac.new(task.subscription.secret.encode(), body, hashlib.sha256).hexdigest()
+        async with TestClient(TestServer(app)) as client:
+            answer = await client.post(
+                f"/websub/{task.subscription.token}",
+                data=body,
+                headers={"X-Hub-Signature": f"sha256={digest}"},
+            )
+            assert answer.status == 503
