@@ -203,6 +203,8 @@ async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_
         assert "over 65536 bytes" in caplog.text
 
         async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/") as answer:
+                assert "<small>pushed</small>" in await answer.text()
             unknown = f"http://127.0.0.1:{port}/websub/no-such-token"
             query = {"hub.mode": "subscribe", "hub.topic": topic, "hub.challenge": "x"}
             async with http.get(unknown, params=query) as answer:
