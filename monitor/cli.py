@@ -440,7 +440,15 @@ async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> in
                 return EXIT_OK
             print(f"{args.url} is not a gone feed", file=sys.stderr)
             return EXIT_FAILED
-        _emit(await store.feeds(), args.json, feed_json, feed_line)
+        pushes = {
+            subscription.feed_id: subscription for subscription in await store.subscriptions()
+        }
+        _emit(
+            await store.feeds(),
+            args.json,
+            lambda feed: feed_json(feed, pushes.get(feed.id)),
+            lambda feed: feed_line(feed, pushes.get(feed.id)),
+        )
         return EXIT_OK
 
     return await _with_store(settings, show)

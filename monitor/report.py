@@ -23,6 +23,7 @@ from monitor.models import (
     NotifierState,
     StoredItem,
     Story,
+    Subscription,
 )
 from monitor.notify.payload import headline, iso_utc, item_json, matched_json, source_name
 from monitor.notify.registry import describe_policy
@@ -233,8 +234,35 @@ def feed_state(feed: FeedState) -> str:
     return "moved" if feed.fetch_url else "ok"
 
 
-def feed_json(feed: FeedState) -> dict[str, Any]:
-    """A feed's schedule and health."""
+def subscription_json(subscription: Subscription | None) -> dict[str, Any] | None:
+    """A feed's WebSub subscription: its state, hub, lease and last error."""
+    if subscription is None:
+        return None
+    return {
+        "state": subscription.state,
+        "hub": without_userinfo(subscription.hub),
+        "topic": without_userinfo(subscription.topic),
+        "lease_until": iso_utc(subscription.lease_until),
+        "last_error": subscription.last_error,
+    }
+
+
+def subscription_line(subscription: Subscription) -> str:
+    """A feed's WebSub subscription for a person."""
+    hub = without_userinfo(subscription.hub)
+    line = {
+        "active": f"pushed by {hub} until {iso_utc(subscription.lease_until)}",
+        "requested": f"push asked of {hub}, not verified yet",
+        "denied": f"push DENIED by {hub}",
+        "unsubscribing": f"push being cancelled at {hub}",
+    }.get(subscription.state, f"push {subscription.state} at {hub}")
+    if subscription.last_error:
+        line += f" (last: {subscription.last_error})"
+    return line
+
+
+def feed_json(feed: FeedState, subscription: Subscription | None = None) -> dict[str, Any]:
+    """A feed's schedule and health (and its WebSub subscription, when given)."""
     return {
         "url": feed.shown_url,
         "name": feed.name,
@@ -254,11 +282,13 @@ def feed_json(feed: FeedState) -> dict[str, Any]:
         "type": feed.kind,
         "hub": None if feed.hub is None else without_userinfo(feed.hub),
         "pushed_until": iso_utc(feed.push_until),
+        "websub": subscription_json(subscription),
     }
 
 
-def feed_line(feed: FeedState) -> str:
-    """One feed for a person: health first, then when it was and will be polled, and why."""
+def feed_line(feed: FeedState, subscription: Subscription | None = None) -> str:
+    """One feed for a person: health first, then when it was and will be polled, and why
+    (and how a hub pushes it, when ``subscription`` is given)."""
     state = feed_state(feed)
     # Quiet words for the usual states, capitals for the ones that need a look.
     if state == "failing":
@@ -281,7 +311,9 @@ def feed_line(feed: FeedState) -> str:
         line += f"\n             being polled by {feed.claimed_by}"
     if feed.kind != "feed":
         line += f"\n             read as {'a sitemap' if feed.kind == 'sitemap' else 'a page'}"
-    if feed.push_until is not None:
+    if subscription is not None:
+        line += f"\n             {subscription_line(subscription)}"
+    elif feed.push_until is not None:
         line += f"\n             pushed by {feed.hub} until {iso_utc(feed.push_until)}"
     return line
 

@@ -56,3 +56,38 @@ def test_color_uses_terminal_bold() -> None:
     assert terms is not None
     text = highlight_match("w", entry, document, terms, color=True)
     assert "\x1b[1;33mtruce\x1b[0m" in text
+
+
+def test_a_feed_shows_how_a_hub_pushes_it_or_why_not() -> None:
+    from datetime import timedelta
+
+    from monitor.models import FeedState, Subscription
+    from monitor.report import feed_json, feed_line
+
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    feed = FeedState(
+        1, "https://n.example/feed", "N", None, timedelta(minutes=10), True, True,
+        None, None, now, 0, None, last_polled_at=now, kind="feed",
+    )  # fmt: skip
+    denied = Subscription(
+        1, feed.url, "https://hub.example/", feed.url, "tok", "sec", "denied",
+        last_error="topic not allowed",
+    )  # fmt: skip
+    assert "push DENIED by https://hub.example/ (last: topic not allowed)" in feed_line(
+        feed, denied
+    )
+    shown = feed_json(feed, denied)["websub"]
+    assert shown == {
+        "state": "denied",
+        "hub": "https://hub.example/",
+        "topic": feed.url,
+        "lease_until": None,
+        "last_error": "topic not allowed",
+    }
+    assert "tok" not in str(shown) and "sec" not in str(shown)  # never the credentials
+    active = Subscription(
+        1, feed.url, "https://hub.example/", feed.url, "tok", "sec", "active",
+        lease_until=now + timedelta(days=7),
+    )  # fmt: skip
+    assert "pushed by https://hub.example/ until 2026-12-06T12:00:00Z" in feed_line(feed, active)
+    assert feed_json(feed)["websub"] is None

@@ -561,6 +561,8 @@ async def test_a_denied_subscription_stops_push_and_unanswered_unsubscriptions_a
     await store.subscription_denied(feed.id, "not allowed", NOW + timedelta(days=1))
     (state,) = await store.feeds()
     assert state.push_until is None
+    (listed,) = await store.subscriptions()
+    assert (listed.feed_id, listed.state, listed.last_error) == (feed.id, "denied", "not allowed")
     assert await store.subscription_tasks(NOW + timedelta(hours=23)) == []
     (retry,) = await store.subscription_tasks(NOW + timedelta(days=1))
     assert retry.action == "subscribe" and retry.subscription.last_error == "not allowed"

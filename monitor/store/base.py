@@ -266,6 +266,11 @@ class Store(AsyncResource, ABC):
         async with self._subscriptions_db(write=False) as db:
             return await subscriptions.subscribed_feed(db, token)
 
+    async def subscriptions(self) -> list[Subscription]:
+        """Every WebSub subscription, in feed order (for ``feeds``)."""
+        async with self._subscriptions_db(write=False) as db:
+            return await subscriptions.every_subscription(db)
+
     async def subscription_verified(
         self, feed_id: int, lease_until: datetime, renew_at: datetime
     ) -> None:

@@ -165,6 +165,15 @@ async def subscribed_feed(db: Db, token: str) -> tuple[Subscription, FeedState] 
     return subscription, feed_from_row(feeds[0])
 
 
+async def every_subscription(db: Db) -> list[Subscription]:
+    """Every subscription, in feed order."""
+    rows = await db.fetch(
+        f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s JOIN feeds f ON f.id = s.feed_id"
+        " ORDER BY s.feed_id"
+    )
+    return [subscription_from_row(row) for row in rows]
+
+
 async def record_verified(db: Db, feed_id: int, lease_until: datetime, renew_at: datetime) -> None:
     """The hub verified our subscription: it pushes until ``lease_until``."""
     await db.execute(
