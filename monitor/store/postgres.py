@@ -14,28 +14,22 @@ its password.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import asyncpg
 
 from monitor.dedupe import BatchCandidates, StoryPolicy, identity_keys
 from monitor.models import (
-    DeliveryStatus,
     FeedSpec,
     FeedState,
     Item,
-    Message,
-    MessageKind,
     NewItem,
-    NotifierState,
-    OutboxSummary,
     PollRecord,
     SaveResult,
     StoredItem,
@@ -46,20 +40,17 @@ from monitor.store import subscriptions
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
+from monitor.store.postgres_errors import DRIVER_ERRORS, rows_changed, translated
+from monitor.store.postgres_outbox import PostgresOutbox
 from monitor.store.rows import (
-    DELIVERY_SELECT,
     ITEM_COLUMNS,
     ITEM_INSERT_COLUMNS,
     Row,
     candidates_from_rows,
     claim_refusal,
-    delivery_from_row,
     feed_from_row,
     fingerprint_blob,
-    from_epoch,
-    from_epoch_required,
     host_of,
-    new_message_id,
     stored_item_from_row,
     stories_from_rows,
     to_epoch,
@@ -70,9 +61,6 @@ MIGRATION_LOCK = 0x6E6D_0001  # session lock: one instance migrates at a time
 STORY_LOCK = 0x6E6D_0002  # transaction lock: one story resolution at a time
 FEEDS_LOCK = 0x6E6D_0003  # transaction lock: one configuration sync at a time
 HOUSEKEEPING_LOCK = 0x6E6D_0004  # session lock, tried: one instance prunes
-CONTAINER_KINDS = ("rollup", "digest")
-# A delivery this instance may finish: unclaimed, or claimed by it ($3 is the owner).
-HELD_BY_US = "(claimed_by IS NULL OR claimed_by = $3)"
 FUZZY_KINDS = ("band", "lead")
 PRUNE_BATCH = 50_000  # identity rows deleted per pruning transaction
 POOL_SIZE = 8
@@ -109,39 +97,6 @@ FEED_CLAIM = """
     RETURNING due.*, f.claims AS claim
 """
 log = logging.getLogger(__name__)
-Params = ParamSpec("Params")
-Result = TypeVar("Result")
-# asyncpg's own errors are not all under one base: InternalClientError (a connection
-# left mid-operation, e.g. when the server ended it) stands apart.
-DRIVER_ERRORS = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    OSError,
-    TimeoutError,
-)
-
-
-def translated(
-    method: Callable[Concatenate[PostgresStore, Params], Coroutine[Any, Any, Result]],
-) -> Callable[Concatenate[PostgresStore, Params], Coroutine[Any, Any, Result]]:
-    """Let only StoreError leave a store method, naming the database and the reason."""
-
-    @functools.wraps(method)
-    async def wrapper(
-        store: PostgresStore, /, *args: Params.args, **kwargs: Params.kwargs
-    ) -> Result:
-        try:
-            return await method(store, *args, **kwargs)
-        except DRIVER_ERRORS as error:
-            raise StoreError(f"database {store.name}: {reason_of(error)}") from error
-
-    return wrapper
-
-
-def _rows_changed(status: str) -> int:
-    """The row count of a command status such as ``UPDATE 3`` or ``INSERT 0 1``."""
-    return int(status.rsplit(" ", 1)[-1])
 
 
 def _key_record(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -170,7 +125,7 @@ class _PostgresDb:
         await self.connection.execute(numbered(sql), *args)
 
 
-class PostgresStore(Store):
+class PostgresStore(PostgresOutbox, Store):
     """The Store contract on one PostgreSQL database, shared by several instances.
 
     ``dsn`` is a ``postgresql://`` URL; query parameters other than libpq's are server
@@ -291,7 +246,7 @@ class PostgresStore(Store):
                 until,
                 self._owner,
             )
-        return _rows_changed(feeds) + _rows_changed(deliveries)
+        return rows_changed(feeds) + rows_changed(deliveries)
 
     async def _check_claim(
         self, db: asyncpg.Connection, table: str, row_id: int, claim: int | None = None
@@ -306,19 +261,6 @@ class PostgresStore(Store):
         refusal = claim_refusal(table, row_id, current, self._owner, claim)
         if refusal is not None:
             raise LeaseLost(refusal)
-
-    async def _finish(
-        self,
-        db: asyncpg.Connection,
-        table: str,
-        row_id: int,
-        claim: int | None,
-        status: str,
-    ) -> None:
-        """After an UPDATE that finishes claimed work only where the claim still holds:
-        when it changed no row, say why (LeaseLost), unless there was nothing to do."""
-        if _rows_changed(status) == 0:
-            await self._check_claim(db, table, row_id, claim)
 
     @translated
     async def spread_overdue_feeds(self, now: datetime) -> int:
@@ -337,7 +279,7 @@ class PostgresStore(Store):
                 to_epoch(now),
                 to_epoch(now - OVERDUE_AFTER),
             )
-        return _rows_changed(status)
+        return rows_changed(status)
 
     @translated
     async def check_health(self) -> None:
@@ -536,7 +478,7 @@ class PostgresStore(Store):
             to_epoch(now),
             url,
         )
-        return _rows_changed(status) > 0
+        return rows_changed(status) > 0
 
     # -- items -------------------------------------------------------------------------
 
@@ -642,7 +584,7 @@ class PostgresStore(Store):
                 """,
                 *row,
             )
-            queued += _rows_changed(status)
+            queued += rows_changed(status)
         for row in plan.follow_ups:
             # Only for a story that was alerted to this notifier, from another feed: a
             # copy of a seed or of a baseline item never speaks up.
@@ -658,7 +600,7 @@ class PostgresStore(Store):
                 """,
                 *row,
             )
-            queued += _rows_changed(status)
+            queued += rows_changed(status)
         matched = tuple(match.watchlist for new in batch for match in new.matches)
         self._note_growth(len(plan.keys))
         return SaveResult(len(plan.items), len(plan.stories), queued, tuple(plan.joins), matched)
@@ -807,268 +749,7 @@ class PostgresStore(Store):
                         cutoff,
                         PRUNE_BATCH,
                     )
-                    if _rows_changed(status) < PRUNE_BATCH:
+                    if rows_changed(status) < PRUNE_BATCH:
                         return
             finally:
                 await connection.execute("SELECT pg_advisory_unlock($1)", HOUSEKEEPING_LOCK)
-
-    # -- deliveries --------------------------------------------------------------------
-
-    @translated
-    async def claim_due_deliveries(
-        self, now: datetime, limit: int, lease: timedelta
-    ) -> list[Message]:
-        """Lease due messages of enabled notifiers that no one else holds, counting the
-        attempt before it is made."""
-        async with self._transaction() as db:
-            rows = await db.fetch(
-                """
-                WITH due AS (
-                    SELECT id FROM deliveries
-                    WHERE status = 'pending' AND next_attempt_at <= $1 AND notifier NOT IN
-                        (SELECT name FROM notifier_state WHERE disabled_at IS NOT NULL)
-                    ORDER BY next_attempt_at, id LIMIT $2
-                    FOR UPDATE SKIP LOCKED
-                )
-                UPDATE deliveries d SET attempts = attempts + 1, next_attempt_at = $3,
-                    lease_until = $3, claimed_by = $4
-                FROM due WHERE d.id = due.id
-                RETURNING d.id
-                """,
-                to_epoch(now),
-                limit,
-                to_epoch(now + lease),
-                self._owner,
-            )
-            if not rows:
-                return []
-            return await self._messages(db, sorted(row[0] for row in rows))
-
-    async def _messages(self, db: Any, ids: Sequence[int]) -> list[Message]:
-        """The messages with these ids, in the order given, rollups and digests with
-        their members."""
-        rows = await db.fetch(f"{DELIVERY_SELECT} WHERE d.id = ANY($1::bigint[])", list(ids))
-        by_id = {row["delivery_id"]: row for row in rows}
-        containers = [row["delivery_id"] for row in rows if row["kind"] in CONTAINER_KINDS]
-        members: dict[int, list[Message]] = {}
-        if containers:
-            for row in await db.fetch(
-                f"{DELIVERY_SELECT} WHERE d.parent_id = ANY($1::bigint[]) ORDER BY d.id",
-                containers,
-            ):
-                members.setdefault(row["parent_id"], []).append(delivery_from_row(row))
-        return [
-            delivery_from_row(by_id[message], members.get(message, ()))
-            for message in ids
-            if message in by_id
-        ]
-
-    @translated
-    async def fold_deliveries(
-        self,
-        kind: MessageKind,
-        notifier: str,
-        watchlist: str,
-        claimed: Sequence[int],
-        now: datetime,
-        lease: timedelta,
-    ) -> Message:
-        """Fold alerts and follow-ups into one new rollup or digest, claimed for sending:
-        the ``claimed`` ones and every other due one of this notifier and watchlist that
-        no instance holds."""
-        async with self._transaction() as db:
-            others = await db.fetch(
-                "SELECT id FROM deliveries WHERE status = 'pending' AND notifier = $1"
-                " AND watchlist = $2 AND kind IN ('alert', 'follow_up') AND next_attempt_at <= $3"
-                " AND claimed_by IS NULL FOR UPDATE SKIP LOCKED",
-                notifier,
-                watchlist,
-                to_epoch(now),
-            )
-            members = sorted({*claimed, *(row[0] for row in others)})
-            container = await db.fetchval(
-                "INSERT INTO deliveries (message_id, kind, watchlist, notifier, attempts,"
-                " next_attempt_at, lease_until, created_at, claimed_by)"
-                " VALUES ($1, $2, $3, $4, 1, $5, $5, $6, $7) RETURNING id",
-                new_message_id(),
-                kind.value,
-                watchlist,
-                notifier,
-                to_epoch(now + lease),
-                to_epoch(now),
-                self._owner,
-            )
-            await db.execute(
-                "UPDATE deliveries SET status = 'folded', parent_id = $1, claimed_by = NULL,"
-                " lease_until = NULL, attempts = GREATEST(attempts - 1, 0)"
-                " WHERE id = ANY($2::bigint[])",
-                container,
-                members,
-            )
-            (message,) = await self._messages(db, [container])
-        return message
-
-    @translated
-    async def queue_notice(self, notifiers: Sequence[str], text: str, now: datetime) -> int:
-        """Queue an operator notice to each of these notifiers; how many were queued."""
-        async with self._transaction() as db:
-            await db.executemany(
-                "INSERT INTO deliveries (message_id, kind, watchlist, notifier, body,"
-                " next_attempt_at, created_at) VALUES ($1, 'notice', '', $2, $3, $4, $4)",
-                [(new_message_id(), name, text, to_epoch(now)) for name in notifiers],
-            )
-        return len(notifiers)
-
-    # -- notifiers ---------------------------------------------------------------------
-
-    @translated
-    async def disable_notifier(
-        self, name: str, reason: str, settings_key: str, now: datetime
-    ) -> bool:
-        """Stop sending to a notifier (its queue stays); False when it already was."""
-        status = await self.pool.execute(
-            """
-            INSERT INTO notifier_state (name, disabled_at, reason, settings_key)
-            VALUES ($1, $2, $3, $4)
-            ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at,
-                reason = excluded.reason, settings_key = excluded.settings_key
-            WHERE notifier_state.disabled_at IS NULL
-            """,
-            name,
-            to_epoch(now),
-            reason,
-            settings_key,
-        )
-        return _rows_changed(status) > 0
-
-    @translated
-    async def enable_notifier(self, name: str) -> bool:
-        """Send to a disabled notifier again; False when it was not disabled."""
-        status = await self.pool.execute(
-            "UPDATE notifier_state SET disabled_at = NULL, reason = NULL"
-            " WHERE name = $1 AND disabled_at IS NOT NULL",
-            name,
-        )
-        return _rows_changed(status) > 0
-
-    @translated
-    async def sync_notifiers(self, settings_keys: Mapping[str, str]) -> list[str]:
-        """Enable the disabled notifiers whose settings changed (a new URL); their names."""
-        enabled = []
-        for row in await self.pool.fetch(
-            "SELECT name, settings_key FROM notifier_state WHERE disabled_at IS NOT NULL"
-            " ORDER BY disabled_at"
-        ):
-            key = settings_keys.get(row["name"])
-            if key is not None and key != row["settings_key"]:
-                await self.enable_notifier(row["name"])
-                enabled.append(row["name"])
-        return enabled
-
-    @translated
-    async def disabled_notifiers(self) -> list[NotifierState]:
-        """Notifiers the relay does not send to, oldest first."""
-        rows = await self.pool.fetch(
-            "SELECT name, disabled_at, reason FROM notifier_state"
-            " WHERE disabled_at IS NOT NULL ORDER BY disabled_at"
-        )
-        return [NotifierState(row[0], from_epoch_required(row[1]), row[2] or "") for row in rows]
-
-    @translated
-    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
-        """Sent deliveries stay as the record of what was said."""
-
-        async def mark(db: asyncpg.Connection) -> None:
-            changed = await db.execute(
-                "UPDATE deliveries SET status = 'sent', sent_at = $1, last_error = NULL,"
-                " claimed_by = NULL, lease_until = NULL WHERE id = $2 AND status = 'pending'"
-                f" AND {HELD_BY_US}",
-                to_epoch(now),
-                delivery_id,
-                self._owner,
-            )
-            await self._finish(db, "deliveries", delivery_id, None, changed)
-
-        await self._grouped.run(mark)
-
-    @translated
-    async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
-        """Keep the last error; either schedule the retry or mark the delivery dead."""
-        async with self._transaction() as db:
-            if retry_at is None:
-                changed = await db.execute(
-                    "UPDATE deliveries SET status = 'dead', last_error = $1, claimed_by = NULL,"
-                    f" lease_until = NULL WHERE id = $2 AND status = 'pending' AND {HELD_BY_US}",
-                    error,
-                    delivery_id,
-                    self._owner,
-                )
-            else:
-                changed = await db.execute(
-                    "UPDATE deliveries SET last_error = $1, next_attempt_at = $4,"
-                    " claimed_by = NULL, lease_until = NULL WHERE id = $2 AND status = 'pending'"
-                    f" AND {HELD_BY_US}",
-                    error,
-                    delivery_id,
-                    self._owner,
-                    to_epoch(retry_at),
-                )
-            await self._finish(db, "deliveries", delivery_id, None, changed)
-
-    @translated
-    async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
-        """Pending again at ``retry_at``, as if never claimed (only this instance's)."""
-        if not delivery_ids:
-            return
-        await self.pool.execute(
-            "UPDATE deliveries SET next_attempt_at = $1, attempts = GREATEST(attempts - 1, 0),"
-            " claimed_by = NULL, lease_until = NULL WHERE status = 'pending'"
-            " AND (claimed_by IS NULL OR claimed_by = $2) AND id = ANY($3::bigint[])",
-            to_epoch(retry_at),
-            self._owner,
-            list(delivery_ids),
-        )
-
-    @translated
-    async def deliveries(
-        self, status: DeliveryStatus | None = None, limit: int = 100
-    ) -> list[Message]:
-        """Newest first, optionally of one status."""
-        rows = await self.pool.fetch(
-            "SELECT id FROM deliveries WHERE $1::text IS NULL OR status = $1"
-            " ORDER BY id DESC LIMIT $2",
-            None if status is None else status.value,
-            limit,
-        )
-        async with self.pool.acquire() as connection:
-            return await self._messages(connection, [row[0] for row in rows])
-
-    @translated
-    async def outbox_summary(self) -> OutboxSummary:
-        """Counts by status, and the oldest pending message's queue time."""
-        row = await self.pool.fetchrow(
-            "SELECT count(*) FILTER (WHERE status = 'pending'),"
-            " count(*) FILTER (WHERE status = 'dead'),"
-            " min(created_at) FILTER (WHERE status = 'pending') FROM deliveries"
-        )
-        assert row is not None
-        return OutboxSummary(row[0], row[1], from_epoch(row[2]))
-
-    @translated
-    async def retry_deliveries(
-        self, now: datetime, *, delivery_id: int | None = None, dead: bool = False
-    ) -> int:
-        """Requeue one delivery (any status but sent or folded) or every dead one."""
-        if delivery_id is None and not dead:
-            return 0
-        reset = (
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, attempts = 0,"
-            " claimed_by = NULL, lease_until = NULL WHERE "
-        )
-        if delivery_id is not None:
-            status = await self.pool.execute(
-                reset + "id = $2 AND status IN ('pending', 'dead')", to_epoch(now), delivery_id
-            )
-        else:
-            status = await self.pool.execute(reset + "status = 'dead'", to_epoch(now))
-        return _rows_changed(status)

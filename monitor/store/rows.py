@@ -30,6 +30,8 @@ from monitor.models import (
     Story,
 )
 
+# Messages that carry others (their members point at them through parent_id).
+CONTAINER_KINDS = ("rollup", "digest")
 ITEM_COLUMNS = (
     "i.id, i.story_id, i.entry_key, i.guid, i.title, i.link, i.summary, i.content, i.author,"
     " i.published, i.language, i.joined_by, i.similarity,"
