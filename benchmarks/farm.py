@@ -24,7 +24,6 @@ import random
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -233,7 +232,7 @@ class Pass:
     wall: float
     cpu: float
     peak_rss: int
-    stages: Counter[str]
+    stages: dict[str, float]
     alerts: int | None = None
     expected: int | None = None
 
@@ -255,7 +254,7 @@ async def floor(base: str, feeds: int, meter: TreeMeter) -> Pass:
         time.perf_counter() - started,
         meter.cpu() - cpu,
         meter.peak_rss,
-        Counter(),
+        {},
     )
 
 
@@ -299,9 +298,10 @@ async def passes(
             relay_started = time.perf_counter()
             await runtime.relay.deliver_due()
             now = time.perf_counter()
-            stages: Counter[str] = Counter()
+            stages: dict[str, float] = {}
             for poll in polls:
-                stages.update(poll.stages)
+                for stage, seconds in poll.stages.items():
+                    stages[stage] = stages.get(stage, 0.0) + seconds
             stages["deliver"] = now - relay_started
             failed = [poll.error for poll in polls if poll.status == "failed"]
             if failed:

@@ -19,9 +19,11 @@ import sqlite3
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from benchmarks import CORPUS
 from monitor.dedupe import identify
@@ -215,7 +217,7 @@ def _item(key: str, title: str, paragraphs: list[str]) -> Item:
     return Item(entry_key=key, guid=key, title=title, link=None, summary="", content=html)
 
 
-def _pairs(counts: Counter[object]) -> int:
+def _pairs(counts: Mapping[Any, int]) -> int:
     return sum(n * (n - 1) // 2 for n in counts.values())
 
 
