@@ -31,15 +31,18 @@ from monitor.config import (
 from monitor.daemon import Daemon
 from monitor.discover import DiscoveryError, discover, feeds_yaml
 from monitor.early_stop import EARLY_STOP, STOP_SIGNALS
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, FetchError
 from monitor.logs import configure, tag_instance
 from monitor.match import Document, FeedLabels, WatchlistSet, compile_watchlists, spec_of
 from monitor.match.query import QueryError
 from monitor.models import DeliveryStatus
 from monitor.notify.payload import item_json, matched_json
 from monitor.opml import OpmlError, OpmlFeed, opml_document, read_opml, write_opml
+from monitor.parse import ParseError
 from monitor.pidfile import NoDaemon, holding_pid_file, running_daemon
+from monitor.preview import configured_source, item_preview_json, preview, preview_text
 from monitor.progress import Steps
+from monitor.readers import Source
 from monitor.redact import without_userinfo
 from monitor.report import (
     check_summary,
@@ -53,7 +56,7 @@ from monitor.report import (
     story_json,
     story_lines,
 )
-from monitor.runtime import Runtime, configured_instance_id
+from monitor.runtime import Runtime, configured_instance_id, source_of
 from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
 from monitor.store import Store, StoreError, open_store
 
@@ -134,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_option(discovering)
     discovering.add_argument("url", help="a page of the site (or a feed)")
+    previewing = feed_commands.add_parser(
+        "preview", help="what a source gives now, read as configured; nothing is stored"
+    )
+    _config_option(previewing)
+    previewing.add_argument("url", help="a configured source's URL or name, or any feed URL")
+    previewing.add_argument("--limit", type=int, default=20, help="entries shown (default 20)")
+    previewing.add_argument("--json", action="store_true", help="one JSON object per line")
 
     stories = commands.add_parser("stories", help="stories (items that are one story)")
     _config_option(stories)
@@ -432,6 +442,8 @@ async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> in
         return await _discover_feeds(settings, args.url)
     if action == "import":
         return _import_feeds(settings, path, args.file)
+    if action == "preview":
+        return await _preview_feed(settings, args.url, args.limit, args.json)
 
     async def show(store: Store) -> int:
         if getattr(args, "action", None) == "revive":
@@ -452,6 +464,25 @@ async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> in
         return EXIT_OK
 
     return await _with_store(settings, show)
+
+
+async def _preview_feed(settings: Settings, key: str, limit: int, as_json: bool) -> int:
+    """Print what one source gives now, read as the daemon would read it."""
+    sources = {feed.url: source_of(feed) for feed in settings.feeds}
+    names = {feed.name: feed.url for feed in settings.feeds if feed.name}
+    url = configured_source(sources, names, key)
+    async with Fetcher(settings.http) as fetcher:
+        try:
+            shown = await preview(fetcher, url, sources.get(url, Source()), datetime.now(UTC))
+        except (FetchError, ParseError) as error:
+            print(f"{without_userinfo(url)}: {error}", file=sys.stderr)
+            return EXIT_FAILED
+    if as_json:
+        for item in shown.items[:limit]:
+            print(json.dumps(item_preview_json(item), ensure_ascii=False))
+    else:
+        print(preview_text(shown, limit))
+    return EXIT_OK
 
 
 async def _discover_feeds(settings: Settings, url: str) -> int:

@@ -424,18 +424,8 @@ class Poller:
         return saved
 
     async def _fetch_children(self, feed: FeedState, children: Sequence[str]) -> list[Body]:
-        """The sitemaps an index names, through the same fetcher (its limits, its
-        politeness); one that fails is skipped and logged, all failing is an error."""
-        bodies: list[Body] = []
-        errors: list[str] = []
-        for url in children:
-            try:
-                child = await self.fetcher.fetch(url)
-            except FetchError as error:
-                errors.append(f"{without_userinfo(url)}: {error}")
-                continue
-            if child.body:
-                bodies.append((child.body, child.headers))
+        """The sitemaps an index names; one that fails is skipped and logged."""
+        bodies, errors = await fetch_sitemaps(self.fetcher, children)
         if errors:
             log.warning(
                 "sitemap index %s: %s of %s sitemap(s) failed: %s",
@@ -445,9 +435,25 @@ class Poller:
                 "; ".join(errors),
                 extra=feed_ids(feed.id, feed.url),
             )
-        if not bodies:
-            raise FetchError(
-                f"none of the index's {len(children)} sitemap(s) could be fetched"
-                + (f" ({errors[0]})" if errors else "")
-            )
         return bodies
+
+
+async def fetch_sitemaps(fetcher: Fetcher, urls: Sequence[str]) -> tuple[list[Body], list[str]]:
+    """The sitemaps an index names, one after the other through the same fetcher (its
+    limits, its politeness), and why those that failed did; FetchError when all did."""
+    bodies: list[Body] = []
+    errors: list[str] = []
+    for url in urls:
+        try:
+            child = await fetcher.fetch(url)
+        except FetchError as error:
+            errors.append(f"{without_userinfo(url)}: {error}")
+            continue
+        if child.body:
+            bodies.append((child.body, child.headers))
+    if not bodies:
+        raise FetchError(
+            f"none of the index's {len(urls)} sitemap(s) could be fetched"
+            + (f" ({errors[0]})" if errors else "")
+        )
+    return bodies, errors

@@ -1,0 +1,89 @@
+"""``news-monitor feeds preview URL``: what one source gives now, read as the daemon
+reads it (its type, its selectors, a sitemap index through its sitemaps), without
+storing anything: for trying selectors on a page, or a feed before adding it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.feedlinks import WebSubLinks, websub_links
+from monitor.fetch import Fetcher
+from monitor.models import Item
+from monitor.notify.payload import iso_utc
+from monitor.parse import read_source, text_of
+from monitor.poll import fetch_sitemaps
+from monitor.readers import RawFeed, Source
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A source's entries as items (no identity keys), and what came with them."""
+
+    url: str
+    source: Source
+    title: str | None
+    items: list[Item]
+    warnings: list[str]
+    websub: WebSubLinks | None
+
+
+async def preview(fetcher: Fetcher, url: str, source: Source, now: datetime) -> Preview:
+    """Fetch ``url`` and read it as ``source``; FetchError or ReadError say why not."""
+    result = await fetcher.fetch(url)
+    body = result.body or b""
+    raw = read_source(body, result.headers, url, source, now)
+    warnings = []
+    if raw.children:
+        bodies, errors = await fetch_sitemaps(fetcher, raw.children)
+        warnings += errors
+        raws = [read_source(child, headers, url, source, now) for child, headers in bodies]
+        raw = RawFeed(entries=[entry for part in raws for entry in part.entries])
+        warnings += [part.warning for part in raws if part.warning]
+    parsed = text_of(raw)
+    if parsed.warning:
+        warnings.append(parsed.warning)
+    links = websub_links(body, result.headers, url) if source.kind == "feed" else None
+    return Preview(url, source, parsed.title, parsed.items, warnings, links)
+
+
+def item_preview_json(item: Item) -> dict[str, Any]:
+    """One entry as ``feeds preview --json`` prints it."""
+    return {
+        "title": item.title,
+        "link": item.link,
+        "published": iso_utc(item.published),
+        "summary": item.summary,
+        "key": item.entry_key,
+    }
+
+
+def preview_text(shown: Preview, limit: int) -> str:
+    """The entries for a person: date, title, link, the start of the summary."""
+    kind = "" if shown.source.kind == "feed" else f" (type: {shown.source.kind})"
+    count = len(shown.items)
+    lines = [f"# {count} {'entry' if count == 1 else 'entries'} from {shown.url}{kind}"]
+    if shown.title:
+        lines.append(f"# title: {shown.title}")
+    if shown.websub is not None:
+        lines.append(f"# WebSub hub: {shown.websub.hub} (topic {shown.websub.topic})")
+    lines += [f"# warning: {warning}" for warning in shown.warnings]
+    for item in shown.items[:limit]:
+        lines.append(f"{iso_utc(item.published) or '(no date)':<21} {item.title or '(no title)'}")
+        lines.append(f"{'':<21} {item.link or '(no link)'}")
+        if item.summary:
+            summary = item.summary if len(item.summary) <= 100 else item.summary[:99] + "…"
+            lines.append(f"{'':<21} {summary}")
+    if len(shown.items) > limit:
+        lines.append(f"# … and {len(shown.items) - limit} more (--limit)")
+    return "\n".join(lines)
+
+
+def configured_source(sources: Mapping[str, Source], names: Mapping[str, str], key: str) -> str:
+    """The configured URL that ``key`` names (a URL or a name), else ``key`` itself."""
+    if key in sources:
+        return key
+    return names.get(key, key)
