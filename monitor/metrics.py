@@ -3,6 +3,8 @@ observer, which keeps the counters (in a registry of its own, one per runtime)."
 
 from __future__ import annotations
 
+import collections
+from collections.abc import Sequence
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -12,6 +14,7 @@ from monitor.notify.relay import RelayReport
 from monitor.poll import PollOutcome
 
 RELAY_RESULTS = ("sent", "retrying", "dead", "deferred", "throttled", "held", "folded")
+SUBSCRIPTION_STATES = ("requested", "active", "denied", "unsubscribing")
 
 
 class Metrics:
@@ -21,8 +24,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.polls = Counter(
             "news_monitor_polls",
-            "Feed polls by result: the HTTP answer (200, 304, …) or what failed"
-            " (http_4xx, http_5xx, network, parse, internal).",
+            "Feed polls by result: the HTTP answer (200, 304, …), push (content a hub"
+            " pushed) or what failed (http_4xx, http_5xx, network, parse, internal).",
             ["result"],
             registry=self.registry,
         )
@@ -114,6 +117,13 @@ class Metrics:
             "Age of the oldest message waiting to be sent (0 when none).",
             registry=self.registry,
         )
+        self.websub = Gauge(
+            "news_monitor_websub_subscriptions",
+            "WebSub subscriptions by state: requested (not verified yet), active, denied,"
+            " unsubscribing.",
+            ["state"],
+            registry=self.registry,
+        )
         for result in RELAY_RESULTS:
             self.messages.labels(result)
 
@@ -157,6 +167,13 @@ class Metrics:
         self.dead.set(summary.dead)
         oldest = summary.oldest_pending_at
         self.oldest_pending.set(0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
+
+    def subscriptions(self, states: Sequence[str]) -> None:
+        """Set the WebSub gauge from the subscriptions' states (asked of the store when
+        metrics are scraped, with push on)."""
+        counts = collections.Counter(states)
+        for state in SUBSCRIPTION_STATES:
+            self.websub.labels(state=state).set(counts.get(state, 0))
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""

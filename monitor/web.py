@@ -133,6 +133,9 @@ class WebSide:
     async def metrics_text(self, request: web.Request) -> web.Response:
         """Prometheus exposition, with the outbox gauges read now."""
         self.metrics.outbox(await self.store.outbox_summary(), self.clock())
+        if self.push is not None:
+            states = [subscription.state for subscription in await self.store.subscriptions()]
+            self.metrics.subscriptions(states)
         return web.Response(
             body=self.metrics.exposition(),
             headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},

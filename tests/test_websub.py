@@ -205,6 +205,11 @@ async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/") as answer:
                 assert "<small>pushed</small>" in await answer.text()
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as answer:
+                metrics = await answer.text()
+            assert 'news_monitor_websub_subscriptions{state="active"} 1.0' in metrics
+            assert 'news_monitor_websub_subscriptions{state="denied"} 0.0' in metrics
+            assert 'news_monitor_polls_total{result="push"} 2.0' in metrics
             unknown = f"http://127.0.0.1:{port}/websub/no-such-token"
             query = {"hub.mode": "subscribe", "hub.topic": topic, "hub.challenge": "x"}
             async with http.get(unknown, params=query) as answer:
