@@ -123,7 +123,9 @@ class Subscriber:
             form["hub.secret"] = subscription.secret
             form["hub.lease_seconds"] = str(int(self.lease.total_seconds()))
         now = self.clock()
-        await self.store.record_subscription_request(task, now, now + VERIFY_WAIT)
+        # Asked again if the hub never verifies: soon at first, then less and less often.
+        unverified = max(VERIFY_WAIT, retry_delay(subscription.attempts + 1))
+        await self.store.record_subscription_request(task, now, now + unverified)
         ids = feed_ids(subscription.feed_id, subscription.feed_url)
         hub = without_userinfo(task.hub)
         try:
