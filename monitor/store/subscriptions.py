@@ -65,9 +65,13 @@ async def due_tasks(db: Db, now: datetime, limit: int) -> list[SubscriptionTask]
     (unsubscribe) or names another hub or topic now (subscribe there).
     """
     at = to_epoch(now)
+    # At most ``limit`` new ones a pass: a first start with many hubbed feeds adds them
+    # over a few passes, not in one long write.
     new = await db.fetch(
         "SELECT f.id, f.hub, f.topic FROM feeds f"
         f" WHERE {WANTED} AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id)"
+        " ORDER BY f.id LIMIT ?",
+        limit,
     )
     for row in new:
         await db.execute(
