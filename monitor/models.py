@@ -341,3 +341,14 @@ class SubscriptionTask:
     subscription: Subscription
     hub: str
     topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartState:
+    """One sitemap of a sitemap index as last fetched: what to ask for it conditionally,
+    and its body's digest (an unchanged body is not read again)."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    digest: str | None = None

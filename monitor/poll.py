@@ -22,7 +22,7 @@ from monitor.ingest import (
 )
 from monitor.logs import feed_ids
 from monitor.match import FeedLabels, WatchlistSet
-from monitor.models import FeedState, NewItem, ParsedFeed, PollRecord, SaveResult
+from monitor.models import FeedState, NewItem, ParsedFeed, PartState, PollRecord, SaveResult
 from monitor.notify.payload import iso_utc
 from monitor.parse import ParseError
 from monitor.readers import Source
@@ -261,36 +261,41 @@ class Poller:
             return await self._failed(feed, str(error), error.status, error.headers, kind)
         fetch_seconds = time.perf_counter() - started
         fetched_bytes = len(result.body or b"")
-        now = self.clock()
         # Many servers ignore conditional requests; an identical body is not parsed again.
         body = result.body
         if body is None or result.digest == feed.body_digest:
-            decision = self._decide(feed, result, None)  # no body: what we learned before
-            record = PollRecord(
-                now,
-                decision.next_poll_at,
-                result.status,
-                None,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                reason=decision.reason,
-                moved_to=decision.moved_to,
-                claim=feed.claim,
-            )
-            stored_at = time.perf_counter()
-            await self.store.record_poll(feed.id, record)
-            await self._succeeded(feed, decision)
-            await self._check_silence(feed, new_items=False)
-            return PollOutcome(
-                feed,
-                "not-modified",
-                result=str(result.status),
-                fetch_seconds=fetch_seconds,
-                fetched_bytes=fetched_bytes,
-                stages={"fetch": fetch_seconds, "store": time.perf_counter() - stored_at},
-            )
+            return await self._unchanged(feed, Fetched(result, fetch_seconds, fetched_bytes))
         return await self.ingest(
             feed, body, result.headers, Fetched(result, fetch_seconds, fetched_bytes)
+        )
+
+    async def _unchanged(self, feed: FeedState, fetched: Fetched) -> PollOutcome:
+        """Record a poll that brought nothing to read: 304, the same body, or an index
+        whose sitemaps are all as they were."""
+        result = fetched.result
+        decision = self._decide(feed, result, None)  # no body: what we learned before
+        record = PollRecord(
+            self.clock(),
+            decision.next_poll_at,
+            result.status,
+            None,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            reason=decision.reason,
+            moved_to=decision.moved_to,
+            claim=feed.claim,
+        )
+        stored_at = time.perf_counter()
+        await self.store.record_poll(feed.id, record)
+        await self._succeeded(feed, decision)
+        await self._check_silence(feed, new_items=False)
+        return PollOutcome(
+            feed,
+            "not-modified",
+            result=str(result.status),
+            fetch_seconds=fetched.seconds,
+            fetched_bytes=fetched.size,
+            stages={"fetch": fetched.seconds, "store": time.perf_counter() - stored_at},
         )
 
     async def ingest(
@@ -311,14 +316,19 @@ class Poller:
         # The configured URL, not the final one, is the base for relative links and ids:
         # entry keys must not change when a redirect comes and goes.
         bodies: list[Body] = [(body, headers)]
+        sitemaps: Sitemaps | None = None
         try:
             request = self._match_request(feed) if alert else None
             known = await self.store.recent_entry_keys(feed.id, RECENT_KEYS)
             prepared = await self.workers.run(
                 prepare, bodies, feed.url, request, known, source, now
             )
-            if prepared.children:
-                bodies = await self._fetch_children(feed, prepared.children)
+            if prepared.children and fetched is not None:
+                sitemaps = await self._fetch_children(feed, prepared.children)
+                if not sitemaps.bodies:  # every sitemap as it was
+                    await self.store.save_sitemap_parts(feed.id, sitemaps.parts, now)
+                    return await self._unchanged(feed, fetched)
+                bodies = sitemaps.bodies
                 prepared = await self.workers.run(
                     prepare, bodies, feed.url, request, known, source, now
                 )
@@ -356,7 +366,10 @@ class Poller:
         if fetched is None:
             saved = await self.store.save_pushed(feed.id, items, now, alert=alert)
         else:
-            saved = await self._save_polled(feed, fetched, prepared, items, alert, now, len(bodies))
+            index = sitemaps is not None
+            saved = await self._save_polled(feed, fetched, prepared, items, alert, now, index)
+            if sitemaps is not None:
+                await self.store.save_sitemap_parts(feed.id, sitemaps.parts, now)
         store_seconds = time.perf_counter() - stored_at
         await self._check_silence(feed, new_items=saved.stored > 0)
         if saved.deliveries:
@@ -394,14 +407,14 @@ class Poller:
         items: Sequence[NewItem],
         alert: bool,
         now: datetime,
-        bodies: int,
+        index: bool,
     ) -> SaveResult:
         """The items with the poll's record, which releases the feed's claim."""
         parsed, result = prepared.feed, fetched.result
         decision = self._decide(feed, result, parsed)
         # An index was read through its sitemaps: its own validators and digest say
-        # nothing about theirs, so it is fetched whole next time.
-        whole = bodies == 1
+        # nothing about theirs, so it is fetched whole next time (they, conditionally).
+        whole = not index
         record = PollRecord(
             polled_at=now,
             next_poll_at=decision.next_poll_at,
@@ -423,37 +436,58 @@ class Poller:
         await self._succeeded(feed, decision)
         return saved
 
-    async def _fetch_children(self, feed: FeedState, children: Sequence[str]) -> list[Body]:
-        """The sitemaps an index names; one that fails is skipped and logged."""
-        bodies, errors = await fetch_sitemaps(self.fetcher, children)
-        if errors:
+    async def _fetch_children(self, feed: FeedState, children: Sequence[str]) -> Sitemaps:
+        """The sitemaps an index names, asked for conditionally; one that fails is
+        skipped and logged."""
+        sitemaps = await fetch_sitemaps(
+            self.fetcher, children, await self.store.sitemap_parts(feed.id)
+        )
+        if sitemaps.errors:
             log.warning(
                 "sitemap index %s: %s of %s sitemap(s) failed: %s",
                 feed.shown_url,
-                len(errors),
+                len(sitemaps.errors),
                 len(children),
-                "; ".join(errors),
+                "; ".join(sitemaps.errors),
                 extra=feed_ids(feed.id, feed.url),
             )
-        return bodies
+        return sitemaps
 
 
-async def fetch_sitemaps(fetcher: Fetcher, urls: Sequence[str]) -> tuple[list[Body], list[str]]:
+@dataclass(frozen=True, slots=True)
+class Sitemaps:
+    """The sitemaps of an index: the bodies that changed, the state of every one that
+    answered (for the next poll's conditional requests), and why the others failed."""
+
+    bodies: list[Body]
+    parts: list[PartState]
+    errors: list[str]
+
+
+async def fetch_sitemaps(
+    fetcher: Fetcher, urls: Sequence[str], known: Mapping[str, PartState] | None = None
+) -> Sitemaps:
     """The sitemaps an index names, one after the other through the same fetcher (its
-    limits, its politeness), and why those that failed did; FetchError when all did."""
-    bodies: list[Body] = []
-    errors: list[str] = []
+    limits, its politeness), conditionally where ``known`` has validators; a sitemap
+    that answers 304 or with the same body as before brings no body. FetchError when
+    every one failed."""
+    known = known or {}
+    found = Sitemaps([], [], [])
     for url in urls:
+        before = known.get(url) or PartState(url)
         try:
-            child = await fetcher.fetch(url)
+            child = await fetcher.fetch(url, etag=before.etag, last_modified=before.last_modified)
         except FetchError as error:
-            errors.append(f"{without_userinfo(url)}: {error}")
+            found.errors.append(f"{without_userinfo(url)}: {error}")
             continue
-        if child.body:
-            bodies.append((child.body, child.headers))
-    if not bodies:
+        if child.body is None or child.digest == before.digest:
+            found.parts.append(before)
+            continue
+        found.bodies.append((child.body, child.headers))
+        found.parts.append(PartState(url, child.etag, child.last_modified, child.digest))
+    if not found.parts:
         raise FetchError(
             f"none of the index's {len(urls)} sitemap(s) could be fetched"
-            + (f" ({errors[0]})" if errors else "")
+            + (f" ({found.errors[0]})" if found.errors else "")
         )
-    return bodies, errors
+    return found

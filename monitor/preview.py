@@ -38,8 +38,9 @@ async def preview(fetcher: Fetcher, url: str, source: Source, now: datetime) -> 
     raw = read_source(body, result.headers, url, source, now)
     warnings = []
     if raw.children:
-        bodies, errors = await fetch_sitemaps(fetcher, raw.children)
-        warnings += errors
+        sitemaps = await fetch_sitemaps(fetcher, raw.children)
+        bodies = sitemaps.bodies
+        warnings += sitemaps.errors
         raws = [read_source(child, headers, url, source, now) for child, headers in bodies]
         raw = RawFeed(entries=[entry for part in raws for entry in part.entries])
         warnings += [part.warning for part in raws if part.warning]

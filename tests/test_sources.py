@@ -222,6 +222,37 @@ async def test_a_sitemap_index_is_read_through_its_sitemaps_every_poll(
     assert len(feeds.hits["/s-missing.xml"]) == 2  # tried each time, skipped when failing
 
 
+async def test_the_sitemaps_of_an_index_are_asked_for_conditionally(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    from aiohttp import web
+
+    now = datetime.now(UTC)
+    bodies = {"/s-a.xml": news_sitemap(news_url("https://d.example/1", "One", now))}
+
+    async def conditional(request: web.Request) -> web.Response:
+        body = bodies[request.path]
+        tag = f'"{len(body)}"'
+        if request.headers.get("If-None-Match") == tag:
+            return web.Response(status=304)
+        return web.Response(text=body, content_type="application/xml", headers={"ETag": tag})
+
+    child = feeds.handle("/s-a.xml", conditional)
+    url = feeds.serve("/index.xml", sitemap_index((child, now)))
+    runtime = await runtimes(sources_config(f"  - {{url: {url}, type: sitemap}}"), FakeClock(now))
+    (first,) = await runtime.poll_all()
+    assert (first.status, first.stored) == ("updated", 1)
+    (second,) = await runtime.poll_all()
+    assert second.status == "not-modified"  # the index was read, its sitemap said 304
+    assert feeds.hits["/s-a.xml"][-1].headers.get("If-None-Match") == f'"{len(bodies["/s-a.xml"])}"'
+    bodies["/s-a.xml"] = news_sitemap(
+        news_url("https://d.example/2", "Karabakh talks", now),
+        news_url("https://d.example/1", "One", now),
+    )
+    (third,) = await runtime.poll_all()
+    assert (third.status, third.stored, third.deliveries) == ("updated", 1, 1)
+
+
 async def test_a_sitemap_index_whose_sitemaps_all_fail_fails_the_poll(
     feeds: FeedServer, runtimes: RuntimeFactory
 ) -> None:

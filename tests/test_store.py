@@ -609,3 +609,19 @@ async def test_a_feed_read_another_way_now_is_unsubscribed_and_read_afresh(
     assert (state.kind, state.etag, state.body_digest) == ("html", None, None)
     (leaving,) = await store.subscription_tasks(NOW)
     assert leaving.action == "unsubscribe"
+
+
+async def test_the_sitemaps_of_an_index_are_remembered_as_fetched(store: Store) -> None:
+    from monitor.models import PartState
+
+    (feed_id,) = await feed_ids(store, "https://a.example/index.xml")
+    assert await store.sitemap_parts(feed_id) == {}
+    first = [
+        PartState("https://a.example/1.xml", '"e1"', None, "d1"),
+        PartState("https://a.example/2.xml"),
+    ]
+    await store.save_sitemap_parts(feed_id, first, NOW)
+    assert await store.sitemap_parts(feed_id) == {part.url: part for part in first}
+    later = [PartState("https://a.example/3.xml", None, "Sun, 29 Nov 2026 10:00:00 GMT", "d3")]
+    await store.save_sitemap_parts(feed_id, later, NOW + MINUTE)
+    assert list((await store.sitemap_parts(feed_id)).values()) == later

@@ -19,6 +19,7 @@ from monitor.models import (
     NewItem,
     NotifierState,
     OutboxSummary,
+    PartState,
     PollRecord,
     SaveResult,
     StoredItem,
@@ -26,7 +27,7 @@ from monitor.models import (
     Subscription,
     SubscriptionTask,
 )
-from monitor.store import subscriptions
+from monitor.store import parts, portable, subscriptions
 
 
 class StoreError(Exception):
@@ -231,19 +232,31 @@ class Store(AsyncResource, ABC):
         """Store items a hub pushed as ``save_poll`` stores a poll's, in one transaction,
         leaving the feed's schedule and claim alone."""
 
-    # -- WebSub subscriptions: the same SQL on every backend (store/subscriptions.py) --
+    # -- the same SQL on every backend (store/portable.py) ------------------------------
+
+    async def sitemap_parts(self, feed_id: int) -> dict[str, PartState]:
+        """The sitemaps a source's index named at its last poll, by URL, as fetched."""
+        async with self._portable_db(write=False) as db:
+            return await parts.parts_of(db, feed_id)
+
+    async def save_sitemap_parts(
+        self, feed_id: int, states: Sequence[PartState], now: datetime
+    ) -> None:
+        """The sitemaps the source's index names now, as fetched (the others go)."""
+        async with self._portable_db() as db:
+            await parts.replace_parts(db, feed_id, states, now)
+
+    # WebSub subscriptions (store/subscriptions.py)
 
     @abstractmethod
-    def _subscriptions_db(
-        self, *, write: bool = True
-    ) -> AbstractAsyncContextManager[subscriptions.Db]:
+    def _portable_db(self, *, write: bool = True) -> AbstractAsyncContextManager[portable.Db]:
         """A transaction for the subscription queries (``write=False``: a read, which
         need not wait for writers); only StoreError leaves it."""
 
     async def subscription_tasks(self, now: datetime, limit: int = 100) -> list[SubscriptionTask]:
         """What to ask hubs now (subscribe, renew, unsubscribe); each task's row is held
         for a while so that no other instance asks too."""
-        async with self._subscriptions_db() as db:
+        async with self._portable_db() as db:
             return await subscriptions.due_tasks(db, now, limit)
 
     async def record_subscription_request(
@@ -251,24 +264,24 @@ class Store(AsyncResource, ABC):
     ) -> None:
         """A request about to go to a hub, and when to look at the subscription again
         (recorded before it is sent: a hub may verify it before it answers)."""
-        async with self._subscriptions_db() as db:
+        async with self._portable_db() as db:
             await subscriptions.record_request(db, task, now, next_attempt_at)
 
     async def subscription_request_failed(
         self, feed_id: int, error: str, retry_at: datetime
     ) -> None:
         """The hub did not take the request: why, and when to ask again."""
-        async with self._subscriptions_db() as db:
+        async with self._portable_db() as db:
             await subscriptions.record_failure(db, feed_id, error, retry_at)
 
     async def subscribed_feed(self, token: str) -> tuple[Subscription, FeedState] | None:
         """The subscription whose callback URL carries ``token``, and its feed."""
-        async with self._subscriptions_db(write=False) as db:
+        async with self._portable_db(write=False) as db:
             return await subscriptions.subscribed_feed(db, token)
 
     async def subscriptions(self) -> list[Subscription]:
         """Every WebSub subscription, in feed order (for ``feeds``)."""
-        async with self._subscriptions_db(write=False) as db:
+        async with self._portable_db(write=False) as db:
             return await subscriptions.every_subscription(db)
 
     async def subscription_verified(
@@ -276,15 +289,15 @@ class Store(AsyncResource, ABC):
     ) -> None:
         """The hub verified the subscription: the feed is pushed until ``lease_until``
         (and polled slowly meanwhile); renew it at ``renew_at``."""
-        async with self._subscriptions_db() as db:
+        async with self._portable_db() as db:
             await subscriptions.record_verified(db, feed_id, lease_until, renew_at)
 
     async def subscription_denied(self, feed_id: int, reason: str, retry_at: datetime) -> None:
         """The hub refused the subscription: polled at its own pace; ask again later."""
-        async with self._subscriptions_db() as db:
+        async with self._portable_db() as db:
             await subscriptions.record_denied(db, feed_id, reason, retry_at)
 
     async def subscription_ended(self, feed_id: int) -> None:
         """The hub confirmed an unsubscription: the row goes."""
-        async with self._subscriptions_db() as db:
+        async with self._portable_db() as db:
             await subscriptions.record_unsubscribed(db, feed_id)

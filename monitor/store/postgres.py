@@ -36,7 +36,7 @@ from monitor.models import (
     Story,
 )
 from monitor.redact import database_shown
-from monitor.store import subscriptions
+from monitor.store import portable
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
@@ -289,7 +289,7 @@ class PostgresStore(PostgresOutbox, Store):
     # -- feeds -------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _subscriptions_db(self, *, write: bool = True) -> AsyncIterator[subscriptions.Db]:
+    async def _portable_db(self, *, write: bool = True) -> AsyncIterator[portable.Db]:
         try:
             # A read takes a pooled connection without a transaction of its own.
             async with self._transaction() if write else self.pool.acquire() as db:

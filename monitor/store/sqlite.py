@@ -35,7 +35,7 @@ from monitor.models import (
     StoredItem,
     Story,
 )
-from monitor.store import subscriptions
+from monitor.store import portable
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
 from monitor.store.group_commit import GroupCommit
@@ -200,7 +200,7 @@ class SQLiteStore(SQLiteOutbox, Store):
                 raise
 
     @asynccontextmanager
-    async def _subscriptions_db(self, *, write: bool = True) -> AsyncIterator[subscriptions.Db]:
+    async def _portable_db(self, *, write: bool = True) -> AsyncIterator[portable.Db]:
         try:
             if not write:
                 yield _SQLiteDb(self._read)  # WAL: reads never wait for the writer

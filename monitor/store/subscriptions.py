@@ -1,18 +1,13 @@
-"""WebSub subscriptions in the store: one row per feed, the same SQL on both backends.
-
-The queries are written once, with ``?`` placeholders and SQL both dialects read
-(``TRUE``, ``IS DISTINCT FROM``); each backend hands them a ``Db`` over the connection of
-its own transaction, which numbers the placeholders where its driver wants that.
-"""
+"""WebSub subscriptions in the store: one row per feed, the same SQL on both backends
+(see ``portable``)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 from monitor.models import FeedState, Subscription, SubscriptionTask
+from monitor.store.portable import Db
 from monitor.store.rows import Row, feed_from_row, from_epoch, to_epoch
 
 # A feed that wants a subscription: polled, read as a feed, naming a hub and a topic.
@@ -28,16 +23,6 @@ SUBSCRIPTION_COLUMNS = (
 WORKING_SECONDS = 120.0
 # An unsubscription the hub never confirms is forgotten after this many requests.
 UNSUBSCRIBE_TRIES = 3
-
-
-class Db(Protocol):
-    """The two calls these queries need, on one backend's connection."""
-
-    async def fetch(self, sql: str, *args: object) -> Sequence[Row]:
-        """Rows of a query."""
-
-    async def execute(self, sql: str, *args: object) -> None:
-        """Run a statement."""
 
 
 def subscription_from_row(row: Row) -> Subscription:

@@ -36,3 +36,14 @@ CREATE TABLE subscriptions (
     last_error       TEXT
 );
 CREATE INDEX subscriptions_due ON subscriptions (next_attempt_at);
+
+-- The sitemaps of a sitemap index as last fetched, asked for conditionally next time.
+CREATE TABLE sitemap_parts (
+    feed_id        INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    url            TEXT    NOT NULL,
+    etag           TEXT,
+    last_modified  TEXT,
+    digest         TEXT,
+    fetched_at     REAL    NOT NULL,
+    PRIMARY KEY (feed_id, url)
+);
