@@ -269,9 +269,12 @@ class Poller:
             feed, body, result.headers, Fetched(result, fetch_seconds, fetched_bytes)
         )
 
-    async def _unchanged(self, feed: FeedState, fetched: Fetched) -> PollOutcome:
-        """Record a poll that brought nothing to read: 304, the same body, or an index
-        whose sitemaps are all as they were."""
+    async def _unchanged(
+        self, feed: FeedState, fetched: Fetched, *, index: bool = False
+    ) -> PollOutcome:
+        """Record a poll that brought nothing to read: 304, the same body, or an
+        ``index`` whose sitemaps are all as they were (its own validators are not kept:
+        the next poll must read it, to ask for its sitemaps)."""
         result = fetched.result
         decision = self._decide(feed, result, None)  # no body: what we learned before
         record = PollRecord(
@@ -279,8 +282,8 @@ class Poller:
             decision.next_poll_at,
             result.status,
             None,
-            etag=result.etag,
-            last_modified=result.last_modified,
+            etag=None if index else result.etag,
+            last_modified=None if index else result.last_modified,
             reason=decision.reason,
             moved_to=decision.moved_to,
             claim=feed.claim,
@@ -327,7 +330,7 @@ class Poller:
                 sitemaps = await self._fetch_children(feed, prepared.children)
                 if not sitemaps.bodies:  # every sitemap as it was
                     await self.store.save_sitemap_parts(feed.id, sitemaps.parts, now)
-                    return await self._unchanged(feed, fetched)
+                    return await self._unchanged(feed, fetched, index=True)
                 bodies = sitemaps.bodies
                 prepared = await self.workers.run(
                     prepare, bodies, feed.url, request, known, source, now
