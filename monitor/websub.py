@@ -138,6 +138,9 @@ class Subscriber:
                 return True
             problem = f"HTTP {status}" + (f": {answer}" if answer else "")
         retry = retry_delay(subscription.attempts + 1)
+        await self.store.subscription_request_failed(
+            subscription.feed_id, f"{task.action}: {problem}", now + retry
+        )
         log.warning(
             "hub %s refused to %s %s: %s; asking again in %s",
             hub,
@@ -146,9 +149,6 @@ class Subscriber:
             problem,
             retry,
             extra=ids,
-        )
-        await self.store.subscription_request_failed(
-            subscription.feed_id, f"{task.action}: {problem}", now + retry
         )
         return False
 
