@@ -250,8 +250,9 @@ class Store(AsyncResource, ABC):
 
     @abstractmethod
     def _portable_db(self, *, write: bool = True) -> AbstractAsyncContextManager[portable.Db]:
-        """A transaction for the subscription queries (``write=False``: a read, which
-        need not wait for writers); only StoreError leaves it."""
+        """A connection for the portable queries (``store/portable.py``): in a write
+        transaction, or with ``write=False`` for a read that need not wait for writers.
+        Only StoreError leaves it."""
 
     async def subscription_tasks(self, now: datetime, limit: int = 100) -> list[SubscriptionTask]:
         """What to ask hubs now (subscribe, renew, unsubscribe); each task's row is held

@@ -113,7 +113,7 @@ def numbered(sql: str) -> str:
 
 
 class _PostgresDb:
-    """The subscription queries' ``Db`` on an asyncpg connection."""
+    """The portable queries' ``Db`` (``?`` numbered as ``$n``) on an asyncpg connection."""
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection

@@ -102,7 +102,7 @@ def _lock_instance(path: Path, owner: str) -> int:
 
 
 class _SQLiteDb:
-    """The subscription queries' ``Db`` on an aiosqlite connection."""
+    """The portable queries' ``Db`` on an aiosqlite connection."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.connection = connection
