@@ -54,9 +54,10 @@ def looks_like_html(body: bytes) -> bool:
 
 
 async def discover(fetcher: Fetcher, url: str) -> list[FoundFeed]:
-    """The feeds at or behind ``url``: the URL itself when it is a feed, else the feeds
-    its page links to, else the common paths of its site that answer with a feed.
-    Raises DiscoveryError when the page cannot be fetched or names no feed."""
+    """The feeds at or behind ``url``: the URL itself when it is a feed (or a news
+    sitemap), else the feeds its page links to, else the common paths of its site that
+    answer with a feed; then the site's news sitemaps. Raises DiscoveryError when the
+    page cannot be fetched or nothing is found."""
     try:
         result = await fetcher.fetch(url)
     except FetchError as error:
