@@ -24,6 +24,7 @@ import yaml
 from monitor.feedlinks import FoundFeed, feed_links
 from monitor.fetch import Fetcher, FetchError
 from monitor.parse import HTML_PAGE, ParseError, parse_feed
+from monitor.readers.sitemap import GZIP_MAGIC, gunzipped
 
 # Where sites without feed links usually serve one (WordPress, Ghost, Hugo, Jekyll, …).
 COMMON_PATHS = (
@@ -88,7 +89,12 @@ async def discover(fetcher: Fetcher, url: str) -> list[FoundFeed]:
 
 
 def _is_news_sitemap(body: bytes, url: str) -> bool:
-    """A Google News sitemap, or a sitemap index that is one by name."""
+    """A Google News sitemap (gzipped or not), or a sitemap index that is one by name."""
+    if body[:2] == GZIP_MAGIC:
+        try:
+            body = gunzipped(body)
+        except ParseError:
+            return False
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:65536]
     root = SITEMAP_ROOT.search(head)
     if root is None:

@@ -4,6 +4,7 @@ itself, a site with no feed at all, and a configured feed that turns out to be a
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import yaml
@@ -151,7 +152,7 @@ async def test_news_sitemaps_from_robots_txt_and_the_usual_paths_are_found_too(
     )
     feeds.serve("/maps/news.xml", NEWS_SITEMAP)
     feeds.serve("/maps/all.xml", PLAIN_SITEMAP)  # a whole site's map is not news
-    feeds.serve("/sitemap_news.xml", NEWS_SITEMAP)
+    feeds.serve("/sitemap_news.xml", gzip.compress(NEWS_SITEMAP.encode()))  # as .xml.gz
     async with fetcher() as client:
         found = await discover(client, page)
         itself = await discover(client, feeds.url("/maps/news.xml"))
