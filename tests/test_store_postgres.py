@@ -231,3 +231,23 @@ async def test_a_renewal_never_waits_for_a_row_being_written(
         assert states[first.id].lease_until == NOW + MINUTE  # its write finishes it
     finally:
         await writer.close()
+
+
+async def test_instances_asking_for_due_subscriptions_at_once_get_each_once(
+    instances: Start,
+) -> None:
+    stores = await instances(4)
+    urls = [f"https://{n}.example/feed" for n in range(20)]
+    await feed_ids(stores[0], *urls)
+    claimed = await stores[0].claim_due_feeds(NOW, 100, MINUTE)
+    for feed in claimed:
+        polled = record(claim=feed.claim, hub="https://hub.example/", topic=feed.url)
+        await stores[0].save_poll(feed.id, [], polled, alert=False)
+    first = await asyncio.gather(*(store.subscription_tasks(NOW) for store in stores))
+    asked = [task.subscription.feed_id for tasks in first for task in tasks]
+    assert len(asked) == len(set(asked)) == 20  # each one asked by one instance
+    # Renewals fall due together later: again one instance each.
+    later = NOW + timedelta(minutes=10)
+    again = await asyncio.gather(*(store.subscription_tasks(later) for store in stores))
+    renewed = [task.subscription.feed_id for tasks in again for task in tasks]
+    assert len(renewed) == len(set(renewed)) == 20

@@ -18,5 +18,5 @@ class Db(Protocol):
     async def fetch(self, sql: str, *args: object) -> Sequence[Row]:
         """Rows of a query."""
 
-    async def execute(self, sql: str, *args: object) -> None:
-        """Run a statement."""
+    async def execute(self, sql: str, *args: object) -> int:
+        """Run a statement; how many rows it changed."""

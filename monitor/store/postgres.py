@@ -121,8 +121,8 @@ class _PostgresDb:
     async def fetch(self, sql: str, *args: object) -> Sequence[Row]:
         return list(await self.connection.fetch(numbered(sql), *args))
 
-    async def execute(self, sql: str, *args: object) -> None:
-        await self.connection.execute(numbered(sql), *args)
+    async def execute(self, sql: str, *args: object) -> int:
+        return rows_changed(await self.connection.execute(numbered(sql), *args))
 
 
 class PostgresStore(PostgresOutbox, Store):

@@ -111,8 +111,9 @@ class _SQLiteDb:
         async with self.connection.execute(sql, args) as cursor:
             return list(await cursor.fetchall())
 
-    async def execute(self, sql: str, *args: object) -> None:
-        await self.connection.execute(sql, args)
+    async def execute(self, sql: str, *args: object) -> int:
+        cursor = await self.connection.execute(sql, args)
+        return cursor.rowcount
 
 
 class SQLiteStore(SQLiteOutbox, Store):

@@ -73,8 +73,8 @@ async def due_tasks(db: Db, now: datetime, limit: int) -> list[SubscriptionTask]
             at,
         )
     rows = await db.fetch(
-        f"SELECT {SUBSCRIPTION_COLUMNS}, f.hub AS feed_hub, f.topic AS feed_topic,"
-        f" ({WANTED}) AS wanted"
+        f"SELECT {SUBSCRIPTION_COLUMNS}, s.next_attempt_at,"
+        f" f.hub AS feed_hub, f.topic AS feed_topic, ({WANTED}) AS wanted"
         " FROM subscriptions s JOIN feeds f ON f.id = s.feed_id"
         f" WHERE s.next_attempt_at <= ?"
         f" OR (NOT ({WANTED}) AND s.state <> 'unsubscribing')"
@@ -86,22 +86,32 @@ async def due_tasks(db: Db, now: datetime, limit: int) -> list[SubscriptionTask]
     tasks = []
     for row in rows:
         subscription = subscription_from_row(row)
+        if (
+            not row["wanted"]
+            and subscription.state == "unsubscribing"
+            and subscription.attempts >= UNSUBSCRIBE_TRIES
+        ):
+            await _forget(db, subscription.feed_id)
+            continue
+        # Held only if no other instance took it since it was read (compare and set:
+        # a second instance's update waits for the first and then changes nothing).
+        held = await db.execute(
+            "UPDATE subscriptions SET next_attempt_at = ?"
+            " WHERE feed_id = ? AND next_attempt_at = ?",
+            at + WORKING_SECONDS,
+            subscription.feed_id,
+            row["next_attempt_at"],
+        )
+        if not held:
+            continue
         if row["wanted"]:
             tasks.append(
                 SubscriptionTask("subscribe", subscription, row["feed_hub"], row["feed_topic"])
             )
-        elif subscription.state == "unsubscribing" and subscription.attempts >= UNSUBSCRIBE_TRIES:
-            await _forget(db, subscription.feed_id)
-            continue
         else:
             tasks.append(
                 SubscriptionTask("unsubscribe", subscription, subscription.hub, subscription.topic)
             )
-        await db.execute(
-            "UPDATE subscriptions SET next_attempt_at = ? WHERE feed_id = ?",
-            at + WORKING_SECONDS,
-            subscription.feed_id,
-        )
     return tasks
 
 
