@@ -39,8 +39,9 @@ from monitor.redact import database_shown
 from monitor.store import portable
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
+from monitor.store.errors import translated, translated_errors
 from monitor.store.group_commit import GroupCommit
-from monitor.store.postgres_errors import DRIVER_ERRORS, rows_changed, translated
+from monitor.store.postgres_errors import DRIVER_ERRORS, rows_changed
 from monitor.store.postgres_outbox import PostgresOutbox
 from monitor.store.rows import (
     ITEM_COLUMNS,
@@ -290,12 +291,10 @@ class PostgresStore(PostgresOutbox, Store):
 
     @asynccontextmanager
     async def _portable_db(self, *, write: bool = True) -> AsyncIterator[portable.Db]:
-        try:
+        with translated_errors(self):
             # A read takes a pooled connection without a transaction of its own.
             async with self._transaction() if write else self.pool.acquire() as db:
                 yield _PostgresDb(db)
-        except DRIVER_ERRORS as error:
-            raise StoreError(f"database {self.name}: {reason_of(error)}") from error
 
     @translated
     async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:

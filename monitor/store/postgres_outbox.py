@@ -8,13 +8,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 
 from monitor.models import DeliveryStatus, Message, MessageKind, NotifierState, OutboxSummary
+from monitor.store.errors import translated
 from monitor.store.group_commit import GroupCommit
-from monitor.store.postgres_errors import rows_changed, translated
+from monitor.store.postgres_errors import DRIVER_ERRORS, rows_changed
 from monitor.store.rows import (
     CONTAINER_KINDS,
     DELIVERY_SELECT,
@@ -33,9 +34,15 @@ class PostgresOutbox(ABC):
     """Messages in the outbox (claimed, sent, failed, folded, retried) and notifiers
     disabled by their receivers."""
 
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = DRIVER_ERRORS
     name: str
     _owner: str | None
     _grouped: GroupCommit[asyncpg.Connection]
+
+    @property
+    def shown(self) -> str:
+        """The database's URL without its password, as errors name it."""
+        return self.name
 
     @property
     @abstractmethod

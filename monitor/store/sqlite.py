@@ -38,6 +38,7 @@ from monitor.models import (
 from monitor.store import portable
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.batch import plan_batch
+from monitor.store.errors import translated, translated_errors
 from monitor.store.group_commit import GroupCommit
 from monitor.store.rows import (
     ITEM_COLUMNS,
@@ -55,7 +56,6 @@ from monitor.store.rows import (
     stories_from_rows,
     to_epoch,
 )
-from monitor.store.sqlite_errors import translated
 from monitor.store.sqlite_outbox import SQLiteOutbox
 
 BUSY_TIMEOUT_MS = 10_000
@@ -202,14 +202,12 @@ class SQLiteStore(SQLiteOutbox, Store):
 
     @asynccontextmanager
     async def _portable_db(self, *, write: bool = True) -> AsyncIterator[portable.Db]:
-        try:
+        with translated_errors(self):
             if not write:
                 yield _SQLiteDb(self._read)  # WAL: reads never wait for the writer
                 return
             async with self._transaction() as db:
                 yield _SQLiteDb(db)
-        except (sqlite3.Error, OSError, ValueError) as error:
-            raise StoreError(f"database {self.path}: {reason_of(error)}") from error
 
     # -- instances ---------------------------------------------------------------------
 

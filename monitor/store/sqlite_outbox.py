@@ -4,14 +4,17 @@ claim rule are the store's own; this part declares what it uses of them."""
 
 from __future__ import annotations
 
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import aiosqlite
 
 from monitor.models import DeliveryStatus, Message, MessageKind, NotifierState, OutboxSummary
+from monitor.store.errors import translated
 from monitor.store.group_commit import GroupCommit
 from monitor.store.rows import (
     CONTAINER_KINDS,
@@ -24,16 +27,26 @@ from monitor.store.rows import (
     placeholders,
     to_epoch,
 )
-from monitor.store.sqlite_errors import translated
 
 
 class SQLiteOutbox(ABC):
     """Messages in the outbox (claimed, sent, failed, folded, retried) and notifiers
     disabled by their receivers."""
 
+    # ValueError: aiosqlite's "no active connection" after a failed close.
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = (
+        sqlite3.Error,
+        OSError,
+        ValueError,
+    )
     path: str
     _owner: str | None
     _grouped: GroupCommit[aiosqlite.Connection]
+
+    @property
+    def shown(self) -> str:
+        """The database file, as errors name it."""
+        return self.path
 
     @property
     @abstractmethod
