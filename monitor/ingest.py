@@ -68,7 +68,7 @@ def prepare(
     if len(raws) == 1 and raws[0].children:
         return Prepared(ParsedFeed(None, None, []), [], 0, clock.stages, raws[0].children)
     links = websub_links(*bodies[0], url) if source.kind == "feed" else None
-    raw = clock.lap("read", _merged(raws))
+    raw = clock.lap("read", merged(raws))
     parsed = clock.lap("text", text_of(raw, known))
     entries = len(parsed.items)
     parsed = clock.lap("identify", identified(parsed, known))
@@ -82,7 +82,7 @@ def prepare(
     return Prepared(parsed, items, entries, clock.stages, websub=links)
 
 
-def _merged(raws: Sequence[RawFeed]) -> RawFeed:
+def merged(raws: Sequence[RawFeed]) -> RawFeed:
     """One source's bodies as one: the first one's fields, every body's entries."""
     if len(raws) == 1:
         return raws[0]

@@ -12,11 +12,12 @@ from typing import Any
 
 from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.fetch import Fetcher
+from monitor.ingest import merged
 from monitor.models import Item
 from monitor.notify.payload import iso_utc
 from monitor.parse import read_source, text_of
 from monitor.poll import fetch_sitemaps
-from monitor.readers import RawFeed, Source
+from monitor.readers import Source
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,10 @@ async def preview(fetcher: Fetcher, url: str, source: Source, now: datetime) -> 
     warnings = []
     if raw.children:
         sitemaps = await fetch_sitemaps(fetcher, raw.children)
-        bodies = sitemaps.bodies
         warnings += sitemaps.errors
-        raws = [read_source(child, headers, url, source, now) for child, headers in bodies]
-        raw = RawFeed(entries=[entry for part in raws for entry in part.entries])
-        warnings += [part.warning for part in raws if part.warning]
+        raw = merged(
+            [read_source(child, headers, url, source, now) for child, headers in sitemaps.bodies]
+        )
     parsed = text_of(raw)
     if parsed.warning:
         warnings.append(parsed.warning)
