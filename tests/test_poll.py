@@ -15,7 +15,7 @@ from aiohttp import web
 
 from monitor.models import FeedSpec, FeedState
 from monitor.runtime import Runtime, feed_specs
-from tests.builders import Entry, rss
+from tests.builders import PUBLISHED, Entry, rss
 from tests.conftest import FakeClock, FeedServer, RuntimeFactory, make_settings
 
 TRUCE = Entry(title="Karabakh truce holds", guid="t1", link="https://n.example/t1")
@@ -561,7 +561,9 @@ async def test_a_poll_overtaken_by_a_newer_claim_is_dropped_not_stored(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="monitor.poll")
     url = feeds.serve("/feed", rss([TRUCE]))
-    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    # The entries are dated an hour before the real time (builders.PUBLISHED): a clock
+    # fixed on another day would find them stale (or from the future) on most days.
+    clock = FakeClock(PUBLISHED + timedelta(hours=1))
     runtime = await runtimes(config([url], baseline=False), clock)
     (stalled,) = await runtime.store.claim_due_feeds(clock.now, 10, runtime.lease)
     # The poll stalled past its lease; the feed was claimed (by whoever) and polled.

@@ -326,7 +326,9 @@ async def test_a_page_without_a_feed_is_polled_and_alerts_on_new_articles(
     source = (
         f"  - url: {url}\n    type: html\n    selectors: {{item: article.story, summary: p.dek}}"
     )
-    runtime = await runtimes(sources_config(source), FakeClock())
+    # The listing's articles are dated NOW's morning: the clock must be NOW's, not the
+    # real one, or the 24 h max_alert_age keeps them quiet on any later day.
+    runtime = await runtimes(sources_config(source), FakeClock(NOW))
     (baseline,) = await runtime.poll_all()
     assert (baseline.status, baseline.stored, baseline.deliveries) == ("updated", 3, 0)
     feeds.serve("/latest", LISTING, content_type="text/html")
