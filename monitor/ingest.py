@@ -14,7 +14,7 @@ from typing import TypeVar
 from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.match import FeedLabels, WatchlistSet, match_items
 from monitor.models import Match, NewItem, ParsedFeed
-from monitor.parse import identified, read_source, text_of
+from monitor.parse import identified, read_source, revisions, text_of
 from monitor.readers import RawFeed, Source
 from monitor.workers import installed
 
@@ -49,19 +49,21 @@ def prepare(
     bodies: Sequence[Body],
     url: str,
     request: MatchRequest | None,
-    known: frozenset[str],
+    known: Mapping[str, int | None],
     source: Source,
     now: datetime,
 ) -> Prepared:
     """Parse, identify and match a source's bodies (one, or the sitemaps of an index):
     the CPU part of a poll or a push, run in a worker.
 
-    Each body is read by the reader its source's kind names. Entries whose keys are
-    ``known`` (the feed's recently stored ones) are read for their keys and left there:
-    of a changed feed's 50 entries, 5 are new, and only they pay for identity and
-    matching. The store still skips any other entry it has. (The items travel back
+    Each body is read by the reader its source's kind names. Entries whose keys and
+    versions are ``known`` (the feed's recently stored ones, with their digests) are
+    read for their keys and left there: of a changed feed's 50 entries, 5 are new, and
+    only they pay for identity and matching. A known entry in a new version (edited in
+    place) is read and matched again, and comes back with its ``revision``; it keeps its
+    identity. The store still skips any other entry it has. (The items travel back
     once: pickling shares the objects ``feed`` and ``items`` hold.) Without a request
-    (a baseline) nothing is matched. A lone sitemap index comes back as its children.
+    nothing is matched. A lone sitemap index comes back as its children.
     """
     clock = StageClock()
     raws = [read_source(body, headers, url, source, now) for body, headers in bodies]
@@ -71,14 +73,22 @@ def prepare(
     raw = clock.lap("read", merged(raws))
     parsed = clock.lap("text", text_of(raw, known))
     entries = len(parsed.items)
+    revised = revisions(parsed.items, known)
     parsed = clock.lap("identify", identified(parsed, known))
     if request is None:
         items = [NewItem(i) for i in parsed.items]
+        items += [NewItem(item, revision=revision) for item, revision in revised]
         return Prepared(parsed, items, entries, clock.stages, websub=links)
     watchlists = installed(request.generation)
     assert isinstance(watchlists, WatchlistSet)
     labels = replace(request.feed, title=parsed.title)
-    items = clock.lap("match", match_items(parsed.items, watchlists, labels))
+    matched = match_items([*parsed.items, *(item for item, _ in revised)], watchlists, labels)
+    fresh = len(parsed.items)
+    items = matched[:fresh] + [
+        replace(new, revision=revision)
+        for new, (_, revision) in zip(matched[fresh:], revised, strict=True)
+    ]
+    clock.lap("match", None)
     return Prepared(parsed, items, entries, clock.stages, websub=links)
 
 
@@ -112,16 +122,26 @@ class StageClock:
         return result
 
 
+TOO_OLD = "too old: published before the feed's max_alert_age"
+OUT_OF_SCOPE = "out of scope: the watchlist does not watch this feed"
+TOO_OLD_FOR_WATCHLIST = "too old: published before the watchlist's max_age"
+
+
 def without_stale_matches(items: Sequence[NewItem], cutoff: datetime) -> list[NewItem]:
-    """Items published before ``cutoff`` keep no matches: they are recorded, not
-    alerted (a daemon back from downtime, or a feed that dumps its archive, stays
-    quiet). An item without a date is taken as new."""
+    """Items published before ``cutoff`` alert nothing: their matches are recorded as
+    silent (a daemon back from downtime, or a feed that dumps its archive, stays
+    quiet), and a fresher item of the same story may still alert. An item without a
+    date is taken as new."""
     return [
-        NewItem(new.item)
+        replace(new, matches=tuple(_silenced(match, TOO_OLD) for match in new.matches))
         if new.matches and new.item.published is not None and new.item.published < cutoff
         else new
         for new in items
     ]
+
+
+def _silenced(match: Match, reason: str) -> Match:
+    return match if match.silenced else replace(match, silenced=reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,20 +155,22 @@ class WatchlistScope:
 def in_scope(
     scopes: Mapping[str, WatchlistScope], items: Sequence[NewItem], feed_url: str, now: datetime
 ) -> list[NewItem]:
-    """Drop the matches of watchlists that do not watch this feed, or that find the
-    item too old."""
+    """Silence the matches of watchlists that do not watch this feed, or that find the
+    item too old: recorded with the reason, never alerted for this item."""
 
-    def wanted(match: Match, new: NewItem) -> bool:
+    def scoped(match: Match, new: NewItem) -> Match:
         scope = scopes.get(match.watchlist)
         if scope is None:
-            return True
+            return match
         if scope.feed_urls is not None and feed_url not in scope.feed_urls:
-            return False
-        published = new.item.published
-        return scope.max_age is None or published is None or published >= now - scope.max_age
+            return _silenced(match, OUT_OF_SCOPE)
+        published, max_age = new.item.published, scope.max_age
+        if max_age is not None and published is not None and published < now - max_age:
+            return _silenced(match, TOO_OLD_FOR_WATCHLIST)
+        return match
 
     return [
-        NewItem(new.item, tuple(match for match in new.matches if wanted(match, new)))
+        replace(new, matches=tuple(scoped(match, new) for match in new.matches))
         if new.matches
         else new
         for new in items

@@ -11,30 +11,41 @@ from monitor.redact import without_userinfo
 
 
 @dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """An item's near-duplicate signatures (see ``monitor.fingerprint``).
+class Sketch:
+    """An item's near-duplicate sketch (see ``monitor.fingerprint``).
 
-    ``full`` and ``lead`` are MinHash minima (uint32, little-endian) of the shingles of
-    the whole text and of its lead; ``bands`` and ``lead_bands`` are their band keys;
-    ``title`` holds the hashes of the title's words.
+    ``sample`` holds the item's smallest 32-bit shingle hashes, sorted (all of them
+    when it has few enough); ``lead`` every hash of its lead; ``heading`` the hashes of
+    the shingles that start in its title; ``title`` the hashes of its title's words;
+    ``numbers`` those of the numbers it gives (title and text); ``shingles`` how many
+    distinct shingles the item has; ``words`` how many words its text has (its title
+    not counted).
     """
 
-    full: bytes
-    lead: bytes
-    full_size: int
-    lead_size: int
+    sample: tuple[int, ...]
+    lead: tuple[int, ...]
+    shingles: int
     words: int
-    title: bytes = b""  # the title's distinct word hashes (uint32), to compare headlines
-    bands: tuple[int, ...] = ()
-    lead_bands: tuple[int, ...] = ()
+    heading: tuple[int, ...] = ()
+    title: tuple[int, ...] = ()
+    numbers: tuple[int, ...] = ()
+
+    @property
+    def threshold(self) -> int:
+        """Every shingle hash of the item up to this value is in ``sample``."""
+        if self.shingles > len(self.sample) and self.sample:
+            return self.sample[-1]
+        return 0xFFFF_FFFF  # every hash of the item is in the sample
 
 
 @dataclass(frozen=True, slots=True)
 class Item:
     """One feed entry, normalised to text, with the keys that identify it.
 
-    ``entry_key`` identifies the entry inside its feed; ``canonical_link``,
-    ``content_hash`` and ``title_key`` identify the same story across feeds.
+    ``entry_key`` identifies the entry inside its feed, and ``digest`` the version of
+    the entry as read (an entry edited in place keeps its key, not its digest);
+    ``canonical_link``, ``content_hash``, ``title_key`` and ``sketch`` identify the same
+    story across feeds.
     """
 
     entry_key: str
@@ -49,7 +60,8 @@ class Item:
     canonical_link: str | None = None
     content_hash: str | None = None
     title_key: str | None = None
-    fingerprint: Fingerprint | None = None
+    sketch: Sketch | None = None
+    digest: int | None = None
 
     @property
     def body(self) -> str:
@@ -158,14 +170,27 @@ class Match:
     notifiers: tuple[str, ...]
     terms: tuple[MatchedTerm, ...]
     follow_ups: bool = False  # another source of an alerted story sends a short note
+    # Why this match may not alert (the watchlist does not watch the feed, the item is
+    # too old): it is recorded, and a later item of the story may still alert.
+    silenced: str | None = None
+
+
+class Revision(enum.StrEnum):
+    """How an entry the feed had already given comes back."""
+
+    EDITED = "edited"  # its text changed: a watchlist it newly matches hears of it once
+    # stored before entries were versioned: its version and matches are recorded, quietly
+    REREAD = "reread"
 
 
 @dataclass(frozen=True, slots=True)
 class NewItem:
-    """An item not yet stored for its feed, with the watchlists it matched."""
+    """An item not yet stored for its feed (or a new version of a stored one, with
+    ``revision``), with the watchlists it matched."""
 
     item: Item
     matches: tuple[Match, ...] = ()
+    revision: Revision | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +274,7 @@ class StoredItem:
     first_seen_at: datetime
     joined_by: str | None = None  # why it joined its story; None for the story's first
     similarity: float | None = None  # for a near duplicate: the estimated similarity
+    compared_with: int | None = None  # the item it was found like (near, title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +303,7 @@ class Message:
     text: str = ""
     parent_id: int | None = None
     claimed_by: str | None = None  # the instance sending it now
+    update: bool = False  # an alert about an entry edited to match its watchlist
 
     @property
     def item(self) -> StoredItem:
@@ -303,12 +330,26 @@ class NotifierState:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchDecision:
+    """What a watchlist decided about a story: ``alerted`` (by ``item_id``, an update
+    when that entry was edited to match) or ``silent`` (``reason`` says why)."""
+
+    watchlist: str
+    state: str
+    item_id: int
+    reason: str | None
+    decided_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
-    """Items that are one story, first-seen first."""
+    """Items that are one story, first-seen first, and what each watchlist that met
+    one of them decided."""
 
     id: int
     created_at: datetime
     items: list[StoredItem] = field(default_factory=list)
+    decisions: list[WatchDecision] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 from monitor.dedupe import identify
 from monitor.feedlinks import html_page_problem
-from monitor.models import Item, ParsedFeed
+from monitor.models import Item, ParsedFeed, Revision
 from monitor.readers import RawEntry, RawFeed, ReadError, Source, Text
 from monitor.readers.fast import read_fast
 from monitor.readers.jsonfeed import read_json_feed
@@ -101,23 +101,38 @@ def read_source(
     return reader(body, headers, url, source, now)
 
 
-def text_of(raw: RawFeed, known: Collection[str] = ()) -> ParsedFeed:
-    """Plain text for every entry, and its entry key; no identity keys yet.
+def text_of(raw: RawFeed, known: Mapping[str, int | None] | None = None) -> ParsedFeed:
+    """Plain text for every entry, its entry key and the digest of its version; no
+    identity keys yet.
 
-    An entry whose key its guid or link gives, and that key is ``known``, keeps no text:
-    it goes no further than its key (``identified`` leaves it out) and its date.
+    An entry whose key its guid or link gives, and whose key and version are ``known``
+    (keys of stored entries, each with its stored version's digest), keeps no text: it
+    goes no further than its key (``identified`` leaves it out) and its date.
     """
+    known = known or {}
     keys = _keys_without_text(raw.entries) if known else [None] * len(raw.entries)
+    fields = []
+    for entry, key in zip(raw.entries, keys, strict=True):
+        digest = entry_digest(entry)
+        unchanged = key is not None and key in known and known[key] == digest
+        fields.append({**(_bare_fields(entry) if unchanged else _fields(entry)), "digest": digest})
     return ParsedFeed(
         title=_text(raw.title) or None,
         link=raw.link,
-        items=_keyed(
-            _bare_fields(entry) if key is not None and key in known else _fields(entry)
-            for entry, key in zip(raw.entries, keys, strict=True)
-        ),
+        items=_keyed(fields),
         warning=raw.warning,
         declared_interval=raw.declared_interval,
     )
+
+
+def entry_digest(entry: RawEntry) -> int:
+    """The version of an entry as written (its title, link, summary and content): an
+    entry edited in place keeps its key and changes this. A signed 64-bit integer."""
+    hashed = hashlib.blake2b(digest_size=8)
+    for part in (entry.title, entry.summary, *entry.contents):
+        hashed.update(b"\x00" + (part.value.encode("utf-8", "replace") if part else b""))
+    hashed.update(b"\x00" + (entry.link or "").encode("utf-8", "replace"))
+    return int.from_bytes(hashed.digest(), "big", signed=True)
 
 
 def identified(parsed: ParsedFeed, known: Collection[str] = ()) -> ParsedFeed:
@@ -128,6 +143,23 @@ def identified(parsed: ParsedFeed, known: Collection[str] = ()) -> ParsedFeed:
         items=identify(parsed.items, known),
         learned_interval=learned_interval(parsed.items),
     )
+
+
+def revisions(
+    items: Sequence[Item], known: Mapping[str, int | None]
+) -> list[tuple[Item, Revision]]:
+    """The stored entries that come back in another version: edited (their digest
+    changed), or stored before versions were kept (to be read again quietly)."""
+    found = []
+    for item in items:
+        if item.entry_key not in known:
+            continue
+        stored = known[item.entry_key]
+        if stored is None:
+            found.append((item, Revision.REREAD))
+        elif stored != item.digest:
+            found.append((item, Revision.EDITED))
+    return found
 
 
 def learned_interval(items: Sequence[Item], recent: int = 10) -> timedelta | None:

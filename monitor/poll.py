@@ -321,8 +321,10 @@ class Poller:
         bodies: list[Body] = [(body, headers)]
         sitemaps: Sitemaps | None = None
         try:
-            request = self._match_request(feed) if alert else None
-            known = await self.store.recent_entry_keys(feed.id, RECENT_KEYS)
+            # A baseline is matched too: it alerts nothing, but what each item matched is
+            # kept, so that an edit later alerts only a watchlist it newly matches.
+            request = self._match_request(feed)
+            known = await self.store.recent_entries(feed.id, RECENT_KEYS)
             prepared = await self.workers.run(
                 prepare, bodies, feed.url, request, known, source, now
             )

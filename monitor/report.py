@@ -24,6 +24,7 @@ from monitor.models import (
     StoredItem,
     Story,
     Subscription,
+    WatchDecision,
 )
 from monitor.notify.payload import headline, iso_utc, item_json, matched_json, source_name
 from monitor.notify.registry import describe_policy
@@ -327,47 +328,79 @@ JOIN_REASONS = {
 
 
 def story_json(story: Story) -> dict[str, Any]:
-    """``{"id": …, "items": [{"id": …, "link": …, "feed": …, "joined": …}, …]}``;
-    ``joined`` says why an item is in the story (null for the one that started it)."""
+    """``{"id": …, "items": [{"id": …, "link": …, "feed": …, "joined": …}, …],
+    "watchlists": […]}``. ``joined`` says why an item is in the story (null for the one
+    that started it) and which item it was found like; ``watchlists`` what each
+    watchlist that met the story decided: alerted (by which item, as an update of an
+    edited entry or not) or silent, and why."""
+    shown = {member.id: member.item.guid or member.item.entry_key for member in story.items}
     return {
         "id": str(story.id),
         "items": [
             {
-                "id": member.item.guid or member.item.entry_key,
+                "id": shown[member.id],
                 "link": member.item.link,
                 "feed": without_userinfo(member.feed_url),
                 "title": member.item.title,
                 "joined": (
-                    {"by": member.joined_by, "similarity": member.similarity}
+                    {
+                        "by": member.joined_by,
+                        "similarity": member.similarity,
+                        "compared_with": shown.get(member.compared_with or 0),
+                    }
                     if member.joined_by
                     else None
                 ),
             }
             for member in story.items
         ],
+        "watchlists": [
+            {
+                "watchlist": decision.watchlist,
+                "alerted": decision.state == "alerted",
+                "item": shown.get(decision.item_id),
+                "update": decision.reason == "update",
+                "why": None if decision.state == "alerted" else decision.reason,
+            }
+            for decision in story.decisions
+        ],
     }
 
 
-def _joined(member: StoredItem) -> str:
+def _joined(member: StoredItem, names: dict[int, str]) -> str:
     if not member.joined_by:
         return "first"
     reason = JOIN_REASONS.get(member.joined_by, member.joined_by)
     if member.similarity is not None:
         reason += f", similarity {member.similarity:.2f}"
+    if member.joined_by in ("near", "title") and member.compared_with in names:
+        reason += f", like {names[member.compared_with]}"
     return reason
+
+
+def _decided(decision: WatchDecision, names: dict[int, str]) -> str:
+    by = names.get(decision.item_id, f"item {decision.item_id}")
+    if decision.state == "alerted":
+        update = (
+            " (an update: the entry was edited to match)" if decision.reason == "update" else ""
+        )
+        return f"  watchlist {decision.watchlist}: alerted by {by}{update}"
+    return f"  watchlist {decision.watchlist}: silent for {by}: {decision.reason}"
 
 
 def story_lines(story: Story) -> str:
     """A story for a person: its first title, then each item, where it came from and why
-    it is part of the story."""
+    it is part of the story, then what each watchlist that met it decided."""
     title = story.items[0].item.title if story.items else "(no items)"
     feeds = {source_name(member) for member in story.items}
+    names = {member.id: source_name(member) for member in story.items}
     lines = [f"story {story.id}: {title} ({len(story.items)} item(s), {len(feeds)} source(s))"]
     lines += [
         f"  - {source_name(member)}:"
-        f" {member.item.link or member.item.entry_key}  [{_joined(member)}]"
+        f" {member.item.link or member.item.entry_key}  [{_joined(member, names)}]"
         for member in story.items
     ]
+    lines += [_decided(decision, names) for decision in story.decisions]
     return "\n".join(lines)
 
 
@@ -391,6 +424,8 @@ def delivery_json(delivery: Message) -> dict[str, Any]:
     if delivery.stored is not None:
         shown["item"] = item_json(delivery.stored)
         shown["matched"] = matched_json(delivery.matched)
+    if delivery.update:
+        shown["update"] = True
     if delivery.parent_id is not None:
         shown["folded_into"] = delivery.parent_id
     if delivery.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):

@@ -158,6 +158,9 @@ class Runtime(AsyncResource):
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(self.store)
             await self.store.start_instance(self.instance_id, self.clock())
+            rekeyed = await self.store.rekey(self.clock())
+            if rekeyed:
+                log.info("%s stored item(s) re-keyed for the current story rules", rekeyed)
             spread = await self.store.spread_overdue_feeds(self.clock())
             if spread:
                 log.info("%s overdue feed(s) spread over their intervals", spread)

@@ -13,6 +13,7 @@ from monitor.dedupe import (
     canonical_link,
     content_hash,
     identify,
+    identity_keys,
     resolve_story,
     title_key,
 )
@@ -75,7 +76,7 @@ def test_identify_leaves_known_entries_out_but_counts_their_links() -> None:
     items = [_item("1", "https://example.com/all"), _item("2", "https://example.com/all")]
     (new,) = identify([*items, _item("3", "https://example.com/three")], known={"1", "3"})
     assert new.entry_key == "2" and new.canonical_link is None  # shared with known "1"
-    assert new.fingerprint is not None
+    assert new.sketch is not None
 
 
 # -- story resolution: a pure function of the candidates --------------------------------
@@ -95,32 +96,46 @@ def full(key: str, title: str, text: str, link: str | None = None) -> Item:
     return identified
 
 
-def candidates_of(
-    item: Item, stored: Item, *, story: int = 7, feed: int = 2, age: timedelta = timedelta()
-) -> list[Candidate]:
+def stored_as(
+    stored: Item, *, story: int = 7, feed: int = 2, age: timedelta = timedelta(), item_id: int = 1
+) -> BatchCandidates:
     found = BatchCandidates()
-    found.add_item(stored, 1, story, feed, NOW - age)
-    return found.for_item(item)
+    found.add_item(stored, item_id, story, feed, NOW - age, identity_keys(stored), started=True)
+    return found
+
+
+def resolve(
+    item: Item,
+    found: BatchCandidates,
+    feed: int = 1,
+    candidates: list[Candidate] | None = None,
+) -> StoryJoin | None:
+    if candidates is None:
+        candidates = found.for_item(identity_keys(item))
+    return resolve_story(item, feed, NOW, candidates, found.representatives, POLICY)
+
+
+def join_of(
+    item: Item, stored: Item, *, on_feed: int = 1, age: timedelta = timedelta()
+) -> StoryJoin | None:
+    """How ``item``, new on feed ``on_feed``, joins ``stored`` (story 7, on feed 2)."""
+    return resolve(item, stored_as(stored, age=age), on_feed)
 
 
 def test_the_same_link_or_text_is_the_same_story() -> None:
     stored = full("a", "Ceasefire agreed in Moscow", TEXT, "https://a.example/x?utm_source=rss")
     by_link = full("b", "Other words entirely here", "Different.", "http://A.example/x")
-    assert resolve_story(by_link, 1, NOW, candidates_of(by_link, stored), POLICY) == StoryJoin(
-        7, "link"
-    )
+    assert join_of(by_link, stored) == StoryJoin(7, "link", compared_with=1)
     by_text = full("c", "Ceasefire agreed in Moscow", TEXT)
-    assert resolve_story(by_text, 1, NOW, candidates_of(by_text, stored), POLICY) == StoryJoin(
-        7, "text"
-    )
+    assert join_of(by_text, stored) == StoryJoin(7, "text", compared_with=1)
 
 
 def test_a_near_copy_joins_with_its_similarity() -> None:
     stored = full("a", "Ceasefire agreed in Moscow", TEXT)
     copy = full("b", "Moscow talks bring a truce", TEXT.replace("announced", "said"))
-    join = resolve_story(copy, 1, NOW, candidates_of(copy, stored), POLICY)
+    join = join_of(copy, stored)
     assert join is not None
-    assert (join.story_id, join.by) == (7, "near")
+    assert (join.story_id, join.by, join.compared_with) == (7, "near", 1)
     assert join.similarity is not None and 0.5 <= join.similarity < 1
 
 
@@ -131,34 +146,33 @@ def test_a_title_is_not_proof() -> None:
         " accused each other of shelling villages, and hospitals asked for blood donations."
     )
     other = full("b", stored.title, new_text)
-    assert resolve_story(other, 1, NOW, candidates_of(other, stored), POLICY) is None
+    assert join_of(other, stored) is None
     # Without text to compare, the same long title from another feed joins, for 48 h.
     bare = full("c", stored.title, "")
-    assert resolve_story(bare, 1, NOW, candidates_of(bare, stored), POLICY) == StoryJoin(7, "title")
-    late = candidates_of(bare, stored, age=timedelta(hours=49))
-    assert resolve_story(bare, 1, NOW, late, POLICY) is None
+    assert join_of(bare, stored) == StoryJoin(7, "title", compared_with=1)
+    assert join_of(bare, stored, age=timedelta(hours=49)) is None
     # … but never within one feed, which may re-use a headline for another story.
-    assert resolve_story(bare, 2, NOW, candidates_of(bare, stored, feed=2), POLICY) is None
+    assert join_of(bare, stored, on_feed=2) is None
 
 
 def test_fuzzy_keys_older_than_the_window_do_not_join_but_seeds_always_do() -> None:
     stored = full("a", "Ceasefire agreed in Moscow", TEXT)
     copy = full("b", "Moscow talks bring a truce", TEXT.replace("announced", "said"))
-    old = candidates_of(copy, stored, age=timedelta(days=15))
-    assert resolve_story(copy, 1, NOW, old, POLICY) is None
-    seeded = [replace(candidate, seed=True) for candidate in old]
-    assert resolve_story(copy, 1, NOW, seeded, POLICY) is not None
+    old = stored_as(stored, age=timedelta(days=15))
+    assert resolve(copy, old) is None
+    old.representatives[7] = replace(old.representatives[7], seed=True)
+    assert resolve(copy, old) is not None
 
 
 def test_the_most_similar_story_wins() -> None:
     stored = full("a", "Ceasefire agreed in Moscow", TEXT)
     closer = full("b", "Ceasefire agreed in Moscow", TEXT + " Talks resume Monday.")
     found = BatchCandidates()
-    found.add_item(stored, 1, 7, 2, NOW)
-    found.add_item(closer, 2, 9, 3, NOW)
-    probe = full("c", "Ceasefire agreed in Moscow", TEXT + " Talks resume Monday!")
-    join = resolve_story(probe, 1, NOW, found.for_item(probe), POLICY)
-    assert join is not None and join.by == "text" and join.story_id == 9
+    found.add_item(stored, 1, 7, 2, NOW, identity_keys(stored), started=True)
+    found.add_item(closer, 2, 9, 3, NOW, identity_keys(closer), started=True)
+    probe = full("c", "Moscow: talks resume", TEXT + " Talks resume Monday!")
+    join = resolve(probe, found)
+    assert join is not None and join.by == "near" and join.story_id == 9
 
 
 CHANNEL_BLURB = (
@@ -173,26 +187,72 @@ def test_one_feeds_template_does_not_make_its_entries_one_story() -> None:
     # Two videos of one channel: different titles, the same long description.
     first = full("v1", "ESP32-S3 webcam with an infrared camera", "A webcam. " + CHANNEL_BLURB)
     second = full("v2", "Christmas tree train", "A train. " + CHANNEL_BLURB)
-    assert resolve_story(second, 2, NOW, candidates_of(second, first, feed=2), POLICY) is None
+    assert join_of(second, first, on_feed=2) is None
 
 
-def test_unrelated_headlines_need_strongly_similar_texts() -> None:
+WEBCAM = full(
+    "v1",
+    "ESP32-S3 webcam with an infrared camera",
+    "This week I build a webcam from an ESP32-S3 board and add an infrared camera to"
+    " see in the dark, then test it in the garden at night. " + CHANNEL_BLURB,
+)
+TRAIN = full(
+    "v2",
+    "Christmas tree train",
+    "A small train now runs around the Christmas tree, driven by a motor controller"
+    " that I wrote firmware for, with lights that blink as it passes. " + CHANNEL_BLURB,
+)
+
+
+def test_a_template_on_another_feed_is_not_one_story_and_a_new_headline_is() -> None:
     # The same template on another feed (a site's second category feed): not one story.
-    first = full(
-        "v1",
-        "ESP32-S3 webcam with an infrared camera",
-        "This week I build a webcam from an ESP32-S3 board and add an infrared camera to"
-        " see in the dark, then test it in the garden at night. " + CHANNEL_BLURB,
-    )
-    second = full(
-        "v2",
-        "Christmas tree train",
-        "A small train now runs around the Christmas tree, driven by a motor controller"
-        " that I wrote firmware for, with lights that blink as it passes. " + CHANNEL_BLURB,
-    )
-    assert resolve_story(second, 1, NOW, candidates_of(second, first), POLICY) is None
+    assert join_of(TRAIN, WEBCAM) is None
     # A re-post under a new headline is nearly the same text: it joins.
     stored = full("a", "Ceasefire agreed in Moscow", TEXT)
     retitled = full("b", "Lavrov: prisoners to be exchanged", TEXT)
-    join = resolve_story(retitled, 1, NOW, candidates_of(retitled, stored), POLICY)
+    join = join_of(retitled, stored)
     assert join is not None and join.by == "near"
+
+
+SHORT_TEXT = (
+    "The two sides agreed to exchange prisoners and the bodies of the dead on Monday under"
+    " the supervision of the Red Cross, officials in Baku and Yerevan said, adding that the"
+    " first exchange would take place at a crossing near the town of Lachin before noon and"
+    " that mediators from Moscow would attend it."
+)
+
+
+def test_a_short_text_under_a_new_headline_joins() -> None:
+    # 60 words under two different headlines: the text decides, not the headline.
+    first = full("a", "Prisoner exchange agreed", SHORT_TEXT)
+    retitled = full("b", "Baku and Yerevan to swap captives at Lachin", SHORT_TEXT)
+    join = join_of(retitled, first)
+    assert join is not None and join.by == "near"
+
+
+def test_what_many_stories_share_carries_no_weight() -> None:
+    # Two stories that share the channel's blurb and little else: alike enough to join
+    # while the blurb counts, never once it is known to be common.
+    first = full("a", "Webcam build", "A webcam. " + CHANNEL_BLURB)
+    second = full("b", "Train build", "A train. " + CHANNEL_BLURB)
+    found = stored_as(first)
+    assert resolve(second, found) is not None
+    assert first.sketch is not None
+    common = frozenset(first.sketch.sample) & frozenset(second.sketch.sample)  # type: ignore[union-attr]
+    candidates = found.for_item(identity_keys(second))
+    assert resolve_story(second, 1, NOW, candidates, found.representatives, POLICY, common) is None
+
+
+def test_an_item_is_compared_with_the_story_not_with_its_nearest_member() -> None:
+    # A ≈ B and B ≈ C, but A and C share little: C must not join A's story through B.
+    words_a = " ".join(f"alpha{n}" for n in range(60))
+    words_b = (
+        " ".join(f"alpha{n}" for n in range(30, 60)) + " " + " ".join(f"beta{n}" for n in range(30))
+    )
+    words_c = (
+        " ".join(f"beta{n}" for n in range(30)) + " " + " ".join(f"gamma{n}" for n in range(30))
+    )
+    a, b, c = full("a", "A", words_a), full("b", "B", words_b), full("c", "C", words_c)
+    found = stored_as(a)  # story 7, its representative
+    found.add_item(b, 2, 7, 3, NOW, identity_keys(b), started=False)  # B joined it
+    assert resolve(c, found) is None

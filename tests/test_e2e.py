@@ -178,17 +178,19 @@ async def test_the_real_corpus_alerts_exactly_the_stories_that_carry_a_term(
         assert sum(poll.status == "updated" for poll in report.polls) >= 105
         stories = await runtime.store.stories(limit=100_000)
     # An oracle apart from the matcher: a regex over the folded text of each story's
-    # first item (later items of a story never alert).
+    # items; the first item of a story that carries a term alerts it (the watchlist
+    # alerts each story once), and a story of the stored sample never alerts.
     oracle = re.compile(r"(?<!\w)(karabakh|israel|ukraine|ceasefire|ai|python)(?!\w)")
     expected = set()
     for story in stories:
-        first = story.items[0]
-        if first.feed_url.startswith("seed:"):
+        if any(member.feed_url.startswith("seed:") for member in story.items):
             continue
-        text = fold(f"{first.item.title}\n{first.item.summary}\n{first.item.content}")
-        closed = re.sub(r"(?<=\w)[-\u2010\u2011](?=\w)", "", text)  # cease-fire = ceasefire
-        if oracle.search(text) or oracle.search(closed):
-            expected.add((first.feed_url, first.item.guid or first.item.entry_key))
+        for member in story.items:
+            text = fold(f"{member.item.title}\n{member.item.summary}\n{member.item.content}")
+            closed = re.sub(r"(?<=\w)[-\u2010\u2011](?=\w)", "", text)  # cease-fire = ceasefire
+            if oracle.search(text) or oracle.search(closed):
+                expected.add((member.feed_url, member.item.guid or member.item.entry_key))
+                break
     alerted = {
         (payload["item"]["feed"]["url"], payload["item"]["id"])
         for payload in (json.loads(body) for body in receiver.bodies)

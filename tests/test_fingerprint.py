@@ -1,4 +1,4 @@
-"""Near-duplicate fingerprints on hand-written re-posts and look-alikes."""
+"""Near-duplicate sketches on hand-written re-posts and look-alikes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from monitor.fingerprint import fingerprint, similarity, strip_boilerplate, strip_headline_prefix
-from monitor.models import Fingerprint
+from monitor.dedupe import anchors, similarity
+from monitor.fingerprint import (
+    sketch,
+    sketches,
+    strip_boilerplate,
+    strip_headline_prefix,
+    title_and_body_words,
+)
+from monitor.models import Sketch
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = json.loads((ROOT / "seeds" / "karabakh-ceasefire.json").read_text())["items"][0]
@@ -16,16 +23,14 @@ TITLE, TEXT = SEED["title"], SEED["text"]
 PARAGRAPHS = TEXT.split("\n\n")
 
 
-def print_of(title: str, text: str) -> Fingerprint:
-    found = fingerprint(title, text)
+def print_of(title: str, text: str) -> Sketch:
+    found = sketch(title, text)
     assert found is not None
     return found
 
 
-def shares_a_band(first: Fingerprint, second: Fingerprint) -> bool:
-    return bool(
-        set(first.bands) & set(second.bands) or set(first.lead_bands) & set(second.lead_bands)
-    )
+def shares_an_anchor(first: Sketch, second: Sketch) -> bool:
+    return bool(set(anchors(first)) & set(anchors(second)))
 
 
 SWAPPED = (
@@ -57,7 +62,7 @@ COPIES = {
 def test_copies_of_the_seed_are_candidates_and_similar(name: str) -> None:
     original = print_of(TITLE, TEXT)
     copy = print_of(*COPIES[name])
-    assert shares_a_band(original, copy)
+    assert shares_an_anchor(original, copy)
     assert similarity(original, copy) >= 0.5
     assert similarity(copy, original) == similarity(original, copy)
 
@@ -128,6 +133,25 @@ def test_headline_prefixes_are_dropped() -> None:
     )
 
 
-def test_no_words_no_fingerprint() -> None:
-    assert fingerprint("", "") is None
-    assert fingerprint("…", "<>") is None
+def test_no_words_no_sketch() -> None:
+    assert sketch("", "") is None
+    assert sketch("…", "<>") is None
+
+
+def test_a_sketch_is_the_same_alone_and_in_a_batch() -> None:
+    texts = [
+        title_and_body_words("Short", ""),
+        title_and_body_words(TITLE, TEXT),
+        title_and_body_words("Two words", "and three more"),
+    ]
+    assert sketches(texts) == [
+        sketch("Short", ""),
+        print_of(TITLE, TEXT),
+        sketch("Two words", "and three more"),
+    ]
+    whole = print_of(TITLE, TEXT)
+    # The sample is the smallest hashes, sorted, and says how far it reaches.
+    assert list(whole.sample) == sorted(whole.sample) and len(whole.sample) == 128
+    assert whole.shingles > 128 and whole.threshold == whole.sample[-1]
+    short = print_of("Two words", "and three more")
+    assert short.threshold == 0xFFFF_FFFF and short.words == 3

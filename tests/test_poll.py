@@ -577,3 +577,70 @@ async def test_a_poll_overtaken_by_a_newer_claim_is_dropped_not_stored(
     stored = [item.item.entry_key for item in await runtime.store.items() if item.feed_url == url]
     assert stored == ["t1"]
     assert len(await runtime.store.deliveries()) == 1
+
+
+# -- one alert per watchlist and story, through real feeds -------------------------------
+
+LEAD = (
+    "A humanitarian truce between Armenia and Azerbaijan took effect at noon on Saturday,"
+    " after ten hours of talks in Moscow that ended shortly before dawn, the Russian"
+    " foreign minister told reporters outside the ministry."
+)
+REST = (
+    "<p>The truce is meant to allow the two sides to exchange prisoners and the bodies of"
+    " the dead in Nagorno-Karabakh, where fighting that began on September 27 has killed"
+    " hundreds of people.</p><p>Both countries accused each other within hours of breaking"
+    " the agreement, and officials reported shelling near the town of Martuni.</p>"
+)
+
+
+def two_watchlists(urls: list[str]) -> str:
+    return config(urls, baseline=False).replace(
+        "watchlists:\n", "watchlists:\n  - name: truce\n    any: [truce]\n"
+    )
+
+
+async def test_the_full_report_alerts_a_watchlist_the_lead_did_not_match(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    """Feed A carries the lead (it says "truce", not "Karabakh"); feed B the whole report,
+    which joins A's story and names Nagorno-Karabakh: ``karabakh`` hears of it once."""
+    lead = Entry(title="Truce takes effect", guid="a1", link="https://a.example/1", summary=LEAD)
+    full = Entry(
+        title="Truce takes effect at noon",
+        guid="b1",
+        link="https://b.example/1",
+        content=f"<p>{LEAD}</p>{REST}",
+    )
+    a = feeds.serve("/a.xml", rss([lead]))
+    b = feeds.serve("/b.xml", rss([]))
+    runtime = await runtimes(two_watchlists([a, b]), FakeClock())
+    polls = await runtime.poll_all()
+    assert sum(poll.deliveries for poll in polls) == 1  # truce, for the lead
+    feeds.serve("/b.xml", rss([full]))
+    polls = await runtime.poll_all()
+    assert [poll.joins for poll in polls if poll.stored] == [("near",)]
+    assert sum(poll.deliveries for poll in polls) == 1  # karabakh, for the report
+    alerts = sorted((d.watchlist, d.item.item.guid) for d in await runtime.store.deliveries())
+    assert alerts == [("karabakh", "b1"), ("truce", "a1")]
+
+
+async def test_an_entry_edited_to_name_a_watched_word_alerts_once_as_an_update(
+    feeds: FeedServer, runtimes: RuntimeFactory
+) -> None:
+    url = feeds.serve("/f.xml", rss([OTHER]))
+    runtime = await runtimes(config([url], baseline=False), FakeClock())
+    (first,) = await runtime.poll_all()
+    assert (first.stored, first.deliveries) == (1, 0)
+    edited = replace(OTHER, summary="Markets rally as the Karabakh truce holds.")
+    feeds.serve("/f.xml", rss([edited]))
+    (poll,) = await runtime.poll_all()
+    assert (poll.stored, poll.deliveries) == (0, 1)
+    (alert,) = await runtime.store.deliveries()
+    assert alert.update and alert.item.item.summary == "Markets rally as the Karabakh truce holds."
+    # Edited again, still naming it: no second alert; and the same body is not re-read.
+    feeds.serve("/f.xml", rss([replace(edited, title="Markets rally again")]))
+    (poll,) = await runtime.poll_all()
+    assert (poll.stored, poll.deliveries) == (0, 0)
+    (story,) = [story for story in await runtime.store.stories() if story.items[0].feed_url == url]
+    assert len(story.items) == 1 and story.items[0].item.title == "Markets rally again"

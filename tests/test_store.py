@@ -18,6 +18,7 @@ from monitor.models import (
     MatchedTerm,
     NewItem,
     PollRecord,
+    Revision,
     SubscriptionTask,
 )
 from monitor.store import LeaseLost, Store, StoreError
@@ -625,3 +626,216 @@ async def test_the_sitemaps_of_an_index_are_remembered_as_fetched(store: Store) 
     later = [PartState("https://a.example/3.xml", None, "Sun, 29 Nov 2026 10:00:00 GMT", "d3")]
     await store.save_sitemap_parts(feed_id, later, NOW + MINUTE)
     assert list((await store.sitemap_parts(feed_id)).values()) == later
+
+
+# -- the alert decision: one alert per watchlist and story ------------------------------
+
+LEAD = (
+    "A humanitarian truce between Armenia and Azerbaijan took effect at noon on Saturday,"
+    " after ten hours of talks in Moscow that ended shortly before dawn, the Russian"
+    " foreign minister told reporters outside the ministry."
+)
+REPORT = (
+    LEAD + "\n\nThe truce is meant to allow the two sides to exchange prisoners and the bodies of"
+    " the dead in Nagorno-Karabakh, where fighting that began on September 27 has killed"
+    " hundreds of people and driven thousands from their homes."
+    "\n\nBoth countries accused each other within hours of breaking the agreement, and"
+    " officials in Stepanakert reported shelling near the town of Martuni in the evening."
+    "\n\nTalks on a lasting settlement are to follow under the mediation of the Minsk Group,"
+    " which France, Russia and the United States lead, the minister said."
+)
+
+
+def watching(entry: Item, *watchlists: str, silenced: str | None = None, **kind: object) -> NewItem:
+    """An item that matched these watchlists (each telling the console), as the poller
+    hands it to the store."""
+    terms = (MatchedTerm("truce", "summary"),)
+    matches = tuple(Match(name, ("console",), terms, silenced=silenced) for name in watchlists)
+    return NewItem(entry, matches, **kind)  # type: ignore[arg-type]
+
+
+async def alerted(store: Store) -> list[tuple[str, str, bool]]:
+    """(watchlist, entry key, update) of every alert queued, oldest first."""
+    found = [
+        (d.watchlist, d.item.item.entry_key, d.update)
+        for d in await store.deliveries()
+        if d.kind == "alert"
+    ]
+    return sorted(found, key=lambda each: each[1])
+
+
+async def test_a_known_story_alerts_a_watchlist_that_has_not_alerted_it(store: Store) -> None:
+    a, b, c = await feed_ids(
+        store, "https://a.example/feed", "https://b.example/feed", "https://c.example/feed"
+    )
+    # Feed A carries the lead: it says "truce", not "Karabakh".
+    lead = item("a1", "Truce takes effect at noon", None, LEAD)
+    saved = await store.save_poll(a, [watching(lead, "truce")], record(), alert=True)
+    assert saved.deliveries == 1
+    # Feed B carries the whole report: it joins A's story, and names Nagorno-Karabakh.
+    full = item("b1", "Truce takes effect at noon", None, REPORT)
+    saved = await store.save_poll(b, [watching(full, "truce", "karabakh")], record(), alert=True)
+    assert (saved.new_stories, saved.joins, saved.deliveries) == (0, ("near",), 1)
+    assert await alerted(store) == [("truce", "a1", False), ("karabakh", "b1", False)]
+    (story,) = await store.stories()
+    decided = {(d.watchlist, d.state, d.item_id) for d in story.decisions}
+    first, second = story.items
+    assert decided == {("truce", "alerted", first.id), ("karabakh", "alerted", second.id)}
+    assert second.compared_with == first.id
+    # A third copy tells neither again.
+    again = item("c1", "Moscow truce holds", None, REPORT + "\n\nSource link")
+    saved = await store.save_poll(c, [watching(again, "truce", "karabakh")], record(), alert=True)
+    assert (saved.new_stories, saved.deliveries) == (0, 0)
+
+
+async def test_a_story_first_seen_out_of_scope_alerts_when_seen_in_scope(store: Store) -> None:
+    a, b = await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    why = "out of scope: the watchlist does not watch this feed"
+    first = watching(item("a1", "Truce agreed", None, WIRE), "w", silenced=why)
+    saved = await store.save_poll(a, [first], record(), alert=True)
+    assert saved.deliveries == 0
+    (story,) = await store.stories()
+    ((watchlist, state, reason),) = [(d.watchlist, d.state, d.reason) for d in story.decisions]
+    assert (watchlist, state, reason) == ("w", "silent", why)
+    copy = watching(item("b1", "Moscow brokers truce", None, WIRE + "\nSource link"), "w")
+    saved = await store.save_poll(b, [copy], record(), alert=True)
+    assert (saved.new_stories, saved.deliveries) == (0, 1)
+    (story,) = await store.stories()
+    assert [(d.state, d.reason) for d in story.decisions] == [("alerted", None)]
+
+
+async def test_an_edited_entry_alerts_a_watchlist_it_newly_matches_once(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    first = item("1", "Talks in Moscow", None, WIRE.replace("ceasefire", "meeting"))
+    await store.save_poll(feed, [watching(first, "talks")], record(), alert=True)
+    edited = replace(item("1", "Talks in Moscow end in a ceasefire", None, WIRE), digest=2)
+    revision = watching(edited, "talks", "ceasefire", revision=Revision.EDITED)
+    saved = await store.save_poll(feed, [revision], record(), alert=True)
+    assert (saved.stored, saved.deliveries) == (0, 1)
+    assert await alerted(store) == [("ceasefire", "1", True), ("talks", "1", False)]
+    # The item and its story stay what they were; the item reads as edited.
+    (story,) = await store.stories()
+    (member,) = story.items
+    assert member.item.title == "Talks in Moscow end in a ceasefire"
+    # Edited again, still matching: no news to either watchlist.
+    again = replace(edited, title="Talks in Moscow end in a ceasefire, officials say", digest=3)
+    revision = watching(again, "talks", "ceasefire", revision=Revision.EDITED)
+    saved = await store.save_poll(feed, [revision], record(), alert=True)
+    assert saved.deliveries == 0
+
+
+async def test_a_reread_entry_records_its_version_quietly(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    await store.save_poll(
+        feed, [NewItem(item("1", "Truce agreed", None, WIRE))], record(), alert=True
+    )
+    assert await store.recent_entries(feed, 10) == {"1": None}
+    reread = replace(item("1", "Truce agreed", None, WIRE), digest=7)
+    saved = await store.save_poll(
+        feed, [watching(reread, "w", revision=Revision.REREAD)], record(), alert=True
+    )
+    assert saved.deliveries == 0
+    assert await store.recent_entries(feed, 10) == {"1": 7}
+    # … and an edit after that alerts a watchlist the recorded version did not match.
+    edited = replace(reread, digest=8)
+    revision = watching(edited, "w", "other", revision=Revision.EDITED)
+    saved = await store.save_poll(feed, [revision], record(), alert=True)
+    assert await alerted(store) == [("other", "1", True)]
+
+
+async def test_a_baseline_alerts_nothing_but_a_later_copy_on_a_live_feed_does(
+    store: Store,
+) -> None:
+    a, b = await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    saved = await store.save_poll(
+        a, [watching(item("a1", "Truce agreed", None, WIRE), "w")], record(), alert=False
+    )
+    assert saved.deliveries == 0
+    (story,) = await store.stories()
+    assert [(d.state, d.reason) for d in story.decisions] == [
+        ("silent", "baseline: found by the feed's first poll")
+    ]
+    copy = watching(item("b1", "Moscow brokers truce", None, WIRE + "\nSource link"), "w")
+    saved = await store.save_poll(b, [copy], record(), alert=True)
+    assert (saved.new_stories, saved.deliveries) == (0, 1)
+
+
+async def test_a_copy_of_the_stored_sample_never_alerts_any_watchlist(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    await store.load_seed(
+        "seed:local", [item("seed:1", "Russia declares ceasefire", None, WIRE)], NOW
+    )
+    copy = watching(item("1", "Moscow brokers truce", None, WIRE + "\nShare this:"), "w", "x")
+    saved = await store.save_poll(feed, [copy], record(), alert=True)
+    assert (saved.new_stories, saved.deliveries) == (0, 0)
+    (story,) = [story for story in await store.stories() if len(story.items) == 2]
+    assert {d.reason for d in story.decisions} == {"known story: the stored sample holds it"}
+
+
+SHORT_REPORT = (
+    "The two sides agreed to exchange prisoners and the bodies of the dead on Monday under"
+    " the supervision of the Red Cross, officials in Baku and Yerevan said, adding that the"
+    " first exchange would take place at a crossing near the town of Lachin before noon and"
+    " that mediators from Moscow would attend it."
+)
+
+
+async def test_a_short_text_under_a_new_headline_on_another_feed_is_one_story(
+    store: Store,
+) -> None:
+    a, b = await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    first = item("a1", "Prisoner exchange agreed", None, SHORT_REPORT)
+    await store.save_poll(a, [watching(first, "w")], record(), alert=True)
+    retitled = item("b1", "Baku and Yerevan to swap captives at Lachin", None, SHORT_REPORT)
+    saved = await store.save_poll(b, [watching(retitled, "w")], record(), alert=True)
+    assert (saved.new_stories, saved.joins, saved.deliveries) == (0, ("near",), 0)
+
+
+TEMPLATE = (
+    "The match was played in front of a crowd of {crowd} at the {ground}."
+    " Both managers said they were pleased with the effort of their players."
+    " Tickets for the next home fixture go on sale on Monday at the club shop."
+    " The league table and the full fixture list are on the competition's website."
+    " {home} next play away on Saturday, while {away} host their rivals on Sunday."
+    " Highlights of every match are shown on the evening sports programme."
+)
+
+
+async def test_templated_items_of_many_feeds_do_not_chain_into_one_story(store: Store) -> None:
+    """Automated match reports: the same sentences around different teams and numbers.
+    Once a sentence is seen in several stories it is template, and proves nothing."""
+    teams = [f"Team{chr(65 + n)}" for n in range(26)]
+    urls = [f"https://f{n}.example/feed" for n in range(20)]
+    ids = await feed_ids(store, *urls)
+    for number, feed in enumerate(ids):
+        home, away = teams[number], teams[(number + 7) % 26]
+        body = TEMPLATE.format(
+            crowd=1000 + 37 * number, ground=f"{home} Park", home=home, away=away
+        )
+        report = item(f"r{number}", f"{home} beat {away} {number % 4 + 1}-0", None, body)
+        await store.save_poll(feed, [watching(report, "football")], record(), alert=True)
+    stories = await store.stories(limit=100)
+    assert len(stories) == 20  # no two reports are one story
+    assert len(await alerted(store)) == 20
+
+
+def chunks(*names: str) -> str:
+    """Text made of 20-word chunks, each of words no other chunk has."""
+    return " ".join(f"{name}{n}" for name in names for n in range(20))
+
+
+async def test_an_item_like_a_member_but_not_like_the_story_starts_its_own(store: Store) -> None:
+    a, b, c = await feed_ids(
+        store, "https://a.example/feed", "https://b.example/feed", "https://c.example/feed"
+    )
+    first = item("a1", "Daily report", None, chunks("x", "y", "z", "w"))
+    await store.save_poll(a, [watching(first, "w")], record(), alert=True)
+    # B shares three of A's four chunks: it joins A's story.
+    second = item("b1", "Daily report", None, chunks("y", "z", "w", "v"))
+    saved = await store.save_poll(b, [NewItem(second)], record(), alert=True)
+    assert saved.joins == ("near",)
+    # C shares three of B's chunks but only two of A's: compared with the story (A),
+    # not with its nearest member (B), it is a story of its own.
+    third = item("c1", "Daily report", None, chunks("z", "w", "v", "u"))
+    saved = await store.save_poll(c, [watching(third, "w")], record(), alert=True)
+    assert (saved.new_stories, saved.deliveries) == (1, 1)

@@ -9,12 +9,14 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, suppress
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from monitor.models import NewItem
 from monitor.store import LeaseLost, PostgresStore, StoreError
+from tests import upgrades
 from tests.test_store import MINUTE, NOW, feed_ids, item, matched, record, spec
 
 Start = Callable[[int], Awaitable[list[PostgresStore]]]
@@ -171,7 +173,9 @@ async def test_instances_opening_a_new_database_together_migrate_it_once(
             versions = await connection.fetch("SELECT version FROM schema_migrations")
         finally:
             await connection.close()
-        assert [row[0] for row in versions] == [1, 2]
+        folder = Path(__file__).parents[1] / "monitor" / "store" / "migrations" / "postgresql"
+        every = sorted(int(script.name.split("_")[0]) for script in folder.glob("*.sql"))
+        assert sorted(row[0] for row in versions) == every
         await stores[0].sync_feeds([spec("https://a.example/feed")], NOW)
         assert len(await stores[3].feeds()) == 1
     finally:
@@ -251,3 +255,37 @@ async def test_instances_asking_for_due_subscriptions_at_once_get_each_once(
     again = await asyncio.gather(*(store.subscription_tasks(later) for store in stores))
     renewed = [task.subscription.feed_id for tasks in again for task in tasks]
     assert len(renewed) == len(set(renewed)) == 20
+
+
+async def test_a_database_of_the_previous_release_takes_the_new_story_rules(
+    postgres_dsn: str,
+) -> None:
+    connection = await asyncpg.connect(postgres_dsn)
+    try:
+        for script in upgrades.previous_schema("postgresql"):
+            await connection.execute(script)
+        await connection.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at DOUBLE PRECISION NOT NULL)"
+        )
+        for version in range(1, upgrades.LAST_VERSION["postgresql"] + 1):
+            await connection.execute("INSERT INTO schema_migrations VALUES ($1, '', 0)", version)
+        for statement in upgrades.previous_data(upgrades.SEEN):
+            if "?" in statement:
+                await connection.execute(statement.replace("?", "$1"), upgrades.OLD_FINGERPRINT)
+            else:
+                await connection.execute(statement)
+        await connection.executemany(
+            "INSERT INTO identity_keys (exact_key, band_key, kind, item_id, story_id, feed_id,"
+            " seen_at) VALUES ($1, $2, $3, 1, 1, 1, $4)",
+            [
+                (upgrades.CANONICAL, None, "link", upgrades.SEEN),
+                (upgrades.TEXT_KEY, None, "text", upgrades.SEEN),
+                (None, 123456789, "band", upgrades.SEEN),
+            ],
+        )
+        for table in ("feeds", "stories", "items", "deliveries"):
+            await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 10)")
+    finally:
+        await connection.close()
+    await upgrades.upgraded_store_keeps_its_stories(PostgresStore(postgres_dsn))

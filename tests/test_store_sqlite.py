@@ -15,6 +15,7 @@ import pytest
 from monitor.dedupe import identify
 from monitor.models import FeedSpec, Item, NewItem, PollRecord
 from monitor.store import SQLiteStore, StoreError
+from tests import upgrades
 from tests.conftest import mounted_tmpfs
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -163,3 +164,33 @@ async def test_a_restart_takes_back_what_the_dead_run_left_claimed_at_once(
         await restarted.start_instance("host:2", later)
         (again,) = await restarted.claim_due_feeds(later, 10, timedelta(minutes=1))
         assert again.url == spec.url
+
+
+async def test_a_database_of_the_previous_release_takes_the_new_story_rules(
+    tmp_path: Path,
+) -> None:
+    """Its link key still joins, its alert still counts as the watchlist's one, and its
+    item within the story window is re-keyed so that a near copy finds it."""
+    path = tmp_path / "previous.db"
+    seen = (NOW - timedelta(days=1)).timestamp()
+    with sqlite3.connect(path) as db:
+        for script in upgrades.previous_schema("sqlite"):
+            db.executescript(script)
+        db.execute(
+            "CREATE TABLE schema_migrations"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+        for version in range(1, upgrades.LAST_VERSION["sqlite"] + 1):
+            db.execute("INSERT INTO schema_migrations VALUES (?, '', 0)", (version,))
+        for statement in upgrades.previous_data(seen):
+            db.execute(statement, (upgrades.OLD_FINGERPRINT,) if "?" in statement else ())
+        db.executemany(
+            "INSERT INTO identity_keys (key, item_id, kind, story_id, feed_id, seen_at)"
+            " VALUES (?, 1, ?, 1, 1, ?)",
+            [
+                (upgrades.CANONICAL, "link", seen),
+                (upgrades.TEXT_KEY, "text", seen),
+                (123456789, "band", seen),
+            ],
+        )
+    await upgrades.upgraded_store_keeps_its_stories(SQLiteStore(path))

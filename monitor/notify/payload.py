@@ -103,7 +103,7 @@ def matched_json(terms: tuple[MatchedTerm, ...]) -> list[dict[str, str]]:
 
 
 def _entry_json(message: Message) -> dict[str, Any]:
-    return {
+    shown: dict[str, Any] = {
         "type": message.kind.value,
         "id": message.message_id,
         "watchlist": message.watchlist,
@@ -111,12 +111,16 @@ def _entry_json(message: Message) -> dict[str, Any]:
         "story": {"id": str(message.item.story_id), "sources": message.story_sources},
         "matched": matched_json(message.matched),
     }
+    if message.update:
+        shown["update"] = True  # the entry was edited in place, and only now matches
+    return shown
 
 
 def alert_payload(message: Message) -> dict[str, Any]:
     """The webhook body: the same ``id`` as the ``webhook-id`` header, on every retry.
 
-    ``type`` is ``alert``, or ``follow_up`` for an "also reported by" note (whose
+    ``type`` is ``alert`` (with ``"update": true`` when an entry edited in place now
+    matches the watchlist), or ``follow_up`` for an "also reported by" note (whose
     ``item`` is the new source of the story); ``rollup`` and ``digest`` carry
     ``items`` (each shaped as an alert, at most 100, ``more`` counting the rest);
     ``notice`` carries ``text`` for the operator."""
@@ -148,6 +152,8 @@ def headline(message: Message) -> str:
     title = item.item.title or "(untitled)"
     if message.kind is MessageKind.FOLLOW_UP:
         return f"{tag}also reported by {source_name(item)}: {title}"
+    if message.update:
+        return f"{tag}updated: {title}"
     return f"{tag}{title}"
 
 

@@ -86,6 +86,8 @@ def slack_message(delivery: Message) -> dict[str, Any]:
         fallback = item.published.strftime("%Y-%m-%d %H:%M UTC")
         context.append(f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>")
     context.append(f"matched: {escape(terms)}")
+    if delivery.update:
+        context.append("updated: the entry was edited, and only now matches")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(title, HEADER_LIMIT)}},
     ]
@@ -97,7 +99,7 @@ def slack_message(delivery: Message) -> dict[str, Any]:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
     )
     return {
-        "text": _clip(f"[{delivery.watchlist}] {title}", 3000),
+        "text": _clip(escape(headline(delivery)), 3000),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,

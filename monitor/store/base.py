@@ -28,6 +28,8 @@ from monitor.models import (
     SubscriptionTask,
 )
 from monitor.store import parts, portable, subscriptions
+from monitor.store.stories import StoryMemory
+from monitor.templates import CommonShingles
 
 
 class StoreError(Exception):
@@ -55,6 +57,13 @@ class Store(AsyncResource, ABC):
 
     #: How items are grouped into stories; a reload may replace it.
     story_policy: StoryPolicy
+    #: What story resolution remembers between batches (see ``stories.StoryMemory``).
+    memory: StoryMemory
+
+    @property
+    def common(self) -> CommonShingles:
+        """The shingles many recent stories share, learned from the stream."""
+        return self.memory.common
 
     @abstractmethod
     async def open(self) -> None:
@@ -115,13 +124,16 @@ class Store(AsyncResource, ABC):
     async def save_poll(
         self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
     ) -> SaveResult:
-        """In one transaction: store the items the feed does not have yet, attach each to
-        a story, queue alerts for matched items that start a new story (when ``alert``),
-        and record the poll, releasing the claim (LeaseLost: another instance holds it)."""
+        """In one transaction: store the items the feed does not have yet (and the new
+        versions of edited ones), attach each to a story, queue what the watchlists they
+        matched decide (``alerting.decide``; nothing is sent for a baseline, without
+        ``alert``), and record the poll, releasing the claim (LeaseLost: another
+        instance holds it)."""
 
     @abstractmethod
-    async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
-        """The entry keys of a feed's ``limit`` most recently stored items."""
+    async def recent_entries(self, feed_id: int, limit: int) -> dict[str, int | None]:
+        """The entry keys of a feed's ``limit`` most recently stored items, each with
+        the digest of its stored version (None: stored before versions were kept)."""
 
     @abstractmethod
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
@@ -215,6 +227,12 @@ class Store(AsyncResource, ABC):
     @abstractmethod
     async def stories(self, limit: int = 50) -> list[Story]:
         """Stories with their items, newest first."""
+
+    @abstractmethod
+    async def rekey(self, now: datetime) -> int:
+        """After an upgrade: give the items of the story window that older identity rules
+        stored their sketch and near-duplicate keys (safe to run at any time; nothing to
+        do once done); how many items were looked at."""
 
     @abstractmethod
     async def housekeeping(self, now: datetime) -> None:

@@ -20,11 +20,10 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from typing import Any
 
 import asyncpg
 
-from monitor.dedupe import BatchCandidates, StoryPolicy, identity_keys
+from monitor.dedupe import StoryPolicy
 from monitor.models import (
     FeedSpec,
     FeedState,
@@ -36,24 +35,17 @@ from monitor.models import (
     Story,
 )
 from monitor.redact import database_shown
-from monitor.store import portable
+from monitor.store import portable, stories, story_reads, story_upkeep
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
-from monitor.store.batch import plan_batch
 from monitor.store.errors import translated, translated_errors
 from monitor.store.group_commit import GroupCommit
 from monitor.store.postgres_errors import DRIVER_ERRORS, rows_changed
 from monitor.store.postgres_outbox import PostgresOutbox
 from monitor.store.rows import (
-    ITEM_COLUMNS,
-    ITEM_INSERT_COLUMNS,
     Row,
-    candidates_from_rows,
     claim_refusal,
     feed_from_row,
-    fingerprint_blob,
     host_of,
-    stored_item_from_row,
-    stories_from_rows,
     to_epoch,
 )
 
@@ -62,28 +54,10 @@ MIGRATION_LOCK = 0x6E6D_0001  # session lock: one instance migrates at a time
 STORY_LOCK = 0x6E6D_0002  # transaction lock: one story resolution at a time
 FEEDS_LOCK = 0x6E6D_0003  # transaction lock: one configuration sync at a time
 HOUSEKEEPING_LOCK = 0x6E6D_0004  # session lock, tried: one instance prunes
-FUZZY_KINDS = ("band", "lead")
-PRUNE_BATCH = 50_000  # identity rows deleted per pruning transaction
 POOL_SIZE = 8
 ANALYZE_AFTER = 1_000  # identity rows written before the first statistics refresh
 # A feed due longer ago than this fell due while no instance ran (see spread_overdue_feeds).
 OVERDUE_AFTER = timedelta(minutes=1)
-# One branch per key column, so that each is read through its own index (an OR of the
-# two makes the planner scan the whole table once it is large); the keys found are
-# materialized first and their items looked up by id, so that even statistics from a
-# nearly empty table cannot make the planner scan the keys once per item.
-CANDIDATE_SELECT = """
-    WITH found AS MATERIALIZED (
-        SELECT * FROM identity_keys WHERE exact_key = ANY($1::text[])
-        UNION ALL
-        SELECT * FROM identity_keys WHERE band_key = ANY($2::bigint[])
-    )
-    SELECT k.exact_key, k.band_key, k.kind, k.item_id, k.story_id, k.feed_id, k.seen_at,
-           i.fingerprint, f.kind = 'seed' AS seed
-    FROM found k JOIN items i ON i.id = k.item_id JOIN feeds f ON f.id = k.feed_id
-"""
-ITEM_COPY_COLUMNS = [column.strip() for column in ITEM_INSERT_COLUMNS.split(",")]
-KEY_COPY_COLUMNS = ["exact_key", "band_key", "kind", "item_id", "story_id", "feed_id", "seen_at"]
 FEED_CLAIM = """
     WITH due AS (
         SELECT * FROM feeds
@@ -100,13 +74,6 @@ FEED_CLAIM = """
 log = logging.getLogger(__name__)
 
 
-def _key_record(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A planned identity row (key first) as the two-column ``identity_keys`` row."""
-    key, item_id, kind, story_id, feed_id, seen_at = row
-    exact, band = (None, key) if kind in FUZZY_KINDS else (key, None)
-    return (exact, band, kind, item_id, story_id, feed_id, seen_at)
-
-
 def numbered(sql: str) -> str:
     """``?`` placeholders as asyncpg's ``$1``, ``$2``, … (the queries hold no other ``?``)."""
     parts = sql.split("?")
@@ -116,6 +83,8 @@ def numbered(sql: str) -> str:
 class _PostgresDb:
     """The portable queries' ``Db`` (``?`` numbered as ``$n``) on an asyncpg connection."""
 
+    dialect = "postgresql"
+
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
 
@@ -124,6 +93,36 @@ class _PostgresDb:
 
     async def execute(self, sql: str, *args: object) -> int:
         return rows_changed(await self.connection.execute(numbered(sql), *args))
+
+    async def execute_each(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
+        statement = await self.connection.prepare(numbered(sql))
+        changed = 0
+        for row in rows:
+            await statement.fetch(*row)
+            changed += rows_changed(statement.get_statusmsg())
+        return changed
+
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        await self.connection.copy_records_to_table(table, records=rows, columns=list(columns))
+
+    async def reserve_ids(self, table: str, count: int) -> list[int]:
+        rows = await self.connection.fetch(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)",
+            count,
+        )
+        return [row[0] for row in rows]
+
+    async def lock_stories(self) -> None:
+        # Held to commit: whoever resolves next sees these rows.
+        await self.connection.execute("SELECT pg_advisory_xact_lock($1)", STORY_LOCK)
+
+    def any_of(self, column: str) -> str:
+        return f"{column} = ANY(?)"
+
+    def as_list(self, values: Sequence[int] | Sequence[str]) -> object:
+        return list(values)
 
 
 class PostgresStore(PostgresOutbox, Store):
@@ -149,6 +148,8 @@ class PostgresStore(PostgresOutbox, Store):
         self._written_since_analyze = 0
         self._rows_at_analyze = 0
         self._analyzing: asyncio.Task[None] | None = None
+        self.memory = stories.StoryMemory()
+        self._log_seen = 0  # the last learning-log row counted into ``common``
 
     # -- connections -------------------------------------------------------------------
 
@@ -160,6 +161,9 @@ class PostgresStore(PostgresOutbox, Store):
             )
             async with self._pool.acquire() as connection:
                 await self._migrate(connection)
+                self._log_seen = await story_upkeep.load_learned(
+                    _PostgresDb(connection), self.common
+                )
         except (*DRIVER_ERRORS, ValueError) as error:
             await self.close()
             raise StoreError(f"cannot open the database {self.name}: {reason_of(error)}") from None
@@ -373,14 +377,10 @@ class PostgresStore(PostgresOutbox, Store):
         return sorted(claimed, key=lambda feed: (feed.next_poll_at, feed.id))
 
     @translated
-    async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
-        """The entry keys of a feed's ``limit`` most recently stored items."""
-        rows = await self.pool.fetch(
-            "SELECT entry_key FROM items WHERE feed_id = $1 ORDER BY id DESC LIMIT $2",
-            feed_id,
-            limit,
-        )
-        return frozenset(row[0] for row in rows)
+    async def recent_entries(self, feed_id: int, limit: int) -> dict[str, int | None]:
+        """The entry keys (and stored versions' digests) of a feed's newest items."""
+        async with self.pool.acquire() as connection:
+            return await story_reads.recent_entries(_PostgresDb(connection), feed_id, limit)
 
     @translated
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
@@ -530,79 +530,29 @@ class PostgresStore(PostgresOutbox, Store):
         items: Sequence[NewItem],
         now: float,
         alert: bool,
+        seed: bool = False,
     ) -> SaveResult:
-        """Plan the batch's stories from the keys stored so far, then insert its rows
-        (COPY for items and keys), all under the story lock."""
-        if not items:
-            return SaveResult(0, 0, 0)
-        # Held to commit: whoever resolves next sees these rows.
-        await db.execute("SELECT pg_advisory_xact_lock($1)", STORY_LOCK)
-        present = {
-            row[0]
-            for row in await db.fetch(
-                "SELECT entry_key FROM items WHERE feed_id = $1 AND entry_key = ANY($2::text[])",
-                feed_id,
-                [new.item.entry_key for new in items],
+        """The batch through the portable story rules (``stories.save_items``), under
+        the story lock; what other instances learned meanwhile is counted first."""
+        portable_db = _PostgresDb(db)
+        if items:
+            await portable_db.lock_stories()
+            self._log_seen = await story_upkeep.learned_from_others(
+                portable_db, self.common, self._log_seen, self._owner
             )
-        }
-        batch = []
-        for new in items:
-            if new.item.entry_key not in present:
-                present.add(new.item.entry_key)
-                batch.append(new)
-        if not batch:
-            return SaveResult(0, 0, 0)
-        candidates = await self._candidates(db, [new.item for new in batch])
-        story_ids = await self._reserve_ids(db, "stories", len(batch))
-        item_ids = await self._reserve_ids(db, "items", len(batch))
-        plan = await plan_batch(
-            batch,
+        saved = await stories.save_items(
+            portable_db,
             feed_id,
+            items,
             now,
-            candidates,
-            self.story_policy,
-            iter(story_ids),
-            iter(item_ids),
             alert=alert,
+            policy=self.story_policy,
+            memory=self.memory,
+            owner=self._owner,
+            seed=seed,
         )
-        await db.executemany("INSERT INTO stories (id, created_at) VALUES ($1, $2)", plan.stories)
-        await db.copy_records_to_table("items", records=plan.items, columns=ITEM_COPY_COLUMNS)
-        await db.copy_records_to_table(
-            "identity_keys",
-            records=[_key_record(row) for row in plan.keys],
-            columns=KEY_COPY_COLUMNS,
-        )
-        queued = 0
-        for row in plan.outbox:
-            status = await db.execute(
-                """
-                INSERT INTO deliveries (message_id, watchlist, story_id, item_id, notifier,
-                    matched, next_attempt_at, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
-                """,
-                *row,
-            )
-            queued += rows_changed(status)
-        for row in plan.follow_ups:
-            # Only for a story that was alerted to this notifier, from another feed: a
-            # copy of a seed or of a baseline item never speaks up.
-            status = await db.execute(
-                """
-                INSERT INTO deliveries (kind, slot, message_id, watchlist, story_id, item_id,
-                    notifier, matched, next_attempt_at, created_at)
-                SELECT 'follow_up', $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (
-                    SELECT 1 FROM deliveries d JOIN items i ON i.id = d.item_id
-                    WHERE d.kind = 'alert' AND d.watchlist = $3 AND d.story_id = $4
-                        AND d.notifier = $6 AND i.feed_id != $10)
-                ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
-                """,
-                *row,
-            )
-            queued += rows_changed(status)
-        matched = tuple(match.watchlist for new in batch for match in new.matches)
-        self._note_growth(len(plan.keys))
-        return SaveResult(len(plan.items), len(plan.stories), queued, tuple(plan.joins), matched)
+        self._note_growth(saved.key_rows)
+        return saved.result
 
     def _note_growth(self, rows: int) -> None:
         """Refresh the planner's statistics each time the identity keys have doubled.
@@ -625,130 +575,67 @@ class PostgresStore(PostgresOutbox, Store):
     async def _analyze(self) -> None:
         log.debug("refreshing statistics: %s identity keys written", self._rows_at_analyze)
         try:
-            await self.pool.execute("ANALYZE identity_keys, items, stories, deliveries")
+            await self.pool.execute("ANALYZE story_keys, items, stories, deliveries")
         except (*DRIVER_ERRORS, StoreError) as error:
             log.warning("could not refresh the statistics of %s: %s", self.name, error)
-
-    async def _reserve_ids(self, db: asyncpg.Connection, table: str, count: int) -> list[int]:
-        """``count`` fresh ids of a table's identity column (unused ones leave gaps)."""
-        rows = await db.fetch(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)",
-            count,
-        )
-        return [row[0] for row in rows]
-
-    async def _candidates(self, db: asyncpg.Connection, items: Sequence[Item]) -> BatchCandidates:
-        """Every stored item that shares an identity key with an item of the batch."""
-        exact: set[str] = set()
-        bands: set[int] = set()
-        for item in items:
-            for kind, key in identity_keys(item):
-                if kind in FUZZY_KINDS:
-                    bands.add(int(key))
-                else:
-                    exact.add(str(key))
-        rows = await db.fetch(CANDIDATE_SELECT, sorted(exact), sorted(bands))
-        return candidates_from_rows(
-            rows, lambda row: row["band_key"] if row["exact_key"] is None else row["exact_key"]
-        )
 
     @translated
     async def items(self, limit: int | None = None) -> list[StoredItem]:
         """Newest first by first sight."""
-        rows = await self.pool.fetch(
-            f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
-            " ORDER BY i.first_seen_at DESC, i.id DESC LIMIT $1",
-            limit,
-        )
-        return [stored_item_from_row(row) for row in rows]
+        async with self.pool.acquire() as connection:
+            return await story_reads.stored_items(_PostgresDb(connection), limit)
 
     @translated
     async def stories(self, limit: int = 50) -> list[Story]:
         """The newest stories, each with its items in the order they were seen."""
-        heads = await self.pool.fetch(
-            "SELECT id, created_at FROM stories ORDER BY created_at DESC, id DESC LIMIT $1",
-            limit,
-        )
-        if not heads:
-            return []
-        members = await self.pool.fetch(
-            f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
-            " WHERE i.story_id = ANY($1::bigint[]) ORDER BY i.id",
-            [row["id"] for row in heads],
-        )
-        return stories_from_rows(heads, members)
+        async with self.pool.acquire() as connection:
+            return await story_reads.newest_stories(_PostgresDb(connection), limit)
 
     @translated
     async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
         """Seeds live under a feed of kind ``seed`` that is never polled."""
-        async with self._transaction() as db:
-            await db.execute("SELECT pg_advisory_xact_lock($1)", STORY_LOCK)
-            await db.execute(
-                """
-                INSERT INTO feeds (url, kind, name, enabled, interval_s, baseline, baselined_at,
-                    next_poll_at, created_at)
-                VALUES ($1, 'seed', 'seeds', TRUE, 0, TRUE, $2, $2, $2)
-                ON CONFLICT (url) DO NOTHING
-                """,
-                source,
-                to_epoch(now),
-            )
-            seed_feed = await db.fetchval("SELECT id FROM feeds WHERE url = $1", source)
-            await self._refresh_identity(db, seed_feed, items)
+        async with self._transaction() as connection:
+            db = _PostgresDb(connection)
+            await db.lock_stories()
+            seed_feed = await story_upkeep.seed_feed(db, source, to_epoch(now))
+            await story_upkeep.refresh_identity(db, seed_feed, items)
             new = [NewItem(item) for item in items]
-            result = await self._store_items(db, seed_feed, new, to_epoch(now), alert=False)
+            result = await self._store_items(
+                connection, seed_feed, new, to_epoch(now), alert=False, seed=True
+            )
         return result.stored
 
-    async def _refresh_identity(
-        self, db: asyncpg.Connection, feed_id: int, items: Sequence[Item]
-    ) -> None:
-        """Re-key the stored copies of these items with today's identity rules."""
-        by_key = {item.entry_key: item for item in items}
-        stored = await db.fetch(
-            "SELECT id, story_id, entry_key, first_seen_at FROM items"
-            " WHERE feed_id = $1 AND entry_key = ANY($2::text[])",
-            feed_id,
-            list(by_key),
-        )
-        for item_id, story_id, entry_key, first_seen_at in stored:
-            item = by_key[entry_key]
-            await db.execute("DELETE FROM identity_keys WHERE item_id = $1", item_id)
-            await db.execute(
-                "UPDATE items SET fingerprint = $1 WHERE id = $2",
-                fingerprint_blob(item.fingerprint),
-                item_id,
-            )
-            await db.copy_records_to_table(
-                "identity_keys",
-                records=[
-                    _key_record((key, item_id, kind, story_id, feed_id, first_seen_at))
-                    for kind, key in identity_keys(item)
-                ],
-                columns=KEY_COPY_COLUMNS,
-            )
+    @translated
+    async def rekey(self, now: datetime) -> int:
+        """Give the items of the story window stored under older identity rules their
+        sketch and keys now (under the story lock, so instances take turns)."""
+        done = 0
+        cutoff = to_epoch(now - self.story_policy.window)
+        while True:
+            async with self._transaction() as connection:
+                db = _PostgresDb(connection)
+                await db.lock_stories()
+                count = await story_upkeep.rekey_batch(db, cutoff, self.common, self._owner)
+            done += count
+            if count < story_upkeep.REKEY_BATCH:
+                return done
 
     @translated
     async def housekeeping(self, now: datetime) -> None:
-        """Prune feed items' expired band keys (one instance at a time, in short
-        transactions); PostgreSQL's autovacuum does the rest."""
+        """Prune feed items' expired near-duplicate keys and the learning log (one
+        instance at a time, in short transactions); PostgreSQL's autovacuum does the
+        rest."""
         cutoff = to_epoch(now - self.story_policy.window)
         async with self.pool.acquire() as connection:
             if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", HOUSEKEEPING_LOCK):
                 return  # another instance is at it
             try:
-                while True:
-                    status = await connection.execute(
-                        """
-                        DELETE FROM identity_keys WHERE id IN (
-                            SELECT id FROM identity_keys
-                            WHERE band_key IS NOT NULL AND seen_at < $1
-                                AND feed_id NOT IN (SELECT id FROM feeds WHERE kind = 'seed')
-                            LIMIT $2)
-                        """,
-                        cutoff,
-                        PRUNE_BATCH,
+                for number in range(story_upkeep.PRUNE_SLICES):
+                    async with connection.transaction():
+                        await story_upkeep.prune_slice(_PostgresDb(connection), number, cutoff)
+                async with connection.transaction():
+                    await story_upkeep.prune_log(
+                        _PostgresDb(connection), 2 * self.common.generation_size, cutoff
                     )
-                    if rows_changed(status) < PRUNE_BATCH:
-                        return
             finally:
                 await connection.execute("SELECT pg_advisory_unlock($1)", HOUSEKEEPING_LOCK)

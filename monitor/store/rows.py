@@ -7,41 +7,36 @@ SQLite's rows and asyncpg's records both allow.
 
 from __future__ import annotations
 
+import functools
 import json
-import struct
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from monitor.dedupe import BatchCandidates, Candidate, StoryJoin
-from monitor.fingerprint import FULL_MINIMA, LEAD_MINIMA
 from monitor.models import (
     DeliveryStatus,
     FeedState,
-    Fingerprint,
     Item,
     MatchedTerm,
     Message,
     MessageKind,
-    NewItem,
     StoredItem,
-    Story,
 )
 
 # Messages that carry others (their members point at them through parent_id).
 CONTAINER_KINDS = ("rollup", "digest")
 ITEM_COLUMNS = (
     "i.id, i.story_id, i.entry_key, i.guid, i.title, i.link, i.summary, i.content, i.author,"
-    " i.published, i.language, i.joined_by, i.similarity,"
+    " i.published, i.language, i.joined_by, i.similarity, i.compared_with,"
     " i.first_seen_at, f.url AS feed_url, COALESCE(f.name, f.title) AS feed_title"
 )
 DELIVERY_SELECT = f"""
     SELECT d.id AS delivery_id, d.message_id, d.kind, d.watchlist, d.notifier, d.status,
            d.attempts, d.parent_id, d.body,
            d.next_attempt_at, d.last_error, d.created_at, d.sent_at, d.matched,
-           d.claimed_by,
+           d.claimed_by, d.is_update,
            (SELECT COUNT(DISTINCT s.feed_id) FROM items s WHERE s.story_id = d.story_id)
                AS sources,
            {ITEM_COLUMNS}
@@ -49,13 +44,6 @@ DELIVERY_SELECT = f"""
 """
 
 
-ITEM_INSERT_COLUMNS = (
-    "id, feed_id, story_id, entry_key, guid, link, fingerprint, joined_by, similarity,"
-    " title, summary, content, author, published, language, first_seen_at"
-)
-FINGERPRINT_HEADER = struct.Struct("<III")  # full_size, lead_size, words
-# then the full minima, the lead minima and the title's word hashes, all uint32
-ITEM_INSERT_MARKS = ", ".join("?" * len(ITEM_INSERT_COLUMNS.split(",")))
 CHUNK = 500  # keys per IN (…) list
 Key = TypeVar("Key")
 
@@ -77,63 +65,13 @@ def placeholders(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
 
-def fingerprint_blob(fingerprint: Fingerprint | None) -> bytes | None:
-    """The signatures as stored (the band keys are rows of ``identity_keys``)."""
-    if fingerprint is None:
-        return None
-    header = FINGERPRINT_HEADER.pack(
-        fingerprint.full_size, fingerprint.lead_size, fingerprint.words
-    )
-    return header + fingerprint.full + fingerprint.lead + fingerprint.title
-
-
-def fingerprint_from_blob(blob: bytes | None) -> Fingerprint | None:
-    """Inverse of ``fingerprint_blob``, without the band keys."""
-    if not blob:
-        return None
-    full_size, lead_size, word_count = FINGERPRINT_HEADER.unpack_from(blob)
-    minima = blob[FINGERPRINT_HEADER.size :]
-    full_bytes, lead_bytes = FULL_MINIMA * 4, LEAD_MINIMA * 4
-    return Fingerprint(
-        full=minima[:full_bytes],
-        lead=minima[full_bytes : full_bytes + lead_bytes],
-        title=minima[full_bytes + lead_bytes :],
-        full_size=full_size,
-        lead_size=lead_size,
-        words=word_count,
-    )
-
-
-def item_row(
-    item_id: int, feed_id: int, item: Item, join: StoryJoin, now: float
-) -> tuple[Any, ...]:
-    """The values for ``ITEM_INSERT_COLUMNS``; ``join.by`` is empty for a story's first."""
-    return (
-        item_id,
-        feed_id,
-        join.story_id,
-        item.entry_key,
-        item.guid,
-        item.link,
-        fingerprint_blob(item.fingerprint),
-        join.by or None,
-        join.similarity,
-        item.title,
-        item.summary,
-        item.content,
-        item.author,
-        None if item.published is None else to_epoch(item.published),
-        item.language,
-        now,
-    )
-
-
 def new_message_id() -> str:
     """A fresh idempotency key for a message (``webhook-id``)."""
     return f"msg_{uuid.uuid4().hex}"
 
 
-def _term_json(term: MatchedTerm) -> dict[str, Any]:
+def term_json(term: MatchedTerm) -> dict[str, Any]:
+    """A matched term as the outbox stores it."""
     found: dict[str, Any] = {"term": term.term, "field": term.field}
     if term.spans:  # kept for highlighting in the message; rows from before have none
         found["spans"] = [list(span) for span in term.spans]
@@ -143,39 +81,6 @@ def _term_json(term: MatchedTerm) -> dict[str, Any]:
 def _term_from_json(found: dict[str, Any]) -> MatchedTerm:
     spans = tuple((int(start), int(end)) for start, end in found.get("spans", ()))
     return MatchedTerm(found["term"], found["field"], spans)
-
-
-def outbox_rows(item_id: int, story_id: int, new: NewItem, now: float) -> list[tuple[Any, ...]]:
-    """One delivery per (watchlist, notifier) the item matched."""
-    rows: list[tuple[Any, ...]] = []
-    for match in new.matches:
-        matched = json.dumps([_term_json(term) for term in match.terms], ensure_ascii=False)
-        rows += [
-            (
-                new_message_id(),
-                match.watchlist,
-                story_id,
-                item_id,
-                notifier,
-                matched,
-                now,
-                now,
-            )
-            for notifier in match.notifiers
-        ]
-    return rows
-
-
-def follow_up_rows(
-    item_id: int, story_id: int, feed_id: int, new: NewItem, now: float
-) -> list[tuple[Any, ...]]:
-    """Candidate follow-up deliveries for an item that joined a story: one per notifier
-    of each matched watchlist that wants them, in this hour's slot. The parameters are
-    numbered as the store's INSERT … SELECT reads them (?3 watchlist, ?4 story, ?6
-    notifier, ?10 feed)."""
-    slot = int(now // 3600)
-    wanted = NewItem(new.item, tuple(match for match in new.matches if match.follow_ups))
-    return [(slot, *row, feed_id) for row in outbox_rows(item_id, story_id, wanted, now)]
 
 
 def lease_lost_message(table: str, row_id: int, holder: str | None, owner: str | None) -> str:
@@ -231,44 +136,10 @@ def from_epoch(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
+@functools.lru_cache(maxsize=4096)
 def from_epoch_required(epoch: float) -> datetime:
-    """A stored time that cannot be missing."""
+    """A stored time that cannot be missing (cached: rows of one batch share a time)."""
     return datetime.fromtimestamp(epoch, UTC)
-
-
-def candidates_from_rows(
-    rows: Iterable[Row], key_of: Callable[[Row], str | int]
-) -> BatchCandidates:
-    """The candidates that ``identity_keys`` rows found, each under the key that found
-    it (``key_of``); an item found by many of its band keys is one value per kind."""
-    found = BatchCandidates()
-    made: dict[tuple[int, str], Candidate] = {}
-    for row in rows:
-        candidate = made.get((row["item_id"], row["kind"]))
-        if candidate is None:
-            candidate = made[row["item_id"], row["kind"]] = Candidate(
-                kind=row["kind"],
-                item_id=row["item_id"],
-                story_id=row["story_id"],
-                feed_id=row["feed_id"],
-                seen_at=from_epoch_required(row["seen_at"]),
-                fingerprint=fingerprint_from_blob(row["fingerprint"]),
-                seed=bool(row["seed"]),
-            )
-        found.add_found(key_of(row), candidate)
-    return found
-
-
-def stories_from_rows(heads: Iterable[Row], members: Iterable[Row]) -> list[Story]:
-    """Stories (``id, created_at`` rows) with their items (rows selected with
-    ``ITEM_COLUMNS``, in the order they were seen)."""
-    by_story: dict[int, list[StoredItem]] = {}
-    for member in map(stored_item_from_row, members):
-        by_story.setdefault(member.story_id, []).append(member)
-    return [
-        Story(row["id"], from_epoch_required(row["created_at"]), by_story.get(row["id"], []))
-        for row in heads
-    ]
 
 
 def stored_item_from_row(row: Row) -> StoredItem:
@@ -293,6 +164,7 @@ def stored_item_from_row(row: Row) -> StoredItem:
         first_seen_at=from_epoch_required(row["first_seen_at"]),
         joined_by=row["joined_by"],
         similarity=row["similarity"],
+        compared_with=row["compared_with"],
     )
 
 
@@ -317,6 +189,7 @@ def delivery_from_row(row: Row, members: Sequence[Message] = ()) -> Message:
         text=row["body"] or "",
         parent_id=row["parent_id"],
         claimed_by=row["claimed_by"],
+        update=bool(row["is_update"]),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import itertools
+import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -24,7 +24,7 @@ from typing import Any
 
 import aiosqlite
 
-from monitor.dedupe import BatchCandidates, StoryPolicy, identity_keys
+from monitor.dedupe import StoryPolicy, key_of
 from monitor.models import (
     FeedSpec,
     FeedState,
@@ -35,25 +35,15 @@ from monitor.models import (
     StoredItem,
     Story,
 )
-from monitor.store import portable
+from monitor.store import portable, stories, story_reads, story_upkeep
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
-from monitor.store.batch import plan_batch
 from monitor.store.errors import translated, translated_errors
 from monitor.store.group_commit import GroupCommit
 from monitor.store.rows import (
-    ITEM_COLUMNS,
-    ITEM_INSERT_COLUMNS,
-    ITEM_INSERT_MARKS,
     Row,
-    candidates_from_rows,
     claim_refusal,
     feed_from_row,
-    fingerprint_blob,
     host_of,
-    in_chunks,
-    placeholders,
-    stored_item_from_row,
-    stories_from_rows,
     to_epoch,
 )
 from monitor.store.sqlite_outbox import SQLiteOutbox
@@ -61,17 +51,6 @@ from monitor.store.sqlite_outbox import SQLiteOutbox
 BUSY_TIMEOUT_MS = 10_000
 # A feed due longer ago than this fell due while no instance ran (see spread_overdue_feeds).
 OVERDUE_AFTER = timedelta(minutes=1)
-IDENTITY_INSERT = (
-    "INSERT INTO identity_keys (key, item_id, kind, story_id, feed_id, seen_at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-)
-PRUNE_STEP = 100_000  # identity rows looked at per pruning transaction
-CANDIDATE_SELECT = """
-    SELECT k.key, k.kind, k.item_id, k.story_id, k.feed_id, k.seen_at, i.fingerprint,
-           f.kind = 'seed' AS seed
-    FROM identity_keys k JOIN items i ON i.id = k.item_id JOIN feeds f ON f.id = k.feed_id
-    WHERE k.key IN ({marks})
-"""
 
 
 async def _close_quietly(connection: aiosqlite.Connection) -> None:
@@ -104,8 +83,11 @@ def _lock_instance(path: Path, owner: str) -> int:
 class _SQLiteDb:
     """The portable queries' ``Db`` on an aiosqlite connection."""
 
+    dialect = "sqlite"
+
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.connection = connection
+        self._next_ids: dict[str, int] = {}
 
     async def fetch(self, sql: str, *args: object) -> Sequence[Row]:
         async with self.connection.execute(sql, args) as cursor:
@@ -115,6 +97,39 @@ class _SQLiteDb:
         cursor = await self.connection.execute(sql, args)
         return cursor.rowcount
 
+    async def execute_each(self, sql: str, rows: Sequence[Sequence[object]]) -> int:
+        cursor = await self.connection.executemany(sql, rows)
+        return cursor.rowcount
+
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        marks = ", ".join("?" * len(columns))
+        await self.connection.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
+
+    async def reserve_ids(self, table: str, count: int) -> list[int]:
+        # The one writer holds the lock: ids follow on from the current maximum (and
+        # from what this transaction reserved already).
+        async with self.connection.execute(
+            f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        first = max(int(row[0]), self._next_ids.get(table, 0))
+        self._next_ids[table] = first + count
+        return list(range(first, first + count))
+
+    async def lock_stories(self) -> None:
+        return None  # SQLite's one writer is the lock
+
+    def any_of(self, column: str) -> str:
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    def as_list(self, values: Sequence[int] | Sequence[str]) -> object:
+        return json.dumps(list(values))
+
 
 class SQLiteStore(SQLiteOutbox, Store):
     """The Store contract on one SQLite file (its outbox in ``SQLiteOutbox``)."""
@@ -122,6 +137,7 @@ class SQLiteStore(SQLiteOutbox, Store):
     def __init__(self, path: Path | str, story_policy: StoryPolicy | None = None) -> None:
         self.path = str(path)
         self.story_policy = story_policy or StoryPolicy()
+        self.memory = stories.StoryMemory()
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
@@ -157,6 +173,7 @@ class SQLiteStore(SQLiteOutbox, Store):
             await self._writer.execute("PRAGMA journal_mode = WAL")
             await self._migrate(self._writer)
             self._reader = await self._connect()
+            await story_upkeep.load_learned(_SQLiteDb(self._reader), self.common)
             if self._on_disk:
                 stat = os.stat(self.path)
                 self._file_identity = (stat.st_dev, stat.st_ino)
@@ -192,6 +209,9 @@ class SQLiteStore(SQLiteOutbox, Store):
                 yield writer
                 await writer.execute("COMMIT")
             except BaseException:
+                # Ids of rows that were not committed are given out again (MAX(id) + 1):
+                # nothing decoded from them may stay remembered.
+                self.memory.representatives.forget()
                 # SQLite has already rolled back after some errors (a full disk): a
                 # ROLLBACK then fails with "no transaction is active" and would hide
                 # the real cause, which is the error that propagates from here.
@@ -300,6 +320,10 @@ class SQLiteStore(SQLiteOutbox, Store):
             )
 
     async def _migrate(self, connection: aiosqlite.Connection) -> None:
+        # Migration 0010 turns the old text keys into the integers dedupe.key_of makes.
+        await connection.create_function(
+            "news_monitor_key", 1, lambda text: key_of(str(text)), deterministic=True
+        )
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations"
             " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
@@ -396,13 +420,9 @@ class SQLiteStore(SQLiteOutbox, Store):
         return [replace(feed_from_row(row), claim=row["claims"] + 1) for row in rows]
 
     @translated
-    async def recent_entry_keys(self, feed_id: int, limit: int) -> frozenset[str]:
-        """The entry keys of a feed's ``limit`` most recently stored items."""
-        async with self._read.execute(
-            "SELECT entry_key FROM items WHERE feed_id = ? ORDER BY id DESC LIMIT ?",
-            (feed_id, limit),
-        ) as cursor:
-            return frozenset(row[0] for row in await cursor.fetchall())
+    async def recent_entries(self, feed_id: int, limit: int) -> dict[str, int | None]:
+        """The entry keys (and stored versions' digests) of a feed's newest items."""
+        return await story_reads.recent_entries(_SQLiteDb(self._read), feed_id, limit)
 
     @translated
     async def record_poll(self, feed_id: int, record: PollRecord) -> None:
@@ -553,208 +573,75 @@ class SQLiteStore(SQLiteOutbox, Store):
         items: Sequence[NewItem],
         now: float,
         alert: bool,
+        seed: bool = False,
     ) -> SaveResult:
-        """Insert a batch in a handful of statements, not several per item.
-
-        Each item's story is decided by ``plan_batch`` over the candidates its identity
-        keys find; the rows it plans are inserted with executemany.
-        """
-        seen = await self._present_keys(db, feed_id, [new.item.entry_key for new in items])
-        batch = []
-        for new in items:
-            if new.item.entry_key not in seen:
-                seen.add(new.item.entry_key)
-                batch.append(new)
-        if not batch:
-            return SaveResult(0, 0, 0)
-        candidates = await self._candidates(db, [new.item for new in batch])
-        # We hold the write lock: ids follow on from the current maxima.
-        plan = await plan_batch(
-            batch,
+        """The batch through the portable story rules (``stories.save_items``)."""
+        saved = await stories.save_items(
+            _SQLiteDb(db),
             feed_id,
+            items,
             now,
-            candidates,
-            self.story_policy,
-            itertools.count(await self._next_id(db, "stories")),
-            itertools.count(await self._next_id(db, "items")),
             alert=alert,
+            policy=self.story_policy,
+            memory=self.memory,
+            owner=self._owner,
+            seed=seed,
         )
-        await db.executemany("INSERT INTO stories (id, created_at) VALUES (?, ?)", plan.stories)
-        await db.executemany(
-            f"INSERT INTO items ({ITEM_INSERT_COLUMNS}) VALUES ({ITEM_INSERT_MARKS})", plan.items
-        )
-        await db.executemany(IDENTITY_INSERT, plan.keys)
-        queued = 0
-        if plan.outbox:
-            cursor = await db.executemany(
-                """
-                INSERT INTO deliveries (message_id, watchlist, story_id, item_id, notifier,
-                    matched, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
-                """,
-                plan.outbox,
-            )
-            queued = cursor.rowcount
-        if plan.follow_ups:
-            # Only for a story that was alerted to this notifier, from another feed: a
-            # copy of a seed or of a baseline item never speaks up.
-            cursor = await db.executemany(
-                """
-                INSERT INTO deliveries (kind, slot, message_id, watchlist, story_id, item_id,
-                    notifier, matched, next_attempt_at, created_at)
-                SELECT 'follow_up', ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
-                    SELECT 1 FROM deliveries d JOIN items i ON i.id = d.item_id
-                    WHERE d.kind = 'alert' AND d.watchlist = ?3 AND d.story_id = ?4
-                        AND d.notifier = ?6 AND i.feed_id != ?10)
-                ON CONFLICT (kind, watchlist, story_id, notifier, slot) DO NOTHING
-                """,
-                plan.follow_ups,
-            )
-            queued += cursor.rowcount
-        matched = tuple(match.watchlist for new in batch for match in new.matches)
-        return SaveResult(len(plan.items), len(plan.stories), queued, tuple(plan.joins), matched)
-
-    async def _present_keys(
-        self, db: aiosqlite.Connection, feed_id: int, keys: Sequence[str]
-    ) -> set[str]:
-        present: set[str] = set()
-        for chunk in in_chunks(keys):
-            marks = placeholders(chunk)
-            async with db.execute(
-                f"SELECT entry_key FROM items WHERE feed_id = ? AND entry_key IN ({marks})",
-                (feed_id, *chunk),
-            ) as cursor:
-                present.update(row[0] for row in await cursor.fetchall())
-        return present
-
-    async def _candidates(self, db: aiosqlite.Connection, items: Sequence[Item]) -> BatchCandidates:
-        """Every stored item that shares an identity key with an item of the batch."""
-        wanted = sorted({key for item in items for _, key in identity_keys(item)}, key=str)
-        rows: list[aiosqlite.Row] = []
-        for chunk in in_chunks(wanted):
-            async with db.execute(
-                CANDIDATE_SELECT.format(marks=placeholders(chunk)), chunk
-            ) as cursor:
-                rows += await cursor.fetchall()
-        return candidates_from_rows(rows, lambda row: row["key"])
-
-    async def _next_id(self, db: aiosqlite.Connection, table: str) -> int:
-        async with db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}") as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
+        return saved.result
 
     @translated
     async def items(self, limit: int | None = None) -> list[StoredItem]:
         """Newest first by first sight."""
-        async with self._read.execute(
-            f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
-            " ORDER BY i.first_seen_at DESC, i.id DESC LIMIT ?",
-            (-1 if limit is None else limit,),
-        ) as cursor:
-            return [stored_item_from_row(row) for row in await cursor.fetchall()]
+        return await story_reads.stored_items(_SQLiteDb(self._read), limit)
 
     @translated
     async def stories(self, limit: int = 50) -> list[Story]:
         """The newest stories, each with its items in the order they were seen."""
-        async with self._read.execute(
-            "SELECT id, created_at FROM stories ORDER BY created_at DESC, id DESC LIMIT ?",
-            (limit,),
-        ) as cursor:
-            heads = list(await cursor.fetchall())
-        if not heads:
-            return []
-        marks = placeholders(heads)
-        async with self._read.execute(
-            f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
-            f" WHERE i.story_id IN ({marks}) ORDER BY i.id",
-            [row["id"] for row in heads],
-        ) as cursor:
-            members = list(await cursor.fetchall())
-        return stories_from_rows(heads, members)
+        return await story_reads.newest_stories(_SQLiteDb(self._read), limit)
 
     @translated
     async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
         """Seeds live under a feed of kind ``seed`` that is never polled."""
-        async with self._transaction() as db:
-            await db.execute(
-                """
-                INSERT INTO feeds (url, kind, name, enabled, interval_s, baseline, baselined_at,
-                    next_poll_at, created_at)
-                VALUES (?, 'seed', 'seeds', 1, 0, 1, ?, ?, ?)
-                ON CONFLICT (url) DO NOTHING
-                """,
-                (source, to_epoch(now), to_epoch(now), to_epoch(now)),
-            )
-            async with db.execute("SELECT id FROM feeds WHERE url = ?", (source,)) as cursor:
-                row = await cursor.fetchone()
-            assert row is not None
-            seed_feed = row[0]
-            await self._refresh_identity(db, seed_feed, items)
+        async with self._transaction() as connection:
+            db = _SQLiteDb(connection)
+            seed_feed = await story_upkeep.seed_feed(db, source, to_epoch(now))
+            await story_upkeep.refresh_identity(db, seed_feed, items)
             new = [NewItem(item) for item in items]
-            result = await self._store_items(db, seed_feed, new, to_epoch(now), alert=False)
+            result = await self._store_items(
+                connection, seed_feed, new, to_epoch(now), alert=False, seed=True
+            )
         return result.stored
 
-    async def _refresh_identity(
-        self, db: aiosqlite.Connection, feed_id: int, items: Sequence[Item]
-    ) -> None:
-        """Re-key the stored copies of these items with today's identity rules, so that
-        the stored sample takes part whatever version of the rules stored it."""
-        by_key = {item.entry_key: item for item in items}
-        for chunk in in_chunks(list(by_key)):
-            async with db.execute(
-                f"SELECT id, story_id, entry_key, first_seen_at FROM items"
-                f" WHERE feed_id = ? AND entry_key IN ({placeholders(chunk)})",
-                (feed_id, *chunk),
-            ) as cursor:
-                stored = list(await cursor.fetchall())
-            for item_id, story_id, entry_key, first_seen_at in stored:
-                item = by_key[entry_key]
-                await db.execute("DELETE FROM identity_keys WHERE item_id = ?", (item_id,))
-                await db.execute(
-                    "UPDATE items SET fingerprint = ? WHERE id = ?",
-                    (fingerprint_blob(item.fingerprint), item_id),
+    @translated
+    async def rekey(self, now: datetime) -> int:
+        """Give the items of the story window stored under older identity rules their
+        sketch and keys now; how many (see ``story_upkeep.rekey_batch``)."""
+        done = 0
+        cutoff = to_epoch(now - self.story_policy.window)
+        while True:
+            async with self._transaction() as connection:
+                count = await story_upkeep.rekey_batch(
+                    _SQLiteDb(connection), cutoff, self.common, self._owner
                 )
-                await db.executemany(
-                    IDENTITY_INSERT,
-                    [
-                        (key, item_id, kind, story_id, feed_id, first_seen_at)
-                        for kind, key in identity_keys(item)
-                    ],
-                )
+            done += count
+            if count < story_upkeep.REKEY_BATCH:
+                return done
 
     @translated
     async def housekeeping(self, now: datetime) -> None:
-        """Fold the WAL back into the database and refresh the planner's statistics."""
+        """Prune expired near-duplicate keys and the learning log; fold the WAL back
+        into the database and refresh the planner's statistics."""
         if self._writer is None:
             raise StoreError(f"database {self.path}: the store is not open")
-        await self._prune_fuzzy_keys(now - self.story_policy.window)
+        cutoff = to_epoch(now - self.story_policy.window)
+        for number in range(story_upkeep.PRUNE_SLICES):
+            # One short transaction per slice: polls are never held up for long.
+            async with self._transaction() as connection:
+                await story_upkeep.prune_slice(_SQLiteDb(connection), number, cutoff)
+        async with self._transaction() as connection:
+            await story_upkeep.prune_log(
+                _SQLiteDb(connection), 2 * self.common.generation_size, cutoff
+            )
         async with self._write_lock:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             await self._writer.execute("PRAGMA optimize")
-
-    async def _prune_fuzzy_keys(self, cutoff: datetime) -> None:
-        """Drop feed items' band keys first seen before ``cutoff``; the stored sample's
-        stay. Walks the table in id ranges (oldest first), one short transaction each,
-        so polls are never held up for long."""
-        async with self._read.execute("SELECT MIN(id), MAX(id) FROM identity_keys") as cursor:
-            row = await cursor.fetchone()
-        if row is None or row[0] is None:
-            return
-        fuzzy_feed_rows = (
-            "FROM identity_keys WHERE id >= ? AND id < ? AND kind IN ('band', 'lead')"
-            " AND feed_id NOT IN (SELECT id FROM feeds WHERE kind = 'seed')"
-        )
-        for start in range(row[0], row[1] + 1, PRUNE_STEP):
-            async with self._transaction() as db:
-                await db.execute(
-                    f"DELETE {fuzzy_feed_rows} AND seen_at < ?",
-                    (start, start + PRUNE_STEP, to_epoch(cutoff)),
-                )
-                async with db.execute(
-                    f"SELECT 1 {fuzzy_feed_rows} LIMIT 1", (start, start + PRUNE_STEP)
-                ) as cursor:
-                    newer_left = await cursor.fetchone() is not None
-            if newer_left:
-                return  # rows are in arrival order: from here on, all are newer

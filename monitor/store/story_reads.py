@@ -1,0 +1,72 @@
+"""Reading items and stories back, the same SQL on both backends (see ``portable``)."""
+
+from __future__ import annotations
+
+from monitor.models import StoredItem, Story, WatchDecision
+from monitor.store.portable import Db
+from monitor.store.rows import ITEM_COLUMNS, from_epoch_required, stored_item_from_row
+
+
+async def recent_entries(db: Db, feed_id: int, limit: int) -> dict[str, int | None]:
+    """The entry keys of a feed's ``limit`` most recently stored items, with the digest
+    of the version stored (None: stored before entries were versioned)."""
+    rows = await db.fetch(
+        "SELECT entry_key, entry_digest FROM items WHERE feed_id = ? ORDER BY id DESC LIMIT ?",
+        feed_id,
+        limit,
+    )
+    return {row["entry_key"]: row["entry_digest"] for row in rows}
+
+
+async def stored_items(db: Db, limit: int | None) -> list[StoredItem]:
+    """Stored items, newest first by first sight."""
+    rows = await db.fetch(
+        f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        " ORDER BY i.first_seen_at DESC, i.id DESC LIMIT ?",
+        -1 if limit is None and db.dialect == "sqlite" else limit,
+    )
+    return [stored_item_from_row(row) for row in rows]
+
+
+async def newest_stories(db: Db, limit: int) -> list[Story]:
+    """The newest stories, each with its items in the order they were seen and what
+    each watchlist decided about it."""
+    heads = await db.fetch(
+        "SELECT id, created_at FROM stories ORDER BY created_at DESC, id DESC LIMIT ?", limit
+    )
+    if not heads:
+        return []
+    ids = db.as_list([row["id"] for row in heads])
+    members = await db.fetch(
+        f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        f" WHERE {db.any_of('i.story_id')} ORDER BY i.id",
+        ids,
+    )
+    decisions = await db.fetch(
+        "SELECT story_id, watchlist, state, item_id, reason, decided_at FROM story_watch"
+        f" WHERE {db.any_of('story_id')} ORDER BY watchlist",
+        ids,
+    )
+    by_story: dict[int, list[StoredItem]] = {}
+    for member in map(stored_item_from_row, members):
+        by_story.setdefault(member.story_id, []).append(member)
+    decided: dict[int, list[WatchDecision]] = {}
+    for row in decisions:
+        decided.setdefault(row["story_id"], []).append(
+            WatchDecision(
+                row["watchlist"],
+                row["state"],
+                row["item_id"],
+                row["reason"],
+                from_epoch_required(row["decided_at"]),
+            )
+        )
+    return [
+        Story(
+            row["id"],
+            from_epoch_required(row["created_at"]),
+            by_story.get(row["id"], []),
+            decided.get(row["id"], []),
+        )
+        for row in heads
+    ]
