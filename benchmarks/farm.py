@@ -48,6 +48,10 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
+TEMPLATE_VERBS = ["wins", "loses", "buys", "sells", "opens", "closes", "signs", "ends"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
 def watched(feed: int, entry: int) -> bool:
     """Whether an entry carries the watched word: 2% of them, spread over the feeds."""
     return (feed * 31 + entry * 17) % 50 == 0
@@ -57,19 +61,24 @@ class Farm:
     """Feed bodies generated from one seed: feed ``n`` at generation ``g`` holds
     entries ``g*5 … g*5+items-1``, newest first."""
 
-    def __init__(self, feeds: int, items: int, seed: int = 3) -> None:
+    def __init__(self, feeds: int, items: int, seed: int = 3, *, templated: bool = False) -> None:
         self.feeds = feeds
         self.items = items
+        self.templated = templated
         rng = random.Random(seed)
         self.words = [word for word in vocabulary(rng, 20_000) if word != WATCHED.lower()]
         self.weights = list(accumulate(1 / (rank + 10) for rank in range(len(self.words))))
         self.generations = [0] * feeds
+        # Templated news: a small set of sentences every entry draws its text from.
+        self.shared = [self._text(rng, rng.randint(12, 20)).capitalize() + "." for _ in range(40)]
 
     def _text(self, rng: random.Random, size: int) -> str:
         return " ".join(rng.choices(self.words, cum_weights=self.weights, k=size))
 
     def _entry(self, feed: int, entry: int) -> tuple[str, str, str, str]:
         """Title, lead, HTML body and link of one entry."""
+        if self.templated:
+            return self._templated_entry(feed, entry)
         rng = random.Random(feed * 1_000_003 + entry)
         title = self._text(rng, rng.randint(7, 12)).capitalize()
         lead = self._text(rng, rng.randint(25, 40)).capitalize() + "."
@@ -83,6 +92,33 @@ class Farm:
                 f"{' '.join(words[cut : cut + 3])}</a> {' '.join(words[cut + 3 : -2])},"
                 f" <b>{words[-2]}</b> {words[-1]}.</p>"
             )
+        if watched(feed, entry):
+            if entry % 2:
+                title = f"{title} {WATCHED}"
+            else:
+                paragraphs.insert(1, f"<p>Talks on {WATCHED} resumed.</p>")
+        body = "".join(paragraphs)
+        return title, lead, body, f"https://site{feed % 97}.example/{feed}/{entry}"
+
+    def _templated_entry(self, feed: int, entry: int) -> tuple[str, str, str, str]:
+        """An entry told with the farm's template: a headline of the same shape with its
+        own actor, object and place, and a text of shared sentences around a few of its
+        own (automated sports, market and weather items read like this)."""
+        rng = random.Random(feed * 1_000_003 + entry)
+        actor, thing, place = (self._text(rng, 1).capitalize() for _ in range(3))
+        verb = rng.choice(TEMPLATE_VERBS)
+        number = rng.randint(2, 999)
+        title = f"{actor} {verb} {thing} in {place}"
+        lead = f"{actor} {verb} {thing} on {rng.choice(DAYS)}, officials in {place} said."
+        own = [
+            f"The {thing.lower()} cost {number} million, {actor} said.",
+            f"{place} has seen {number % 17 + 2} such cases this year.",
+            f"A spokesman for {actor} declined to comment on the {thing.lower()}.",
+        ]
+        paragraphs = [
+            f"<p>{rng.choice(self.shared)} <b>{line}</b> {rng.choice(self.shared)}</p>"
+            for line in own
+        ]
         if watched(feed, entry):
             if entry % 2:
                 title = f"{title} {WATCHED}"
@@ -145,9 +181,9 @@ def _atom(feed: int, entries: list[tuple[int, str, str, str, str]]) -> str:
     )
 
 
-async def serve(feeds: int, items: int) -> None:
+async def serve(feeds: int, items: int, templated: bool) -> None:
     """Serve the farm on 127.0.0.1 at a free port; print the port once bodies are built."""
-    farm = Farm(feeds, items)
+    farm = Farm(feeds, items, templated=templated)
     bodies = [farm.body(n) for n in range(feeds)]
 
     async def feed(request: web.Request) -> web.Response:
@@ -323,33 +359,44 @@ async def passes(
     return results
 
 
-def run(feeds: int, items: int, storage: str | None = None) -> tuple[int, list[Pass]]:
+def run(
+    feeds: int, items: int, storage: str | None = None, *, templated: bool = False
+) -> tuple[int, list[Pass]]:
     """Start the farm's server, measure the floor and the passes; the body size too."""
-    farm_args = ("--serve", "--feeds", str(feeds), "--items", str(items))
+    farm_args = ["--serve", "--feeds", str(feeds), "--items", str(items)]
+    if templated:
+        farm_args.append("--templated")
+    farm = Farm(feeds, items, templated=templated)
     with (
         served("benchmarks.farm", *farm_args) as server,
         TreeMeter(skip=server.pid) as meter,
         tempfile.TemporaryDirectory() as tmp,
     ):
         results = [asyncio.run(floor(server.base, feeds, meter))]
-        results += asyncio.run(passes(server.base, Farm(feeds, items), Path(tmp), meter, storage))
+        results += asyncio.run(passes(server.base, farm, Path(tmp), meter, storage))
         return int(server.announced[0]), results
 
 
 STAGES = ("fetch", "read", "text", "identify", "match", "store", "deliver")
 
 
-def report(feeds: int, items: int, dsn: str | None = None) -> None:
+def report(feeds: int, items: int, dsn: str | None = None, *, templated: bool = False) -> None:
     """Run the farm (on SQLite, or on PostgreSQL in a schema of its own) and print its
-    table."""
+    table; with ``templated``, the templated farm of the same size right after."""
+    if templated:
+        report(feeds, items, dsn)
     if dsn:
         with postgres_schema_sync(dsn) as storage:
-            size, results = run(feeds, items, storage)
+            size, results = run(feeds, items, storage, templated=templated)
     else:
-        size, results = run(feeds, items)
+        size, results = run(feeds, items, templated=templated)
     floor_wall = results[0].wall
     backend = "PostgreSQL" if dsn else "SQLite"
-    print(f"farm: {feeds} feeds x {items} entries ({size / 1e6:.0f} MB of XML), {backend}, one run")
+    kind = "templated " if templated else ""
+    print(
+        f"{kind}farm: {feeds} feeds x {items} entries ({size / 1e6:.0f} MB of XML), {backend},"
+        " one run"
+    )
     print(f"{'pass':<32} {'wall':>8} {'x floor':>8} {'cpu':>8} {'peak rss':>9}  alerts")
     for result in results:
         alerts = "" if result.alerts is None else f"{result.alerts} (expected {result.expected})"
@@ -372,12 +419,17 @@ def main() -> None:
     options.add_argument("--feeds", type=int, default=1000)
     options.add_argument("--items", type=int, default=50)
     options.add_argument("--dsn", help="store on this PostgreSQL (postgresql://…) instead")
+    options.add_argument(
+        "--templated",
+        action="store_true",
+        help="then the same farm told with one template (shared sentences, templated titles)",
+    )
     options.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = options.parse_args()
     if args.serve:
-        asyncio.run(serve(args.feeds, args.items))
+        asyncio.run(serve(args.feeds, args.items, args.templated))
     else:
-        report(args.feeds, args.items, args.dsn)
+        report(args.feeds, args.items, args.dsn, templated=args.templated)
 
 
 if __name__ == "__main__":
