@@ -289,3 +289,27 @@ async def test_a_database_of_the_previous_release_takes_the_new_story_rules(
     finally:
         await connection.close()
     await upgrades.upgraded_store_keeps_its_stories(PostgresStore(postgres_dsn))
+
+
+async def test_instances_learn_one_table_of_common_shingles(instances: Start) -> None:
+    """What one instance learns from the stories it stores, the others learn from its
+    log: a template sentence it saw in many stories carries no weight for them either."""
+    first, second = await instances(2)
+    sports, other = await feed_ids(first, "https://sports.example/feed", "https://b.example/f")
+    template = (
+        " Both managers said they were pleased with the effort of their players, and"
+        " tickets for the next home fixture go on sale on Monday at the club shop."
+    )
+    # A site's automated match reports: one feed's entries are its own stories.
+    reports = [
+        NewItem(item(f"r{number}", f"Team{number} win", None, f"Team{number} won." + template))
+        for number in range(8)
+    ]
+    await first.save_poll(sports, reports, record(), alert=True)
+    learned = set(first.common.values)
+    assert learned  # the template's shingles, seen in eight stories
+    assert not learned & second.common.values
+    # The second instance counts what the first logged before its next resolution.
+    late = item("late", "Team99 win", None, "Team99 won." + template)
+    await second.save_poll(other, [NewItem(late)], record(), alert=True)
+    assert learned <= second.common.values
