@@ -495,6 +495,8 @@ async def _discover_feeds(settings: Settings, url: str) -> int:
             print(str(error), file=sys.stderr)
             return EXIT_FAILED
     print(f"# {len(found)} feed(s) found from {without_userinfo(url)}")
+    if without_userinfo(url) != url:
+        print("# the URLs below are shown without the user info you gave: add it where needed")
     print(feeds_yaml(found), end="")
     return EXIT_OK
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import yaml
@@ -25,6 +26,7 @@ from monitor.feedlinks import FoundFeed, feed_links
 from monitor.fetch import Fetcher, FetchError
 from monitor.parse import HTML_PAGE, ParseError, parse_feed
 from monitor.readers.sitemap import GZIP_MAGIC, gunzipped
+from monitor.redact import without_userinfo
 
 # Where sites without feed links usually serve one (WordPress, Ghost, Hugo, Jekyll, …).
 COMMON_PATHS = (
@@ -59,10 +61,11 @@ async def discover(fetcher: Fetcher, url: str) -> list[FoundFeed]:
     sitemap), else the feeds its page links to, else the common paths of its site that
     answer with a feed; then the site's news sitemaps. Raises DiscoveryError when the
     page cannot be fetched or nothing is found."""
+    shown = without_userinfo(url)
     try:
         result = await fetcher.fetch(url)
     except FetchError as error:
-        raise DiscoveryError(f"cannot fetch {url}: {error}") from None
+        raise DiscoveryError(f"cannot fetch {shown}: {error}") from None
     body = result.body or b""
     if not looks_like_html(body):
         itself = _as_feed(body, result.headers, result.url)
@@ -80,12 +83,13 @@ async def discover(fetcher: Fetcher, url: str) -> list[FoundFeed]:
     found += await sitemaps
     if not found:
         raise DiscoveryError(
-            f'{url} names no feed (no <link rel="alternate"> to RSS, Atom or JSON Feed),'
+            f'{shown} names no feed (no <link rel="alternate"> to RSS, Atom or JSON Feed),'
             f" none answers at {', '.join(urlsplit(path).path for path in tried)},"
             " and the site has no news sitemap (robots.txt, "
             f"{', '.join(NEWS_SITEMAP_PATHS)})"
         )
-    return _unique(found)
+    # What is printed never carries the site's user info (the caller says to add it).
+    return _unique([replace(feed, url=without_userinfo(feed.url)) for feed in found])
 
 
 def _is_news_sitemap(body: bytes, url: str) -> bool:

@@ -16,6 +16,7 @@ from monitor.match import FeedLabels, WatchlistSet, match_items
 from monitor.models import Match, NewItem, ParsedFeed
 from monitor.parse import identified, read_source, revisions, text_of
 from monitor.readers import RawFeed, Source
+from monitor.redact import without_userinfo
 from monitor.workers import installed
 
 Lapped = TypeVar("Lapped")
@@ -64,7 +65,11 @@ def prepare(
     identity. The store still skips any other entry it has. (The items travel back
     once: pickling shares the objects ``feed`` and ``items`` hold.) Without a request
     nothing is matched. A lone sitemap index comes back as its children.
+
+    The URL is the base of relative links and ids without its user info: a feed's
+    password never reaches an item (and so a receiver or any output).
     """
+    url = without_userinfo(url)
     clock = StageClock()
     raws = [read_source(body, headers, url, source, now) for body, headers in bodies]
     if len(raws) == 1 and raws[0].children:

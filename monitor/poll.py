@@ -26,7 +26,7 @@ from monitor.models import FeedState, NewItem, ParsedFeed, PartState, PollRecord
 from monitor.notify.payload import iso_utc
 from monitor.parse import ParseError
 from monitor.readers import Source
-from monitor.redact import without_userinfo
+from monitor.redact import with_userinfo_of, without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
 from monitor.store import LeaseLost, Store
 from monitor.workers import WorkerCrashed, WorkerPool
@@ -445,7 +445,7 @@ class Poller:
         """The sitemaps an index names, asked for conditionally; one that fails is
         skipped and logged."""
         sitemaps = await fetch_sitemaps(
-            self.fetcher, children, await self.store.sitemap_parts(feed.id)
+            self.fetcher, children, await self.store.sitemap_parts(feed.id), feed.poll_url
         )
         if sitemaps.errors:
             log.warning(
@@ -470,18 +470,26 @@ class Sitemaps:
 
 
 async def fetch_sitemaps(
-    fetcher: Fetcher, urls: Sequence[str], known: Mapping[str, PartState] | None = None
+    fetcher: Fetcher,
+    urls: Sequence[str],
+    known: Mapping[str, PartState] | None = None,
+    index_url: str = "",
 ) -> Sitemaps:
     """The sitemaps an index names, one after the other through the same fetcher (its
     limits, its politeness), conditionally where ``known`` has validators; a sitemap
-    that answers 304 or with the same body as before brings no body. FetchError when
+    that answers 304 or with the same body as before brings no body. Those on the
+    index's own site are asked with its user info (``index_url``). FetchError when
     every one failed."""
     known = known or {}
     found = Sitemaps([], [], [])
     for url in urls:
         before = known.get(url) or PartState(url)
         try:
-            child = await fetcher.fetch(url, etag=before.etag, last_modified=before.last_modified)
+            child = await fetcher.fetch(
+                with_userinfo_of(url, index_url),
+                etag=before.etag,
+                last_modified=before.last_modified,
+            )
         except FetchError as error:
             found.errors.append(f"{without_userinfo(url)}: {error}")
             continue

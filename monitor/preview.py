@@ -18,6 +18,7 @@ from monitor.notify.payload import iso_utc
 from monitor.parse import read_source, text_of
 from monitor.poll import fetch_sitemaps
 from monitor.readers import Source
+from monitor.redact import without_userinfo
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,20 @@ async def preview(fetcher: Fetcher, url: str, source: Source, now: datetime) -> 
     """Fetch ``url`` and read it as ``source``; FetchError or ReadError say why not."""
     result = await fetcher.fetch(url)
     body = result.body or b""
-    raw = read_source(body, result.headers, url, source, now)
+    base = without_userinfo(url)  # relative links never carry a password (see prepare)
+    raw = read_source(body, result.headers, base, source, now)
     warnings = []
     if raw.children:
-        sitemaps = await fetch_sitemaps(fetcher, raw.children)
+        sitemaps = await fetch_sitemaps(fetcher, raw.children, index_url=url)
         warnings += sitemaps.errors
         raw = merged(
-            [read_source(child, headers, url, source, now) for child, headers in sitemaps.bodies]
+            [read_source(child, headers, base, source, now) for child, headers in sitemaps.bodies]
         )
     parsed = text_of(raw)
     if parsed.warning:
         warnings.append(parsed.warning)
-    links = websub_links(body, result.headers, url) if source.kind == "feed" else None
-    return Preview(url, source, parsed.title, parsed.items, warnings, links)
+    links = websub_links(body, result.headers, base) if source.kind == "feed" else None
+    return Preview(base, source, parsed.title, parsed.items, warnings, links)
 
 
 def item_preview_json(item: Item) -> dict[str, Any]:

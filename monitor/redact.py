@@ -33,6 +33,25 @@ def without_userinfo(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
+def with_userinfo_of(url: str, credentials: str) -> str:
+    """``url`` with the user info of ``credentials`` when both name the same origin
+    (scheme, host, port) and ``url`` has none of its own: a feed's password reaches the
+    sitemaps of its index on its own site, and nothing else."""
+    try:
+        target, source = urlsplit(url), urlsplit(credentials)
+        same = (target.scheme, target.hostname, target.port) == (
+            source.scheme,
+            source.hostname,
+            source.port,
+        )
+    except ValueError:
+        return url
+    if not same or "@" in target.netloc or "@" not in source.netloc:
+        return url
+    userinfo = source.netloc.rsplit("@", 1)[0]
+    return urlunsplit(target._replace(netloc=f"{userinfo}@{target.netloc}"))
+
+
 def database_shown(url: str) -> str:
     """A database URL fit to show: its user, host and database, without a password in
     the user info or in a ``password=`` parameter."""

@@ -368,3 +368,68 @@ async def test_shared_headlines_over_new_texts_never_swallow_a_watched_item(
     alerted = [json.loads(body)["item"]["link"].rsplit("/", 1)[1] for body in receiver.bodies]
     assert len(expected) > 30
     assert sorted(alerted) == sorted(expected)
+
+
+async def test_a_feeds_password_never_reaches_receivers_or_any_output(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    """Relative links and guids of a feed whose URL carries user info are resolved
+    without it: the password stays with the fetcher."""
+    relative = [
+        Entry(title="Karabakh truce holds", guid="/guid/1", link="/articles/1"),
+        Entry(title="Karabakh talks resume", guid="/guid/2", link="articles/2"),
+    ]
+    rss_url = feeds.serve("/rss.xml", rss(relative)).replace("http://", "http://u:feedPASSWORD@")
+    atom_body = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<id>urn:a</id><updated>2026-01-01T00:00:00Z</updated><entry><id>/atom/3</id>"
+        '<title>Karabakh ceasefire signed</title><link href="/atom/3"/>'
+        "<updated>2026-01-01T00:00:00Z</updated></entry></feed>"
+    )
+    atom_url = feeds.serve("/atom.xml", atom_body).replace("http://", "http://u:feedPASSWORD@")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"""storage: sqlite:///{tmp_path / "monitor.db"}
+defaults: {{baseline: false, max_alert_age: off}}
+http: {{allow_private_networks: true, timeout: 5s}}
+feeds:
+  - {{url: "{rss_url}"}}
+  - {{url: "{atom_url}"}}
+notifiers:
+  ops: {{type: webhook, url: "{receiver.url()}"}}
+watchlists:
+  - {{name: karabakh, any: [Karabakh]}}
+"""
+    )
+    outputs = []
+    for command in (
+        ["once"],
+        ["stories", "--json"],
+        ["deliveries", "--json"],
+        ["watchlists", "test", "--json"],
+        ["feeds", "--json"],
+    ):
+        code, out, err = await cli(*command, "-c", str(config), cwd=tmp_path)
+        assert code == 0, (command, err)
+        outputs.append(out + err)
+    payloads = [json.loads(body) for body in receiver.bodies]
+    assert len(payloads) == 3
+    links = sorted(payload["item"]["link"] for payload in payloads)
+    host = feeds.url("/").rstrip("/")
+    assert links == [f"{host}/articles/1", f"{host}/articles/2", f"{host}/atom/3"]
+    text = "\n".join(outputs) + "\n".join(body.decode() for body in receiver.bodies)
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        text += "\n".join(str(row) for row in db.execute("SELECT link, guid, entry_key FROM items"))
+    assert "feedPASSWORD" not in text
+
+
+async def test_discovery_never_echoes_a_password(feeds: FeedServer, tmp_path: Path) -> None:
+    page = feeds.serve("/page", "<html><body>no feeds here</body></html>", content_type="text/html")
+    config = tmp_path / "monitor.yaml"
+    config.write_text("http: {allow_private_networks: true, timeout: 5s}\n")
+    secret_url = page.replace("http://", "http://u:feedPASSWORD@")
+    code, out, err = await cli("feeds", "discover", secret_url, "-c", str(config), cwd=tmp_path)
+    assert code == 1 and "feedPASSWORD" not in out + err, out + err
+    missing = feeds.url("/nothing").replace("http://", "http://u:feedPASSWORD@")
+    code, out, err = await cli("feeds", "discover", missing, "-c", str(config), cwd=tmp_path)
+    assert code == 1 and "feedPASSWORD" not in out + err, out + err
