@@ -37,6 +37,7 @@ SHARED_DISPATCH_EVERY = timedelta(seconds=0.25)
 DISPATCH_JITTER = timedelta(seconds=0.2)
 RELAY_EVERY = timedelta(seconds=2)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+PUSH_DEADLINE = timedelta(seconds=8)
 STORE_HEALTH_EVERY = timedelta(seconds=30)
 WEBSUB_EVERY = timedelta(seconds=10)  # one indexed query when nothing is due
 SHUTDOWN_GRACE = timedelta(seconds=8)  # inside the 10 s that SIGTERM promises
@@ -58,6 +59,9 @@ class Daemon:
         # Claim at most this fraction of the poll slots per tick (1: all free ones).
         self.claim_share = 1
         self.websub_every = WEBSUB_EVERY
+        # How long a hub's push may wait for the store before it is asked to retry (hubs
+        # give up on a callback after some seconds).
+        self.push_deadline = PUSH_DEADLINE.total_seconds()
 
     @property
     def ready(self) -> bool:
@@ -88,31 +92,37 @@ class Daemon:
         )
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()
+        if outcome.new_hub and not self.stopping.is_set():
+            self._wake("websub")  # subscribe now, not at the job's next turn
 
     async def pushed(self, feed: FeedState, body: bytes, headers: Mapping[str, str]) -> bool:
-        """A hub pushed content: ingest it in a task (the hub has its answer meanwhile),
-        and send what it alerts at once. False once shutdown has begun: the hub is told
-        to try again, so the content is not lost with this process."""
+        """A hub pushed content: store it before the hub has its answer (hubs do not send
+        a 2xx'd push again), then send what it alerts at once. False (the hub is told to
+        try again) once shutdown has begun, or when the store cannot take it within
+        ``push_deadline``: the content is not lost with this process."""
         if self.stopping.is_set():
             return False
-        self._start(self._ingest_pushed(feed, body, headers))
-        return True
-
-    async def _ingest_pushed(
-        self, feed: FeedState, body: bytes, headers: Mapping[str, str]
-    ) -> None:
         started = time.perf_counter()
         try:
-            outcome = await self.runtime.poller.ingest(feed, body, headers)
+            async with asyncio.timeout(self.push_deadline):
+                outcome = await self.runtime.poller.ingest(feed, body, headers)
+        except TimeoutError:
+            log.warning(
+                "content pushed for %s not stored within %ss: the hub is asked to retry",
+                feed.shown_url,
+                self.push_deadline,
+            )
+            return False
         except StoreError as error:
             log.error("content pushed for %s not stored: %s", feed.shown_url, error)
-            return
+            return False
         except Exception:  # a bug on one push must not pass unseen; the poll still comes
             log.exception("internal error while reading content pushed for %s", feed.shown_url)
-            return
+            return False
         self.metrics.polled(outcome, time.perf_counter() - started)
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()
+        return True
 
     async def websub(self) -> None:
         """Subscribe to hubs, renew subscriptions, unsubscribe removed feeds."""
@@ -132,8 +142,13 @@ class Daemon:
     def _wake_relay(self) -> None:
         # A pass under way claims new deliveries itself; waking it again would only make
         # APScheduler skip the run and log a warning.
-        job = self.scheduler.get_job("relay")
-        if job is not None and not self.relaying:
+        if not self.relaying:
+            self._wake("relay")
+
+    def _wake(self, name: str) -> None:
+        """Run a job now rather than at its next turn."""
+        job = self.scheduler.get_job(name)
+        if job is not None:
             job.modify(next_run_time=datetime.now(UTC))
 
     async def relay(self) -> None:

@@ -57,6 +57,7 @@ class PollOutcome:
     fetched_bytes: int = 0
     joins: tuple[str, ...] = ()  # key kinds by which stored items joined stories
     matched: tuple[str, ...] = ()  # watchlists the stored items matched
+    new_hub: bool = False  # the feed names a WebSub hub (or topic) it did not name before
     # Seconds per stage: fetch, read, text, identify, match (in a worker), store.
     stages: Mapping[str, float] = field(default_factory=dict)
 
@@ -402,6 +403,8 @@ class Poller:
             matched=saved.matched,
             warning=parsed.warning,
             stages={**stages, "store": store_seconds},
+            new_hub=prepared.websub is not None
+            and (prepared.websub.hub, prepared.websub.topic) != (feed.hub, feed.topic),
         )
 
     async def _save_polled(

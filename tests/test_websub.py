@@ -428,3 +428,48 @@ async def test_content_pushed_while_the_daemon_stops_is_sent_back_to_retry(tmp_p
                 headers={"X-Hub-Signature": f"sha256={digest}"},
             )
             assert answer.status == 503
+
+
+async def test_a_push_is_answered_2xx_only_once_it_is_stored(
+    feeds: FeedServer,
+    receiver: Receiver,
+    hub_factory: Callable[[int], Any],
+    tmp_path: Path,
+) -> None:
+    """Hubs do not send a 2xx'd push again: the answer waits for the commit, and a push
+    the store cannot take in time is answered 503, so the hub retries it."""
+    import sqlite3
+
+    hub: LocalHub = await hub_factory(3600)
+    topic = feeds.url("/feed.xml")
+    feeds.serve("/feed.xml", feed_with_hub(hub, topic, [OLD]))
+    settings = push_settings(tmp_path, [topic], receiver.url(), free_port())
+    database = tmp_path / "monitor.db"
+
+    def stored() -> set[str]:
+        with sqlite3.connect(database) as db:
+            return {row[0] for row in db.execute("SELECT guid FROM items")}
+
+    async with in_process_daemon(settings) as (_, daemon):
+        await eventually(lambda: hub.active(topic))
+        # Another process holds the write lock for a moment: the answer waits for it.
+        locker = sqlite3.connect(database, isolation_level=None, timeout=10)
+        locker.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        loop.call_later(1.0, locker.execute, "ROLLBACK")
+        started = time.monotonic()
+        assert await hub.publish(topic, feed_with_hub(hub, topic, [PUSHED, OLD])) == [202]
+        assert time.monotonic() - started >= 0.9
+        assert "p1" in stored()  # durable before the hub had its answer
+        # Held longer than a hub is kept waiting: 503, and nothing half-done.
+        daemon.push_deadline = 0.5
+        locker.execute("BEGIN IMMEDIATE")
+        later = Entry(title="Karabakh talks", guid="p2", link="https://n.example/p2")
+        body = feed_with_hub(hub, topic, [later, PUSHED, OLD])
+        assert await hub.publish(topic, body) == [503]
+        locker.execute("ROLLBACK")
+        locker.close()
+        assert await hub.publish(topic, body) == [202]  # the hub's retry
+        assert {"p1", "p2"} <= stored()
+        await eventually(lambda: len(receiver.requests) == 2, within=5)
+        assert sorted(alerted_links(receiver)) == sorted([PUSHED.link, later.link])
