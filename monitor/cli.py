@@ -468,7 +468,7 @@ async def _feeds(settings: Settings, path: Path, args: argparse.Namespace) -> in
 
 async def _preview_feed(settings: Settings, key: str, limit: int, as_json: bool) -> int:
     """Print what one source gives now, read as the daemon would read it."""
-    sources = {feed.url: source_of(feed) for feed in settings.feeds}
+    sources = {feed.url: source_of(feed, settings.defaults) for feed in settings.feeds}
     names = {feed.name: feed.url for feed in settings.feeds if feed.name}
     url = configured_source(sources, names, key)
     async with Fetcher(settings.http) as fetcher:

@@ -143,6 +143,9 @@ class Defaults(_Strict):
     # Poll each feed at the cadence it publishes (half its median gap between recent
     # entries), never more often than its interval nor less than max_interval.
     adaptive: bool = False
+    # A body's newest entries read per poll; a feed that lists more (an archive of a
+    # hundred thousand) is read up to here, and the poll says so.
+    max_entries: int = Field(default=1000, ge=1, le=100_000)
 
     _check_interval = field_validator("interval", "max_alert_age", "max_interval", "max_backoff")(
         _positive
@@ -234,6 +237,7 @@ class FeedSettings(_Strict):
     enabled: bool = True
     # None: the default's; "off": this feed alerts whatever an item's age.
     max_alert_age: Annotated[Duration | Literal[False] | None, BeforeValidator(_off)] = None
+    max_entries: int | None = Field(default=None, ge=1, le=100_000)  # None: the default's
 
     _check_url = field_validator("url")(_http_url)
 

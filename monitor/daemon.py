@@ -43,6 +43,35 @@ WEBSUB_EVERY = timedelta(seconds=10)  # one indexed query when nothing is due
 SHUTDOWN_GRACE = timedelta(seconds=8)  # inside the 10 s that SIGTERM promises
 
 
+class JobFailures:
+    """What the periodic jobs' failures say in the log: one line when a job starts
+    failing (or fails differently), one when it works again, nothing in between. A job
+    that fails every second through a disk-full or database outage would otherwise
+    write a traceback every second. An error that is not the store's (a bug) is logged
+    with its traceback, once."""
+
+    def __init__(self) -> None:
+        self.failing: dict[str, tuple[str, int]] = {}  # job → (its error, failures since)
+
+    def failed(self, job: str, error: Exception) -> None:
+        """A tick of ``job`` raised ``error``."""
+        said = f"{type(error).__name__}: {error}"
+        before = self.failing.get(job)
+        self.failing[job] = (said, 1 if before is None else before[1] + 1)
+        if before is not None and before[0] == said:
+            return
+        if isinstance(error, StoreError):
+            log.error("%s: the store cannot be used: %s (said once until it changes)", job, error)
+        else:
+            log.error("%s failed (said once until it changes)", job, exc_info=error)
+
+    def succeeded(self, job: str) -> None:
+        """A tick of ``job`` ran through."""
+        before = self.failing.pop(job, None)
+        if before is not None:
+            log.warning("%s works again, after %s failed run(s)", job, before[1])
+
+
 class Daemon:
     """Runs a Runtime until told to stop."""
 
@@ -62,6 +91,7 @@ class Daemon:
         # How long a hub's push may wait for the store before it is asked to retry (hubs
         # give up on a callback after some seconds).
         self.push_deadline = PUSH_DEADLINE.total_seconds()
+        self.failures = JobFailures()
 
     @property
     def ready(self) -> bool:
@@ -215,6 +245,10 @@ class Daemon:
             self.in_flight.add(task)
             try:
                 await job()
+            except Exception as error:  # said once per change (JobFailures), not per tick
+                self.failures.failed(name, error)
+            else:
+                self.failures.succeeded(name)
             finally:
                 self.in_flight.discard(task)
 

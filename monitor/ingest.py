@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from monitor.feedlinks import WebSubLinks, websub_links
@@ -75,7 +75,7 @@ def prepare(
     if len(raws) == 1 and raws[0].children:
         return Prepared(ParsedFeed(None, None, []), [], 0, clock.stages, raws[0].children)
     links = websub_links(*bodies[0], url) if source.kind == "feed" else None
-    raw = clock.lap("read", merged(raws))
+    raw = clock.lap("read", newest(merged(raws), source.max_entries))
     parsed = clock.lap("text", text_of(raw, known))
     entries = len(parsed.items)
     revised = revisions(parsed.items, known)
@@ -110,6 +110,26 @@ def merged(raws: Sequence[RawFeed]) -> RawFeed:
         warning="; ".join(warnings) or None,
         children=(),
     )
+
+
+def newest(raw: RawFeed, limit: int) -> RawFeed:
+    """At most ``limit`` entries, the newest by their dates (or the first, when few have
+    dates: feeds list their newest first), in the body's order; with a warning when
+    some were left out. A feed's cost per poll stays bounded however long it is."""
+    if len(raw.entries) <= limit:
+        return raw
+    entries = raw.entries
+    dated = [index for index, entry in enumerate(entries) if entry.published is not None]
+    if len(dated) * 2 >= len(entries):
+        floor = datetime.min.replace(tzinfo=UTC)
+        chosen = sorted(
+            range(len(entries)), key=lambda index: entries[index].published or floor, reverse=True
+        )[:limit]
+        kept = [entries[index] for index in sorted(chosen)]
+    else:
+        kept = entries[:limit]
+    said = f"the body lists {len(entries):,} entries; the newest {limit:,} were read (max_entries)"
+    return replace(raw, entries=kept, warning="; ".join(filter(None, [raw.warning, said])))
 
 
 class StageClock:

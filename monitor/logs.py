@@ -81,6 +81,15 @@ def tag_instance(instance: str) -> None:
             handler.setFormatter(logging.Formatter(INSTANCE_TEXT_FORMAT))
 
 
+class _ExpectedSkips(logging.Filter):
+    """APScheduler warns each time a tick finds the previous one still running; for the
+    daemon's one-second jobs that is expected under load (the dispatch lag metric shows
+    it), not a warning per second."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 def configure(level: str, log_format: str) -> None:
     """Send logs to standard error in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
@@ -88,4 +97,5 @@ def configure(level: str, log_format: str) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(_ExpectedSkips())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)

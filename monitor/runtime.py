@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
-from monitor.config import FeedSettings, Settings
+from monitor.config import Defaults, FeedSettings, Settings
 from monitor.fetch import USER_AGENT, Fetcher
 from monitor.ingest import WatchlistScope
 from monitor.lifecycle import AsyncResource
@@ -74,13 +74,14 @@ def feed_specs(settings: Settings) -> list[FeedSpec]:
     ]
 
 
-def source_of(feed: FeedSettings) -> Source:
+def source_of(feed: FeedSettings, defaults: Defaults) -> Source:
     """How a configured source's body is read."""
     selectors = feed.selectors
     return Source(
         feed.type,
         None if selectors is None else PageSelectors(**selectors.model_dump()),
         feed.recent,
+        feed.max_entries or defaults.max_entries,
     )
 
 
@@ -198,7 +199,9 @@ class Runtime(AsyncResource):
             feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags))
             for feed in settings.feeds
         }
-        self.poller.sources = {feed.url: source_of(feed) for feed in settings.feeds}
+        self.poller.sources = {
+            feed.url: source_of(feed, settings.defaults) for feed in settings.feeds
+        }
         self.poller.push_fallback = settings.websub.fallback_interval
         self.poller.max_interval = settings.defaults.max_interval
         self.poller.max_backoff = settings.defaults.max_backoff

@@ -16,12 +16,14 @@ signature are their credentials.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from html import escape
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from monitor.metrics import Metrics
 from monitor.models import DeliveryStatus, Message, MessageKind
@@ -47,6 +49,27 @@ def parse_listen(listen: str) -> tuple[str, int]:
     """``host:port`` (``[::1]:8080`` for IPv6) → (host, port)."""
     host, _, port = listen.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class _BadRequests(logging.Filter):
+    """A request aiohttp cannot even parse (headers over 8 KB, a broken request line)
+    is the client's fault: one warning line, not an error with a traceback each time."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            first = str(error.message).splitlines()[0] if error.message else ""
+            record.msg, record.args = "%s: %s %s", (record.getMessage(), error.code, first[:200])
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_bad_requests() -> None:
+    """Install ``_BadRequests`` on aiohttp's server log (once)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(each, _BadRequests) for each in server_log.filters):
+        server_log.addFilter(_BadRequests())
 
 
 class WebSide:
@@ -87,6 +110,7 @@ class WebSide:
 
     async def start(self, listen: str) -> None:
         """Serve on ``host:port`` until ``stop``."""
+        quiet_bad_requests()
         host, port = parse_listen(listen)
         self._runner = web.AppRunner(self.application(), access_log=None)
         await self._runner.setup()

@@ -198,3 +198,58 @@ async def test_a_second_daemon_on_the_same_database_exits_with_the_reason(
     assert "is already running on" in err and "Traceback" not in err
     assert first.process.returncode is None
     assert (await first.stop())[0] == 0
+
+
+def test_a_job_that_keeps_failing_is_said_once_until_it_changes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from monitor.daemon import JobFailures
+    from monitor.store import StoreError
+
+    failures = JobFailures()
+    for _ in range(50):
+        failures.failed("dispatch", StoreError("database monitor.db: disk I/O error"))
+    failures.failed("dispatch", StoreError("database monitor.db: database or disk is full"))
+    failures.failed("relay", ValueError("a bug"))
+    failures.failed("relay", ValueError("a bug"))
+    failures.succeeded("dispatch")
+    failures.succeeded("dispatch")
+    said = [(record.levelname, record.getMessage()) for record in caplog.records]
+    assert said == [
+        (
+            "ERROR",
+            "dispatch: the store cannot be used: database monitor.db: disk I/O error"
+            " (said once until it changes)",
+        ),
+        (
+            "ERROR",
+            "dispatch: the store cannot be used: database monitor.db: database or disk"
+            " is full (said once until it changes)",
+        ),
+        ("ERROR", "relay failed (said once until it changes)"),
+        ("WARNING", "dispatch works again, after 51 failed run(s)"),
+    ]
+    assert caplog.records[2].exc_info is not None  # a bug keeps its traceback, once
+
+
+async def test_an_outage_of_the_store_is_one_line_per_job_not_one_per_tick(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitor.config import parse_settings
+    from monitor.daemon import Daemon as RealDaemon
+    from monitor.runtime import Runtime
+
+    settings = parse_settings(f"storage: sqlite:///{tmp_path / 'm.db'}\n", "t.yaml", {})
+    async with Runtime(settings) as runtime:
+        daemon = RealDaemon(runtime)
+        running = asyncio.create_task(daemon.run())
+        await asyncio.sleep(0.3)
+        await runtime.store.close()  # every use of the store fails from here on
+        caplog.clear()
+        await asyncio.sleep(4.5)  # dispatch ticks every second, the relay every two
+        daemon.stop()
+        await asyncio.wait_for(running, 15)
+    lines = [record for record in caplog.records if record.levelno >= 40]
+    jobs = {record.getMessage().split(":", 1)[0] for record in lines}
+    assert len(lines) == len(jobs) <= 4, [record.getMessage() for record in lines]
+    assert not any(record.exc_info for record in lines)

@@ -4,12 +4,13 @@ identity for the unknown entries only, and the hub a feed names."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from monitor.ingest import prepare
 from monitor.models import Revision
 from monitor.readers import Source
-from tests.builders import Entry, rss
+from tests.builders import PUBLISHED, Entry, rss
 
 TRUCE = Entry(title="Karabakh truce holds", guid="t1", link="https://n.example/t1")
 OTHER = Entry(title="Markets rally", guid="o1", link="https://n.example/o1")
@@ -65,3 +66,27 @@ def test_prepare_gives_the_hub_a_feed_names_and_a_lone_index_as_its_sitemaps() -
     sitemap = Source("sitemap")
     lone = prepare([(index, {})], "https://n.example/i.xml", None, {}, sitemap, NOW)
     assert (lone.children, lone.items, lone.websub) == (("https://n.example/s1.xml",), [], None)
+
+
+def test_a_long_feed_is_read_up_to_its_newest_max_entries_and_says_so() -> None:
+
+    # Oldest first, as some archives list them: the newest are the last.
+    entries = [
+        Entry(
+            title=f"Entry {number}",
+            guid=f"e{number}",
+            link=f"https://n.example/{number}",
+            published=format_datetime(PUBLISHED + timedelta(minutes=number), usegmt=True),
+        )
+        for number in range(300)
+    ]
+    body = rss(entries).encode()
+    capped = prepare([(body, HEADERS)], URL, None, {}, Source(max_entries=100), NOW)
+    assert [new.item.entry_key for new in capped.items] == [f"e{n}" for n in range(200, 300)]
+    assert (
+        capped.feed.warning == "the body lists 300 entries; the newest 100 were read (max_entries)"
+    )
+    # Without dates, the first ones (feeds list their newest first).
+    undated = rss([replace(entry, published=None) for entry in entries]).encode()
+    first = prepare([(undated, HEADERS)], URL, None, {}, Source(max_entries=10), NOW)
+    assert [new.item.entry_key for new in first.items] == [f"e{n}" for n in range(10)]

@@ -186,3 +186,24 @@ async def test_story_joins_and_matches_reach_the_metrics(store: Store) -> None:
     text = metrics.exposition().decode()
     assert 'news_monitor_story_joins_total{by="link"} 1.0' in text
     assert 'news_monitor_matches_total{watchlist="karabakh"} 1.0' in text
+
+
+async def test_a_request_too_large_to_parse_is_one_warning_not_a_traceback(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    web = WebSide(store, Metrics(), lambda: True, lambda: datetime.now(UTC), list)
+    port = free_port()
+    await web.start(f"127.0.0.1:{port}")
+    try:
+        for _ in range(3):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n")
+            await writer.drain()
+            assert (await reader.read(12)).endswith(b"400")
+            writer.close()
+    finally:
+        await web.stop()
+    said = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert len(said) == 3
+    assert all(r.levelname == "WARNING" and not r.exc_info for r in said)
+    assert "400 Got more than 8190 bytes" in said[0].getMessage()

@@ -72,6 +72,7 @@ class Source:
     kind: str = "feed"
     selectors: PageSelectors | None = None  # html
     recent: timedelta | None = None  # sitemap: older entries are not read
+    max_entries: int = 1000  # the newest entries read per poll
 
 
 def parse_date(text: str | None) -> datetime | None:

@@ -19,6 +19,7 @@ One batch is saved by ``save_items``, inside the caller's transaction:
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from monitor.store.portable import Db
 from monitor.store.rows import from_epoch_required, new_message_id, term_json
 from monitor.store.sketches import log_blob, sketch_blob
 from monitor.templates import CommonShingles
+
+YIELD_EVERY = 16  # items resolved between two turns of the event loop
 
 ITEM_INSERT_COLUMNS = (
     "id",
@@ -188,7 +191,10 @@ async def _plan_stories(
     index = await candidates_for(db, keys_of, common, memory.representatives)
     story_ids = iter(await db.reserve_ids("stories", len(batch)))
     item_ids = iter(await db.reserve_ids("items", len(batch)))
-    for new, keys in zip(batch, keys_of, strict=True):
+    for position, (new, keys) in enumerate(zip(batch, keys_of, strict=True), 1):
+        if position % YIELD_EVERY == 0:
+            # A long batch is resolved in slices, so other polls and sends get the loop.
+            await asyncio.sleep(0)
         item = new.item
         item_id = next(item_ids)
         found = index.for_item(keys)
