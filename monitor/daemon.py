@@ -80,7 +80,7 @@ class Daemon:
         self.config_path = config_path
         self.stopping = asyncio.Event()
         self.in_flight: set[asyncio.Task[object]] = set()
-        self.relaying = False
+        self.lanes: set[str] = set()  # notifiers whose lane is sending now
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.store_problem: str | None = None
         self.metrics = Metrics()
@@ -170,10 +170,9 @@ class Daemon:
         task.add_done_callback(self.in_flight.discard)
 
     def _wake_relay(self) -> None:
-        # A pass under way claims new deliveries itself; waking it again would only make
-        # APScheduler skip the run and log a warning.
-        if not self.relaying:
-            self._wake("relay")
+        # The job only starts the lanes that are not running (a lane under way claims
+        # new deliveries itself): waking it is cheap.
+        self._wake("relay")
 
     def _wake(self, name: str) -> None:
         """Run a job now rather than at its next turn."""
@@ -182,12 +181,27 @@ class Daemon:
             job.modify(next_run_time=datetime.now(UTC))
 
     async def relay(self) -> None:
-        """Send what is due; stop between batches once shutdown begins."""
-        self.relaying = True
+        """Start a lane for each notifier that has messages due and none running: the
+        lanes send apart (a slow receiver never holds a fast one) and stop between
+        batches once shutdown begins."""
+        if self.stopping.is_set():
+            return
+        for name in await self.runtime.store.due_notifiers(self.runtime.clock()):
+            if name not in self.lanes:
+                self.lanes.add(name)
+                self._start(self._lane(name))
+
+    async def _lane(self, name: str) -> None:
+        job = f"relay to {name}"
         try:
-            self.metrics.relayed(await self.runtime.relay.deliver_due(self.stopping.is_set))
+            report = await self.runtime.relay.drain(name, self.stopping.is_set)
+        except Exception as error:  # said once per change (JobFailures); retried next tick
+            self.failures.failed(job, error)
+        else:
+            self.failures.succeeded(job)
+            self.metrics.relayed(report)
         finally:
-            self.relaying = False
+            self.lanes.discard(name)
 
     async def check_store(self) -> bool:
         """Check that the store is still usable; say so loudly, every time, when not."""

@@ -219,8 +219,10 @@ async def test_sigkill_with_pushes_in_flight_loses_no_pushed_item(
             await asyncio.sleep(moments.uniform(0.5, 2.0))
             # Another process holds the write lock for a moment, so that pushes are in
             # flight (taken, not yet stored) when the kill comes.
-            locker = sqlite3.connect(database, isolation_level=None, timeout=10)
-            locker.execute("BEGIN IMMEDIATE")
+            locker = sqlite3.connect(
+                database, isolation_level=None, timeout=10, check_same_thread=False
+            )
+            await asyncio.to_thread(locker.execute, "BEGIN IMMEDIATE")
             await asyncio.sleep(moments.uniform(0.2, 0.5))
             daemon.process.send_signal(signal.SIGKILL)
             await daemon.process.wait()

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,73 @@ async def test_an_outage_of_the_store_is_one_line_per_job_not_one_per_tick(
     jobs = {record.getMessage().split(":", 1)[0] for record in lines}
     assert len(lines) == len(jobs) <= 4, [record.getMessage() for record in lines]
     assert not any(record.exc_info for record in lines)
+
+
+async def until(condition: Callable[[], bool], within: float) -> None:
+    """Wait for ``condition``, at most ``within`` seconds (then fail, saying so)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {within} s")
+        await asyncio.sleep(0.05)
+
+
+async def test_a_slow_receiver_never_holds_a_fast_one(feeds: FeedServer, tmp_path: Path) -> None:
+    """Receivers are independent: while one takes 3 s an alert, the other gets each new
+    alert at once, not after the slow one's queue has drained."""
+    from aiohttp.test_utils import TestServer
+
+    from monitor.config import parse_settings
+    from monitor.daemon import Daemon as RealDaemon
+    from monitor.runtime import Runtime
+
+    arrived: dict[str, list[tuple[str, float]]] = {"fast": [], "slow": []}
+
+    def receiver(name: str, delay: float) -> web.Application:
+        async def hook(request: web.Request) -> web.Response:
+            guid = (await request.json())["item"]["id"]
+            await asyncio.sleep(delay)
+            arrived[name].append((guid, time.monotonic()))
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        return app
+
+    fast, slow = TestServer(receiver("fast", 0.0)), TestServer(receiver("slow", 3.0))
+    await fast.start_server()
+    await slow.start_server()
+    entries = [Entry(title=f"Karabakh report {n}", guid=f"r{n}") for n in range(3)]
+    feeds.serve("/feed.xml", rss(entries))
+    settings = parse_settings(
+        f"""storage: sqlite:///{tmp_path / "monitor.db"}
+defaults: {{interval: 1s, baseline: false}}
+http: {{allow_private_networks: true, timeout: 30s}}
+feeds:
+  - url: {feeds.url("/feed.xml")}
+notifiers:
+  fast: {{type: webhook, url: "{fast.make_url("/hook")}"}}
+  slow: {{type: webhook, url: "{slow.make_url("/hook")}", timeout: 20s}}
+watchlists:
+  - {{name: karabakh, any: [Karabakh]}}
+""",
+        "monitor.yaml",
+        {},
+    )
+    try:
+        async with Runtime(settings) as runtime:
+            daemon = RealDaemon(runtime)
+            running = asyncio.create_task(daemon.run())
+            await until(lambda: len(arrived["fast"]) == 3, within=10)
+            # The slow receiver is busy for about 9 s; a new alert comes now.
+            entries.insert(0, Entry(title="Karabakh report 3", guid="r3"))
+            feeds.serve("/feed.xml", rss(entries))
+            published = time.monotonic()
+            await until(lambda: len(arrived["fast"]) == 4, within=8)
+            daemon.stop()
+            await asyncio.wait_for(running, 30)
+    finally:
+        await fast.close()
+        await slow.close()
+    assert [guid for guid, _ in arrived["fast"]] == ["r0", "r1", "r2", "r3"]
+    assert arrived["fast"][3][1] - published < 4  # not behind the slow one's 9 s

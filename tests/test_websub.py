@@ -453,8 +453,12 @@ async def test_a_push_is_answered_2xx_only_once_it_is_stored(
     async with in_process_daemon(settings) as (_, daemon):
         await eventually(lambda: hub.active(topic))
         # Another process holds the write lock for a moment: the answer waits for it.
-        locker = sqlite3.connect(database, isolation_level=None, timeout=10)
-        locker.execute("BEGIN IMMEDIATE")
+        # (The locker runs in a thread: waiting for the lock on the loop would stop the
+        # daemon, which runs on it too, from ever finishing its own transaction.)
+        locker = sqlite3.connect(
+            database, isolation_level=None, timeout=10, check_same_thread=False
+        )
+        await asyncio.to_thread(locker.execute, "BEGIN IMMEDIATE")
         loop = asyncio.get_running_loop()
         loop.call_later(1.0, locker.execute, "ROLLBACK")
         started = time.monotonic()
@@ -463,7 +467,7 @@ async def test_a_push_is_answered_2xx_only_once_it_is_stored(
         assert "p1" in stored()  # durable before the hub had its answer
         # Held longer than a hub is kept waiting: 503, and nothing half-done.
         daemon.push_deadline = 0.5
-        locker.execute("BEGIN IMMEDIATE")
+        await asyncio.to_thread(locker.execute, "BEGIN IMMEDIATE")
         later = Entry(title="Karabakh talks", guid="p2", link="https://n.example/p2")
         body = feed_with_hub(hub, topic, [later, PUSHED, OLD])
         assert await hub.publish(topic, body) == [503]

@@ -1,7 +1,9 @@
 """The delivery relay: claims due outbox messages, sends them, records the outcome.
 
-Each notifier's messages go out one after another (receivers see them in order and
-are not flooded); different notifiers send at the same time. Before sending, the relay
+Each notifier has its own lane: its messages go out one after another (receivers see
+them in order and are not flooded), claimed and sent apart from every other
+notifier's, so a receiver that takes seconds to answer never holds a fast one back.
+Before sending, the relay
 holds what a watchlist's quiet hours or digest schedule say must wait, folds due digest
 matches into one digest, and folds a burst that exceeds the notifier's rate limit into
 one rollup per watchlist. All of it is outbox state, so a restart loses none of it.
@@ -65,6 +67,14 @@ class RelayReport:
         """Messages that did not land on this pass for a reason other than a rule."""
         return self.retrying + self.dead + self.deferred + self.throttled
 
+    def merge(self, other: RelayReport) -> None:
+        """Add what another lane did."""
+        for name in ("sent", "retrying", "dead", "deferred", "throttled", "held", "folded"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures += other.failures
+        self.attempts += other.attempts
+        self.delivered += other.delivered
+
 
 class Relay:
     """Sends due messages after their items have committed."""
@@ -102,21 +112,27 @@ class Relay:
         self.notices_to = list(notices_to) if notices_to is not None else None
 
     async def deliver_due(self, stopping: Callable[[], bool] = lambda: False) -> RelayReport:
-        """Send every message that is due now, batch by batch, until none is left."""
+        """Send every message that is due now, each notifier's lane at the same time as
+        the others, until none is left; what they did, together."""
         report = RelayReport()
         while not stopping():
-            batch = await self.store.claim_due_deliveries(self.clock(), BATCH, self.lease)
+            names = await self.store.due_notifiers(self.clock())
+            if not names:
+                break
+            for lane in await asyncio.gather(*(self.drain(name, stopping) for name in names)):
+                report.merge(lane)
+        return report
+
+    async def drain(self, name: str, stopping: Callable[[], bool] = lambda: False) -> RelayReport:
+        """Send one notifier's due messages, batch by batch, until none is left."""
+        report = RelayReport()
+        while not stopping():
+            batch = await self.store.claim_due_deliveries(
+                self.clock(), BATCH, self.lease, notifier=name
+            )
             if not batch:
                 break
-            by_notifier: dict[str, list[Message]] = {}
-            for message in batch:
-                by_notifier.setdefault(message.notifier, []).append(message)
-            await asyncio.gather(
-                *(
-                    self._send_queue(name, queue, report, stopping)
-                    for name, queue in by_notifier.items()
-                )
-            )
+            await self._send_queue(name, batch, report, stopping)
         return report
 
     # -- before sending: hold and fold -------------------------------------------------

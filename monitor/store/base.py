@@ -28,6 +28,7 @@ from monitor.models import (
     SubscriptionTask,
 )
 from monitor.store import parts, portable, subscriptions
+from monitor.store.rows import to_epoch
 from monitor.store.stories import StoryMemory
 from monitor.templates import CommonShingles
 
@@ -150,9 +151,23 @@ class Store(AsyncResource, ABC):
 
     @abstractmethod
     async def claim_due_deliveries(
-        self, now: datetime, limit: int, lease: timedelta
+        self, now: datetime, limit: int, lease: timedelta, *, notifier: str | None = None
     ) -> list[Message]:
-        """Take pending deliveries that are due, counting an attempt and leasing them."""
+        """Take pending deliveries that are due (only ``notifier``'s, when given),
+        counting an attempt and leasing them."""
+
+    async def due_notifiers(self, now: datetime) -> list[str]:
+        """The enabled notifiers that have messages due (each one's queue is sent on
+        its own, so a slow receiver never holds a fast one)."""
+        async with self._portable_db(write=False) as db:
+            rows = await db.fetch(
+                "SELECT DISTINCT notifier FROM deliveries WHERE status = 'pending'"
+                " AND next_attempt_at <= ? AND notifier NOT IN"
+                " (SELECT name FROM notifier_state WHERE disabled_at IS NOT NULL)"
+                " ORDER BY notifier",
+                to_epoch(now),
+            )
+        return [row["notifier"] for row in rows]
 
     @abstractmethod
     async def fold_deliveries(

@@ -76,16 +76,17 @@ class PostgresOutbox(ABC):
 
     @translated
     async def claim_due_deliveries(
-        self, now: datetime, limit: int, lease: timedelta
+        self, now: datetime, limit: int, lease: timedelta, *, notifier: str | None = None
     ) -> list[Message]:
-        """Lease due messages of enabled notifiers that no one else holds, counting the
-        attempt before it is made."""
+        """Lease due messages of enabled notifiers (or of one) that no one else holds,
+        counting the attempt before it is made."""
         async with self._transaction() as db:
             rows = await db.fetch(
                 """
                 WITH due AS (
                     SELECT id FROM deliveries
-                    WHERE status = 'pending' AND next_attempt_at <= $1 AND notifier NOT IN
+                    WHERE status = 'pending' AND next_attempt_at <= $1
+                        AND ($5::text IS NULL OR notifier = $5) AND notifier NOT IN
                         (SELECT name FROM notifier_state WHERE disabled_at IS NOT NULL)
                     ORDER BY next_attempt_at, id LIMIT $2
                     FOR UPDATE SKIP LOCKED
@@ -99,6 +100,7 @@ class PostgresOutbox(ABC):
                 limit,
                 to_epoch(now + lease),
                 self._owner,
+                notifier,
             )
             if not rows:
                 return []

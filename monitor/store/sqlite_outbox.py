@@ -67,16 +67,17 @@ class SQLiteOutbox(ABC):
 
     @translated
     async def claim_due_deliveries(
-        self, now: datetime, limit: int, lease: timedelta
+        self, now: datetime, limit: int, lease: timedelta, *, notifier: str | None = None
     ) -> list[Message]:
-        """Lease due messages of enabled notifiers and count the attempt before it is made."""
+        """Lease due messages of enabled notifiers (or of one) and count the attempt
+        before it is made."""
         async with self._transaction() as db:
             async with db.execute(
                 "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
-                " AND notifier NOT IN"
+                " AND (? IS NULL OR notifier = ?) AND notifier NOT IN"
                 " (SELECT name FROM notifier_state WHERE disabled_at IS NOT NULL)"
                 " ORDER BY next_attempt_at, id LIMIT ?",
-                (to_epoch(now), limit),
+                (to_epoch(now), notifier, notifier, limit),
             ) as cursor:
                 ids = [row[0] for row in await cursor.fetchall()]
             if not ids:
