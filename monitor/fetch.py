@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -21,6 +20,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from monitor import __version__
+from monitor.addresses import is_public_address
 from monitor.config import HttpSettings
 from monitor.lifecycle import AsyncResource
 from monitor.redact import without_userinfo
@@ -79,37 +79,6 @@ class FetchResult:
     def last_modified(self) -> str | None:
         """Kept byte for byte and echoed as If-Modified-Since."""
         return self.headers.get("last-modified")
-
-
-NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765's ::ffff:0:a.b.c.d
-
-
-def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address carries and would reach: mapped, translated,
-    6to4, Teredo (server and client), and NAT64."""
-    found: list[ipaddress.IPv4Address] = []
-    if ip.ipv4_mapped is not None:
-        found.append(ip.ipv4_mapped)
-    if ip in IPV4_TRANSLATED or any(ip in prefix for prefix in NAT64_PREFIXES):
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    if ip.sixtofour is not None:
-        found.append(ip.sixtofour)
-    if ip.teredo is not None:
-        found.extend(ip.teredo)
-    return found
-
-
-def is_public_address(address: str) -> bool:
-    """Whether an address is on the public internet (not loopback, private, link-local…),
-    including every IPv4 address an IPv6 one embeds: ``::ffff:0:127.0.0.1``, a 6to4
-    ``2002:7f00:1::`` or a NAT64 ``64:ff9b::10.0.0.1`` must not reach inside."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        inner = embedded_ipv4(ip)
-        if inner:
-            return all(part.is_global and not part.is_multicast for part in inner)
-    return ip.is_global and not ip.is_multicast
 
 
 class PublicOnlyResolver(AbstractResolver):

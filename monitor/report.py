@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.addresses import is_public_address
 from monitor.config import (
     ConsoleNotifierSettings,
     Settings,
@@ -114,6 +115,21 @@ def check_summary(settings: Settings, path: Path) -> str:
     return "\n".join(lines)
 
 
+def _private_target(url: str) -> bool:
+    """The notifier's URL names a private or local address (by its literal host; a
+    name is not resolved here)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not is_public_address(host)
+    except ValueError:
+        return False
+
+
 def notifier_lines(settings: Settings, disabled: Mapping[str, NotifierState]) -> str:
     """Each configured notifier: type, masked URL, retry and rate policy, and state."""
     lines = []
@@ -129,7 +145,9 @@ def notifier_lines(settings: Settings, disabled: Mapping[str, NotifierState]) ->
         if isinstance(notifier, WebhookNotifierSettings):
             signed = ", signed" if notifier.signing_key() else ", unsigned"
         where = notifier.shown_url()
-        lines.append(f"  - {name}: {notifier.type} → {where}{signed}")
+        private = notifier.type != "apprise" and _private_target(notifier.resolved_url())
+        local = " (a private or local address)" if private else ""
+        lines.append(f"  - {name}: {notifier.type} → {where}{signed}{local}")
         lines.append(f"      {describe_policy(notifier)}")
         state = disabled.get(name)
         if state is not None:

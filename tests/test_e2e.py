@@ -433,3 +433,24 @@ async def test_discovery_never_echoes_a_password(feeds: FeedServer, tmp_path: Pa
     missing = feeds.url("/nothing").replace("http://", "http://u:feedPASSWORD@")
     code, out, err = await cli("feeds", "discover", missing, "-c", str(config), cwd=tmp_path)
     assert code == 1 and "feedPASSWORD" not in out + err, out + err
+
+
+async def test_a_notifier_on_this_network_is_posted_to_whatever_feeds_may_reach(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    """The private-network guard is for what feeds and redirects name; a notifier's URL
+    is the operator's own, and may name a receiver beside the daemon."""
+    from tests.conftest import queue_alerts
+
+    settings = make_settings(
+        tmp_path,
+        f"""
+http: {{allow_private_networks: false}}
+notifiers:
+  hook: {{type: webhook, url: "{receiver.url()}"}}
+""",
+    )
+    async with Runtime(settings) as runtime:
+        await queue_alerts(runtime.store, [("a1", "Karabakh truce")])
+        report = await runtime.relay.deliver_due()
+    assert report.sent == 1 and len(receiver.requests) == 1

@@ -13,7 +13,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
 from monitor.config import HttpSettings
-from monitor.fetch import Fetcher, FetchError, is_public_address
+from monitor.fetch import Fetcher, FetchError
 from tests.conftest import FeedServer
 
 BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -185,6 +185,14 @@ async def test_private_addresses_are_refused_by_default(feeds: FeedServer) -> No
     assert "/feed" not in feeds.hits
 
 
+async def test_an_ipv4_compatible_address_is_refused(feeds: FeedServer) -> None:
+    # http://[::127.0.0.1]:port/ was taken for a public address.
+    port = feeds.server.port
+    async with Fetcher(http(allow_private_networks=False)) as fetcher:
+        with pytest.raises(FetchError, match="private or local address"):
+            await fetcher.fetch(f"http://[::127.0.0.1]:{port}/feed")
+
+
 async def test_names_that_resolve_to_private_addresses_are_refused(feeds: FeedServer) -> None:
     feeds.serve("/feed", BODY)
     port = feeds.server.port
@@ -195,38 +203,6 @@ async def test_names_that_resolve_to_private_addresses_are_refused(feeds: FeedSe
     assert "/feed" not in feeds.hits
     async with Fetcher(http(), resolver=StaticResolver("127.0.0.1")) as fetcher:
         assert (await fetcher.fetch(f"http://news.example:{port}/feed")).body == BODY
-
-
-@pytest.mark.parametrize(
-    ("address", "public"),
-    [
-        ("8.8.8.8", True),
-        ("2606:4700:4700::1111", True),
-        ("127.0.0.1", False),
-        ("10.1.2.3", False),
-        ("172.16.0.1", False),
-        ("192.168.1.1", False),
-        ("169.254.169.254", False),
-        ("100.64.0.1", False),
-        ("::1", False),
-        ("fe80::1%eth0", False),
-        ("::ffff:127.0.0.1", False),
-        ("224.0.0.1", False),
-        # IPv6 forms that carry an inner IPv4 address: judged by the inner one.
-        ("::ffff:0:127.0.0.1", False),  # IPv4-translated (RFC 2765)
-        ("::ffff:0:10.0.0.1", False),
-        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
-        ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254 (cloud metadata)
-        ("2002:808:808::1", True),  # 6to4 of 8.8.8.8
-        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
-        ("64:ff9b::10.0.0.1", False),  # NAT64 of a private address
-        ("64:ff9b::127.0.0.1", False),
-        ("64:ff9b:1::192.168.0.1", False),  # local-use NAT64
-        ("64:ff9b::8.8.8.8", True),
-    ],
-)
-def test_public_addresses(address: str, public: bool) -> None:
-    assert is_public_address(address) is public
 
 
 async def test_per_host_limit(feeds: FeedServer) -> None:

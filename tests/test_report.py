@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from monitor.match import Document
 from monitor.models import Item, MatchedTerm, StoredItem
@@ -91,3 +92,30 @@ def test_a_feed_shows_how_a_hub_pushes_it_or_why_not() -> None:
     )  # fmt: skip
     assert "pushed by https://hub.example/ until 2026-12-06T12:00:00Z" in feed_line(feed, active)
     assert feed_json(feed)["websub"] is None
+
+
+def test_check_says_which_notifiers_post_to_private_addresses(tmp_path: Path) -> None:
+    """Notifier URLs are the operator's own configuration: they may name a receiver on
+    this network (the private-network guard is for what feeds name), and check says so."""
+    from monitor.config import parse_settings
+    from monitor.report import check_summary
+
+    settings = parse_settings(
+        """
+notifiers:
+  local: {type: webhook, url: "http://127.0.0.1:8000/hook"}
+  lan: {type: webhook, url: "http://[::127.0.0.1]/hook"}
+  named: {type: webhook, url: "http://receiver.localhost/hook"}
+  public: {type: slack, url: "https://hooks.slack.com/services/T0/B0/x"}
+""",
+        str(tmp_path / "monitor.yaml"),
+        {},
+    )
+    lines = {
+        line.split(":", 1)[0].strip(" -"): line
+        for line in check_summary(settings, tmp_path / "monitor.yaml").splitlines()
+        if line.startswith("  - ")
+    }
+    for name in ("local", "lan", "named"):
+        assert lines[name].endswith("(a private or local address)"), lines[name]
+    assert "private" not in lines["public"]
