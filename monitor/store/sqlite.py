@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -35,7 +36,7 @@ from monitor.models import (
     StoredItem,
     Story,
 )
-from monitor.store import portable, stories, story_reads, story_upkeep
+from monitor.store import portable, repair, stories, story_reads, story_upkeep
 from monitor.store.base import LeaseLost, Store, StoreError, reason_of
 from monitor.store.errors import translated, translated_errors
 from monitor.store.group_commit import GroupCommit
@@ -48,9 +49,15 @@ from monitor.store.rows import (
 )
 from monitor.store.sqlite_outbox import SQLiteOutbox
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 # A feed due longer ago than this fell due while no instance ran (see spread_overdue_feeds).
 OVERDUE_AFTER = timedelta(minutes=1)
+
+
+def _key_function(text: object) -> int:
+    """``dedupe.key_of`` as SQLite calls it (migration 0010)."""
+    return key_of(str(text))
 
 
 async def _close_quietly(connection: aiosqlite.Connection) -> None:
@@ -321,9 +328,7 @@ class SQLiteStore(SQLiteOutbox, Store):
 
     async def _migrate(self, connection: aiosqlite.Connection) -> None:
         # Migration 0010 turns the old text keys into the integers dedupe.key_of makes.
-        await connection.create_function(
-            "news_monitor_key", 1, lambda text: key_of(str(text)), deterministic=True
-        )
+        await connection.create_function("news_monitor_key", 1, _key_function, deterministic=True)
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations"
             " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
@@ -331,18 +336,56 @@ class SQLiteStore(SQLiteOutbox, Store):
         async with connection.execute("SELECT version FROM schema_migrations") as cursor:
             applied = {row[0] for row in await cursor.fetchall()}
         folder = resources.files("monitor.store") / "migrations" / "sqlite"
-        scripts = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
-        for name in scripts:
-            version = int(name.split("_", 1)[0])
+        names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
+        scripts = [
+            (int(name.split("_", 1)[0]), name, (folder / name).read_text()) for name in names
+        ]
+        for position, (version, name, script) in enumerate(scripts):
             if version in applied:
                 continue
-            script = (folder / name).read_text(encoding="utf-8")
+            # What an edited earlier migration added is added first (see repair).
+            await self._repair(connection, [text for _, _, text in scripts[:position]])
             now = datetime.now(UTC).timestamp()
             # executescript would commit first; one script keeps the step atomic.
             await connection.executescript(
                 f"BEGIN IMMEDIATE;\n{script}\n"
                 f"INSERT INTO schema_migrations VALUES ({version}, '{name}', {now});\nCOMMIT;"
             )
+        await self._repair(connection, [text for _, _, text in scripts])
+
+    async def _repair(self, connection: aiosqlite.Connection, scripts: Sequence[str]) -> None:
+        """Add what the migrations so far promise and the database lacks (a database
+        made before one of them was edited)."""
+        if not scripts:
+            return
+        reference = await asyncio.to_thread(
+            repair.sqlite_reference, scripts, {"news_monitor_key": _key_function}
+        )
+
+        async def read(sql: str) -> Sequence[tuple[object, ...]]:
+            async with connection.execute(sql) as cursor:
+                return [tuple(row) for row in await cursor.fetchall()]
+
+        tables = await read(
+            "SELECT name, type, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+        )
+        infos = {
+            str(row[0]): await read(f'PRAGMA table_info("{row[0]}")')
+            for row in tables
+            if row[1] == "table"
+        }
+        have = repair.sqlite_shape(
+            lambda sql: tables if sql.startswith("SELECT") else infos[sql.split('"')[1]]
+        )
+        statements = repair.missing(have, reference)
+        if not statements:
+            return
+        log.warning(
+            "database %s lacked part of its schema (made between releases); added: %s",
+            self.path,
+            "; ".join(statements),
+        )
+        await connection.executescript("BEGIN IMMEDIATE;\n" + ";\n".join(statements) + ";\nCOMMIT;")
 
     # -- feeds -------------------------------------------------------------------------
 
