@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -364,14 +364,20 @@ async def _watchlists(settings: Settings, path: Path, args: argparse.Namespace) 
 
 
 def _emit(
-    records: Iterable[Record],
+    records: Sequence[Record],
     as_json: bool,
     to_json: Callable[[Record], dict[str, Any]],
     to_text: Callable[[Record], str],
+    limit: int | None = None,
 ) -> None:
-    """One JSON object per line for programs, or text for people."""
-    for record in records:
+    """One JSON object per line for programs, or text for people; when ``records``
+    holds more than ``limit`` (it was read with one more), the list says it was cut,
+    on standard error (standard output stays one record per line)."""
+    shown = records if limit is None else records[:limit]
+    for record in shown:
         print(json.dumps(to_json(record), ensure_ascii=False) if as_json else to_text(record))
+    if limit is not None and len(records) > limit:
+        print(f"# only the first {limit} are shown: --limit N shows more", file=sys.stderr)
 
 
 def _export_feeds(settings: Settings) -> int:
@@ -503,7 +509,8 @@ async def _discover_feeds(settings: Settings, url: str) -> int:
 
 async def _stories(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     async def show(store: Store) -> int:
-        _emit(await store.stories(args.limit), args.json, story_json, story_lines)
+        stories = await store.stories(args.limit + 1)
+        _emit(stories, args.json, story_json, story_lines, args.limit)
         return EXIT_OK
 
     return await _with_store(settings, show)
@@ -521,7 +528,8 @@ async def _deliveries(settings: Settings, path: Path, args: argparse.Namespace) 
             print(f"{changed} delivery(ies) queued again")
             return EXIT_OK if changed or args.dead else EXIT_FAILED
         status = DeliveryStatus(args.status) if args.status else None
-        _emit(await store.deliveries(status, args.limit), args.json, delivery_json, delivery_line)
+        found = await store.deliveries(status, args.limit + 1)
+        _emit(found, args.json, delivery_json, delivery_line, args.limit)
         return EXIT_OK
 
     return await _with_store(settings, act)

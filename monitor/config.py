@@ -187,6 +187,7 @@ class HttpSettings(_Strict):
 def _is_http_url(value: str) -> bool:
     try:
         parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
         return parts.scheme in ("http", "https") and bool(parts.hostname)
     except ValueError:
         return False
@@ -677,9 +678,13 @@ class Settings(_Strict):
         if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
             return value
         if value.startswith(("postgresql://", "postgres://")):
-            host = urlsplit(value).hostname
-            if not host and "host=" not in value:
-                shown = brief(without_userinfo(value))
+            shown = brief(without_userinfo(value))
+            try:
+                parts = urlsplit(value)
+                parts.port  # noqa: B018 - raises ValueError for a bad port
+            except ValueError:
+                raise ValueError(f"the port is not a number from 1 to 65535: {shown}") from None
+            if not parts.hostname and "host=" not in value:
                 raise ValueError(f"expected postgresql://USER@HOST/DATABASE, got {shown}")
             return value
         raise ValueError(
@@ -736,10 +741,19 @@ def _cross_check(settings: Settings, source: YamlSource) -> list[str]:
         if not NAME.match(name):
             report(("notifiers", name), "names use letters, digits, '_', '-' and '.'")
     seen_urls: dict[str, int] = {}
+    seen_feed_names: dict[str, int] = {}
     for index, feed in enumerate(settings.feeds):
         if feed.url in seen_urls:
             report(("feeds", index, "url"), f"the same URL as feeds[{seen_urls[feed.url]}]")
         seen_urls.setdefault(feed.url, index)
+        if feed.name is not None:
+            # A name stands for its feed in watchlists' feeds: and in `feeds preview NAME`.
+            if feed.name in seen_feed_names:
+                report(
+                    ("feeds", index, "name"),
+                    f"the same name as feeds[{seen_feed_names[feed.name]}]; names must be unique",
+                )
+            seen_feed_names.setdefault(feed.name, index)
     for alias, terms in settings.aliases.items():
         if not NAME.match(alias):
             report(("aliases", alias), "names use letters, digits, '_', '-' and '.'")

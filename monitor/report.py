@@ -27,7 +27,14 @@ from monitor.models import (
     Subscription,
     WatchDecision,
 )
-from monitor.notify.payload import headline, iso_utc, item_json, matched_json, source_name
+from monitor.notify.payload import (
+    headline,
+    iso_utc,
+    item_json,
+    matched_json,
+    shortened,
+    source_name,
+)
 from monitor.notify.registry import describe_policy
 from monitor.notify.relay import RelayReport
 from monitor.redact import database_shown, without_userinfo
@@ -47,6 +54,9 @@ def _duration(seconds: float) -> str:
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+SHOWN_CHARS = 200  # a name or URL from a feed list, in a summary line
+
+
 def check_summary(settings: Settings, path: Path) -> str:
     """The configuration in a few lines, every secret masked."""
     lines = [f"{path}: valid", f"storage: {database_shown(settings.storage)}"]
@@ -57,10 +67,11 @@ def check_summary(settings: Settings, path: Path) -> str:
     lines.append(f"feeds: {len(specs)} enabled of {len(settings.feeds)}")
     for spec in specs:
         baseline = "baseline" if spec.baseline else "alerts on first poll"
-        label = f"{spec.name}: " if spec.name else ""
+        label = f"{shortened(spec.name, SHOWN_CHARS)}: " if spec.name else ""
         every = _duration(spec.interval.total_seconds())
         kind = "" if spec.kind == "feed" else f"{spec.kind}, "
-        lines.append(f"  - {label}{without_userinfo(spec.url)} ({kind}every {every}, {baseline})")
+        url = shortened(without_userinfo(spec.url), SHOWN_CHARS)
+        lines.append(f"  - {label}{url} ({kind}every {every}, {baseline})")
     lines.append("notifiers:")
     lines.append(notifier_lines(settings, {}))
     active = settings.active_notifiers()
@@ -316,10 +327,9 @@ def feed_line(feed: FeedState, subscription: Subscription | None = None) -> str:
         health = state if state in ("ok", "new") else state.upper()
     why = f" ({feed.poll_reason})" if feed.poll_reason else ""
     next_poll = "never (410 Gone)" if feed.gone else f"{iso_utc(feed.next_poll_at)}{why}"
-    line = (
-        f"{health:<12} {feed.display_name}  (polled {iso_utc(feed.last_polled_at) or 'never'},"
-        f" next {next_poll})"
-    )
+    name = shortened(feed.display_name, SHOWN_CHARS)
+    polled = iso_utc(feed.last_polled_at) or "never"
+    line = f"{health:<12} {name}  (polled {polled}, next {next_poll})"
     if feed.name or feed.title:
         line += f"\n             {feed.shown_url}"
     if feed.fetch_url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 from monitor.cli import main
 from monitor.models import MessageKind
 from monitor.store import SQLiteStore
-from tests.conftest import cli, queue_alerts
+from tests.conftest import cli, mounted_tmpfs, queue_alerts
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
 ROOT = Path(__file__).resolve().parents[1]
@@ -333,3 +334,61 @@ def test_uvloop_is_used_when_installed_unless_asked_not_to(
     assert event_loop_factory() is uvloop.new_event_loop
     monkeypatch.setenv("NEWS_MONITOR_LOOP", "asyncio")
     assert event_loop_factory() is None
+
+
+@pytest.mark.parametrize("where", ["a directory", "a read-only disk"])
+async def test_a_database_that_cannot_be_made_is_one_line_and_no_traceback(
+    tmp_path: Path, where: str
+) -> None:
+    config = tmp_path / "monitor.yaml"
+    with contextlib.ExitStack() as stack:
+        if where == "a directory":
+            path = tmp_path / "monitor.db"
+            path.mkdir()
+        else:
+            path = stack.enter_context(mounted_tmpfs(tmp_path / "ro", "1m", read_only=True))
+            path = path / "monitor.db"
+        config.write_text(f"storage: sqlite:///{path}\n")
+        for command in (["once"], ["run"], ["feeds"]):
+            code, _, err = await cli(*command, "-c", str(config), cwd=tmp_path)
+            assert code == 1, (command, err)
+            assert err.startswith("error: cannot open the database"), err
+            assert "Traceback" not in err and "Event loop is closed" not in err, err
+            assert len(err.strip().splitlines()) == 1, err
+
+
+async def test_long_lists_say_they_were_cut_and_long_titles_are_cut(tmp_path: Path) -> None:
+    from monitor.config import parse_settings
+    from monitor.store import SQLiteStore
+
+    config = tmp_path / "monitor.yaml"
+    huge = "Karabakh " + "x" * 5_000_000
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        f'<outline type="rss" text="{huge}" xmlUrl="https://n.example/feed"/></body></opml>'
+    )
+    config.write_text(
+        f"storage: sqlite:///{tmp_path / 'monitor.db'}\nfeeds:\n  - opml: feeds.opml\n"
+    )
+    settings = parse_settings(config.read_text(), str(config), {})
+    async with SQLiteStore(settings.sqlite_path()) as store:
+        await queue_alerts(store, [(f"k{n}", f"Karabakh truce {n}") for n in range(12)])
+    code, out, err = await cli("deliveries", "--limit", "10", "-c", str(config), cwd=tmp_path)
+    assert code == 0 and len(out.splitlines()) == 10
+    assert "only the first 10 are shown: --limit N shows more" in err
+    code, out, err = await cli("check", "-c", str(config), cwd=tmp_path)
+    assert code == 0 and len(out + err) < 10_000
+    assert "[cut: 5,000,009 characters]" in out
+
+
+def test_a_webhook_carries_a_huge_title_cut_with_a_marker() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.models import Item, StoredItem
+    from monitor.notify.payload import item_json
+
+    title = "Karabakh " + "x" * 5_000_000
+    item = Item("k", "k", title, "https://n.example/1", "", "")
+    shown = item_json(StoredItem(1, 1, "https://n.example/feed", None, item, datetime.now(UTC)))
+    assert len(shown["title"]) <= 1_000 and shown["title"].endswith("[cut: 5,000,009 characters]")

@@ -520,3 +520,31 @@ watchlists:
 )
 def test_database_urls_are_shown_without_passwords(url: str, shown: str) -> None:
     assert database_shown(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "feeds:\n  - {url: 'https://example.org:99999/feed'}",
+            "feeds[0].url: expected an http(s) URL",
+        ),
+        (
+            "storage: 'postgresql://news:pw@db.example:port/monitor'",
+            "storage: the port is not a number from 1 to 65535",
+        ),
+        (
+            "feeds:\n  - {url: 'https://a.example/f', name: World}\n"
+            "  - {url: 'https://b.example/f', name: World}",
+            "feeds[1].name: the same name as feeds[0]; names must be unique",
+        ),
+        (
+            "watchlists:\n  - {name: w, query: 'withdraw NEAR weapons'}",
+            "NEAR needs a distance in words",
+        ),
+    ],
+)
+def test_mistakes_that_passed_check_are_errors(text: str, message: str) -> None:
+    (problem,) = errors_of(text + "\n")
+    assert message in problem, problem
+    assert "pw" not in problem

@@ -95,6 +95,12 @@ def test_the_explanation_names_what_was_found_and_where() -> None:
     ]
 
 
+NEAR_ADVICE = (
+    "NEAR needs a distance in words, as in NEAR/3 (0 to 999);"
+    ' to search the word, write it in lower case or in quotes: "near"'
+)
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -113,6 +119,9 @@ def test_the_explanation_names_what_was_found_and_where() -> None:
         ("", "1:1: the query is empty"),
         ("truce AND", "1:10: the query ends where a term was expected"),
         ("'''", "1:1: \"'''\" has no letters or digits to match"),
+        ("withdraw NEAR weapons", f"1:10: {NEAR_ADVICE}"),
+        ("withdraw NEAR/x weapons", f"1:10: {NEAR_ADVICE}"),
+        ("withdraw NEAR/1000 weapons", f"1:10: {NEAR_ADVICE}"),
     ],
 )
 def test_errors_have_a_column(query: str, message: str) -> None:

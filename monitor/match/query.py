@@ -250,6 +250,14 @@ class _Parser:
 
     def _word(self, token: _Token) -> Node:
         text = token.text
+        if text == "NEAR" or text.startswith("NEAR/"):
+            # Upper case is the operator, as AND, OR and NOT are: a NEAR without a valid
+            # distance is a mistake, not a search for the word "near".
+            raise self.fail(
+                "NEAR needs a distance in words, as in NEAR/3 (0 to 999);"
+                ' to search the word, write it in lower case or in quotes: "near"',
+                token,
+            )
         field, colon, rest = text.partition(":")
         if colon and field.isalpha() and field.islower():
             if field not in QUERY_FIELDS:

@@ -13,6 +13,8 @@ from monitor.models import MatchedTerm, Message, MessageKind, StoredItem
 from monitor.redact import without_userinfo
 
 SNIPPET_CHARS = 600
+TITLE_CHARS = 1_000  # a feed's title for an item, as receivers get it
+LINK_CHARS = 4_000
 NON_SPACE = re.compile(r"\S+")
 MAX_PAYLOAD_ENTRIES = 100  # items listed in one rollup or digest body; "more" counts the rest
 
@@ -20,6 +22,14 @@ MAX_PAYLOAD_ENTRIES = 100  # items listed in one rollup or digest body; "more" c
 def iso_utc(moment: datetime | None) -> str | None:
     """``2020-10-10T09:00:00Z``, or None."""
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with a marker that says how long it was (a
+    feed may give a 5 MB title; no one should get it whole)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(0, limit - 40)]}… [cut: {len(text):,} characters]"
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -83,9 +93,9 @@ def item_json(stored: StoredItem) -> dict[str, Any]:
     """An item as the webhook shows it."""
     item = stored.item
     return {
-        "id": item.guid or item.entry_key,
-        "title": item.title,
-        "link": item.link,
+        "id": shortened(item.guid or item.entry_key, LINK_CHARS),
+        "title": shortened(item.title, TITLE_CHARS),
+        "link": None if item.link is None else shortened(item.link, LINK_CHARS),
         "summary": snippet(item.summary or item.content),
         "published": iso_utc(item.published),
         "feed": {"url": without_userinfo(stored.feed_url), "title": stored.feed_title},
