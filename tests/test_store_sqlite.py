@@ -49,6 +49,32 @@ async def test_a_file_that_is_not_a_database_is_refused_and_nothing_stays_open(
     assert await threads_settle_at(before)  # no connection thread left to hang the exit
 
 
+def test_a_refused_open_has_no_thread_left_when_its_loop_closes(tmp_path: Path) -> None:
+    """aiosqlite stops a failed connection's thread without waiting; a CLI that exits
+    at once then printed "Event loop is closed" from that thread (seen under load)."""
+    (tmp_path / "monitor.db").mkdir()
+
+    async def refused_open() -> None:
+        with pytest.raises(StoreError):
+            async with SQLiteStore(tmp_path / "monitor.db"):
+                pass
+
+    errors: list[BaseException | None] = []
+
+    def record(raised: threading.ExceptHookArgs) -> None:
+        errors.append(raised.exc_value)
+
+    previous = threading.excepthook
+    threading.excepthook = record
+    try:
+        for _ in range(50):  # a new loop each time, closed the moment the open fails
+            asyncio.run(refused_open())
+        threading.Event().wait(0.2)
+    finally:
+        threading.excepthook = previous
+    assert errors == []
+
+
 async def test_a_new_database_on_a_read_only_disk_is_refused(tmp_path: Path) -> None:
     with mounted_tmpfs(tmp_path / "ro", "1m", read_only=True) as folder:
         before = threading.active_count()

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
@@ -138,6 +139,14 @@ class _SQLiteDb:
         return json.dumps(list(values))
 
 
+async def _thread_gone(thread: threading.Thread, within: float = 5.0) -> None:
+    """Wait for ``thread`` to end, on the loop (a helper thread would outlive it)."""
+    for _ in range(int(within / 0.01)):
+        if not thread.is_alive():
+            return
+        await asyncio.sleep(0.01)
+
+
 class SQLiteStore(SQLiteOutbox, Store):
     """The Store contract on one SQLite file (its outbox in ``SQLiteOutbox``)."""
 
@@ -155,7 +164,14 @@ class SQLiteStore(SQLiteOutbox, Store):
         self._grouped = GroupCommit(self._transaction)
 
     async def _connect(self) -> aiosqlite.Connection:
-        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        pending = aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            connection = await pending
+        except BaseException:
+            # aiosqlite stops its thread without waiting for it; the thread then
+            # answers a loop that may be closed by then ("Event loop is closed").
+            await _thread_gone(pending._thread)
+            raise
         try:
             connection.row_factory = aiosqlite.Row
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
