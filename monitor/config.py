@@ -841,6 +841,9 @@ def _include_opml(source: YamlSource, base: Path) -> None:
     ):
         return
     listed = {entry.get("url") for entry in feeds if isinstance(entry, dict) and "url" in entry}
+    # An OPML title is a label another reader showed, not a chosen name: two feeds may
+    # share one ("News"), so a title already taken is told apart by its site.
+    taken = {entry["name"] for entry in feeds if isinstance(entry, dict) and "name" in entry}
     problems: list[str] = []
     lines_of: dict[int, dict[KeyPath, int]] = {}
     for path, line in list(source.lines.items()):
@@ -874,13 +877,25 @@ def _include_opml(source: YamlSource, base: Path) -> None:
                 continue
             listed.add(feed.url)
             source.lines[("feeds", len(expanded))] = own.get((), 1)
-            named = {"name": feed.title} if feed.title else {}
+            named = {"name": _distinct_title(feed.title, feed.url, taken)} if feed.title else {}
             expanded.append(
                 {"url": feed.url, "tags": list(dict.fromkeys([*tags, *feed.tags]))} | named
             )
     if problems:
         raise ConfigError(problems)
     feeds[:] = expanded
+
+
+def _distinct_title(title: str, url: str, taken: set[str]) -> str:
+    """``title``, or ``title (host)``, or ``title (host) 2``…: the first not yet taken."""
+    name = title
+    if name in taken:
+        name = f"{title} ({urlsplit(url).hostname or 'feed'})"
+        base, number = name, 2
+        while name in taken:
+            name, number = f"{base} {number}", number + 1
+    taken.add(name)
+    return name
 
 
 def included_opml(path: Path, env: Mapping[str, str] | None = None) -> list[Path]:

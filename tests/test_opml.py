@@ -127,6 +127,30 @@ def test_include_errors_name_the_include(
         load_settings(config)
 
 
+def test_titles_other_readers_repeat_become_distinct_names(tmp_path: Path) -> None:
+    """Two feeds titled "News" in an OPML file are a config that loads, not an error."""
+    (tmp_path / "feeds.opml").write_text(
+        opml_document(
+            [
+                OpmlFeed("https://a.example/rss", "News", ()),
+                OpmlFeed("https://b.example/rss", "News", ()),
+                OpmlFeed("https://b.example/world", "News", ()),
+                OpmlFeed("https://c.example/rss", "Mine", ()),
+            ]
+        )
+    )
+    config = write(
+        tmp_path, "  - {url: 'https://d.example/rss', name: Mine}\n  - opml: feeds.opml\n"
+    )
+    assert [feed.name for feed in load_settings(config).feeds] == [
+        "Mine",  # the YAML's own name keeps its spelling
+        "News",
+        "News (b.example)",
+        "News (b.example) 2",
+        "Mine (c.example)",
+    ]
+
+
 async def test_import_merges_into_the_included_file_and_export_lists_everything(
     tmp_path: Path,
 ) -> None:
