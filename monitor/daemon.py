@@ -91,6 +91,8 @@ class Daemon:
         # How long a hub's push may wait for the store before it is asked to retry (hubs
         # give up on a callback after some seconds).
         self.push_deadline = PUSH_DEADLINE.total_seconds()
+        # How long shutdown waits for work in flight before cancelling it.
+        self.grace = SHUTDOWN_GRACE.total_seconds()
         self.failures = JobFailures()
 
     @property
@@ -259,6 +261,11 @@ class Daemon:
             self.in_flight.add(task)
             try:
                 await job()
+            except asyncio.CancelledError:
+                if not self.stopping.is_set():
+                    raise
+                # Cut off at the end of the grace period: _drain says so in one line,
+                # where APScheduler would log a traceback for each job.
             except Exception as error:  # said once per change (JobFailures), not per tick
                 self.failures.failed(name, error)
             else:
@@ -361,7 +368,7 @@ class Daemon:
     async def _drain(self) -> None:
         if not self.in_flight:
             return
-        _, pending = await asyncio.wait(set(self.in_flight), timeout=SHUTDOWN_GRACE.total_seconds())
+        _, pending = await asyncio.wait(set(self.in_flight), timeout=self.grace)
         for task in pending:
             task.cancel()
         if pending:

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -254,6 +255,35 @@ async def test_an_outage_of_the_store_is_one_line_per_job_not_one_per_tick(
     jobs = {record.getMessage().split(":", 1)[0] for record in lines}
     assert len(lines) == len(jobs) <= 4, [record.getMessage() for record in lines]
     assert not any(record.exc_info for record in lines)
+
+
+async def test_a_job_cut_off_at_shutdown_is_one_warning_not_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitor.config import parse_settings
+    from monitor.daemon import Daemon as RealDaemon
+    from monitor.runtime import Runtime
+
+    settings = parse_settings(f"storage: sqlite:///{tmp_path / 'm.db'}\n", "t.yaml", {})
+    stuck = asyncio.Event()
+    async with Runtime(settings) as runtime:
+        daemon = RealDaemon(runtime)
+        daemon.grace = 0.5
+
+        async def hang() -> None:
+            stuck.set()
+            await asyncio.sleep(60)
+
+        daemon._add_job("stuck", hang, timedelta(hours=1))
+        running = asyncio.create_task(daemon.run())
+        await asyncio.wait_for(stuck.wait(), 10)
+        caplog.clear()
+        daemon.stop()
+        await asyncio.wait_for(running, 10)
+    said = [(record.levelname, record.getMessage()) for record in caplog.records]
+    assert ("WARNING", "stopped 1 unfinished task(s); they will be retried") in said, said
+    assert not any(record.exc_info for record in caplog.records), said
+    assert not any(level == "ERROR" for level, _ in said), said
 
 
 async def until(condition: Callable[[], bool], within: float) -> None:
