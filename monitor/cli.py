@@ -58,7 +58,8 @@ from monitor.report import (
 )
 from monitor.runtime import Runtime, configured_instance_id, source_of
 from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
-from monitor.store import Store, StoreError, open_store
+from monitor.store import Store, StoreError
+from monitor.wiring import open_store
 
 Record = TypeVar("Record")
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130

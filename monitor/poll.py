@@ -28,7 +28,8 @@ from monitor.parse import ParseError
 from monitor.readers import Source
 from monitor.redact import with_userinfo_of, without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
-from monitor.store import LeaseLost, Store
+from monitor.store import LeaseLost
+from monitor.store.protocols import PollWrites
 from monitor.workers import WorkerCrashed, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class Poller:
 
     def __init__(
         self,
-        store: Store,
+        store: PollWrites,
         fetcher: Fetcher,
         clock: Callable[[], datetime],
         workers: WorkerPool,

@@ -32,8 +32,9 @@ from monitor.poll import HealthRules, Poller, PollOutcome
 from monitor.progress import Steps
 from monitor.readers import PageSelectors, Source
 from monitor.seeds import default_seed_dir, load_seeds
-from monitor.store import Store, StoreError, open_store, story_policy
+from monitor.store import Store, StoreError
 from monitor.websub import Subscriber
+from monitor.wiring import open_store, story_policy
 from monitor.workers import WorkerPool
 
 log = logging.getLogger(__name__)

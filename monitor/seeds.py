@@ -12,7 +12,7 @@ from pathlib import Path
 
 from monitor.dedupe import identify
 from monitor.models import Item
-from monitor.store import Store
+from monitor.store.protocols import Seeds
 
 SEED_SOURCE = "seed:local"
 
@@ -60,7 +60,7 @@ def read_seed_folder(folder: Path) -> list[Item]:
     return [item for path in sorted(folder.glob("*.json")) for item in read_seed_file(path)]
 
 
-async def load_seeds(store: Store, folder: Path, now: datetime) -> int:
+async def load_seeds(store: Seeds, folder: Path, now: datetime) -> int:
     """Load a seed folder as already-known items; how many were new."""
     items = await asyncio.to_thread(read_seed_folder, folder)
     return await store.load_seed(SEED_SOURCE, items, now)

@@ -29,7 +29,8 @@ from monitor.metrics import Metrics
 from monitor.models import DeliveryStatus, Message, MessageKind
 from monitor.notify.payload import iso_utc, source_name
 from monitor.report import delivery_json, feed_json, feed_state
-from monitor.store import Store, StoreError
+from monitor.store import StoreError
+from monitor.store.protocols import StatusReads
 from monitor.websub import CALLBACK_PATH, PushEndpoint
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -77,7 +78,7 @@ class WebSide:
 
     def __init__(
         self,
-        store: Store,
+        store: StatusReads,
         metrics: Metrics,
         ready: Callable[[], bool],
         clock: Callable[[], datetime],

@@ -28,7 +28,8 @@ from monitor.fetch import Fetcher, FetchError
 from monitor.logs import feed_ids
 from monitor.models import FeedState, SubscriptionTask
 from monitor.redact import without_userinfo
-from monitor.store import Store, StoreError
+from monitor.store import StoreError
+from monitor.store.protocols import Subscriptions
 
 log = logging.getLogger(__name__)
 SIGNATURE_HASHES: Mapping[str, Callable[..., hashlib._Hash]] = {
@@ -82,7 +83,7 @@ class Subscriber:
 
     def __init__(
         self,
-        store: Store,
+        store: Subscriptions,
         fetcher: Fetcher,
         public_url: str,
         lease: timedelta,
@@ -158,7 +159,7 @@ class PushEndpoint:
 
     def __init__(
         self,
-        store: Store,
+        store: Subscriptions,
         clock: Callable[[], datetime],
         ingest: Ingest,
         default_lease: timedelta,

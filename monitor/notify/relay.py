@@ -23,7 +23,8 @@ from monitor.models import Message, MessageKind
 from monitor.notify.base import DeliveryError
 from monitor.notify.registry import Channel
 from monitor.notify.rules import DigestSchedule, QuietHours
-from monitor.store import LeaseLost, Store
+from monitor.store import LeaseLost
+from monitor.store.protocols import Outbox
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -81,7 +82,7 @@ class Relay:
 
     def __init__(
         self,
-        store: Store,
+        store: Outbox,
         channels: Mapping[str, Channel],
         clock: Callable[[], datetime],
         rng: random.Random | None = None,

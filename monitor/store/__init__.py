@@ -1,10 +1,10 @@
-"""Storage: one abstract ``Store`` contract and its backends."""
+"""Storage: one ``Store`` written once over each backend's ``Db``, its narrow views
+(``protocols``), and the two backends."""
 
 from __future__ import annotations
 
-from monitor.config import Settings
-from monitor.dedupe import StoryPolicy
-from monitor.store.base import LeaseLost, Store, StoreError
+from monitor.store.base import Store
+from monitor.store.errors import LeaseLost, StoreError
 from monitor.store.postgres import PostgresStore
 from monitor.store.sqlite import SQLiteStore
 
@@ -14,19 +14,4 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoreError",
-    "open_store",
-    "story_policy",
 ]
-
-
-def story_policy(settings: Settings) -> StoryPolicy:
-    """The ``stories:`` settings as the store applies them."""
-    stories = settings.stories
-    return StoryPolicy(stories.similarity, stories.window, stories.title_window)
-
-
-def open_store(settings: Settings) -> Store:
-    """The backend that ``storage:`` names (not yet opened)."""
-    if settings.uses_postgresql:
-        return PostgresStore(settings.storage, story_policy(settings))
-    return SQLiteStore(settings.sqlite_path(), story_policy(settings))

@@ -1,11 +1,19 @@
-"""The one storage contract every backend fulfils; only ``store`` touches the database."""
+"""The one storage contract, written once: each method is a transaction (or a read) of
+one domain's SQL (``feeds``, ``stories``, ``outbox``, ``subscriptions``, ``parts``) on a
+backend's ``Db``. A backend (``sqlite``, ``postgres``) brings only what differs:
+connecting, transactions, migrations, locks, a health check and its own upkeep.
+
+Callers depend on the narrow views of ``protocols`` (the relay on an outbox, the poller
+on what a poll writes), not on the whole of it.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from monitor.dedupe import StoryPolicy
 from monitor.lifecycle import AsyncResource
@@ -27,44 +35,38 @@ from monitor.models import (
     Subscription,
     SubscriptionTask,
 )
-from monitor.store import parts, portable, subscriptions
+from monitor.store import feeds, outbox, parts, stories, story_reads, story_upkeep, subscriptions
+from monitor.store.dialect import Db
+from monitor.store.errors import translated, translated_errors
+from monitor.store.group_commit import GroupCommit
 from monitor.store.rows import to_epoch
 from monitor.store.stories import StoryMemory
 from monitor.templates import CommonShingles
 
 
-class StoreError(Exception):
-    """The store cannot be opened or used; the message says which and why.
-
-    It is the only exception that leaves a store: callers never see a driver's own.
-    """
-
-
-def reason_of(error: BaseException) -> str:
-    """A driver's or the system's error as a store message says it (an OSError by its
-    strerror: "No space left on device", not "[Errno 28] …")."""
-    if isinstance(error, OSError):
-        return error.strerror or str(error)
-    return str(error) or type(error).__name__
-
-
-class LeaseLost(StoreError):
-    """A write that finishes claimed work came from an instance that no longer holds the
-    claim (its lease ran out and another instance took the work): it is refused."""
-
-
 class Store(AsyncResource, ABC):
-    """Feeds with their schedule, items with their stories, and the delivery outbox."""
+    """Feeds with their schedule, items with their stories, the delivery outbox, WebSub
+    subscriptions and the parts of sitemap indexes, on one database."""
 
+    #: What the driver raises (see ``errors.translated``).
+    driver_errors: ClassVar[tuple[type[BaseException], ...]]
+    #: One instance per database: a start takes back whatever a previous run left
+    #: claimed at once (a shared database leaves it to the claim's lease).
+    exclusive: ClassVar[bool]
     #: How items are grouped into stories; a reload may replace it.
     story_policy: StoryPolicy
     #: What story resolution remembers between batches (see ``stories.StoryMemory``).
     memory: StoryMemory
+    #: Poll saves, poll records and sent marks queued meanwhile share one transaction.
+    _grouped: GroupCommit[Db]
+    _owner: str | None
+
+    # -- what a backend brings ---------------------------------------------------------
 
     @property
-    def common(self) -> CommonShingles:
-        """The shingles many recent stories share, learned from the stream."""
-        return self.memory.common
+    @abstractmethod
+    def shown(self) -> str:
+        """The database as errors name it (a path, or a URL without its password)."""
 
     @abstractmethod
     async def open(self) -> None:
@@ -72,47 +74,93 @@ class Store(AsyncResource, ABC):
 
     @abstractmethod
     async def close(self) -> None:
-        """Release connections; safe to call twice."""
+        """Finish queued writes and release connections; safe to call twice."""
 
     @abstractmethod
-    async def start_instance(self, owner: str, now: datetime) -> None:
-        """Poll and deliver as ``owner``: claims record it, and writes that finish
-        claimed work check it (LeaseLost when another instance holds the claim now).
-
-        The embedded backend allows one instance per database (StoreError when another
-        one runs), so work a previous run left claimed is due again at once; a shared
-        backend leaves it to its lease.
-        """
+    def _transaction(self) -> AbstractAsyncContextManager[Db]:
+        """A write transaction (driver errors pass through untranslated)."""
 
     @abstractmethod
-    async def extend_leases(self, now: datetime, lease: timedelta) -> int:
-        """Hold every feed and delivery this instance has claimed and not finished until
-        ``now + lease``; how many. A live instance calls it well within each lease."""
-
-    @abstractmethod
-    async def spread_overdue_feeds(self, now: datetime) -> int:
-        """Spread known feeds that fell due during downtime (over a minute ago) over their
-        interval; a feed never polled, or due only moments ago (with other instances
-        running, about to be claimed), stays due now. How many moved."""
+    def _reading(self) -> AbstractAsyncContextManager[Db]:
+        """A connection for a read that need not wait for writers."""
 
     @abstractmethod
     async def check_health(self) -> None:
         """Raise StoreError when the store can no longer be trusted with writes
         (for a file, when its path no longer names the open database)."""
 
-    @abstractmethod
+    async def _take_instance(self, owner: str) -> None:
+        """Whatever the backend does for a new instance (SQLite: its lock file)."""
+
+    async def _learn_from_others(self, db: Db) -> None:
+        """Count what other instances learned since (under the story lock)."""
+
+    def _note_growth(self, key_rows: int) -> None:
+        """``key_rows`` identity rows were written (PostgreSQL refreshes statistics)."""
+
+    @asynccontextmanager
+    async def _upkeep_turn(self) -> AsyncIterator[bool]:
+        """Whether this instance prunes now (instances sharing a database take turns)."""
+        yield True
+
+    async def _compact(self) -> None:
+        """The backend's own upkeep after pruning (SQLite: checkpoint, optimize)."""
+
+    # -- connections for the domains ---------------------------------------------------
+
+    @asynccontextmanager
+    async def _db(self, *, write: bool = True) -> AsyncIterator[Db]:
+        """A write transaction, or with ``write=False`` a read; only StoreError leaves."""
+        with translated_errors(self):
+            async with self._transaction() if write else self._reading() as db:
+                yield db
+
+    @property
+    def common(self) -> CommonShingles:
+        """The shingles many recent stories share, learned from the stream."""
+        return self.memory.common
+
+    # -- instances ---------------------------------------------------------------------
+
+    @translated
+    async def start_instance(self, owner: str, now: datetime) -> None:
+        """Poll and deliver as ``owner``: claims record it, and writes that finish
+        claimed work check it (LeaseLost when another instance holds the claim now).
+
+        An exclusive backend allows one instance per database (StoreError when another
+        one runs), so work a previous run left claimed is due again at once; a shared
+        backend leaves it to its lease.
+        """
+        await self._take_instance(owner)
+        self._owner = owner
+        if self.exclusive:
+            async with self._db() as db:
+                await outbox.take_back_claims(db, now)
+                await feeds.take_back_claims(db, now)
+
+    async def extend_leases(self, now: datetime, lease: timedelta) -> int:
+        """Hold every feed and delivery this instance has claimed and not finished until
+        ``now + lease``; how many. A live instance calls it well within each lease."""
+        async with self._db() as db:
+            held = await feeds.extend_leases(db, self._owner, now + lease)
+            return held + await outbox.extend_leases(db, self._owner, now + lease)
+
+    # -- feeds and their schedule (feeds.py) -------------------------------------------
+
     async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
         """Make the stored feeds match the configuration.
 
         New feeds are due now; known ones keep their schedule and validators; feeds no
         longer configured are disabled, not deleted, so their items stay known.
         """
+        async with self._db() as db:
+            await feeds.sync(db, specs, now)
 
-    @abstractmethod
     async def feeds(self) -> list[FeedState]:
-        """Every enabled feed."""
+        """Every enabled feed, in configuration order."""
+        async with self._db(write=False) as db:
+            return await feeds.enabled(db)
 
-    @abstractmethod
     async def claim_due_feeds(
         self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
     ) -> list[FeedState]:
@@ -120,8 +168,42 @@ class Store(AsyncResource, ABC):
         feed with ``all_feeds``), held by this instance until ``now + lease`` so no one
         else takes them; each as it was before the claim. Feeds another instance holds
         are skipped, not waited for."""
+        async with self._db() as db:
+            return await feeds.claim_due(
+                db, now, limit, now + lease, self._owner, all_feeds=all_feeds
+            )
 
-    @abstractmethod
+    @translated
+    async def record_poll(self, feed_id: int, record: PollRecord) -> None:
+        """Record a poll that brought no items (not modified, or failed), releasing the
+        claim (LeaseLost: another instance holds it)."""
+
+        async def record_it(db: Db) -> None:
+            await feeds.check_poll_claim(db, feed_id, record, self._owner)
+            await feeds.record_poll(db, feed_id, record, self._owner)
+
+        await self._grouped.run(record_it)
+
+    async def mark_stale(self, feed_id: int, since: datetime | None) -> None:
+        """Record that a feed went silent (None: it publishes again)."""
+        async with self._db() as db:
+            await feeds.mark_stale(db, feed_id, since)
+
+    async def revive_feed(self, url: str, now: datetime) -> bool:
+        """Poll a feed that answered 410 again; False when it was not gone."""
+        async with self._db() as db:
+            return await feeds.revive(db, url, now)
+
+    async def spread_overdue_feeds(self, now: datetime) -> int:
+        """Spread known feeds that fell due during downtime (over a minute ago) over their
+        interval; a feed never polled, or due only moments ago (with other instances
+        running, about to be claimed), stays due now. How many moved."""
+        async with self._db() as db:
+            return await feeds.spread_overdue(db, now)
+
+    # -- items and their stories (stories.py, story_reads.py, story_upkeep.py) ---------
+
+    @translated
     async def save_poll(
         self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
     ) -> SaveResult:
@@ -129,47 +211,132 @@ class Store(AsyncResource, ABC):
         versions of edited ones), attach each to a story, queue what the watchlists they
         matched decide (``alerting.decide``; nothing is sent for a baseline, without
         ``alert``), and record the poll, releasing the claim (LeaseLost: another
-        instance holds it)."""
+        instance holds it). It shares its transaction with the writes queued meanwhile."""
 
-    @abstractmethod
+        async def save(db: Db) -> SaveResult:
+            await feeds.check_poll_claim(db, feed_id, record, self._owner)
+            result = await self._store_items(db, feed_id, items, record.polled_at, alert)
+            await feeds.record_poll(db, feed_id, record, self._owner)
+            await feeds.note_saved(db, feed_id, record, result.stored)
+            return result
+
+        return await self._grouped.run(save)
+
+    @translated
+    async def save_pushed(
+        self, feed_id: int, items: Sequence[NewItem], now: datetime, *, alert: bool
+    ) -> SaveResult:
+        """Store items a hub pushed as ``save_poll`` stores a poll's, in one transaction,
+        leaving the feed's schedule and claim alone."""
+
+        async def save(db: Db) -> SaveResult:
+            result = await self._store_items(db, feed_id, items, now, alert)
+            if result.stored:
+                await feeds.note_pushed(db, feed_id, now)
+            return result
+
+        return await self._grouped.run(save)
+
+    async def _store_items(
+        self,
+        db: Db,
+        feed_id: int,
+        items: Sequence[NewItem],
+        now: datetime,
+        alert: bool,
+        seed: bool = False,
+    ) -> SaveResult:
+        """The batch through the story rules (``stories.save_items``), under the story
+        lock; what other instances learned meanwhile is counted first."""
+        if items:
+            await db.hold("stories")
+            await self._learn_from_others(db)
+        saved = await stories.save_items(
+            db,
+            feed_id,
+            items,
+            to_epoch(now),
+            alert=alert,
+            policy=self.story_policy,
+            memory=self.memory,
+            owner=self._owner,
+            seed=seed,
+        )
+        self._note_growth(saved.key_rows)
+        return saved.result
+
     async def recent_entries(self, feed_id: int, limit: int) -> dict[str, int | None]:
         """The entry keys of a feed's ``limit`` most recently stored items, each with
         the digest of its stored version (None: stored before versions were kept)."""
+        async with self._db(write=False) as db:
+            return await story_reads.recent_entries(db, feed_id, limit)
 
-    @abstractmethod
-    async def record_poll(self, feed_id: int, record: PollRecord) -> None:
-        """Record a poll that brought no items (not modified, or failed), releasing the
-        claim (LeaseLost: another instance holds it)."""
+    async def items(self, limit: int | None = None) -> list[StoredItem]:
+        """Stored items, newest first by first sight."""
+        async with self._db(write=False) as db:
+            return await story_reads.stored_items(db, limit)
 
-    @abstractmethod
-    async def mark_stale(self, feed_id: int, since: datetime | None) -> None:
-        """Record that a feed went silent (None: it publishes again)."""
+    async def stories(self, limit: int = 50) -> list[Story]:
+        """The newest stories, each with its items in the order they were seen."""
+        async with self._db(write=False) as db:
+            return await story_reads.newest_stories(db, limit)
 
-    @abstractmethod
-    async def revive_feed(self, url: str, now: datetime) -> bool:
-        """Poll a feed that answered 410 again; False when it was not gone."""
+    async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
+        """Store items as already known (they never alert), under a feed of kind ``seed``
+        that is never polled; how many were new."""
+        async with self._db() as db:
+            await db.hold("stories")
+            seed_feed = await story_upkeep.seed_feed(db, source, to_epoch(now))
+            await story_upkeep.refresh_identity(db, seed_feed, items)
+            new = [NewItem(item) for item in items]
+            result = await self._store_items(db, seed_feed, new, now, alert=False, seed=True)
+        return result.stored
 
-    @abstractmethod
+    async def rekey(self, now: datetime) -> int:
+        """After an upgrade: give the items of the story window that older identity rules
+        stored their sketch and near-duplicate keys (safe to run at any time; nothing to
+        do once done); how many items were looked at. Instances take turns per batch."""
+        done = 0
+        cutoff = to_epoch(now - self.story_policy.window)
+        while True:
+            async with self._db() as db:
+                await db.hold("stories")
+                count = await story_upkeep.rekey_batch(db, cutoff, self.common, self._owner)
+            done += count
+            if count < story_upkeep.REKEY_BATCH:
+                return done
+
+    async def housekeeping(self, now: datetime) -> None:
+        """Periodic upkeep at ``now``: prune expired near-duplicate keys and the learning
+        log (one short transaction per slice, so polls are never held up for long, and
+        one instance at a time), then the backend's own; safe to run at any time."""
+        cutoff = to_epoch(now - self.story_policy.window)
+        with translated_errors(self):
+            async with self._upkeep_turn() as mine:
+                if mine:
+                    for number in range(story_upkeep.PRUNE_SLICES):
+                        async with self._db() as db:
+                            await story_upkeep.prune_slice(db, number, cutoff)
+                    async with self._db() as db:
+                        await story_upkeep.prune_log(db, 2 * self.common.generation_size, cutoff)
+            await self._compact()
+
+    # -- the outbox (outbox.py) --------------------------------------------------------
+
+    async def due_notifiers(self, now: datetime) -> list[str]:
+        """The enabled notifiers that have messages due (each one's queue is sent on
+        its own, so a slow receiver never holds a fast one)."""
+        async with self._db(write=False) as db:
+            return await outbox.due_notifiers(db, now)
+
     async def claim_due_deliveries(
         self, now: datetime, limit: int, lease: timedelta, *, notifier: str | None = None
     ) -> list[Message]:
         """Take pending deliveries that are due (only ``notifier``'s, when given),
         counting an attempt and leasing them."""
+        async with self._db() as db:
+            return await outbox.claim_due(db, now, limit, now + lease, self._owner, notifier)
 
-    async def due_notifiers(self, now: datetime) -> list[str]:
-        """The enabled notifiers that have messages due (each one's queue is sent on
-        its own, so a slow receiver never holds a fast one)."""
-        async with self._portable_db(write=False) as db:
-            rows = await db.fetch(
-                "SELECT DISTINCT notifier FROM deliveries WHERE status = 'pending'"
-                " AND next_attempt_at <= ? AND notifier NOT IN"
-                " (SELECT name FROM notifier_state WHERE disabled_at IS NOT NULL)"
-                " ORDER BY notifier",
-                to_epoch(now),
-            )
-        return [row["notifier"] for row in rows]
-
-    @abstractmethod
     async def fold_deliveries(
         self,
         kind: MessageKind,
@@ -182,115 +349,102 @@ class Store(AsyncResource, ABC):
         """Fold the ``claimed`` alerts and follow-ups, and any other due unclaimed ones of
         this notifier and watchlist, into one new rollup or digest, claimed for sending.
         The members become ``folded``; the container is retried like any message."""
+        async with self._db() as db:
+            return await outbox.fold(
+                db, kind, notifier, watchlist, claimed, now, now + lease, self._owner
+            )
 
-    @abstractmethod
     async def queue_notice(self, notifiers: Sequence[str], text: str, now: datetime) -> int:
         """Queue an operator notice to each notifier; how many were queued."""
+        async with self._db() as db:
+            return await outbox.queue_notice(db, notifiers, text, now)
 
-    @abstractmethod
+    @translated
+    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        """The receiver accepted the delivery (LeaseLost: another instance holds it).
+        Sent deliveries stay as the record of what was said."""
+
+        async def mark(db: Db) -> None:
+            await outbox.mark_sent(db, delivery_id, now, self._owner)
+
+        await self._grouped.run(mark)
+
+    async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record the failure; retry at ``retry_at``, or give up (dead) when None
+        (LeaseLost: another instance holds it)."""
+        async with self._db() as db:
+            await outbox.mark_failed(db, delivery_id, error, retry_at, self._owner)
+
+    async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
+        """Hand back claimed deliveries that were not tried, uncounting their attempt."""
+        if not delivery_ids:
+            return
+        async with self._db() as db:
+            await outbox.release(db, delivery_ids, retry_at, self._owner)
+
+    async def deliveries(
+        self, status: DeliveryStatus | None = None, limit: int = 100
+    ) -> list[Message]:
+        """Deliveries, newest first, optionally of one status."""
+        async with self._db(write=False) as db:
+            return await outbox.newest(db, status, limit)
+
+    async def outbox_summary(self) -> OutboxSummary:
+        """How many messages are pending and dead, and when the oldest pending one was
+        queued (for metrics and the status page)."""
+        async with self._db(write=False) as db:
+            return await outbox.summary(db)
+
+    async def retry_deliveries(
+        self, now: datetime, *, delivery_id: int | None = None, dead: bool = False
+    ) -> int:
+        """Make one delivery (pending or dead) or every dead one pending and due now;
+        how many changed."""
+        async with self._db() as db:
+            return await outbox.retry(db, now, delivery_id, dead)
+
     async def disable_notifier(
         self, name: str, reason: str, settings_key: str, now: datetime
     ) -> bool:
         """Stop sending to a notifier, keeping its queue; False when it already was."""
+        async with self._db() as db:
+            return await outbox.disable_notifier(db, name, reason, settings_key, now)
 
-    @abstractmethod
     async def enable_notifier(self, name: str) -> bool:
         """Send to a disabled notifier again; False when it was not disabled."""
+        async with self._db() as db:
+            return await outbox.enable_notifier(db, name)
 
-    @abstractmethod
     async def sync_notifiers(self, settings_keys: Mapping[str, str]) -> list[str]:
         """Enable disabled notifiers whose settings key changed; their names."""
+        async with self._db() as db:
+            return await outbox.enable_changed(db, settings_keys)
 
-    @abstractmethod
     async def disabled_notifiers(self) -> list[NotifierState]:
-        """Notifiers the relay does not send to."""
+        """Notifiers the relay does not send to, oldest first."""
+        async with self._db(write=False) as db:
+            return await outbox.disabled_notifiers(db)
 
-    @abstractmethod
-    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
-        """The receiver accepted the delivery (LeaseLost: another instance holds it)."""
-
-    @abstractmethod
-    async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
-        """Record the failure; retry at ``retry_at``, or give up (dead) when None
-        (LeaseLost: another instance holds it)."""
-
-    @abstractmethod
-    async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
-        """Hand back claimed deliveries that were not tried, uncounting their attempt."""
-
-    @abstractmethod
-    async def deliveries(
-        self, status: DeliveryStatus | None = None, limit: int = 100
-    ) -> list[Message]:
-        """Deliveries, newest first."""
-
-    @abstractmethod
-    async def outbox_summary(self) -> OutboxSummary:
-        """How many messages are pending and dead, and when the oldest pending one was
-        queued (for metrics and the status page)."""
-
-    @abstractmethod
-    async def retry_deliveries(
-        self, now: datetime, *, delivery_id: int | None = None, dead: bool = False
-    ) -> int:
-        """Make one delivery (or every dead one) pending and due now; how many changed."""
-
-    @abstractmethod
-    async def items(self, limit: int | None = None) -> list[StoredItem]:
-        """Stored items, newest first."""
-
-    @abstractmethod
-    async def stories(self, limit: int = 50) -> list[Story]:
-        """Stories with their items, newest first."""
-
-    @abstractmethod
-    async def rekey(self, now: datetime) -> int:
-        """After an upgrade: give the items of the story window that older identity rules
-        stored their sketch and near-duplicate keys (safe to run at any time; nothing to
-        do once done); how many items were looked at."""
-
-    @abstractmethod
-    async def housekeeping(self, now: datetime) -> None:
-        """Periodic upkeep at ``now``: prune expired near-duplicate keys, checkpoint,
-        refresh statistics; safe to run at any time."""
-
-    @abstractmethod
-    async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
-        """Store items as already known (they never alert); how many were new."""
-
-    @abstractmethod
-    async def save_pushed(
-        self, feed_id: int, items: Sequence[NewItem], now: datetime, *, alert: bool
-    ) -> SaveResult:
-        """Store items a hub pushed as ``save_poll`` stores a poll's, in one transaction,
-        leaving the feed's schedule and claim alone."""
-
-    # -- the same SQL on every backend (store/portable.py) ------------------------------
+    # -- sitemap indexes (parts.py) ----------------------------------------------------
 
     async def sitemap_parts(self, feed_id: int) -> dict[str, PartState]:
         """The sitemaps a source's index named at its last poll, by URL, as fetched."""
-        async with self._portable_db(write=False) as db:
+        async with self._db(write=False) as db:
             return await parts.parts_of(db, feed_id)
 
     async def save_sitemap_parts(
         self, feed_id: int, states: Sequence[PartState], now: datetime
     ) -> None:
         """The sitemaps the source's index names now, as fetched (the others go)."""
-        async with self._portable_db() as db:
+        async with self._db() as db:
             await parts.replace_parts(db, feed_id, states, now)
 
-    # WebSub subscriptions (store/subscriptions.py)
-
-    @abstractmethod
-    def _portable_db(self, *, write: bool = True) -> AbstractAsyncContextManager[portable.Db]:
-        """A connection for the portable queries (``store/portable.py``): in a write
-        transaction, or with ``write=False`` for a read that need not wait for writers.
-        Only StoreError leaves it."""
+    # -- WebSub subscriptions (subscriptions.py) ---------------------------------------
 
     async def subscription_tasks(self, now: datetime, limit: int = 100) -> list[SubscriptionTask]:
         """What to ask hubs now (subscribe, renew, unsubscribe); each task's row is held
         for a while so that no other instance asks too."""
-        async with self._portable_db() as db:
+        async with self._db() as db:
             return await subscriptions.due_tasks(db, now, limit)
 
     async def record_subscription_request(
@@ -298,24 +452,24 @@ class Store(AsyncResource, ABC):
     ) -> None:
         """A request about to go to a hub, and when to look at the subscription again
         (recorded before it is sent: a hub may verify it before it answers)."""
-        async with self._portable_db() as db:
+        async with self._db() as db:
             await subscriptions.record_request(db, task, now, next_attempt_at)
 
     async def subscription_request_failed(
         self, feed_id: int, error: str, retry_at: datetime
     ) -> None:
         """The hub did not take the request: why, and when to ask again."""
-        async with self._portable_db() as db:
+        async with self._db() as db:
             await subscriptions.record_failure(db, feed_id, error, retry_at)
 
     async def subscribed_feed(self, token: str) -> tuple[Subscription, FeedState] | None:
         """The subscription whose callback URL carries ``token``, and its feed."""
-        async with self._portable_db(write=False) as db:
+        async with self._db(write=False) as db:
             return await subscriptions.subscribed_feed(db, token)
 
     async def subscriptions(self) -> list[Subscription]:
         """Every WebSub subscription, in feed order (for ``feeds``)."""
-        async with self._portable_db(write=False) as db:
+        async with self._db(write=False) as db:
             return await subscriptions.every_subscription(db)
 
     async def subscription_verified(
@@ -323,15 +477,15 @@ class Store(AsyncResource, ABC):
     ) -> None:
         """The hub verified the subscription: the feed is pushed until ``lease_until``
         (and polled slowly meanwhile); renew it at ``renew_at``."""
-        async with self._portable_db() as db:
+        async with self._db() as db:
             await subscriptions.record_verified(db, feed_id, lease_until, renew_at)
 
     async def subscription_denied(self, feed_id: int, reason: str, retry_at: datetime) -> None:
         """The hub refused the subscription: polled at its own pace; ask again later."""
-        async with self._portable_db() as db:
+        async with self._db() as db:
             await subscriptions.record_denied(db, feed_id, reason, retry_at)
 
     async def subscription_ended(self, feed_id: int) -> None:
         """The hub confirmed an unsubscription: the row goes."""
-        async with self._portable_db() as db:
+        async with self._db() as db:
             await subscriptions.record_unsubscribed(db, feed_id)

@@ -1,5 +1,5 @@
 """The stored items a batch's identity keys find, and the representatives of the
-stories they belong to, the same SQL on both backends (see ``portable``).
+stories they belong to, the same SQL on both backends (see ``dialect``).
 
 A key's lookup is capped at ``PER_KEY`` items, newest first: a key shared by more is
 template, not identity, and the work per item stays flat whatever the feeds repeat.
@@ -20,7 +20,7 @@ from monitor.dedupe import (
     Representative,
     stories_to_compare,
 )
-from monitor.store.portable import Db
+from monitor.store.dialect import Db
 from monitor.store.rows import from_epoch_required
 from monitor.store.sketches import sketch_from_blob, words_of_blob
 from monitor.templates import CommonShingles

@@ -9,7 +9,25 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Concatenate, ParamSpec, Protocol, TypeVar
 
-from monitor.store.base import StoreError, reason_of
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says which and why.
+
+    It is the only exception that leaves a store: callers never see a driver's own.
+    """
+
+
+class LeaseLost(StoreError):
+    """A write that finishes claimed work came from an instance that no longer holds the
+    claim (its lease ran out and another instance took the work): it is refused."""
+
+
+def reason_of(error: BaseException) -> str:
+    """A driver's or the system's error as a store message says it (an OSError by its
+    strerror: "No space left on device", not "[Errno 28] …")."""
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error) or type(error).__name__
 
 
 class Translating(Protocol):

@@ -1,6 +1,6 @@
 """The sitemaps of a sitemap index as last fetched: each one's validators and digest,
 so the next poll asks for it conditionally and reads only those that changed. The
-same SQL on both backends (see ``portable``)."""
+same SQL on both backends (see ``dialect``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.models import PartState
-from monitor.store.portable import Db
+from monitor.store.dialect import Db
 from monitor.store.rows import to_epoch
 
 

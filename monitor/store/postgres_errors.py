@@ -16,5 +16,7 @@ DRIVER_ERRORS = (
 
 
 def rows_changed(status: str) -> int:
-    """The row count of a command status such as ``UPDATE 3`` or ``INSERT 0 1``."""
-    return int(status.rsplit(" ", 1)[-1])
+    """The row count of a command status such as ``UPDATE 3`` or ``INSERT 0 1`` (0 for
+    one that counts none, such as ``SAVEPOINT``)."""
+    count = status.rsplit(" ", 1)[-1]
+    return int(count) if count.isdigit() else 0

@@ -83,41 +83,6 @@ def _term_from_json(found: dict[str, Any]) -> MatchedTerm:
     return MatchedTerm(found["term"], found["field"], spans)
 
 
-def lease_lost_message(table: str, row_id: int, holder: str | None, owner: str | None) -> str:
-    """Why a late write of claimed work is refused."""
-    what = "feed" if table == "feeds" else "delivery"
-    now_with = f"is held by {holder} now" if holder else "was claimed again since"
-    return (
-        f"{what} {row_id} {now_with}; the late result of {owner or 'this instance'}"
-        " is dropped (its lease ran out)"
-    )
-
-
-def claim_refusal(
-    table: str,
-    row_id: int,
-    current: tuple[str | None, int] | None,
-    owner: str | None,
-    claim: int | None = None,
-) -> str | None:
-    """Why a write finishing claimed work must be refused, or None when it may land.
-
-    ``current`` is the row's (claimed_by, claims). With the ``claim`` the work ran
-    under, any later claim refuses it (even one finished since); without, only a claim
-    that another instance holds now does.
-    """
-    if current is None:
-        return None
-    holder, claims = current
-    if claim is not None:
-        if claims != claim:
-            return lease_lost_message(table, row_id, holder, owner)
-        return None
-    if holder is not None and holder != owner:
-        return lease_lost_message(table, row_id, holder, owner)
-    return None
-
-
 def host_of(url: str) -> str:
     """The lower-case host of a URL (the unit that per-host rules apply to)."""
     try:

@@ -18,42 +18,23 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 import aiosqlite
 
 from monitor.dedupe import StoryPolicy, key_of
-from monitor.models import (
-    FeedSpec,
-    FeedState,
-    Item,
-    NewItem,
-    PollRecord,
-    SaveResult,
-    StoredItem,
-    Story,
-)
-from monitor.store import portable, repair, stories, story_reads, story_upkeep
-from monitor.store.base import LeaseLost, Store, StoreError, reason_of
-from monitor.store.errors import translated, translated_errors
+from monitor.store import repair, stories, story_upkeep
+from monitor.store.base import Store
+from monitor.store.dialect import Db, Lock
+from monitor.store.errors import StoreError, reason_of
 from monitor.store.group_commit import GroupCommit
-from monitor.store.rows import (
-    Row,
-    claim_refusal,
-    feed_from_row,
-    host_of,
-    to_epoch,
-)
-from monitor.store.sqlite_outbox import SQLiteOutbox
+from monitor.store.rows import Row
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
-# A feed due longer ago than this fell due while no instance ran (see spread_overdue_feeds).
-OVERDUE_AFTER = timedelta(minutes=1)
 
 
 def _key_function(text: object) -> int:
@@ -89,7 +70,7 @@ def _lock_instance(path: Path, owner: str) -> int:
 
 
 class _SQLiteDb:
-    """The portable queries' ``Db`` on an aiosqlite connection."""
+    """The domains' ``Db`` on an aiosqlite connection."""
 
     dialect = "sqlite"
 
@@ -129,8 +110,18 @@ class _SQLiteDb:
         self._next_ids[table] = first + count
         return list(range(first, first + count))
 
-    async def lock_stories(self) -> None:
-        return None  # SQLite's one writer is the lock
+    async def hold(self, lock: Lock) -> None:
+        return None  # SQLite's one writer holds every lock already
+
+    def greatest(self, first: str, second: str) -> str:
+        return f"MAX({first}, {second})"
+
+    def fraction(self, expression: str) -> str:
+        return f"(({expression}) - CAST({expression} AS INTEGER))"
+
+    @property
+    def skip_locked(self) -> str:
+        return ""  # the one writer: no row is held by anyone else
 
     def any_of(self, column: str) -> str:
         return f"{column} IN (SELECT value FROM json_each(?))"
@@ -147,8 +138,16 @@ async def _thread_gone(thread: threading.Thread, within: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-class SQLiteStore(SQLiteOutbox, Store):
-    """The Store contract on one SQLite file (its outbox in ``SQLiteOutbox``)."""
+class SQLiteStore(Store):
+    """The store on one SQLite file: one instance at a time (a lock file says so)."""
+
+    # ValueError: aiosqlite's "no active connection" after a failed close.
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = (
+        sqlite3.Error,
+        OSError,
+        ValueError,
+    )
+    exclusive: ClassVar[bool] = True
 
     def __init__(self, path: Path | str, story_policy: StoryPolicy | None = None) -> None:
         self.path = str(path)
@@ -160,8 +159,12 @@ class SQLiteStore(SQLiteOutbox, Store):
         self._owner: str | None = None
         self._instance_lock: int | None = None  # the lock file's descriptor
         self._file_identity: tuple[int, int] | None = None
-        # Polls' saves and delivery marks queued meanwhile share one transaction.
         self._grouped = GroupCommit(self._transaction)
+
+    @property
+    def shown(self) -> str:
+        """The database file, as errors name it."""
+        return self.path
 
     async def _connect(self) -> aiosqlite.Connection:
         pending = aiosqlite.connect(self.path, isolation_level=None)
@@ -215,21 +218,15 @@ class SQLiteStore(SQLiteOutbox, Store):
             os.close(self._instance_lock)  # closing the descriptor releases the lock
             self._instance_lock = None
 
-    @property
-    def _read(self) -> aiosqlite.Connection:
-        if self._reader is None:
-            raise StoreError(f"database {self.path}: the store is not open")
-        return self._reader
-
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _transaction(self) -> AsyncIterator[Db]:
         if self._writer is None:
             raise StoreError(f"database {self.path}: the store is not open")
         writer = self._writer
         async with self._write_lock:
             await writer.execute("BEGIN IMMEDIATE")
             try:
-                yield writer
+                yield _SQLiteDb(writer)
                 await writer.execute("COMMIT")
             except BaseException:
                 # Ids of rows that were not committed are given out again (MAX(id) + 1):
@@ -244,85 +241,23 @@ class SQLiteStore(SQLiteOutbox, Store):
                 raise
 
     @asynccontextmanager
-    async def _portable_db(self, *, write: bool = True) -> AsyncIterator[portable.Db]:
-        with translated_errors(self):
-            if not write:
-                yield _SQLiteDb(self._read)  # WAL: reads never wait for the writer
-                return
-            async with self._transaction() as db:
-                yield _SQLiteDb(db)
+    async def _reading(self) -> AsyncIterator[Db]:
+        if self._reader is None:
+            raise StoreError(f"database {self.path}: the store is not open")
+        yield _SQLiteDb(self._reader)  # WAL: reads never wait for the writer
 
-    # -- instances ---------------------------------------------------------------------
-
-    @translated
-    async def start_instance(self, owner: str, now: datetime) -> None:
-        """Take the lock file beside the database, then take back abandoned claims."""
+    async def _take_instance(self, owner: str) -> None:
+        """Take the lock file beside the database (StoreError: another instance runs)."""
         if self._on_disk and self._instance_lock is None:
             self._instance_lock = _lock_instance(Path(f"{self.path}.lock"), owner)
-        self._owner = owner
-        async with self._transaction() as db:
-            # Holding the lock, we know whoever claimed these is gone.
-            await db.execute(
-                "UPDATE deliveries SET next_attempt_at = ?, claimed_by = NULL, lease_until = NULL"
-                " WHERE status = 'pending' AND claimed_by IS NOT NULL",
-                (to_epoch(now),),
-            )
-            await db.execute(
-                "UPDATE feeds SET next_poll_at = ?, claimed_by = NULL, lease_until = NULL"
-                " WHERE claimed_by IS NOT NULL",
-                (to_epoch(now),),
-            )
 
-    @translated
-    async def extend_leases(self, now: datetime, lease: timedelta) -> int:
-        """Push the leases of this instance's unfinished claims to ``now + lease``."""
-        until = to_epoch(now + lease)
-        async with self._transaction() as db:
-            feeds = await db.execute(
-                "UPDATE feeds SET next_poll_at = ?, lease_until = ?"
-                " WHERE claimed_by = ? AND lease_until IS NOT NULL",
-                (until, until, self._owner),
-            )
-            deliveries = await db.execute(
-                "UPDATE deliveries SET next_attempt_at = ?, lease_until = ?"
-                " WHERE claimed_by = ? AND status = 'pending' AND lease_until IS NOT NULL",
-                (until, until, self._owner),
-            )
-            return feeds.rowcount + deliveries.rowcount
-
-    async def _check_claim(
-        self, db: aiosqlite.Connection, table: str, row_id: int, claim: int | None = None
-    ) -> None:
-        """Refuse (LeaseLost) a write finishing work that was claimed again since (see
-        ``claim_refusal``)."""
-        claims = "claims" if table == "feeds" else "0"
-        async with db.execute(
-            f"SELECT claimed_by, {claims} FROM {table} WHERE id = ?", (row_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        current = None if row is None else (row[0], row[1])
-        refusal = claim_refusal(table, row_id, current, self._owner, claim)
-        if refusal is not None:
-            raise LeaseLost(refusal)
-
-    @translated
-    async def spread_overdue_feeds(self, now: datetime) -> int:
-        """Spread the polls of known feeds that fell due while we were down over their
-        interval, so a restart does not burst every publisher at once; a feed never
-        polled, or due only moments ago, stays due now. How many moved."""
-        async with self._transaction() as db:
-            # A fixed fraction per feed (the golden ratio's multiples mod 1) spreads
-            # them evenly and the same way on every restart.
-            cursor = await db.execute(
-                """
-                UPDATE feeds SET poll_reason = 'spread after restart', next_poll_at = ? +
-                    interval_s * ((id * 0.6180339887) - CAST(id * 0.6180339887 AS INTEGER))
-                WHERE kind <> 'seed' AND enabled = 1 AND gone_at IS NULL
-                    AND last_polled_at IS NOT NULL AND next_poll_at <= ?
-                """,
-                (to_epoch(now), to_epoch(now - OVERDUE_AFTER)),
-            )
-            return cursor.rowcount
+    async def _compact(self) -> None:
+        """Fold the WAL back into the database and refresh the planner's statistics."""
+        if self._writer is None:
+            raise StoreError(f"database {self.path}: the store is not open")
+        async with self._write_lock:
+            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._writer.execute("PRAGMA optimize")
 
     async def check_health(self) -> None:
         """The path must still name the file we have open: deleted or replaced under a
@@ -402,305 +337,3 @@ class SQLiteStore(SQLiteOutbox, Store):
             "; ".join(statements),
         )
         await connection.executescript("BEGIN IMMEDIATE;\n" + ";\n".join(statements) + ";\nCOMMIT;")
-
-    # -- feeds -------------------------------------------------------------------------
-
-    @translated
-    async def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
-        """Upsert configured feeds; disable the ones no longer configured."""
-        async with self._transaction() as db:
-            await db.execute("UPDATE feeds SET enabled = 0 WHERE kind <> 'seed'")
-            for spec in specs:
-                await db.execute(
-                    """
-                    INSERT INTO feeds (url, name, interval_s, baseline, max_alert_age_s,
-                        next_poll_at, created_at, host, kind)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (url) DO UPDATE SET
-                        name = excluded.name, interval_s = excluded.interval_s,
-                        -- read another way now: the last body must be read again
-                        body_digest = CASE WHEN kind = excluded.kind THEN body_digest END,
-                        etag = CASE WHEN kind = excluded.kind THEN etag END,
-                        last_modified = CASE WHEN kind = excluded.kind THEN last_modified END,
-                        kind = excluded.kind,
-                        baseline = excluded.baseline,
-                        max_alert_age_s = excluded.max_alert_age_s, enabled = 1,
-                        -- a moved feed keeps the host it moved to
-                        host = CASE WHEN fetch_url IS NULL THEN excluded.host ELSE host END
-                    """,
-                    (
-                        spec.url,
-                        spec.name,
-                        spec.interval.total_seconds(),
-                        int(spec.baseline),
-                        None if spec.max_alert_age is None else spec.max_alert_age.total_seconds(),
-                        to_epoch(now),
-                        to_epoch(now),
-                        host_of(spec.url),
-                        spec.kind,
-                    ),
-                )
-
-    @translated
-    async def feeds(self) -> list[FeedState]:
-        """Enabled feeds in configuration order."""
-        async with self._read.execute(
-            "SELECT * FROM feeds WHERE enabled = 1 AND kind <> 'seed' ORDER BY id"
-        ) as cursor:
-            return [feed_from_row(row) for row in await cursor.fetchall()]
-
-    @translated
-    async def claim_due_feeds(
-        self, now: datetime, limit: int, lease: timedelta, *, all_feeds: bool = False
-    ) -> list[FeedState]:
-        """Select due feeds and push their ``next_poll_at`` by the lease in one step.
-
-        Gone feeds are never taken, nor (even with ``all_feeds``) feeds of a host that
-        asked us to wait with Retry-After."""
-        due = "" if all_feeds else "AND next_poll_at <= ?"
-        parameters: tuple[Any, ...] = () if all_feeds else (to_epoch(now),)
-        parameters += (to_epoch(now),)
-        async with self._transaction() as db:
-            async with db.execute(
-                "SELECT * FROM feeds WHERE enabled = 1 AND kind <> 'seed' AND gone_at IS NULL"
-                f" {due} AND COALESCE(host, '') NOT IN"
-                " (SELECT host FROM host_holds WHERE hold_until > ?)"
-                " ORDER BY next_poll_at LIMIT ?",
-                (*parameters, limit),
-            ) as cursor:
-                rows = await cursor.fetchall()
-            until = to_epoch(now + lease)
-            await db.executemany(
-                "UPDATE feeds SET next_poll_at = ?, lease_until = ?, claimed_by = ?,"
-                " claims = claims + 1 WHERE id = ?",
-                [(until, until, self._owner, row["id"]) for row in rows],
-            )
-        # Each as it was before the claim, carrying the claim itself.
-        return [replace(feed_from_row(row), claim=row["claims"] + 1) for row in rows]
-
-    @translated
-    async def recent_entries(self, feed_id: int, limit: int) -> dict[str, int | None]:
-        """The entry keys (and stored versions' digests) of a feed's newest items."""
-        return await story_reads.recent_entries(_SQLiteDb(self._read), feed_id, limit)
-
-    @translated
-    async def record_poll(self, feed_id: int, record: PollRecord) -> None:
-        """Store validators, health and the next poll time."""
-
-        async def record_it(db: aiosqlite.Connection) -> None:
-            await self._check_claim(db, "feeds", feed_id, record.claim)
-            await self._record_poll(db, feed_id, record)
-
-        await self._grouped.run(record_it)
-
-    async def _record_poll(
-        self, db: aiosqlite.Connection, feed_id: int, record: PollRecord
-    ) -> None:
-        """The poll's record, its claim checked by the caller."""
-        declared = (
-            None if record.declared_interval is None else record.declared_interval.total_seconds()
-        )
-        if record.error is None:
-            await db.execute(
-                """
-                UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
-                    last_error = NULL, error_count = 0, claimed_by = NULL, lease_until = NULL,
-                    poll_reason = ?,
-                    etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
-                    title = COALESCE(?, title), body_digest = COALESCE(?, body_digest),
-                    declared_interval_s = COALESCE(?, declared_interval_s),
-                    learned_interval_s = COALESCE(?, learned_interval_s),
-                    fetch_url = COALESCE(?, fetch_url), host = COALESCE(?, host)
-                WHERE id = ?
-                """,
-                (
-                    to_epoch(record.polled_at),
-                    to_epoch(record.next_poll_at),
-                    record.status,
-                    record.reason,
-                    record.etag,
-                    record.last_modified,
-                    record.title,
-                    record.body_digest,
-                    declared,
-                    None
-                    if record.learned_interval is None
-                    else record.learned_interval.total_seconds(),
-                    record.moved_to,
-                    None if record.moved_to is None else host_of(record.moved_to),
-                    feed_id,
-                ),
-            )
-        else:
-            await db.execute(
-                """
-                UPDATE feeds SET last_polled_at = ?, next_poll_at = ?, last_status = ?,
-                    last_error = ?, error_count = error_count + 1, claimed_by = NULL,
-                    lease_until = NULL, poll_reason = ?,
-                    gone_at = CASE WHEN ? THEN ? ELSE gone_at END
-                WHERE id = ?
-                """,
-                (
-                    to_epoch(record.polled_at),
-                    to_epoch(record.next_poll_at),
-                    record.status,
-                    record.error,
-                    record.reason,
-                    int(record.gone),
-                    to_epoch(record.polled_at),
-                    feed_id,
-                ),
-            )
-        if record.host_hold_until is not None:
-            # The server asked its whole host to wait: no feed of the host is claimed
-            # before then (see claim_due_feeds).
-            await db.execute(
-                """
-                INSERT INTO host_holds (host, hold_until)
-                SELECT host, ? FROM feeds WHERE id = ? AND host IS NOT NULL
-                ON CONFLICT (host) DO UPDATE SET
-                    hold_until = MAX(hold_until, excluded.hold_until)
-                """,
-                (to_epoch(record.host_hold_until), feed_id),
-            )
-
-    @translated
-    async def mark_stale(self, feed_id: int, since: datetime | None) -> None:
-        """Record that a feed went silent (or, with None, that it publishes again)."""
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE feeds SET stale_since = ? WHERE id = ?",
-                (None if since is None else to_epoch(since), feed_id),
-            )
-
-    @translated
-    async def revive_feed(self, url: str, now: datetime) -> bool:
-        """Poll a gone feed again; False when it was not gone."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "UPDATE feeds SET gone_at = NULL, error_count = 0, next_poll_at = ?,"
-                " poll_reason = 'revived' WHERE url = ? AND gone_at IS NOT NULL",
-                (to_epoch(now), url),
-            )
-            return cursor.rowcount > 0
-
-    # -- items -------------------------------------------------------------------------
-
-    @translated
-    async def save_poll(
-        self, feed_id: int, items: Sequence[NewItem], record: PollRecord, *, alert: bool
-    ) -> SaveResult:
-        """Items, stories, outbox rows and the poll record commit together or not at all
-        (in a transaction shared with the other writes queued meanwhile)."""
-
-        async def save(db: aiosqlite.Connection) -> SaveResult:
-            await self._check_claim(db, "feeds", feed_id, record.claim)
-            result = await self._store_items(db, feed_id, items, to_epoch(record.polled_at), alert)
-            await self._record_poll(db, feed_id, record)
-            polled = to_epoch(record.polled_at)
-            await db.execute(
-                "UPDATE feeds SET baselined_at = COALESCE(baselined_at, ?),"
-                " last_new_item_at = CASE WHEN ? THEN ? ELSE last_new_item_at END,"
-                " hub = ?, topic = ? WHERE id = ?",
-                (polled, result.stored > 0, polled, record.hub, record.topic, feed_id),
-            )
-            return result
-
-        return await self._grouped.run(save)
-
-    @translated
-    async def save_pushed(
-        self, feed_id: int, items: Sequence[NewItem], now: datetime, *, alert: bool
-    ) -> SaveResult:
-        """Items a hub pushed: stored as a poll's are, the feed's schedule untouched."""
-
-        async def save(db: aiosqlite.Connection) -> SaveResult:
-            at = to_epoch(now)
-            result = await self._store_items(db, feed_id, items, at, alert)
-            if result.stored:
-                await db.execute(
-                    "UPDATE feeds SET last_new_item_at = ? WHERE id = ?", (at, feed_id)
-                )
-            return result
-
-        return await self._grouped.run(save)
-
-    async def _store_items(
-        self,
-        db: aiosqlite.Connection,
-        feed_id: int,
-        items: Sequence[NewItem],
-        now: float,
-        alert: bool,
-        seed: bool = False,
-    ) -> SaveResult:
-        """The batch through the portable story rules (``stories.save_items``)."""
-        saved = await stories.save_items(
-            _SQLiteDb(db),
-            feed_id,
-            items,
-            now,
-            alert=alert,
-            policy=self.story_policy,
-            memory=self.memory,
-            owner=self._owner,
-            seed=seed,
-        )
-        return saved.result
-
-    @translated
-    async def items(self, limit: int | None = None) -> list[StoredItem]:
-        """Newest first by first sight."""
-        return await story_reads.stored_items(_SQLiteDb(self._read), limit)
-
-    @translated
-    async def stories(self, limit: int = 50) -> list[Story]:
-        """The newest stories, each with its items in the order they were seen."""
-        return await story_reads.newest_stories(_SQLiteDb(self._read), limit)
-
-    @translated
-    async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
-        """Seeds live under a feed of kind ``seed`` that is never polled."""
-        async with self._transaction() as connection:
-            db = _SQLiteDb(connection)
-            seed_feed = await story_upkeep.seed_feed(db, source, to_epoch(now))
-            await story_upkeep.refresh_identity(db, seed_feed, items)
-            new = [NewItem(item) for item in items]
-            result = await self._store_items(
-                connection, seed_feed, new, to_epoch(now), alert=False, seed=True
-            )
-        return result.stored
-
-    @translated
-    async def rekey(self, now: datetime) -> int:
-        """Give the items of the story window stored under older identity rules their
-        sketch and keys now; how many (see ``story_upkeep.rekey_batch``)."""
-        done = 0
-        cutoff = to_epoch(now - self.story_policy.window)
-        while True:
-            async with self._transaction() as connection:
-                count = await story_upkeep.rekey_batch(
-                    _SQLiteDb(connection), cutoff, self.common, self._owner
-                )
-            done += count
-            if count < story_upkeep.REKEY_BATCH:
-                return done
-
-    @translated
-    async def housekeeping(self, now: datetime) -> None:
-        """Prune expired near-duplicate keys and the learning log; fold the WAL back
-        into the database and refresh the planner's statistics."""
-        if self._writer is None:
-            raise StoreError(f"database {self.path}: the store is not open")
-        cutoff = to_epoch(now - self.story_policy.window)
-        for number in range(story_upkeep.PRUNE_SLICES):
-            # One short transaction per slice: polls are never held up for long.
-            async with self._transaction() as connection:
-                await story_upkeep.prune_slice(_SQLiteDb(connection), number, cutoff)
-        async with self._transaction() as connection:
-            await story_upkeep.prune_log(
-                _SQLiteDb(connection), 2 * self.common.generation_size, cutoff
-            )
-        async with self._write_lock:
-            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            await self._writer.execute("PRAGMA optimize")

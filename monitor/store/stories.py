@@ -1,4 +1,4 @@
-"""Saving items into their stories, the same SQL on both backends (see ``portable``):
+"""Saving items into their stories, the same SQL on both backends (see ``dialect``):
 a batch of new items (and new versions of stored ones), the candidates their identity
 keys find, and what each watchlist decides per story. Reading them back is
 ``story_reads``; the stored sample, pruning and re-keying are ``story_upkeep``.
@@ -34,7 +34,7 @@ from monitor.dedupe import (
 )
 from monitor.models import NewItem, SaveResult
 from monitor.store.candidates import RepresentativeCache, candidates_for
-from monitor.store.portable import Db
+from monitor.store.dialect import Db
 from monitor.store.rows import from_epoch_required, new_message_id, term_json
 from monitor.store.sketches import log_blob, sketch_blob
 from monitor.templates import CommonShingles
@@ -113,7 +113,7 @@ async def save_items(
     """Store a batch in the caller's transaction (see the module's docstring)."""
     if not items:
         return Saved(SaveResult(0, 0, 0), 0)
-    await db.lock_stories()
+    await db.hold("stories")
     fresh = [new for new in items if new.revision is None]
     batch = await _not_stored(db, feed_id, fresh)
     revised = await _stored_versions(db, feed_id, [new for new in items if new.revision])

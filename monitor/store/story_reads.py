@@ -1,9 +1,9 @@
-"""Reading items and stories back, the same SQL on both backends (see ``portable``)."""
+"""Reading items and stories back, the same SQL on both backends (see ``dialect``)."""
 
 from __future__ import annotations
 
 from monitor.models import StoredItem, Story, WatchDecision
-from monitor.store.portable import Db
+from monitor.store.dialect import Db
 from monitor.store.rows import ITEM_COLUMNS, from_epoch_required, stored_item_from_row
 
 

@@ -1,4 +1,4 @@
-"""Keeping stories in shape, the same SQL on both backends (see ``portable``): the
+"""Keeping stories in shape, the same SQL on both backends (see ``dialect``): the
 stored sample's feed and keys, pruning expired near-duplicate keys, the learning log
 every instance counts common shingles from, and the re-keying an upgrade needs."""
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from monitor.dedupe import LEAD_FLAG, anchors, identify, identity_keys
 from monitor.models import Item
-from monitor.store.portable import Db
+from monitor.store.dialect import Db
 from monitor.store.sketches import log_blob, samples_of, sketch_blob
 from monitor.store.stories import KEY_COLUMNS
 from monitor.templates import CommonShingles

@@ -1,5 +1,5 @@
 """WebSub subscriptions in the store: one row per feed, the same SQL on both backends
-(see ``portable``)."""
+(see ``dialect``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from monitor.models import FeedState, Subscription, SubscriptionTask
-from monitor.store.portable import Db
+from monitor.store.dialect import Db
 from monitor.store.rows import Row, feed_from_row, from_epoch, to_epoch
 
 # A feed that wants a subscription: polled, read as a feed, naming a hub and a topic.
