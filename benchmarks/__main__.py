@@ -20,10 +20,11 @@ import feedparser
 from benchmarks import CORPUS, corpus_bodies, farm, matching, politeness, steady, stories
 from benchmarks.server import served
 from monitor.config import parse_settings
-from monitor.match import compile_watchlists, match_items
+from monitor.match import match_items
 from monitor.models import Item
 from monitor.parse import ParseError, parse_feed
 from monitor.runtime import Runtime
+from monitor.wiring.watchlists import compile_watchlists
 from tests.builders import synthetic_feeds
 
 WATCHLISTS = """

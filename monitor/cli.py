@@ -33,10 +33,9 @@ from monitor.discover import DiscoveryError, discover, feeds_yaml
 from monitor.early_stop import EARLY_STOP, STOP_SIGNALS
 from monitor.fetch import Fetcher, FetchError
 from monitor.logs import configure, tag_instance
-from monitor.match import Document, FeedLabels, WatchlistSet, compile_watchlists, spec_of
+from monitor.match import Document, FeedLabels, WatchlistSet
 from monitor.match.query import QueryError
 from monitor.models import DeliveryStatus
-from monitor.notify.payload import item_json, matched_json
 from monitor.opml import OpmlError, OpmlFeed, opml_document, read_opml, write_opml
 from monitor.parse import ParseError
 from monitor.pidfile import NoDaemon, holding_pid_file, running_daemon
@@ -44,22 +43,23 @@ from monitor.preview import configured_source, item_preview_json, preview, previ
 from monitor.progress import Steps
 from monitor.readers import Source
 from monitor.redact import without_userinfo
-from monitor.report import (
-    check_summary,
+from monitor.report import check_summary, notifier_lines, once_summary
+from monitor.runtime import Runtime, configured_instance_id
+from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
+from monitor.store import Store, StoreError
+from monitor.views import (
     delivery_json,
     delivery_line,
     feed_json,
     feed_line,
     highlight_match,
-    notifier_lines,
-    once_summary,
+    item_json,
+    matched_json,
     story_json,
     story_lines,
 )
-from monitor.runtime import Runtime, configured_instance_id, source_of
-from monitor.seeds import SEED_SOURCE, SeedError, default_seed_dir, load_seeds, read_seed_file
-from monitor.store import Store, StoreError
-from monitor.wiring import open_store
+from monitor.wiring import fetch_limits, open_store, source_of
+from monitor.wiring.watchlists import compile_watchlists, watchlist_spec
 
 Record = TypeVar("Record")
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -308,7 +308,7 @@ def _command_line_watchlist(settings: Settings, query: str) -> WatchlistSet | No
     """A watchlist from ``--query``, with the configuration's aliases; None (after saying
     why, with the column) when the query is not valid."""
     try:
-        spec = spec_of(WatchlistSettings(name="query", query=query), (), settings.aliases)
+        spec = watchlist_spec(WatchlistSettings(name="query", query=query), (), settings.aliases)
         return WatchlistSet([spec])
     except (QueryError, ValueError) as error:
         print(f"--query {error}", file=sys.stderr)
@@ -355,7 +355,11 @@ async def _watchlists(settings: Settings, path: Path, args: argparse.Namespace) 
                     }
                     print(json.dumps(record, ensure_ascii=False))
                 else:
-                    print(highlight_match(match.watchlist, stored, document, match.terms, color))
+                    print(
+                        highlight_match(
+                            match.watchlist, stored, document.fields, match.terms, color
+                        )
+                    )
         if not args.json:
             tally = ", ".join(f"{name}: {count}" for name, count in counts.items())
             print(f"{len(items)} stored item(s) searched; matches per watchlist: {tally}")
@@ -478,7 +482,7 @@ async def _preview_feed(settings: Settings, key: str, limit: int, as_json: bool)
     sources = {feed.url: source_of(feed, settings.defaults) for feed in settings.feeds}
     names = {feed.name: feed.url for feed in settings.feeds if feed.name}
     url = configured_source(sources, names, key)
-    async with Fetcher(settings.http) as fetcher:
+    async with Fetcher(fetch_limits(settings.http)) as fetcher:
         try:
             shown = await preview(fetcher, url, sources.get(url, Source()), datetime.now(UTC))
         except (FetchError, ParseError) as error:
@@ -495,7 +499,7 @@ async def _preview_feed(settings: Settings, key: str, limit: int, as_json: bool)
 async def _discover_feeds(settings: Settings, url: str) -> int:
     """Print the feeds behind ``url`` as YAML (with the configured HTTP limits, the
     private-network guard included)."""
-    async with Fetcher(settings.http) as fetcher:
+    async with Fetcher(fetch_limits(settings.http)) as fetcher:
         try:
             found = await discover(fetcher, url)
         except DiscoveryError as error:

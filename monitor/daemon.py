@@ -21,7 +21,6 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.config import ConfigError, load_settings
 from monitor.logs import feed_ids
 from monitor.metrics import Metrics
 from monitor.models import FeedState
@@ -233,19 +232,8 @@ class Daemon:
 
     async def reload(self) -> None:
         """Re-read the configuration; keep the running one when the new one is invalid."""
-        if self.config_path is None:
-            return
-        try:
-            settings = load_settings(self.config_path)
-        except ConfigError as error:
-            log.error("reload refused, keeping the running configuration:\n%s", error)
-            return
-        await self.runtime.apply(settings)
-        log.info(
-            "configuration reloaded: %s feed(s), %s watchlist(s)",
-            len(settings.feeds),
-            len(settings.watchlists),
-        )
+        if self.config_path is not None:
+            await self.runtime.reload(self.config_path)
 
     def _add_job(
         self,

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -21,7 +22,6 @@ from aiohttp.resolver import DefaultResolver
 
 from monitor import __version__
 from monitor.addresses import is_public_address
-from monitor.config import HttpSettings
 from monitor.lifecycle import AsyncResource
 from monitor.redact import without_userinfo
 
@@ -109,22 +109,37 @@ class PublicOnlyResolver(AbstractResolver):
         await self.inner.close()
 
 
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    """How the fetcher behaves (the ``http:`` settings): a request's timeout and body
+    cap, requests at once (in all and per host), spacing between a host's requests,
+    whether private addresses may be fetched, and the User-Agent (None: ours)."""
+
+    timeout: timedelta
+    max_body: int
+    concurrency: int
+    per_host: int
+    allow_private_networks: bool
+    user_agent: str | None
+    host_spacing: timedelta
+
+
 class Fetcher(AsyncResource):
     """One aiohttp session shared by every feed poll."""
 
     def __init__(
         self,
-        settings: HttpSettings,
+        limits: FetchLimits,
         resolver: AbstractResolver | None = None,
         *,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.settings = settings
+        self.limits = limits
         inner = resolver or DefaultResolver()
-        self._resolver = inner if settings.allow_private_networks else PublicOnlyResolver(inner)
+        self._resolver = inner if limits.allow_private_networks else PublicOnlyResolver(inner)
         self._session: aiohttp.ClientSession | None = None
-        self._all_hosts = asyncio.Semaphore(settings.concurrency)
+        self._all_hosts = asyncio.Semaphore(limits.concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
         self._next_slot: dict[str, float] = {}  # per host: the earliest next request start
         self._monotonic = monotonic
@@ -133,7 +148,7 @@ class Fetcher(AsyncResource):
     async def _wait_for_slot(self, host: str) -> None:
         """Keep ``http.host_spacing`` between the starts of requests to one host. The slot
         is reserved before waiting, so concurrent polls of a host queue up in order."""
-        spacing = self.settings.host_spacing.total_seconds()
+        spacing = self.limits.host_spacing.total_seconds()
         if spacing <= 0:
             return
         now = self._monotonic()
@@ -148,7 +163,7 @@ class Fetcher(AsyncResource):
             connector = aiohttp.TCPConnector(limit=0, resolver=self._resolver, ttl_dns_cache=60)
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                headers={"User-Agent": self.settings.user_agent or USER_AGENT, "Accept": ACCEPT},
+                headers={"User-Agent": self.limits.user_agent or USER_AGENT, "Accept": ACCEPT},
             )
         return self._session
 
@@ -163,7 +178,7 @@ class Fetcher(AsyncResource):
     ) -> FetchResult:
         """GET a feed, conditionally when validators are known; raise FetchError."""
         host = (urlsplit(url).hostname or "").lower()
-        per_host = self._per_host.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+        per_host = self._per_host.setdefault(host, asyncio.Semaphore(self.limits.per_host))
         conditional: dict[str, str] = {}
         if etag:
             conditional["If-None-Match"] = etag
@@ -191,7 +206,7 @@ class Fetcher(AsyncResource):
     async def _answer_within(self, url: str) -> AsyncIterator[None]:
         """The body runs within ``http.timeout``; what aiohttp raises becomes a
         FetchError that says what happened, without the URL's user info."""
-        timeout = self.settings.timeout.total_seconds()
+        timeout = self.limits.timeout.total_seconds()
         try:
             async with asyncio.timeout(timeout):
                 yield
@@ -212,7 +227,7 @@ class Fetcher(AsyncResource):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             shown = without_userinfo(url)
             raise FetchError(f"refusing to fetch {shown!r}: only http(s) URLs are polled")
-        if self.settings.allow_private_networks:
+        if self.limits.allow_private_networks:
             return
         try:
             public = is_public_address(parts.hostname)
@@ -257,7 +272,7 @@ class Fetcher(AsyncResource):
     async def _read_capped(self, response: aiohttp.ClientResponse) -> tuple[bytes, str]:
         """Read the decompressed body, stopping as soon as it passes the cap; hash it
         chunk by chunk, so a large body never holds the loop for one long hash."""
-        cap = self.settings.max_body
+        cap = self.limits.max_body
         if (response.content_length or 0) > cap:
             raise FetchError(f"the body is {response.content_length} bytes, over the {cap} cap")
         chunks: list[bytes] = []

@@ -23,13 +23,13 @@ from monitor.ingest import (
 from monitor.logs import feed_ids
 from monitor.match import FeedLabels, WatchlistSet
 from monitor.models import FeedState, NewItem, ParsedFeed, PartState, PollRecord, SaveResult
-from monitor.notify.payload import iso_utc
 from monitor.parse import ParseError
 from monitor.readers import Source
 from monitor.redact import with_userinfo_of, without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
 from monitor.store import LeaseLost
 from monitor.store.protocols import PollWrites
+from monitor.views import iso_utc
 from monitor.workers import WorkerCrashed, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,23 @@ class HealthRules:
     stale_after: timedelta | None = timedelta(days=3)
 
 
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    """What a poll needs to know of the configuration (``wiring.poll_settings``)."""
+
+    watchlists: WatchlistSet = field(default_factory=lambda: WatchlistSet(()))
+    # By configured URL: labels for ``feed:``/``tag:`` queries, and how each is read.
+    feed_labels: Mapping[str, FeedLabels] = field(default_factory=dict)
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    scopes: Mapping[str, WatchlistScope] = field(default_factory=dict)
+    health: HealthRules = field(default_factory=HealthRules)
+    # A feed a hub pushes is polled at most this often (it may be longer).
+    push_fallback: timedelta = timedelta(hours=1)
+    max_interval: timedelta = timedelta(hours=24)
+    max_backoff: timedelta = timedelta(hours=6)
+    adaptive: bool = False
+
+
 class Poller:
     """Polls feeds; the CPU work runs in worker processes, off the event loop."""
 
@@ -94,31 +111,28 @@ class Poller:
     ) -> None:
         self.store = store
         self.fetcher = fetcher
-        self.watchlists = WatchlistSet(())
-        self.generation = 0  # of the watchlists installed in the workers
-        self.feed_labels: dict[str, FeedLabels] = {}
         self.clock = clock
         self.workers = workers
         self.rng = rng or random.Random()
-        self.max_interval = timedelta(hours=24)
-        self.max_backoff = timedelta(hours=6)
-        self.adaptive = False
-        self.health = HealthRules()
-        self.scopes: dict[str, WatchlistScope] = {}
-        # How each source is read (its kind and options), by configured URL.
-        self.sources: dict[str, Source] = {}
-        # A feed a hub pushes is polled at most this often (it may be longer).
-        self.push_fallback = timedelta(hours=1)
+        self.settings = PollSettings()
+        self.generation = 0  # of the watchlists installed in the workers
 
-    def use_watchlists(self, watchlists: WatchlistSet) -> None:
-        """Match new items against these from now on (installed in every worker once)."""
-        self.watchlists = watchlists
-        self.generation = self.workers.install(watchlists)
+    def configure(self, settings: PollSettings) -> None:
+        """Poll by these settings from now on; new watchlists are installed in every
+        worker once."""
+        if settings.watchlists is not self.settings.watchlists:
+            self.generation = self.workers.install(settings.watchlists)
+        self.settings = settings
+
+    @property
+    def health(self) -> HealthRules:
+        """Who hears about feeds' health, and when."""
+        return self.settings.health
 
     def _match_request(self, feed: FeedState) -> MatchRequest | None:
-        if not len(self.watchlists):
+        if not len(self.settings.watchlists):
             return None
-        labels = self.feed_labels.get(feed.url) or FeedLabels(feed.url, feed.name)
+        labels = self.settings.feed_labels.get(feed.url) or FeedLabels(feed.url, feed.name)
         return MatchRequest(self.generation, labels)
 
     def _policy(self, feed: FeedState) -> PollPolicy:
@@ -128,8 +142,9 @@ class Poller:
             # A hub pushes it: polling is only the fallback for a hub that falls silent,
             # and it comes back to the feed's own pace once the hub's lease has run out
             # (a renewed lease stretches the next poll again).
-            interval = max(interval, min(self.push_fallback, feed.push_until - now))
-        return PollPolicy(interval, self.max_interval, self.max_backoff, self.adaptive)
+            interval = max(interval, min(self.settings.push_fallback, feed.push_until - now))
+        settings = self.settings
+        return PollPolicy(interval, settings.max_interval, settings.max_backoff, settings.adaptive)
 
     async def poll(self, feed: FeedState) -> PollOutcome:
         """Poll once; a failure is recorded on the feed and returned, never raised."""
@@ -315,7 +330,7 @@ class Poller:
         the items); without it a hub pushed it, and the feed's schedule stays as it is.
         A LeaseLost from the store propagates (the caller's poll drops it)."""
         now = self.clock()
-        source = self.sources.get(feed.url) or Source(feed.kind)
+        source = self.settings.sources.get(feed.url) or Source(feed.kind)
         # Baseline: the first poll of a feed records what is there and alerts nothing.
         alert = feed.baselined or not feed.baseline
         # The configured URL, not the final one, is the base for relative links and ids:
@@ -355,8 +370,8 @@ class Poller:
                 "feed %s: %s", feed.shown_url, parsed.warning, extra=feed_ids(feed.id, feed.url)
             )
         items = prepared.items
-        if self.scopes:
-            items = in_scope(self.scopes, items, feed.url, now)
+        if self.settings.scopes:
+            items = in_scope(self.settings.scopes, items, feed.url, now)
         if alert and feed.max_alert_age is not None:
             scoped = items
             items = without_stale_matches(scoped, now - feed.max_alert_age)

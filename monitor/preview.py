@@ -14,11 +14,11 @@ from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.fetch import Fetcher
 from monitor.ingest import merged
 from monitor.models import Item
-from monitor.notify.payload import iso_utc
 from monitor.parse import read_source, text_of
 from monitor.poll import fetch_sitemaps
 from monitor.readers import Source
 from monitor.redact import without_userinfo
+from monitor.views import iso_utc
 
 
 @dataclass(frozen=True)

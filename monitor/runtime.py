@@ -1,4 +1,5 @@
-"""Wiring for one configuration: store, fetcher, matchers, notifiers, poller, relay.
+"""One configuration at work: its store, fetcher, workers, poller, relay and subscriber,
+opened together and closed together, built from what ``wiring`` makes of the settings.
 
 ``run`` (the daemon), ``once`` and the CLI's read commands all open a Runtime; the
 clock and the resolver are injected here so tests drive time and names themselves.
@@ -20,21 +21,19 @@ from pathlib import Path
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
-from monitor.config import Defaults, FeedSettings, Settings
+from monitor.config import ConfigError, Settings, load_settings
 from monitor.fetch import USER_AGENT, Fetcher
-from monitor.ingest import WatchlistScope
 from monitor.lifecycle import AsyncResource
-from monitor.match import FeedLabels, compile_watchlists
-from monitor.models import FeedSpec, FeedState
-from monitor.notify.registry import Channel, build_channel
-from monitor.notify.relay import Relay, RelayReport, WatchlistTiming
-from monitor.poll import HealthRules, Poller, PollOutcome
+from monitor.models import FeedState
+from monitor.notify.relay import Relay, RelayReport
+from monitor.poll import Poller, PollOutcome
 from monitor.progress import Steps
-from monitor.readers import PageSelectors, Source
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, StoreError
 from monitor.websub import Subscriber
-from monitor.wiring import open_store, story_policy
+from monitor.wiring import feed_specs, fetch_limits, open_store, poll_settings, story_policy
+from monitor.wiring.channels import build_channels
+from monitor.wiring.watchlists import timings
 from monitor.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -53,56 +52,6 @@ def default_instance_id() -> str:
 def configured_instance_id(settings: Settings) -> str:
     """This instance's id: ``cluster.instance_id`` when configured, else hostname:pid."""
     return settings.cluster.instance_id or default_instance_id()
-
-
-def feed_specs(settings: Settings) -> list[FeedSpec]:
-    """Enabled feeds with the defaults filled in."""
-    return [
-        FeedSpec(
-            url=feed.url,
-            name=feed.name,
-            interval=feed.interval or settings.defaults.interval,
-            baseline=settings.defaults.baseline if feed.baseline is None else feed.baseline,
-            max_alert_age=(
-                settings.defaults.max_alert_age
-                if feed.max_alert_age is None
-                else feed.max_alert_age or None
-            ),
-            kind=feed.type,
-        )
-        for feed in settings.feeds
-        if feed.enabled
-    ]
-
-
-def source_of(feed: FeedSettings, defaults: Defaults) -> Source:
-    """How a configured source's body is read."""
-    selectors = feed.selectors
-    return Source(
-        feed.type,
-        None if selectors is None else PageSelectors(**selectors.model_dump()),
-        feed.recent,
-        feed.max_entries or defaults.max_entries,
-    )
-
-
-def build_channels(
-    settings: Settings, session: aiohttp.ClientSession, clock: Callable[[], datetime]
-) -> dict[str, Channel]:
-    """Every active notifier by name, with its retry schedule and rate limit."""
-    return {
-        name: build_channel(spec, session, clock)
-        for name, spec in settings.active_notifiers().items()
-    }
-
-
-def watchlist_timings(settings: Settings) -> dict[str, WatchlistTiming]:
-    """Quiet hours and digest schedules, for the watchlists that have them."""
-    return {
-        watchlist.name: WatchlistTiming(watchlist.quiet_hours(), watchlist.digest_schedule())
-        for watchlist in settings.watchlists
-        if watchlist.quiet or watchlist.digest
-    }
 
 
 @dataclass(frozen=True)
@@ -134,7 +83,7 @@ class Runtime(AsyncResource):
         self.clock = clock
         self.instance_id = instance_id or configured_instance_id(settings)
         self.store: Store = open_store(settings)
-        self.fetcher = Fetcher(settings.http, resolver)
+        self.fetcher = Fetcher(fetch_limits(settings.http), resolver)
         self.workers = WorkerPool()
         self.poller = Poller(self.store, self.fetcher, clock, self.workers)
         self.seed_dir = seed_dir if seed_dir is not None else default_seed_dir()
@@ -195,39 +144,13 @@ class Runtime(AsyncResource):
         old_channels = self.relay.channels
         await self.store.sync_feeds(feed_specs(settings), self.clock())
         self.store.story_policy = story_policy(settings)
-        self.poller.use_watchlists(compile_watchlists(settings))
-        self.poller.feed_labels = {
-            feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags))
-            for feed in settings.feeds
-        }
-        self.poller.sources = {
-            feed.url: source_of(feed, settings.defaults) for feed in settings.feeds
-        }
-        self.poller.push_fallback = settings.websub.fallback_interval
-        self.poller.max_interval = settings.defaults.max_interval
-        self.poller.max_backoff = settings.defaults.max_backoff
-        self.poller.adaptive = settings.defaults.adaptive
-        self.poller.scopes = {
-            watchlist.name: WatchlistScope(
-                watchlist.watched_feeds(settings.feeds), watchlist.max_age
-            )
-            for watchlist in settings.watchlists
-            if watchlist.feeds is not None
-            or watchlist.tags is not None
-            or watchlist.max_age is not None
-        }
-        notices_to = settings.health.notify
-        if notices_to is None:
-            notices_to = list(settings.active_notifiers())
-        self.poller.health = HealthRules(
-            tuple(notices_to), settings.health.after, settings.health.stale_after
-        )
-        channels = build_channels(settings, self._notify_session, self.clock)
+        self.poller.configure(poll_settings(settings))
+        channels = build_channels(settings.active_notifiers(), self._notify_session, self.clock)
         # A notifier disabled by a 410 comes back when its settings (its URL) change.
         keys = {name: channel.settings_key for name, channel in channels.items()}
         for name in await self.store.sync_notifiers(keys):
             log.warning("notifier %s is enabled again: its settings changed", name)
-        self.relay.configure(channels, watchlist_timings(settings), settings.health.notify)
+        self.relay.configure(channels, timings(settings), settings.health.notify)
         for channel in old_channels.values():
             await channel.notifier.close()
         self.settings = settings.model_copy(
@@ -237,6 +160,22 @@ class Runtime(AsyncResource):
                 "web": self.settings.web,
             }
         )
+
+    async def reload(self, path: Path) -> bool:
+        """Re-read the configuration file and apply it; keep the running one (and say
+        why) when the new one is invalid."""
+        try:
+            settings = load_settings(path)
+        except ConfigError as error:
+            log.error("reload refused, keeping the running configuration:\n%s", error)
+            return False
+        await self.apply(settings)
+        log.info(
+            "configuration reloaded: %s feed(s), %s watchlist(s)",
+            len(settings.feeds),
+            len(settings.watchlists),
+        )
+        return True
 
     async def _close_notifiers(self) -> None:
         for channel in self.relay.channels.values():

@@ -27,10 +27,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from monitor.metrics import Metrics
 from monitor.models import DeliveryStatus, Message, MessageKind
-from monitor.notify.payload import iso_utc, source_name
-from monitor.report import delivery_json, feed_json, feed_state
 from monitor.store import StoreError
 from monitor.store.protocols import StatusReads
+from monitor.views import delivery_json, feed_json, feed_state, iso_utc, source_name
 from monitor.websub import CALLBACK_PATH, PushEndpoint
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

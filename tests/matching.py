@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from monitor.config import WatchlistSettings
-from monitor.match import Document, WatchlistSet, spec_of
+from monitor.match import Document, WatchlistSet
 from monitor.models import MatchedTerm
+from monitor.wiring.watchlists import watchlist_spec
 
 
 class OneWatchlist:
@@ -15,7 +16,7 @@ class OneWatchlist:
 
     def __init__(self, aliases: Mapping[str, Sequence[str]] | None = None, **rules: Any) -> None:
         settings = WatchlistSettings.model_validate({"name": "w", **rules})
-        self.watchlists = WatchlistSet([spec_of(settings, ["console"], aliases)])
+        self.watchlists = WatchlistSet([watchlist_spec(settings, ["console"], aliases)])
 
     def match(self, document: Document) -> tuple[MatchedTerm, ...] | None:
         """The terms found, or None when the watchlist does not match."""

@@ -386,7 +386,7 @@ def test_a_webhook_carries_a_huge_title_cut_with_a_marker() -> None:
     from datetime import UTC, datetime
 
     from monitor.models import Item, StoredItem
-    from monitor.notify.payload import item_json
+    from monitor.views import item_json
 
     title = "Karabakh " + "x" * 5_000_000
     item = Item("k", "k", title, "https://n.example/1", "", "")

@@ -15,12 +15,12 @@ from monitor.config import (
     WebhookNotifierSettings,
     default_config_path,
     load_settings,
-    mask_url,
     parse_duration,
     parse_settings,
     parse_size,
 )
-from monitor.redact import database_shown
+from monitor.redact import database_shown, mask_url
+from monitor.wiring.watchlists import digest_schedule, quiet_hours
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "monitor.yaml"
 
@@ -414,7 +414,7 @@ health: {notify: [hook]}
     assert hook.rate_limit is not None and hook.rate_limit.per == timedelta(minutes=1)
     assert discord.rate_limit is None
     (watchlist,) = settings.watchlists
-    assert watchlist.quiet_hours() is not None and watchlist.digest_schedule() is not None
+    assert quiet_hours(watchlist) is not None and digest_schedule(watchlist) is not None
     assert settings.defaults.max_alert_age == timedelta(hours=24)
     assert settings.health.notify == ["hook"]
 

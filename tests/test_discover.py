@@ -13,6 +13,7 @@ from monitor.config import HttpSettings
 from monitor.discover import DiscoveryError, discover, feeds_yaml
 from monitor.feedlinks import feed_links
 from monitor.fetch import Fetcher
+from monitor.wiring import fetch_limits
 from tests.builders import Entry, atom, json_feed, rss
 from tests.conftest import FeedServer, cli
 
@@ -31,7 +32,7 @@ HOME = """<!doctype html>
 
 
 def fetcher() -> Fetcher:
-    return Fetcher(HttpSettings(allow_private_networks=True))
+    return Fetcher(fetch_limits(HttpSettings(allow_private_networks=True)))
 
 
 def test_alternate_links_are_read_resolved_and_kept_once_in_page_order() -> None:

@@ -13,16 +13,17 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
 from monitor.config import HttpSettings
-from monitor.fetch import Fetcher, FetchError
+from monitor.fetch import Fetcher, FetchError, FetchLimits
+from monitor.wiring import fetch_limits
 from tests.conftest import FeedServer
 
 BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
 
 
-def http(**overrides: object) -> HttpSettings:
+def http(**overrides: object) -> FetchLimits:
     values: dict[str, object] = {"allow_private_networks": True, "timeout": "5s"}
     values.update(overrides)
-    return HttpSettings.model_validate(values)
+    return fetch_limits(HttpSettings.model_validate(values))
 
 
 class StaticResolver(AbstractResolver):
@@ -269,7 +270,7 @@ async def test_a_hub_request_is_a_guarded_form_post(feeds: FeedServer) -> None:
         return web.Response(status=202, text="accepted " + "x" * 1000)
 
     url = feeds.handle("/hub", hub)
-    async with Fetcher(HttpSettings(allow_private_networks=True)) as fetcher:
+    async with Fetcher(fetch_limits(HttpSettings(allow_private_networks=True))) as fetcher:
         status, answer = await fetcher.post_form(url, {"hub.mode": "subscribe"})
         assert (status, seen) == (202, [{"hub.mode": "subscribe"}])
         assert answer.startswith("accepted x") and len(answer) <= 300
@@ -278,7 +279,7 @@ async def test_a_hub_request_is_a_guarded_form_post(feeds: FeedServer) -> None:
             port = closed.getsockname()[1]
         with pytest.raises(FetchError, match=r"cannot connect to 127\.0\.0\.1"):
             await fetcher.post_form(f"http://127.0.0.1:{port}/hub", {})
-    async with Fetcher(HttpSettings()) as guarded:
+    async with Fetcher(fetch_limits(HttpSettings())) as guarded:
         with pytest.raises(FetchError, match="a private or local address"):
             await guarded.post_form(url, {"hub.mode": "subscribe"})
     assert len(seen) == 1

@@ -20,10 +20,11 @@ from monitor.notify.base import DeliveryError
 from monitor.notify.console import ConsoleNotifier
 from monitor.notify.discord import DiscordNotifier
 from monitor.notify.ntfy import NtfyNotifier
-from monitor.notify.payload import marked_snippet, snippet
+from monitor.notify.payload import marked_snippet
 from monitor.notify.slack import SlackNotifier, escape, slack_message
 from monitor.notify.teams import TeamsNotifier
 from monitor.notify.webhook import WebhookNotifier
+from monitor.views import snippet
 from tests.conftest import Receiver, StoreFactory, queue_alerts
 from tests.matching import OneWatchlist
 

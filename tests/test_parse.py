@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.config import parse_settings
-from monitor.match import compile_watchlists, match_items
+from monitor.match import match_items
 from monitor.parse import ParseError, parse_feed
+from monitor.wiring.watchlists import compile_watchlists
 from tests.builders import PUBLISHED, Entry, atom, json_feed, rdf, rss
 
 HEADERS = {"content-type": "application/xml"}

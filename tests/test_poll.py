@@ -14,7 +14,8 @@ import pytest
 from aiohttp import web
 
 from monitor.models import FeedSpec, FeedState
-from monitor.runtime import Runtime, feed_specs
+from monitor.runtime import Runtime
+from monitor.wiring import feed_specs
 from tests.builders import PUBLISHED, Entry, rss
 from tests.conftest import FakeClock, FeedServer, RuntimeFactory, make_settings
 

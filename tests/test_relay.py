@@ -19,8 +19,7 @@ from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
 from monitor.models import DeliveryStatus, Message
-from monitor.notify.base import Notifier
-from monitor.notify.registry import Channel
+from monitor.notify.base import Channel, Notifier
 from monitor.notify.relay import Relay, WatchlistTiming
 from monitor.notify.rules import (
     DigestSchedule,

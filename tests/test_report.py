@@ -7,7 +7,7 @@ from pathlib import Path
 
 from monitor.match import Document
 from monitor.models import Item, MatchedTerm, StoredItem
-from monitor.report import highlight_match
+from monitor.views import highlight_match
 from tests.matching import OneWatchlist
 
 
@@ -29,7 +29,7 @@ def test_matches_are_marked_in_title_and_in_an_excerpt_cut_at_words() -> None:
     document = Document.of(entry.item)
     terms = OneWatchlist(any=["qarabag"], all=['"cessation of hostilities"']).match(document)
     assert terms is not None
-    text = highlight_match("w", entry, document, terms, color=False)
+    text = highlight_match("w", entry, document.fields, terms, color=False)
     title, excerpt, link, facts = text.splitlines()
     assert title == "[w] Truce in **Qarabağ**"
     assert "**cessation of hostilities**" in excerpt
@@ -46,7 +46,7 @@ def test_overlapping_matches_get_one_mark() -> None:
     document = Document.of(entry.item)
     terms = OneWatchlist(any=["Karabakh", "Nagorno-Karabakh"]).match(document)
     assert terms == (MatchedTerm("Karabakh", "title"), MatchedTerm("Nagorno-Karabakh", "title"))
-    text = highlight_match("w", entry, document, terms, color=False)
+    text = highlight_match("w", entry, document.fields, terms, color=False)
     assert text.splitlines()[0] == "[w] Talks on **Nagorno-Karabakh**"
 
 
@@ -55,7 +55,7 @@ def test_color_uses_terminal_bold() -> None:
     document = Document.of(entry.item)
     terms = OneWatchlist(any=["truce"]).match(document)
     assert terms is not None
-    text = highlight_match("w", entry, document, terms, color=True)
+    text = highlight_match("w", entry, document.fields, terms, color=True)
     assert "\x1b[1;33mtruce\x1b[0m" in text
 
 
@@ -63,7 +63,7 @@ def test_a_feed_shows_how_a_hub_pushes_it_or_why_not() -> None:
     from datetime import timedelta
 
     from monitor.models import FeedState, Subscription
-    from monitor.report import feed_json, feed_line
+    from monitor.views import feed_json, feed_line
 
     now = datetime(2026, 11, 29, 12, tzinfo=UTC)
     feed = FeedState(

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from monitor.match.document import Term
-from monitor.match.query import All, Either, Leaf, Node, Not, parse_query, resolve_aliases
-
-if TYPE_CHECKING:  # only for types: the configuration imports the query parser
-    from monitor.config import WatchlistSettings
+from monitor.match.query import All, Either, Leaf, Node, Not, resolve_aliases
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +46,3 @@ def keyword_rule(
     if none_of:
         parts.append(Not(Either(tuple(leaves(none_of)))))
     return All(tuple(parts))
-
-
-def spec_of(
-    settings: WatchlistSettings,
-    notifiers: Sequence[str],
-    aliases: Mapping[str, Sequence[str]] | None = None,
-) -> WatchlistSpec:
-    """The spec of a configured watchlist (QueryError or ValueError when its rule is bad)."""
-    if settings.query is not None:
-        rule = parse_query(settings.query, aliases or {})
-    else:
-        rule = keyword_rule(settings.any, settings.all, settings.none, aliases)
-    return WatchlistSpec(
-        name=settings.name,
-        rule=rule,
-        fields=tuple(settings.fields),
-        notifiers=tuple(notifiers),
-        follow_ups=settings.follow_ups == "message",
-    )

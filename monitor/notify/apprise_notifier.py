@@ -13,7 +13,7 @@ from typing import Any
 
 from monitor.models import Message, MessageKind
 from monitor.notify.base import DeliveryError
-from monitor.notify.payload import entry_line, headline, snippet, source_name
+from monitor.views import entry_line, headline, snippet, source_name
 
 logging.getLogger("apprise").setLevel(logging.CRITICAL)
 

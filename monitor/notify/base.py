@@ -1,11 +1,14 @@
-"""What every channel implements, and the error it raises when a send fails."""
+"""What every channel implements, the error it raises when a send fails, and a
+channel as the relay drives it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
 from monitor.models import Message
+from monitor.notify.rules import RetrySchedule, TokenBucket
 
 
 class DeliveryError(Exception):
@@ -43,3 +46,13 @@ class Notifier(Protocol):
     async def close(self) -> None:
         """Release connections."""
         ...
+
+
+@dataclass
+class Channel:
+    """One notifier as the relay drives it: where to send, how to retry, how fast."""
+
+    notifier: Notifier
+    retry: RetrySchedule = field(default_factory=RetrySchedule)
+    bucket: TokenBucket | None = None
+    settings_key: str = ""

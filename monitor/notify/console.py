@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from monitor.models import Message, MessageKind
-from monitor.notify.payload import entry_line, headline, iso_utc, snippet, source_name
+from monitor.views import entry_line, headline, iso_utc, snippet, source_name
 
 
 def format_alert(message: Message) -> str:

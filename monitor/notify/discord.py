@@ -12,7 +12,7 @@ from typing import Any
 
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
-from monitor.notify.payload import entry_line, headline, snippet, source_name
+from monitor.views import entry_line, headline, snippet, source_name
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

@@ -15,7 +15,7 @@ import aiohttp
 
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
-from monitor.notify.payload import entry_line, headline, snippet, source_name
+from monitor.views import entry_line, headline, snippet, source_name
 
 MESSAGE_LIMIT = 4096
 

@@ -1,44 +1,18 @@
-"""Messages as data: the webhook body, the item shape the CLI's ``--json`` shares, and
-the plain-text pieces (headline, entry lines) every text channel builds on."""
+"""Messages as receivers get them: the webhook body (its items shaped as ``views``
+shapes them for ``--json``), and a snippet with the matched terms marked."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from monitor.models import MatchedTerm, Message, MessageKind, StoredItem
-from monitor.redact import without_userinfo
+from monitor.models import Message, MessageKind
+from monitor.views import SNIPPET_CHARS, item_json, matched_json
 
-SNIPPET_CHARS = 600
-TITLE_CHARS = 1_000  # a feed's title for an item, as receivers get it
-LINK_CHARS = 4_000
 NON_SPACE = re.compile(r"\S+")
 MAX_PAYLOAD_ENTRIES = 100  # items listed in one rollup or digest body; "more" counts the rest
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """``2020-10-10T09:00:00Z``, or None."""
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def shortened(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters with a marker that says how long it was (a
-    feed may give a 5 MB title; no one should get it whole)."""
-    if len(text) <= limit:
-        return text
-    return f"{text[: max(0, limit - 40)]}… [cut: {len(text):,} characters]"
-
-
-def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
-    """The start of a text, cut at a word boundary with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return f"{cut}…"
 
 
 def marked_snippet(
@@ -89,29 +63,6 @@ def summary_spans(message: Message) -> tuple[str, list[tuple[int, int]]]:
     return text, spans
 
 
-def item_json(stored: StoredItem) -> dict[str, Any]:
-    """An item as the webhook shows it."""
-    item = stored.item
-    return {
-        "id": shortened(item.guid or item.entry_key, LINK_CHARS),
-        "title": shortened(item.title, TITLE_CHARS),
-        "link": None if item.link is None else shortened(item.link, LINK_CHARS),
-        "summary": snippet(item.summary or item.content),
-        "published": iso_utc(item.published),
-        "feed": {"url": without_userinfo(stored.feed_url), "title": stored.feed_title},
-    }
-
-
-def source_name(stored: StoredItem) -> str:
-    """The feed an item came from, as people read it."""
-    return stored.feed_title or without_userinfo(stored.feed_url)
-
-
-def matched_json(terms: tuple[MatchedTerm, ...]) -> list[dict[str, str]]:
-    """Matched terms as ``[{"term": …, "field": …}]``."""
-    return [{"term": term.term, "field": term.field} for term in terms]
-
-
 def _entry_json(message: Message) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "type": message.kind.value,
@@ -146,29 +97,3 @@ def alert_payload(message: Message) -> dict[str, Any]:
     body["items"] = [_entry_json(entry) for entry in entries[:MAX_PAYLOAD_ENTRIES]]
     body["more"] = max(0, len(entries) - MAX_PAYLOAD_ENTRIES)
     return body
-
-
-def headline(message: Message) -> str:
-    """One line that says what the message is, for titles and fallbacks."""
-    tag = f"[{message.watchlist}] " if message.watchlist else ""
-    if message.kind is MessageKind.NOTICE:
-        return f"news-monitor: {message.text.splitlines()[0] if message.text else 'notice'}"
-    if message.kind is MessageKind.ROLLUP:
-        return f"{tag}+{len(message.entries)} more for {message.watchlist}"
-    if message.kind is MessageKind.DIGEST:
-        count = len(message.entries)
-        return f"{tag}digest: {count} match{'es' if count != 1 else ''}"
-    item = message.item
-    title = item.item.title or "(untitled)"
-    if message.kind is MessageKind.FOLLOW_UP:
-        return f"{tag}also reported by {source_name(item)}: {title}"
-    if message.update:
-        return f"{tag}updated: {title}"
-    return f"{tag}{title}"
-
-
-def entry_line(entry: Message) -> str:
-    """``title — source`` for one member of a rollup or digest (``also:`` for a follow-up)."""
-    item = entry.item
-    prefix = "also: " if entry.kind is MessageKind.FOLLOW_UP else ""
-    return f"{prefix}{item.item.title or '(untitled)'} — {source_name(item)}"

@@ -20,8 +20,7 @@ from datetime import datetime, timedelta
 
 from monitor.logs import message_ids
 from monitor.models import Message, MessageKind
-from monitor.notify.base import DeliveryError
-from monitor.notify.registry import Channel
+from monitor.notify.base import Channel, DeliveryError
 from monitor.notify.rules import DigestSchedule, QuietHours
 from monitor.store import LeaseLost
 from monitor.store.protocols import Outbox

@@ -8,13 +8,8 @@ from typing import Any
 
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
-from monitor.notify.payload import (
-    entry_line,
-    headline,
-    marked_snippet,
-    source_name,
-    summary_spans,
-)
+from monitor.notify.payload import marked_snippet, summary_spans
+from monitor.views import entry_line, headline, source_name
 
 PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 HEADER_LIMIT = 150

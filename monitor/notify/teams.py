@@ -7,7 +7,7 @@ from typing import Any
 
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
-from monitor.notify.payload import entry_line, headline, snippet, source_name
+from monitor.views import entry_line, headline, snippet, source_name
 
 MAX_LIST_ENTRIES = 30  # a card stays readable; the rest is counted
 

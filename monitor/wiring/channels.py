@@ -1,13 +1,10 @@
-"""The notifier registry: for each ``type:``, how to build its channel and describe it.
-
-The configuration validates the settings, the runtime builds channels from here, and
-``check`` describes them from here, so a new channel is one entry, not three edits.
-"""
+"""Notifier settings → the channels the relay sends through: for each ``type:``, how
+its notifier is built, its retry schedule and rate limit, and how ``check`` describes
+them. A new channel is one entry here and one settings class in ``config.channels``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -22,7 +19,7 @@ from monitor.config import (
     TeamsNotifierSettings,
     WebhookNotifierSettings,
 )
-from monitor.notify.base import Notifier
+from monitor.notify.base import Channel, Notifier
 from monitor.notify.console import ConsoleNotifier
 from monitor.notify.discord import DiscordNotifier
 from monitor.notify.ntfy import NtfyNotifier
@@ -32,16 +29,6 @@ from monitor.notify.teams import TeamsNotifier
 from monitor.notify.webhook import WebhookNotifier
 
 Clock = Callable[[], datetime]
-
-
-@dataclass
-class Channel:
-    """One notifier as the relay drives it: where to send, how to retry, how fast."""
-
-    notifier: Notifier
-    retry: RetrySchedule = field(default_factory=RetrySchedule)
-    bucket: TokenBucket | None = None
-    settings_key: str = ""
 
 
 def build_notifier(
@@ -68,21 +55,33 @@ def build_notifier(
     raise TypeError(f"no notifier for {type(spec).__name__}")
 
 
+def retry_schedule(spec: NotifierSettings) -> RetrySchedule:
+    """The notifier's retry schedule."""
+    return RetrySchedule(tuple(spec.retry), spec.max_attempts)
+
+
 def build_channel(spec: NotifierSettings, session: aiohttp.ClientSession, clock: Clock) -> Channel:
     """The notifier with its retry schedule and rate limit."""
     limit = spec.rate_limit
     bucket = None if limit is None else TokenBucket(limit.messages, limit.per, limit.burst)
     return Channel(
         notifier=build_notifier(spec, session, clock),
-        retry=RetrySchedule(tuple(spec.retry), spec.max_attempts),
+        retry=retry_schedule(spec),
         bucket=bucket,
         settings_key=spec.settings_key(),
     )
 
 
+def build_channels(
+    notifiers: Mapping[str, NotifierSettings], session: aiohttp.ClientSession, clock: Clock
+) -> dict[str, Channel]:
+    """Every notifier by name, with its retry schedule and rate limit."""
+    return {name: build_channel(spec, session, clock) for name, spec in notifiers.items()}
+
+
 def describe_policy(spec: NotifierSettings) -> str:
     """``retry 8 attempts over 17h35m · 1/1s, burst 3``: what ``check`` prints."""
-    schedule = RetrySchedule(tuple(spec.retry), spec.max_attempts)
+    schedule = retry_schedule(spec)
     span = sum(
         (schedule.delays[min(n, len(schedule.delays) - 1)] for n in range(schedule.attempts - 1)),
         start=timedelta(0),

@@ -1,0 +1,79 @@
+"""Watchlists: keyword lists or a query, over some fields, scoped to some feeds, with
+their timing (quiet hours, digests) and who hears."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import field_validator, model_validator
+
+from monitor.config.units import Duration, Strict, positive
+from monitor.notify.rules import DigestSchedule, QuietHours, parse_timezone
+from monitor.text import tokenize
+
+SearchField = Literal["title", "summary"]
+
+
+def check_terms(values: list[str]) -> list[str]:
+    """Each term (not an @alias) has letters or digits to match."""
+    for term in values:
+        if term.strip().startswith("@"):
+            continue  # an alias: checked against aliases: once the whole file is read
+        if not tokenize(term.strip().strip('"')):
+            raise ValueError(f"term {term!r} has no letters or digits to match")
+    return values
+
+
+class WatchlistSettings(Strict):
+    """Keyword rules: any of, all of, none of, over some fields."""
+
+    name: str
+    any: list[str] = []
+    all: list[str] = []
+    none: list[str] = []
+    # Instead of any/all/none: one boolean query (see the README's "Queries").
+    query: str | None = None
+    fields: list[SearchField] = ["title", "summary"]
+    # Watch only these feeds (URLs or names) and feeds with these tags; default: all.
+    feeds: list[str] | None = None
+    tags: list[str] | None = None
+    # Ignore items published longer ago than this.
+    max_age: Duration | None = None
+    notify: list[str] | None = None
+    # "message": one short "also reported by …" note when another source carries an
+    # alerted story, at most once per story and notifier per hour. "off": silent.
+    follow_ups: Literal["off", "message"] = "off"
+    # Collect matches into one message on a cron schedule, in ``timezone``.
+    digest: str | None = None
+    # Hold messages during a daily window, such as "22:00-07:00", in ``timezone``.
+    quiet: str | None = None
+    timezone: str = "UTC"
+
+    _check_terms = field_validator("any", "all", "none")(check_terms)
+    _check_max_age = field_validator("max_age")(positive)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        parse_timezone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_times(self) -> Any:
+        # Parsed to be checked here; wiring.watchlists builds the schedules.
+        zone = parse_timezone(self.timezone)
+        if self.quiet:
+            QuietHours.parse(self.quiet, zone)
+        if self.digest:
+            DigestSchedule.parse(self.digest, zone)
+        return self
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Any:
+        if self.query is not None and (self.any or self.all or self.none):
+            raise ValueError("use query: or any:/all:/none:, not both")
+        if self.query is None and not self.any and not self.all:
+            raise ValueError("a watchlist needs a query: or terms in any: or all:")
+        if not self.fields:
+            raise ValueError("fields must name at least one of: title, summary")
+        return self
