@@ -28,9 +28,9 @@ from benchmarks.farm import TreeMeter
 from benchmarks.server import serve_forever, served
 from monitor.config import parse_settings
 from monitor.daemon import Daemon
-from monitor.metrics import Metrics
-from monitor.poll import PollOutcome
+from monitor.outcome import PollOutcome
 from monitor.runtime import Runtime
+from monitor.web.metrics import Metrics
 
 HUGE = 100_000
 SMALL = 100

@@ -22,12 +22,12 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.logs import feed_ids
-from monitor.metrics import Metrics
 from monitor.models import FeedState
 from monitor.runtime import Runtime
 from monitor.store import StoreError
 from monitor.web import WebSide
-from monitor.websub import PushEndpoint
+from monitor.web.metrics import Metrics
+from monitor.web.push import PushEndpoint
 
 log = logging.getLogger(__name__)
 # A due feed waits at most a second; each tick is one indexed query.
@@ -136,7 +136,7 @@ class Daemon:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.push_deadline):
-                outcome = await self.runtime.poller.ingest(feed, body, headers)
+                outcome = await self.runtime.poller.push(feed, body, headers)
         except TimeoutError:
             log.warning(
                 "content pushed for %s not stored within %ss: the hub is asked to retry",

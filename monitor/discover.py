@@ -24,9 +24,10 @@ import yaml
 
 from monitor.feedlinks import FoundFeed, feed_links
 from monitor.fetch import Fetcher, FetchError
-from monitor.parse import HTML_PAGE, ParseError, parse_feed
-from monitor.readers.sitemap import GZIP_MAGIC, gunzipped
+from monitor.parse import ParseError, parse_feed
 from monitor.redact import without_userinfo
+from monitor.sources.registry import HTML_PAGE
+from monitor.sources.sitemap import GZIP_MAGIC, gunzipped
 
 # Where sites without feed links usually serve one (WordPress, Ghost, Hugo, Jekyll, …).
 COMMON_PATHS = (

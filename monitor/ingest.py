@@ -14,14 +14,14 @@ from typing import TypeVar
 from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.match import FeedLabels, WatchlistSet, match_items
 from monitor.models import Match, NewItem, ParsedFeed
-from monitor.parse import identified, read_source, revisions, text_of
-from monitor.readers import RawFeed, Source
+from monitor.parse import identified, revisions, text_of
 from monitor.redact import without_userinfo
+from monitor.sources import Body, RawFeed, Source
+from monitor.sources.index import merged
+from monitor.sources.registry import read_source
 from monitor.workers import installed
 
 Lapped = TypeVar("Lapped")
-# A fetched body and the headers it came with.
-Body = tuple[bytes, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +95,6 @@ def prepare(
     ]
     clock.lap("match", None)
     return Prepared(parsed, items, entries, clock.stages, websub=links)
-
-
-def merged(raws: Sequence[RawFeed]) -> RawFeed:
-    """One source's bodies as one: the first one's fields, every body's entries."""
-    if len(raws) == 1:
-        return raws[0]
-    warnings = [raw.warning for raw in raws if raw.warning]
-    if any(raw.children for raw in raws):
-        warnings.append("a sitemap index inside a sitemap index is not followed")
-    return replace(
-        raws[0],
-        entries=[entry for raw in raws for entry in raw.entries],
-        warning="; ".join(warnings) or None,
-        children=(),
-    )
 
 
 def newest(raw: RawFeed, limit: int) -> RawFeed:

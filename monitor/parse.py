@@ -1,7 +1,5 @@
-"""Feed body → items, in stages that can be timed apart: read → text → identify.
-
-JSON Feed has its own reader; well-formed RSS 2.0 and Atom a fast one on lxml, proven to
-read them as feedparser does; everything else goes through feedparser. Every entry becomes
+"""A source's entries → items, in stages that can be timed apart: text → identify
+(reading the body is ``sources.registry``'s). Every entry becomes
 one ``Item`` with plain text and an entry key (the Miniflux rule: the guid; a guid
 repeated inside the feed → guid + link; no guid → the link; neither → a hash of title +
 content). These functions are CPU work: callers run them in a worker process.
@@ -10,95 +8,27 @@ content). These functions are CPU work: callers run them in a worker process.
 from __future__ import annotations
 
 import hashlib
-import itertools
-import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from monitor.dedupe import identify
-from monitor.feedlinks import html_page_problem
 from monitor.models import Item, ParsedFeed, Revision
-from monitor.readers import RawEntry, RawFeed, ReadError, Source, Text
-from monitor.readers.fast import read_fast
-from monitor.readers.jsonfeed import read_json_feed
-from monitor.readers.page import read_page
-from monitor.readers.sitemap import read_sitemap
-from monitor.readers.universal import read_with_feedparser
+from monitor.schedule import cadence
+from monitor.sources import RawEntry, RawFeed, ReadError, Text
+from monitor.sources.registry import read_feed
 from monitor.text import html_to_text, tidy
 
-HTML_PAGE = re.compile(
-    rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL
-)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # The body is not a feed we can read; the message says what it is instead.
 ParseError = ReadError
-# A source's body → its entries, by the source's kind: (body, headers, url, source, now).
-Reader = Callable[[bytes, Mapping[str, str], str, Source, datetime], RawFeed]
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     """Parse a fetched body into items with entry keys and identity keys."""
     return identified(text_of(read_feed(body, headers, url)))
-
-
-def read_feed(body: bytes, headers: Mapping[str, str], url: str) -> RawFeed:
-    """The body's entries as written, by the reader its format needs."""
-    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped:
-        raise ParseError("the response body is empty")
-    content_type = headers.get("content-type", "").lower()
-    if stripped[:1] in (b"{", b"[") or "json" in content_type:
-        return read_json_feed(stripped)
-    if HTML_PAGE.match(stripped[:4096]):
-        raise ParseError(html_page_problem(stripped, url))
-    # Most feeds are well-formed RSS 2.0 or Atom: read them in C; feedparser reads the rest.
-    return read_fast(body, headers, url) or read_with_feedparser(body, headers, url)
-
-
-def _read_as_feed(
-    body: bytes, headers: Mapping[str, str], url: str, source: Source, now: datetime
-) -> RawFeed:
-    return read_feed(body, headers, url)
-
-
-def _read_as_sitemap(
-    body: bytes, headers: Mapping[str, str], url: str, source: Source, now: datetime
-) -> RawFeed:
-    if HTML_PAGE.match(body.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]):
-        raise ParseError("the body is an HTML page, not a sitemap")
-    return read_sitemap(body, url, source, now)
-
-
-def _read_as_page(
-    body: bytes, headers: Mapping[str, str], url: str, source: Source, now: datetime
-) -> RawFeed:
-    if source.selectors is None:
-        raise ParseError("a page source (type: html) needs selectors")
-    return read_page(body, headers, url, source.selectors)
-
-
-# The readers by source kind (feeds.kind); a new kind of source is one more entry.
-READERS: Mapping[str, Reader] = {
-    "feed": _read_as_feed,
-    "sitemap": _read_as_sitemap,
-    "html": _read_as_page,
-}
-
-
-def read_source(
-    body: bytes, headers: Mapping[str, str], url: str, source: Source, now: datetime
-) -> RawFeed:
-    """The body's entries as written, by the reader the source's kind names."""
-    if not body.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise ParseError("the response body is empty")
-    reader = READERS.get(source.kind)
-    if reader is None:
-        raise ParseError(f"unknown source type {source.kind!r}")
-    return reader(body, headers, url, source, now)
 
 
 def text_of(raw: RawFeed, known: Mapping[str, int | None] | None = None) -> ParsedFeed:
@@ -141,7 +71,7 @@ def identified(parsed: ParsedFeed, known: Collection[str] = ()) -> ParsedFeed:
     return replace(
         parsed,
         items=identify(parsed.items, known),
-        learned_interval=learned_interval(parsed.items),
+        learned_interval=cadence(item.published for item in parsed.items),
     )
 
 
@@ -160,16 +90,6 @@ def revisions(
         elif stored != item.digest:
             found.append((item, Revision.EDITED))
     return found
-
-
-def learned_interval(items: Sequence[Item], recent: int = 10) -> timedelta | None:
-    """Half the median gap between the feed's most recent dated entries: how often to
-    look so that a new entry waits about a quarter of a gap. None with fewer than 3."""
-    dates = sorted({item.published for item in items if item.published}, reverse=True)[:recent]
-    if len(dates) < 3:
-        return None
-    gaps = sorted(newer - older for newer, older in itertools.pairwise(dates))
-    return gaps[len(gaps) // 2] / 2
 
 
 def _text(text: Text | None) -> str:

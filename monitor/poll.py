@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.fetch import Fetcher, FetchError, FetchResult
+from monitor.health import FeedHealth, HealthRules
 from monitor.ingest import (
-    Body,
     MatchRequest,
     Prepared,
     WatchlistScope,
@@ -22,14 +22,14 @@ from monitor.ingest import (
 )
 from monitor.logs import feed_ids
 from monitor.match import FeedLabels, WatchlistSet
-from monitor.models import FeedState, NewItem, ParsedFeed, PartState, PollRecord, SaveResult
+from monitor.models import FeedState, NewItem, ParsedFeed, PollRecord, SaveResult
+from monitor.outcome import PollOutcome
 from monitor.parse import ParseError
-from monitor.readers import Source
-from monitor.redact import with_userinfo_of, without_userinfo
 from monitor.schedule import Answer, Decision, PollPolicy, decide
-from monitor.store import LeaseLost
+from monitor.sources import Body, Source
+from monitor.sources.index import Sitemaps, fetch_sitemaps
+from monitor.store import LeaseLost, StoreError
 from monitor.store.protocols import PollWrites
-from monitor.views import iso_utc
 from monitor.workers import WorkerCrashed, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -39,46 +39,12 @@ RECENT_KEYS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
-class PollOutcome:
-    """What one poll found and did."""
-
-    feed: FeedState
-    # "updated", "not-modified", "failed", or "dropped" (the lease ran out first)
-    status: str
-    items: int = 0
-    stored: int = 0
-    new_stories: int = 0
-    deliveries: int = 0
-    error: str | None = None
-    warning: str | None = None
-    # For metrics: the answer ("200", "304") or what failed (http_4xx, http_5xx,
-    # network, parse, internal); the fetch's duration and body size.
-    result: str = ""
-    fetch_seconds: float | None = None
-    fetched_bytes: int = 0
-    joins: tuple[str, ...] = ()  # key kinds by which stored items joined stories
-    matched: tuple[str, ...] = ()  # watchlists the stored items matched
-    new_hub: bool = False  # the feed names a WebSub hub (or topic) it did not name before
-    # Seconds per stage: fetch, read, text, identify, match (in a worker), store.
-    stages: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class Fetched:
     """How a poll got a body: the fetch's result, its duration and its size."""
 
     result: FetchResult
     seconds: float
     size: int
-
-
-@dataclass(frozen=True, slots=True)
-class HealthRules:
-    """Who hears about a feed's health, and after how many failures in a row."""
-
-    notify: tuple[str, ...] = ()
-    after: int = 3
-    stale_after: timedelta | None = timedelta(days=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +82,7 @@ class Poller:
         self.rng = rng or random.Random()
         self.settings = PollSettings()
         self.generation = 0  # of the watchlists installed in the workers
+        self.feed_health = FeedHealth(store, clock)
 
     def configure(self, settings: PollSettings) -> None:
         """Poll by these settings from now on; new watchlists are installed in every
@@ -123,11 +90,7 @@ class Poller:
         if settings.watchlists is not self.settings.watchlists:
             self.generation = self.workers.install(settings.watchlists)
         self.settings = settings
-
-    @property
-    def health(self) -> HealthRules:
-        """Who hears about feeds' health, and when."""
-        return self.settings.health
+        self.feed_health.rules = settings.health
 
     def _match_request(self, feed: FeedState) -> MatchRequest | None:
         if not len(self.settings.watchlists):
@@ -150,7 +113,9 @@ class Poller:
         """Poll once; a failure is recorded on the feed and returned, never raised."""
         try:
             try:
-                return await self._poll(feed)
+                outcome = await self._poll(feed)
+                await self.feed_health.observe(outcome)
+                return outcome
             except LeaseLost:
                 raise
             except Exception as error:  # a bug on one feed must not stop the others
@@ -190,68 +155,9 @@ class Poller:
         log.warning(
             "feed %s failed: %s", feed.shown_url, message, extra=feed_ids(feed.id, feed.url)
         )
-        if decision.gone:
-            await self._tell(
-                f"Feed {feed.display_name} ({feed.shown_url}) answered 410 Gone: it is no"
-                " longer polled; its items stay. If it comes back, run"
-                f" `news-monitor feeds revive {feed.shown_url}`.",
-                feed,
-            )
-        elif feed.error_count + 1 == self.health.after:
-            await self._tell(
-                f"Feed {feed.display_name} ({feed.shown_url}) is failing:"
-                f" {feed.error_count + 1} polls in a row, the last: {message}."
-                f" Next try {iso_utc(decision.next_poll_at)}.",
-                feed,
-            )
-        return PollOutcome(feed, "failed", error=message, result=kind or "internal")
-
-    async def _tell(self, text: str, feed: FeedState) -> None:
-        """An operator notice about a feed through the outbox (and the log)."""
-        log.warning("%s", text, extra=feed_ids(feed.id, feed.url))
-        if self.health.notify:
-            await self.store.queue_notice(self.health.notify, text, self.clock())
-
-    async def _check_silence(self, feed: FeedState, new_items: bool) -> None:
-        """One notice when a feed falls silent far longer than usual, one when it
-        publishes again."""
-        if new_items:
-            if feed.stale_since is not None:
-                await self.store.mark_stale(feed.id, None)
-                await self._tell(
-                    f"Feed {feed.display_name} ({feed.shown_url}) publishes again.", feed
-                )
-            return
-        limit = self.health.stale_after
-        if limit is None or feed.stale_since is not None or feed.last_new_item_at is None:
-            return
-        if feed.learned_interval is not None:
-            limit = max(limit, feed.learned_interval * 2 * 4)  # four of its usual gaps
-        now = self.clock()
-        if now - feed.last_new_item_at > limit:
-            await self.store.mark_stale(feed.id, now)
-            await self._tell(
-                f"Feed {feed.display_name} ({feed.shown_url}) has brought nothing new since"
-                f" {iso_utc(feed.last_new_item_at)}, far longer than usual; it answers, but"
-                " it may have stopped being updated or moved without a redirect.",
-                feed,
-            )
-
-    async def _succeeded(self, feed: FeedState, decision: Decision) -> None:
-        """Notices for a feed that recovered or moved."""
-        if feed.error_count >= self.health.after:
-            await self._tell(
-                f"Feed {feed.display_name} ({feed.shown_url}) works again after"
-                f" {feed.error_count} failed polls.",
-                feed,
-            )
-        if decision.moved_to is not None:
-            await self._tell(
-                f"Feed {feed.display_name} moved permanently to"
-                f" {without_userinfo(decision.moved_to)}; it is polled there from now on."
-                f" Put the new URL in the configuration when convenient (see README: Polling).",
-                feed,
-            )
+        return PollOutcome(
+            feed, "failed", error=message, result=kind or "internal", decision=decision
+        )
 
     def _decide(self, feed: FeedState, result: FetchResult, parsed: ParsedFeed | None) -> Decision:
         declared = parsed.declared_interval if parsed else None
@@ -307,16 +213,26 @@ class Poller:
         )
         stored_at = time.perf_counter()
         await self.store.record_poll(feed.id, record)
-        await self._succeeded(feed, decision)
-        await self._check_silence(feed, new_items=False)
         return PollOutcome(
             feed,
             "not-modified",
+            decision=decision,
             result=str(result.status),
             fetch_seconds=fetched.seconds,
             fetched_bytes=fetched.size,
             stages={"fetch": fetched.seconds, "store": time.perf_counter() - stored_at},
         )
+
+    async def push(self, feed: FeedState, body: bytes, headers: Mapping[str, str]) -> PollOutcome:
+        """A hub pushed this body: stored as a poll's items are, the feed's schedule left
+        as it is (``ingest``); a notice its health asks for never fails the push, which
+        is stored by then."""
+        outcome = await self.ingest(feed, body, headers)
+        try:
+            await self.feed_health.observe(outcome)
+        except StoreError as error:
+            log.error("a notice about %s was not queued: %s", feed.shown_url, error)
+        return outcome
 
     async def ingest(
         self,
@@ -385,15 +301,17 @@ class Poller:
                 )
         # The store skips the entries it already has, in the same transaction.
         stored_at = time.perf_counter()
+        decision = None
         if fetched is None:
             saved = await self.store.save_pushed(feed.id, items, now, alert=alert)
         else:
             index = sitemaps is not None
-            saved = await self._save_polled(feed, fetched, prepared, items, alert, now, index)
+            saved, decision = await self._save_polled(
+                feed, fetched, prepared, items, alert, now, index
+            )
             if sitemaps is not None:
                 await self.store.save_sitemap_parts(feed.id, sitemaps.parts, now)
         store_seconds = time.perf_counter() - stored_at
-        await self._check_silence(feed, new_items=saved.stored > 0)
         if saved.deliveries:
             log.info(
                 "feed %s: %s alert(s) queued%s",
@@ -421,6 +339,7 @@ class Poller:
             stages={**stages, "store": store_seconds},
             new_hub=prepared.websub is not None
             and (prepared.websub.hub, prepared.websub.topic) != (feed.hub, feed.topic),
+            decision=decision,
         )
 
     async def _save_polled(
@@ -432,8 +351,9 @@ class Poller:
         alert: bool,
         now: datetime,
         index: bool,
-    ) -> SaveResult:
-        """The items with the poll's record, which releases the feed's claim."""
+    ) -> tuple[SaveResult, Decision]:
+        """The items with the poll's record, which releases the feed's claim; what the
+        poll decided about the feed."""
         parsed, result = prepared.feed, fetched.result
         decision = self._decide(feed, result, parsed)
         # An index was read through its sitemaps: its own validators and digest say
@@ -457,8 +377,7 @@ class Poller:
             topic=prepared.websub.topic if prepared.websub else None,
         )
         saved = await self.store.save_poll(feed.id, items, record, alert=alert)
-        await self._succeeded(feed, decision)
-        return saved
+        return saved, decision
 
     async def _fetch_children(self, feed: FeedState, children: Sequence[str]) -> Sitemaps:
         """The sitemaps an index names, asked for conditionally; one that fails is
@@ -476,50 +395,3 @@ class Poller:
                 extra=feed_ids(feed.id, feed.url),
             )
         return sitemaps
-
-
-@dataclass(frozen=True, slots=True)
-class Sitemaps:
-    """The sitemaps of an index: the bodies that changed, the state of every one that
-    answered (for the next poll's conditional requests), and why the others failed."""
-
-    bodies: list[Body]
-    parts: list[PartState]
-    errors: list[str]
-
-
-async def fetch_sitemaps(
-    fetcher: Fetcher,
-    urls: Sequence[str],
-    known: Mapping[str, PartState] | None = None,
-    index_url: str = "",
-) -> Sitemaps:
-    """The sitemaps an index names, one after the other through the same fetcher (its
-    limits, its politeness), conditionally where ``known`` has validators; a sitemap
-    that answers 304 or with the same body as before brings no body. Those on the
-    index's own site are asked with its user info (``index_url``). FetchError when
-    every one failed."""
-    known = known or {}
-    found = Sitemaps([], [], [])
-    for url in urls:
-        before = known.get(url) or PartState(url)
-        try:
-            child = await fetcher.fetch(
-                with_userinfo_of(url, index_url),
-                etag=before.etag,
-                last_modified=before.last_modified,
-            )
-        except FetchError as error:
-            found.errors.append(f"{without_userinfo(url)}: {error}")
-            continue
-        if child.body is None or child.digest == before.digest:
-            found.parts.append(before)
-            continue
-        found.bodies.append((child.body, child.headers))
-        found.parts.append(PartState(url, child.etag, child.last_modified, child.digest))
-    if not found.parts:
-        raise FetchError(
-            f"none of the index's {len(urls)} sitemap(s) could be fetched"
-            + (f" ({found.errors[0]})" if found.errors else "")
-        )
-    return found

@@ -12,12 +12,12 @@ from typing import Any
 
 from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.fetch import Fetcher
-from monitor.ingest import merged
 from monitor.models import Item
-from monitor.parse import read_source, text_of
-from monitor.poll import fetch_sitemaps
-from monitor.readers import Source
+from monitor.parse import text_of
 from monitor.redact import without_userinfo
+from monitor.sources import Source
+from monitor.sources.index import fetch_sitemaps, merged
+from monitor.sources.registry import read_source
 from monitor.views import iso_utc
 
 

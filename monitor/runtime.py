@@ -26,7 +26,8 @@ from monitor.fetch import USER_AGENT, Fetcher
 from monitor.lifecycle import AsyncResource
 from monitor.models import FeedState
 from monitor.notify.relay import Relay, RelayReport
-from monitor.poll import Poller, PollOutcome
+from monitor.outcome import PollOutcome
+from monitor.poll import Poller
 from monitor.progress import Steps
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, StoreError

@@ -8,9 +8,10 @@ poller applies the decision; the tests check every rule on this function alone.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -23,6 +24,17 @@ BACKOFF_JITTER = 0.2
 HOST_HOLD_STATUSES = frozenset({429, 503})
 MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\b", re.IGNORECASE)
+
+
+def cadence(published: Iterable[datetime | None], recent: int = 10) -> timedelta | None:
+    """How often to look at a feed by its own pace: half the median gap between its
+    most recent dated entries, so that a new entry waits about a quarter of a gap. None
+    with fewer than 3 dates."""
+    dates = sorted({moment for moment in published if moment}, reverse=True)[:recent]
+    if len(dates) < 3:
+        return None
+    gaps = sorted(newer - older for newer, older in itertools.pairwise(dates))
+    return gaps[len(gaps) // 2] / 2
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:

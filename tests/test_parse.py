@@ -317,7 +317,8 @@ def test_known_entries_skip_their_text_and_nothing_else_changes(corpus: Path) ->
     and with another version stored, they are read whole."""
     import random
 
-    from monitor.parse import identified, read_feed, text_of
+    from monitor.parse import identified, text_of
+    from monitor.sources.registry import read_feed
 
     rng = random.Random(5)
     for path in sorted(corpus.iterdir()):

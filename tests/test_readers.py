@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from monitor.parse import parse_feed, text_of
-from monitor.readers.fast import decline_reason, read_fast
-from monitor.readers.universal import read_with_feedparser
+from monitor.sources.fast import decline_reason, read_fast
+from monitor.sources.universal import read_with_feedparser
 
 URL = "https://example.org/news/feed"
 XML = {"content-type": "application/xml"}

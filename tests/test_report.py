@@ -98,7 +98,7 @@ def test_check_says_which_notifiers_post_to_private_addresses(tmp_path: Path) ->
     """Notifier URLs are the operator's own configuration: they may name a receiver on
     this network (the private-network guard is for what feeds name), and check says so."""
     from monitor.config import parse_settings
-    from monitor.report import check_summary
+    from monitor.cli.summaries import check_summary
 
     settings = parse_settings(
         """

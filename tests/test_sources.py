@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.config import ConfigError
-from monitor.readers import PageSelectors, ReadError, Source, parse_date
-from monitor.readers.page import read_page
-from monitor.readers.sitemap import read_sitemap, title_from_url
+from monitor.sources import PageSelectors, ReadError, Source, parse_date
+from monitor.sources.page import read_page
+from monitor.sources.sitemap import read_sitemap, title_from_url
 from tests.conftest import FakeClock, FeedServer, RuntimeFactory, make_settings
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

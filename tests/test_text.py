@@ -8,7 +8,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.parse import HTML_TYPES, read_feed
+from monitor.parse import HTML_TYPES
+from monitor.sources.registry import read_feed
 from monitor.text import (
     INVISIBLE,
     SPACES,

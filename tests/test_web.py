@@ -12,9 +12,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from monitor.config import ConfigError, parse_settings
-from monitor.metrics import Metrics
 from monitor.store import Store
 from monitor.web import WebSide
+from monitor.web.metrics import Metrics
 from tests.builders import Entry, rss
 from tests.conftest import FeedServer, Receiver, queue_alerts
 from tests.daemons import Launcher
@@ -161,7 +161,7 @@ async def test_story_joins_and_matches_reach_the_metrics(store: Store) -> None:
 
     from monitor.dedupe import identify
     from monitor.models import FeedSpec, Item, Match, NewItem, PollRecord
-    from monitor.poll import PollOutcome
+    from monitor.outcome import PollOutcome
 
     now = datetime.now(UTC)
     specs = [FeedSpec(f"https://{host}/feed", None, timedelta(hours=1), False) for host in "ab"]

@@ -19,7 +19,8 @@ from standardwebhooks import Webhook
 
 from monitor.config import Settings, parse_settings
 from monitor.feedlinks import WebSubLinks, websub_links
-from monitor.websub import renew_at, retry_delay, signature_valid
+from monitor.web.push import signature_valid
+from monitor.websub import renew_at, retry_delay
 from tests.builders import Entry, rss
 from tests.conftest import FeedServer, Receiver
 from tests.hub import LocalHub, in_process_daemon, start_hub
@@ -345,8 +346,9 @@ async def test_a_refusing_hub_is_asked_again_later_and_a_signed_non_feed_push_is
 
 
 def test_public_url_and_websub_settings_are_checked(tmp_path: Path) -> None:
+    from monitor.cli.summaries import check_summary
+
     from monitor.config import ConfigError
-    from monitor.report import check_summary
     from tests.conftest import make_settings
 
     with pytest.raises(ConfigError, match="expected an http"):
@@ -379,7 +381,7 @@ async def test_a_hub_call_the_store_cannot_answer_gets_503(
     from aiohttp.test_utils import TestClient, TestServer
 
     from monitor.store import SQLiteStore
-    from monitor.websub import PushEndpoint
+    from monitor.web.push import PushEndpoint
 
     async def ingest(*_: object) -> bool:
         raise AssertionError("nothing is ingested")
@@ -402,7 +404,7 @@ async def test_content_pushed_while_the_daemon_stops_is_sent_back_to_retry(tmp_p
 
     from monitor.models import FeedSpec, PollRecord
     from monitor.store import SQLiteStore
-    from monitor.websub import PushEndpoint
+    from monitor.web.push import PushEndpoint
 
     now = datetime.now(UTC)
     url = "https://n.example/feed"

@@ -11,10 +11,11 @@ from __future__ import annotations
 from monitor.config import Defaults, FeedSettings, HttpSettings, Settings
 from monitor.dedupe import StoryPolicy
 from monitor.fetch import FetchLimits
+from monitor.health import HealthRules
 from monitor.match import FeedLabels
 from monitor.models import FeedSpec
-from monitor.poll import HealthRules, PollSettings
-from monitor.readers import PageSelectors, Source
+from monitor.poll import PollSettings
+from monitor.sources import PageSelectors, Source
 from monitor.store import PostgresStore, SQLiteStore, Store
 from monitor.wiring.watchlists import compile_watchlists, scopes
 

@@ -1,4 +1,5 @@
-"""What the CLI prints: summaries for people, one-object-per-line JSON for programs."""
+"""The summaries `check`, `once` and `notifiers` print: the configuration in a few
+lines (every secret masked), what one pass did, and each notifier with its state."""
 
 from __future__ import annotations
 
@@ -22,8 +23,6 @@ from monitor.runtime import OnceReport
 from monitor.views import iso_utc, shortened
 from monitor.wiring import feed_specs
 from monitor.wiring.channels import describe_policy
-
-CONTEXT_CHARS = 80
 
 
 def _duration(seconds: float) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
 
-from monitor.readers import RawEntry, RawFeed, ReadError, Source, Text, parse_date
+from monitor.sources import RawEntry, RawFeed, ReadError, Source, Text, parse_date
 
 # Google News sitemaps list the articles of the last two days.
 DEFAULT_RECENT = timedelta(days=2)

@@ -8,8 +8,12 @@ them the same), and lets each stage be timed on its own.
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+# A fetched body and the headers it came with.
+Body = tuple[bytes, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from monitor.models import OutboxSummary
 from monitor.notify.relay import RelayReport
-from monitor.poll import PollOutcome
+from monitor.outcome import PollOutcome
 
 RELAY_RESULTS = ("sent", "retrying", "dead", "deferred", "throttled", "held", "folded")
 SUBSCRIPTION_STATES = ("requested", "active", "denied", "unsubscribing")

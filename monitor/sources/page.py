@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from monitor.readers import PageSelectors, RawEntry, RawFeed, ReadError, Text, parse_date
+from monitor.sources import PageSelectors, RawEntry, RawFeed, ReadError, Text, parse_date
 
 MAX_ITEMS = 500
 HEADINGS = "h1, h2, h3, h4, h5, h6"

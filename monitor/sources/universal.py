@@ -13,7 +13,7 @@ from typing import Any
 
 import feedparser
 
-from monitor.readers import RawEntry, RawFeed, ReadError, Text
+from monitor.sources import RawEntry, RawFeed, ReadError, Text
 
 SYNDICATION_PERIODS = {
     "hourly": timedelta(hours=1),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.readers import RawEntry, RawFeed, ReadError, Text
+from monitor.sources import RawEntry, RawFeed, ReadError, Text
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 

@@ -27,8 +27,8 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin
 from lxml import etree
 
-from monitor.readers import RawEntry, RawFeed, Text
-from monitor.readers.universal import declared_interval
+from monitor.sources import RawEntry, RawFeed, Text
+from monitor.sources.universal import declared_interval
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_NS = "http://www.w3.org/XML/1998/namespace"

@@ -1,0 +1,145 @@
+"""The commands about what is stored: ``seed``, ``watchlists test``, ``stories``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, command, emit, with_store
+from monitor.config import Settings, WatchlistSettings
+from monitor.match import Document, FeedLabels, QueryError, WatchlistSet
+from monitor.progress import Steps
+from monitor.seeds import SEED_SOURCE, default_seed_dir, load_seeds, read_seed_file
+from monitor.store import Store
+from monitor.views import highlight_match, item_json, matched_json, story_json, story_lines
+from monitor.wiring.watchlists import compile_watchlists, watchlist_spec
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``seed``, ``watchlists test``, ``stories``."""
+    seeding = command(
+        commands.add_parser("seed", help="load stored sample items as already known"), seed
+    )
+    seeding.add_argument("paths", nargs="*", type=Path, help="seed files or folders")
+
+    watching = command(commands.add_parser("watchlists", help="work with watchlists"), watchlists)
+    watchlist_commands = watching.add_subparsers(dest="action", required=True)
+    test = command(
+        watchlist_commands.add_parser("test", help="run watchlists over the stored items"),
+        watchlists,
+    )
+    which = test.add_mutually_exclusive_group()
+    which.add_argument("--name", help="only this watchlist")
+    which.add_argument("--query", help="try a query (with the configured @aliases) instead")
+    test.add_argument("--json", action="store_true", help="one JSON object per line")
+    test.add_argument("--limit", type=int, default=None, help="newest N items only")
+
+    showing = command(
+        commands.add_parser("stories", help="stories (items that are one story)"), stories
+    )
+    showing.add_argument("--json", action="store_true", help="one JSON object per line")
+    showing.add_argument("--limit", type=int, default=50)
+
+
+async def seed(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    targets: list[Path] = list(args.paths)
+    if not targets:
+        folder = default_seed_dir()
+        if folder is None:
+            print("no seeds/ folder found; name seed files or folders", file=sys.stderr)
+            return EXIT_FAILED
+        targets = [folder]
+
+    async def load(store: Store) -> int:
+        now = datetime.now(UTC)
+        loaded = 0
+        with Steps("seeded") as progress:
+            progress.start(len(targets))
+            for target in targets:
+                if target.is_dir():
+                    loaded += await load_seeds(store, target, now)
+                else:
+                    loaded += await store.load_seed(SEED_SOURCE, read_seed_file(target), now)
+                progress.step(str(target))
+        print(f"loaded {loaded} new seed item(s)")
+        return EXIT_OK
+
+    return await with_store(settings, load)
+
+
+def _command_line_watchlist(settings: Settings, query: str) -> WatchlistSet | None:
+    """A watchlist from ``--query``, with the configuration's aliases; None (after saying
+    why, with the column) when the query is not valid."""
+    try:
+        spec = watchlist_spec(WatchlistSettings(name="query", query=query), (), settings.aliases)
+        return WatchlistSet([spec])
+    except (QueryError, ValueError) as error:
+        print(f"--query {error}", file=sys.stderr)
+        return None
+
+
+def _configured_watchlists(settings: Settings, name: str | None) -> WatchlistSet | None:
+    """Every configured watchlist, or the one named; None (after saying so) if absent."""
+    watchlists = compile_watchlists(settings)
+    if name is None:
+        return watchlists
+    chosen = [spec for spec in watchlists.specs if spec.name == name]
+    if not chosen:
+        print(f"no watchlist named {name!r}", file=sys.stderr)
+        return None
+    return WatchlistSet(chosen)
+
+
+async def watchlists(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    if args.query is not None:
+        watchlists = _command_line_watchlist(settings, args.query)
+    else:
+        watchlists = _configured_watchlists(settings, args.name)
+    if watchlists is None:
+        return EXIT_CONFIG
+    labels = {
+        feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags)) for feed in settings.feeds
+    }
+
+    async def test(store: Store) -> int:
+        items = await store.items(args.limit)
+        counts = dict.fromkeys(watchlists.names, 0)
+        color = sys.stdout.isatty() and not args.json
+        for stored in items:
+            known = labels.get(stored.feed_url) or FeedLabels(stored.feed_url)
+            document = Document.of(stored.item, replace(known, title=stored.feed_title))
+            for match in watchlists.match(document):
+                counts[match.watchlist] += 1
+                if args.json:
+                    record: dict[str, Any] = {
+                        "watchlist": match.watchlist,
+                        "item": item_json(stored),
+                        "matched": matched_json(match.terms),
+                    }
+                    print(json.dumps(record, ensure_ascii=False))
+                else:
+                    print(
+                        highlight_match(
+                            match.watchlist, stored, document.fields, match.terms, color
+                        )
+                    )
+        if not args.json:
+            tally = ", ".join(f"{name}: {count}" for name, count in counts.items())
+            print(f"{len(items)} stored item(s) searched; matches per watchlist: {tally}")
+        return EXIT_OK
+
+    return await with_store(settings, test)
+
+
+async def stories(settings: Settings, path: Path, args: argparse.Namespace) -> int:
+    async def show(store: Store) -> int:
+        stories = await store.stories(args.limit + 1)
+        emit(stories, args.json, story_json, story_lines, args.limit)
+        return EXIT_OK
+
+    return await with_store(settings, show)
