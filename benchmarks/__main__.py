@@ -25,7 +25,7 @@ from monitor.models import Item
 from monitor.parse import ParseError, parse_feed
 from monitor.runtime import Runtime
 from monitor.wiring.watchlists import compile_watchlists
-from tests.builders import synthetic_feeds
+from testbed.builders import synthetic_feeds
 
 WATCHLISTS = """
 watchlists:

@@ -3,7 +3,7 @@
 ``python -m benchmarks.push [--feeds N] [--dsn postgresql://…]``
 
 A daemon runs in this process with its web side, subscribed through a local hub
-(``tests.hub``) to ``N`` local feeds; a receiver records when each alert arrives. Two
+(``testbed.hub``) to ``N`` local feeds; a receiver records when each alert arrives. Two
 scenarios, on SQLite and (with ``--dsn`` or ``$NEWS_MONITOR_TEST_POSTGRES``) PostgreSQL:
 one push at a time (each a new matching item on one feed), and a burst (a new item on
 every feed at once). Latency runs from the hub starting its POST to the webhook
@@ -28,8 +28,8 @@ from aiohttp.test_utils import TestServer
 
 from benchmarks.cluster import postgres_schema
 from monitor.config import parse_settings
-from tests.builders import Entry, rss
-from tests.hub import LocalHub, in_process_daemon, start_hub
+from testbed.builders import Entry, rss
+from testbed.hub import LocalHub, in_process_daemon, start_hub
 
 POLL_INTERVAL_SECONDS = 300.0
 

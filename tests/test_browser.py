@@ -8,18 +8,22 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests import browser
-from tests.builders import Entry, rss
-from tests.conftest import FeedServer, Receiver
-from tests.daemons import Launcher
+from testbed.builders import Entry, rss
+from tests.support import browser
+from tests.support.daemons import Launcher
+from tests.support.servers import FeedServer, Receiver
 from tests.test_web import free_port
 
-pytestmark = pytest.mark.skipif(
-    not browser.available(), reason="needs Debian's chromium and chromium-driver"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not browser.available(), reason="needs Debian's chromium and chromium-driver"
+    ),
+]
 HOSTILE_TITLE = "Desk <script>document.title='pwned'</script>"
 
 
+@pytest.mark.integration
 async def test_the_status_page_in_headless_chromium(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:

@@ -17,7 +17,8 @@ import pytest
 from monitor.cli import main
 from monitor.models import MessageKind
 from monitor.store import SQLiteStore
-from tests.conftest import cli, mounted_tmpfs, queue_alerts
+from tests.support.commands import cli, mounted_tmpfs
+from tests.support.values import queue_alerts
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,6 +182,7 @@ def test_python_dash_m_and_version() -> None:
 # -- start-up failures: one line on stderr and an exit, never a hang -------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "command",
     [["once"], ["run"], ["feeds"], ["deliveries"], ["stories"], ["seed"], ["watchlists", "test"]],
@@ -336,6 +338,7 @@ def test_uvloop_is_used_when_installed_unless_asked_not_to(
     assert event_loop_factory() is None
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("where", ["a directory", "a read-only disk"])
 async def test_a_database_that_cannot_be_made_is_one_line_and_no_traceback(
     tmp_path: Path, where: str
@@ -357,6 +360,7 @@ async def test_a_database_that_cannot_be_made_is_one_line_and_no_traceback(
             assert len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.integration
 async def test_long_lists_say_they_were_cut_and_long_titles_are_cut(tmp_path: Path) -> None:
     from monitor.config import parse_settings
     from monitor.store import SQLiteStore

@@ -26,9 +26,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from standardwebhooks.webhooks import Webhook
 
-from tests.builders import Entry, rss
-from tests.conftest import Receiver, cli
-from tests.daemons import Daemon, Launcher
+from testbed.builders import Entry, rss
+from tests.support.commands import cli
+from tests.support.daemons import Daemon, Launcher
+from tests.support.servers import Receiver
 
 FEEDS = 240
 INTERVAL = 5.0  # seconds between two polls of one feed
@@ -158,6 +159,7 @@ async def unbaselined(dsn: str) -> int:
     return FEEDS - baselined
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 async def test_three_instances_alert_every_story_once_and_survive_a_sigkill(
     postgres_dsn: str, receiver: Receiver, launcher: Launcher, tmp_path: Path
@@ -267,6 +269,7 @@ async def test_three_instances_alert_every_story_once_and_survive_a_sigkill(
     )
 
 
+@pytest.mark.integration
 async def test_once_and_the_read_commands_on_postgresql(
     postgres_dsn: str, receiver: Receiver, tmp_path: Path
 ) -> None:

@@ -21,11 +21,12 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
-from tests.builders import Entry, rss
-from tests.conftest import FeedServer
-from tests.daemons import Launcher
+from testbed.builders import Entry, rss
+from tests.support.daemons import Launcher
+from tests.support.servers import FeedServer
 
 KILLS = 20
 PUSH_KILLS = 6
@@ -123,6 +124,7 @@ async def finish(launcher: Launcher, config: Path, newsroom: Newsroom) -> None:
     assert code == 0, daemon.log
 
 
+@pytest.mark.integration
 async def test_sigkill_at_random_moments_loses_nothing_and_duplicates_keep_their_id(
     feeds: FeedServer, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -148,6 +150,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_duplicates_keep_their
         assert len(message_ids) == 1, (guid, message_ids)  # a duplicate keeps its id
 
 
+@pytest.mark.integration
 async def test_sigterm_restarts_lose_and_double_nothing(
     feeds: FeedServer, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -165,13 +168,14 @@ async def test_sigterm_restarts_lose_and_double_nothing(
     assert set(copies.values()) == {1}  # zero duplicates, zero losses
 
 
+@pytest.mark.integration
 async def test_sigkill_with_pushes_in_flight_loses_no_pushed_item(
     feeds: FeedServer, tmp_path: Path, launcher: Launcher
 ) -> None:
     """A hub pushes new entries while the daemon is killed again and again. A hub sends
     a push again until it is answered 2xx, and the daemon answers 2xx only once the push
     is stored: every pushed entry is stored and alerted, each under one webhook-id."""
-    from tests.hub import start_hub
+    from testbed.hub import start_hub
     from tests.test_web import free_port
 
     hub = await start_hub(3600)

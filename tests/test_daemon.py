@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.builders import Entry, rss
-from tests.conftest import FeedServer, Receiver, cli
-from tests.daemons import Daemon, Launcher
+from testbed.builders import Entry, rss
+from tests.support.commands import cli
+from tests.support.daemons import Daemon, Launcher
+from tests.support.servers import FeedServer, Receiver
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUCE = Entry(title="Karabakh ceasefire agreed", guid="t1", link="https://n.example/t1")
@@ -48,6 +49,7 @@ async def deliver_once(
     return config, daemon
 
 
+@pytest.mark.integration
 async def test_run_delivers_then_stops_cleanly_on_sigterm(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -59,6 +61,7 @@ async def test_run_delivers_then_stops_cleanly_on_sigterm(
     assert len(feeds.hits["/feed.xml"]) == 1
 
 
+@pytest.mark.integration
 async def test_a_restart_neither_repolls_early_nor_realerts(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -72,6 +75,7 @@ async def test_a_restart_neither_repolls_early_nor_realerts(
     assert len(receiver.requests) == 1
 
 
+@pytest.mark.integration
 async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -94,6 +98,7 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
     assert (await daemon.stop())[0] == 0
 
 
+@pytest.mark.integration
 async def test_reload_command_signals_the_daemon_through_its_pid_file(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -117,6 +122,7 @@ async def test_reload_command_signals_the_daemon_through_its_pid_file(
     assert code == 1 and "no daemon is running" in err
 
 
+@pytest.mark.integration
 async def test_sigterm_during_a_hanging_poll_exits_within_ten_seconds(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -140,6 +146,7 @@ async def test_sigterm_during_a_hanging_poll_exits_within_ten_seconds(
     assert count == 1
 
 
+@pytest.mark.integration
 async def test_a_send_in_flight_at_a_crash_is_sent_again_promptly_with_the_same_id(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -188,6 +195,7 @@ async def test_a_database_deleted_under_the_daemon_is_reported_and_not_ready(
             daemon.scheduler.shutdown(wait=False)
 
 
+@pytest.mark.integration
 async def test_a_second_daemon_on_the_same_database_exits_with_the_reason(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import pytest
 import yaml
 
 from monitor.config import HttpSettings
@@ -14,8 +15,9 @@ from monitor.discover import DiscoveryError, discover, feeds_yaml
 from monitor.feedlinks import feed_links
 from monitor.fetch import Fetcher
 from monitor.wiring import fetch_limits
-from tests.builders import Entry, atom, json_feed, rss
-from tests.conftest import FeedServer, cli
+from testbed.builders import Entry, atom, json_feed, rss
+from tests.support.commands import cli
+from tests.support.servers import FeedServer
 
 NEWS = [Entry(title="Karabakh truce holds", guid="t1", link="https://n.example/t1")]
 HOME = """<!doctype html>
@@ -110,6 +112,7 @@ async def test_an_unreachable_page_is_a_clear_error(feeds: FeedServer) -> None:
             raise AssertionError("a 404 is not a feed")
 
 
+@pytest.mark.integration
 async def test_the_command_prints_yaml_and_fails_cleanly(feeds: FeedServer, tmp_path: Path) -> None:
     page = feeds.serve("/", HOME, content_type="text/html")
     config = tmp_path / "monitor.yaml"

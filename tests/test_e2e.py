@@ -8,14 +8,17 @@ import sqlite3
 from html import escape
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
 from monitor.config import Settings
 from monitor.runtime import Runtime
 from monitor.text import fold
-from tests.builders import Entry, rss, synthetic_feeds
-from tests.conftest import FeedServer, Receiver, cli, make_settings
+from testbed.builders import Entry, rss, synthetic_feeds
+from tests.support.commands import cli
+from tests.support.servers import FeedServer, Receiver
+from tests.support.values import make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -44,6 +47,7 @@ watchlists:
     return path
 
 
+@pytest.mark.integration
 async def test_a_repost_of_the_seed_is_silent_and_a_new_story_alerts_once(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path
 ) -> None:
@@ -99,6 +103,7 @@ async def test_a_repost_of_the_seed_is_silent_and_a_new_story_alerts_once(
     assert (delivery["status"], delivery["message_id"]) == ("sent", headers["webhook-id"])
 
 
+@pytest.mark.integration
 async def test_once_exits_1_when_a_feed_or_delivery_fails(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path
 ) -> None:
@@ -200,6 +205,7 @@ async def test_the_real_corpus_alerts_exactly_the_stories_that_carry_a_term(
     assert len(receiver.bodies) == len(alerted)
 
 
+@pytest.mark.integration
 async def test_no_output_or_stored_error_ever_contains_a_secret(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path
 ) -> None:
@@ -262,6 +268,7 @@ def _html(paragraphs: list[str]) -> str:
     return "".join(f"<p>{escape(paragraph)}</p>" for paragraph in paragraphs)
 
 
+@pytest.mark.integration
 async def test_copies_of_the_seed_stay_silent_and_look_alike_new_stories_alert_once_each(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path
 ) -> None:
@@ -370,6 +377,7 @@ async def test_shared_headlines_over_new_texts_never_swallow_a_watched_item(
     assert sorted(alerted) == sorted(expected)
 
 
+@pytest.mark.integration
 async def test_a_feeds_password_never_reaches_receivers_or_any_output(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path
 ) -> None:
@@ -423,6 +431,7 @@ watchlists:
     assert "feedPASSWORD" not in text
 
 
+@pytest.mark.integration
 async def test_discovery_never_echoes_a_password(feeds: FeedServer, tmp_path: Path) -> None:
     page = feeds.serve("/page", "<html><body>no feeds here</body></html>", content_type="text/html")
     config = tmp_path / "monitor.yaml"
@@ -440,7 +449,7 @@ async def test_a_notifier_on_this_network_is_posted_to_whatever_feeds_may_reach(
 ) -> None:
     """The private-network guard is for what feeds and redirects name; a notifier's URL
     is the operator's own, and may name a receiver beside the daemon."""
-    from tests.conftest import queue_alerts
+    from tests.support.values import queue_alerts
 
     settings = make_settings(
         tmp_path,

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from monitor.config import HttpSettings
 from monitor.fetch import Fetcher, FetchError, FetchLimits
 from monitor.wiring import fetch_limits
-from tests.conftest import FeedServer
+from tests.support.servers import FeedServer
 
 BODY = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
 

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 from monitor.ingest import prepare
 from monitor.models import Revision
 from monitor.sources import Source
-from tests.builders import PUBLISHED, Entry, rss
+from testbed.builders import PUBLISHED, Entry, rss
 
 TRUCE = Entry(title="Karabakh truce holds", guid="t1", link="https://n.example/t1")
 OTHER = Entry(title="Markets rally", guid="o1", link="https://n.example/o1")

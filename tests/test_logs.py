@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
-from tests.builders import Entry, rss
-from tests.conftest import FeedServer, Receiver
-from tests.daemons import Launcher
+from testbed.builders import Entry, rss
+from tests.support.daemons import Launcher
+from tests.support.servers import FeedServer, Receiver
 
 SECRETS = ("hunter2pass", "T0KENpath", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "MfKQ9r8GKYqr")
 
 
+@pytest.mark.integration
 async def test_json_logs_carry_ids_and_never_a_secret(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -61,6 +63,7 @@ cluster: {{instance_id: newsroom-1}}
     assert ours and all(line["instance"] == "newsroom-1" for line in ours)
 
 
+@pytest.mark.integration
 async def test_text_logs_name_the_instance(tmp_path: Path, launcher: Launcher) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitor.match import Document, match_items
 from monitor.models import Item, MatchedTerm
-from tests.matching import OneWatchlist
+from tests.support.matching import OneWatchlist
 
 
 def item(title: str, summary: str = "", content: str = "") -> Item:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from monitor.match import Document, WatchlistSet, WatchlistSpec
 from monitor.match.query import parse_query
-from tests import reference_matcher
+from tests.support import reference_matcher
 
 # A small vocabulary, so that random queries and texts meet often: spellings that fold
 # together, hyphenated compounds and their parts, prefixes of each other.

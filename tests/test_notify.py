@@ -25,8 +25,10 @@ from monitor.notify.slack import SlackNotifier, escape, slack_message
 from monitor.notify.teams import TeamsNotifier
 from monitor.notify.webhook import WebhookNotifier
 from monitor.views import snippet
-from tests.conftest import Receiver, StoreFactory, queue_alerts
-from tests.matching import OneWatchlist
+from tests.conftest import StoreFactory
+from tests.support.matching import OneWatchlist
+from tests.support.servers import Receiver
+from tests.support.values import queue_alerts
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 KEY = __import__("base64").b64decode(SECRET.removeprefix("whsec_"))

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.config import ConfigError, load_settings
 from monitor.opml import OpmlError, OpmlFeed, opml_document, parse_opml
-from tests.conftest import cli
+from tests.support.commands import cli
 
 SUBSCRIPTIONS = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0"><head><title>mine</title></head><body>
@@ -151,6 +151,7 @@ def test_titles_other_readers_repeat_become_distinct_names(tmp_path: Path) -> No
     ]
 
 
+@pytest.mark.integration
 async def test_import_merges_into_the_included_file_and_export_lists_everything(
     tmp_path: Path,
 ) -> None:

@@ -14,7 +14,7 @@ from monitor.config import parse_settings
 from monitor.match import match_items
 from monitor.parse import ParseError, parse_feed
 from monitor.wiring.watchlists import compile_watchlists
-from tests.builders import PUBLISHED, Entry, atom, json_feed, rdf, rss
+from testbed.builders import PUBLISHED, Entry, atom, json_feed, rdf, rss
 
 HEADERS = {"content-type": "application/xml"}
 URL = "https://example.org/feed"

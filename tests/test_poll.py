@@ -16,8 +16,10 @@ from aiohttp import web
 from monitor.models import FeedSpec, FeedState
 from monitor.runtime import Runtime
 from monitor.wiring import feed_specs
-from tests.builders import PUBLISHED, Entry, rss
-from tests.conftest import FakeClock, FeedServer, RuntimeFactory, make_settings
+from testbed.builders import PUBLISHED, Entry, rss
+from tests.conftest import RuntimeFactory
+from tests.support.servers import FeedServer
+from tests.support.values import FakeClock, make_settings
 
 TRUCE = Entry(title="Karabakh truce holds", guid="t1", link="https://n.example/t1")
 OTHER = Entry(title="Markets rally", guid="o1", link="https://n.example/o1")

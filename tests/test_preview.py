@@ -7,8 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.builders import Entry, rss
-from tests.conftest import FeedServer, cli
+import pytest
+
+from testbed.builders import Entry, rss
+from tests.support.commands import cli
+from tests.support.servers import FeedServer
 from tests.test_sources import LISTING, news_sitemap, news_url, sitemap_index
 
 
@@ -21,6 +24,7 @@ def config(tmp_path: Path, feeds: str) -> Path:
     return path
 
 
+@pytest.mark.integration
 async def test_a_page_is_previewed_by_its_selectors_and_nothing_is_stored(
     feeds: FeedServer, tmp_path: Path
 ) -> None:
@@ -51,6 +55,7 @@ async def test_a_page_is_previewed_by_its_selectors_and_nothing_is_stored(
     assert "matches nothing on the page" in err
 
 
+@pytest.mark.integration
 async def test_a_sitemap_index_and_an_unconfigured_feed_are_previewed(
     feeds: FeedServer, tmp_path: Path
 ) -> None:

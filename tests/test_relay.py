@@ -31,7 +31,8 @@ from monitor.notify.rules import (
 from monitor.notify.slack import SlackNotifier
 from monitor.notify.webhook import WebhookNotifier
 from monitor.store import Store
-from tests.conftest import FakeClock, Receiver, queue_alerts
+from tests.support.servers import Receiver
+from tests.support.values import FakeClock, queue_alerts
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 from monitor.match import Document
 from monitor.models import Item, MatchedTerm, StoredItem
 from monitor.views import highlight_match
-from tests.matching import OneWatchlist
+from tests.support.matching import OneWatchlist
 
 
 def stored(title: str, summary: str) -> StoredItem:
@@ -97,8 +97,8 @@ def test_a_feed_shows_how_a_hub_pushes_it_or_why_not() -> None:
 def test_check_says_which_notifiers_post_to_private_addresses(tmp_path: Path) -> None:
     """Notifier URLs are the operator's own configuration: they may name a receiver on
     this network (the private-network guard is for what feeds name), and check says so."""
-    from monitor.config import parse_settings
     from monitor.cli.summaries import check_summary
+    from monitor.config import parse_settings
 
     settings = parse_settings(
         """

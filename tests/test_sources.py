@@ -11,7 +11,9 @@ from monitor.config import ConfigError
 from monitor.sources import PageSelectors, ReadError, Source, parse_date
 from monitor.sources.page import read_page
 from monitor.sources.sitemap import read_sitemap, title_from_url
-from tests.conftest import FakeClock, FeedServer, RuntimeFactory, make_settings
+from tests.conftest import RuntimeFactory
+from tests.support.servers import FeedServer
+from tests.support.values import FakeClock, make_settings
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'

@@ -16,7 +16,7 @@ import pytest
 
 from monitor.models import NewItem
 from monitor.store import LeaseLost, PostgresStore, StoreError
-from tests import upgrades
+from tests.support import upgrades
 from tests.test_store import MINUTE, NOW, feed_ids, item, matched, record, spec
 
 Start = Callable[[int], Awaitable[list[PostgresStore]]]

@@ -15,8 +15,8 @@ import pytest
 from monitor.dedupe import identify
 from monitor.models import FeedSpec, Item, NewItem, PollRecord
 from monitor.store import SQLiteStore, StoreError
-from tests import upgrades
-from tests.conftest import mounted_tmpfs
+from tests.support import upgrades
+from tests.support.commands import mounted_tmpfs
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]

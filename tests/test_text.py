@@ -21,7 +21,7 @@ from monitor.text import (
     words,
     words_and_compound_spans,
 )
-from tests import reference_matcher
+from tests.support import reference_matcher
 
 
 def test_html_to_text_drops_markup_scripts_and_decodes_entities() -> None:

@@ -15,9 +15,10 @@ from monitor.config import ConfigError, parse_settings
 from monitor.store import Store
 from monitor.web import WebSide
 from monitor.web.metrics import Metrics
-from tests.builders import Entry, rss
-from tests.conftest import FeedServer, Receiver, queue_alerts
-from tests.daemons import Launcher
+from testbed.builders import Entry, rss
+from tests.support.daemons import Launcher
+from tests.support.servers import FeedServer, Receiver
+from tests.support.values import queue_alerts
 from tests.test_daemon import write_config
 
 TOKEN = "s3cret-token-for-tests"
@@ -33,6 +34,7 @@ def free_port() -> int:
         return port
 
 
+@pytest.mark.integration
 async def test_a_running_daemon_serves_probes_metrics_page_and_json(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:
@@ -138,6 +140,7 @@ def test_web_settings_are_checked(web: str, message: str) -> None:
         parse_settings(f"web: {web}\n", "monitor.yaml", {})
 
 
+@pytest.mark.integration
 async def test_a_port_already_taken_stops_the_start_with_the_reason(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
 ) -> None:

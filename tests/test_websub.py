@@ -21,9 +21,9 @@ from monitor.config import Settings, parse_settings
 from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.web.push import signature_valid
 from monitor.websub import renew_at, retry_delay
-from tests.builders import Entry, rss
-from tests.conftest import FeedServer, Receiver
-from tests.hub import LocalHub, in_process_daemon, start_hub
+from testbed.builders import Entry, rss
+from testbed.hub import LocalHub, in_process_daemon, start_hub
+from tests.support.servers import FeedServer, Receiver
 from tests.test_web import free_port
 
 SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
@@ -150,6 +150,7 @@ def test_renewal_and_retry_timing() -> None:
 # -- against a local hub ------------------------------------------------------------------
 
 
+@pytest.mark.integration
 async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_dropped(
     feeds: FeedServer,
     receiver: Receiver,
@@ -226,6 +227,7 @@ async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_
                 assert answer.status == 404
 
 
+@pytest.mark.integration
 async def test_leases_are_renewed_and_a_lapsed_one_brings_polling_back(
     feeds: FeedServer,
     receiver: Receiver,
@@ -268,6 +270,7 @@ async def test_leases_are_renewed_and_a_lapsed_one_brings_polling_back(
         assert not state.pushed(runtime.clock())
 
 
+@pytest.mark.integration
 async def test_a_removed_feed_is_unsubscribed_and_a_denied_one_is_polled(
     feeds: FeedServer,
     receiver: Receiver,
@@ -305,6 +308,7 @@ async def test_a_removed_feed_is_unsubscribed_and_a_denied_one_is_polled(
         assert (subscription.state, subscription.last_error) == ("denied", "topic not allowed")
 
 
+@pytest.mark.integration
 async def test_a_refusing_hub_is_asked_again_later_and_a_signed_non_feed_push_is_logged(
     feeds: FeedServer,
     receiver: Receiver,
@@ -347,9 +351,8 @@ async def test_a_refusing_hub_is_asked_again_later_and_a_signed_non_feed_push_is
 
 def test_public_url_and_websub_settings_are_checked(tmp_path: Path) -> None:
     from monitor.cli.summaries import check_summary
-
     from monitor.config import ConfigError
-    from tests.conftest import make_settings
+    from tests.support.values import make_settings
 
     with pytest.raises(ConfigError, match="expected an http"):
         make_settings(tmp_path, "web: {public_url: 'ftp://x.example'}\n")
@@ -432,6 +435,7 @@ async def test_content_pushed_while_the_daemon_stops_is_sent_back_to_retry(tmp_p
             assert answer.status == 503
 
 
+@pytest.mark.integration
 async def test_a_push_is_answered_2xx_only_once_it_is_stored(
     feeds: FeedServer,
     receiver: Receiver,

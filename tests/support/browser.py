@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's chromium and chromedriver) driven by selenium.
 
-``python -m tests.browser URL PATH`` saves a screenshot of a page: the README's picture
-of the status page is taken this way, by the same code the browser test uses.
+``python -m tests.support.browser URL PATH`` saves a screenshot of a page: the picture
+of the status page in docs/operations.md is taken this way, by the same code the
+browser test uses.
 """
 
 from __future__ import annotations

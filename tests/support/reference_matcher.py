@@ -1,4 +1,4 @@
-"""A slow, plain evaluator of query trees, written from the README's rules alone.
+"""A slow, plain evaluator of query trees, written from the rules of docs/queries.md alone.
 
 It shares nothing with the compiled matcher but the tokenizer: it walks every word of
 the text for every leaf, so what it finds is easy to check by eye.

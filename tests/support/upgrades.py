@@ -12,7 +12,7 @@ from monitor.dedupe import identify
 from monitor.models import FeedSpec, Item, Match, MatchedTerm, NewItem, PollRecord
 from monitor.store import Store
 
-MIGRATIONS = Path(__file__).resolve().parents[1] / "monitor" / "store" / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "monitor" / "store" / "migrations"
 LAST_VERSION = {"sqlite": 9, "postgresql": 2}
 TEXT = (
     "Armenia and Azerbaijan agreed to a humanitarian ceasefire in Nagorno-Karabakh on"
