@@ -77,8 +77,8 @@ class FeedHealth:
                 await self._tell(
                     f"Feed {feed.display_name} moved permanently to"
                     f" {without_userinfo(decision.moved_to)}; it is polled there from now"
-                    " on. Put the new URL in the configuration when convenient (see README:"
-                    " Polling).",
+                    " on. Put the new URL in the configuration when convenient (see"
+                    " docs/operations.md: Polling).",
                     feed,
                 )
         if outcome.status in ("updated", "not-modified", "pushed"):

@@ -41,7 +41,7 @@ class Defaults(Strict):
 
 
 class StoriesSettings(Strict):
-    """How items are grouped into stories (see the README's "Stories")."""
+    """How items are grouped into stories (see docs/stories.md)."""
 
     similarity: float = Field(default=0.5, gt=0, le=1)
     window: Duration = timedelta(days=14)

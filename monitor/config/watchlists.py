@@ -31,7 +31,7 @@ class WatchlistSettings(Strict):
     any: list[str] = []
     all: list[str] = []
     none: list[str] = []
-    # Instead of any/all/none: one boolean query (see the README's "Queries").
+    # Instead of any/all/none: one boolean query (see docs/queries.md).
     query: str | None = None
     fields: list[SearchField] = ["title", "summary"]
     # Watch only these feeds (URLs or names) and feeds with these tags; default: all.
