@@ -269,6 +269,7 @@ async def test_three_instances_alert_every_story_once_and_survive_a_sigkill(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 async def test_once_and_the_read_commands_on_postgresql(
     postgres_dsn: str, receiver: Receiver, tmp_path: Path

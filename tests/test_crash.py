@@ -124,6 +124,7 @@ async def finish(launcher: Launcher, config: Path, newsroom: Newsroom) -> None:
     assert code == 0, daemon.log
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 async def test_sigkill_at_random_moments_loses_nothing_and_duplicates_keep_their_id(
     feeds: FeedServer, tmp_path: Path, launcher: Launcher
@@ -150,6 +151,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_duplicates_keep_their
         assert len(message_ids) == 1, (guid, message_ids)  # a duplicate keeps its id
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 async def test_sigterm_restarts_lose_and_double_nothing(
     feeds: FeedServer, tmp_path: Path, launcher: Launcher
@@ -168,6 +170,7 @@ async def test_sigterm_restarts_lose_and_double_nothing(
     assert set(copies.values()) == {1}  # zero duplicates, zero losses
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 async def test_sigkill_with_pushes_in_flight_loses_no_pushed_item(
     feeds: FeedServer, tmp_path: Path, launcher: Launcher

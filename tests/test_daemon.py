@@ -61,6 +61,7 @@ async def test_run_delivers_then_stops_cleanly_on_sigterm(
     assert len(feeds.hits["/feed.xml"]) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 async def test_a_restart_neither_repolls_early_nor_realerts(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher
@@ -122,6 +123,7 @@ async def test_reload_command_signals_the_daemon_through_its_pid_file(
     assert code == 1 and "no daemon is running" in err
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 async def test_sigterm_during_a_hanging_poll_exits_within_ten_seconds(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, launcher: Launcher

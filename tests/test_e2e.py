@@ -169,6 +169,7 @@ async def test_hundreds_of_feeds_alert_every_watched_item_once_and_nothing_else(
     assert len(receiver.requests) == len(expected)
 
 
+@pytest.mark.slow
 async def test_the_real_corpus_alerts_exactly_the_stories_that_carry_a_term(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path, corpus: Path
 ) -> None:

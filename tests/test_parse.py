@@ -157,6 +157,7 @@ def test_json_feed_details() -> None:
     assert item.published is not None and item.published.hour == 9
 
 
+@pytest.mark.slow
 def test_every_corpus_feed_parses_or_is_refused_clearly(corpus: Path) -> None:
     entries = no_guid = parsed_feeds = 0
     for path in sorted(corpus.iterdir()):
@@ -311,6 +312,7 @@ def test_the_learned_interval_is_half_the_median_gap_between_recent_entries() ->
     assert parse(rss(hourly[:2])).learned_interval is None  # too few to tell
 
 
+@pytest.mark.slow
 def test_known_entries_skip_their_text_and_nothing_else_changes(corpus: Path) -> None:
     """Leaving the text of known, unchanged entries unread gives the same new items, the
     same count and the same learned interval, on every corpus feed, for any known half;

@@ -22,6 +22,7 @@ def both(body: bytes, headers: dict[str, str] | None = None):  # type: ignore[no
     return text_of(fast), text_of(read_with_feedparser(body, headers or XML, URL))
 
 
+@pytest.mark.slow
 def test_every_corpus_feed_it_reads_gives_feedparsers_items(corpus: Path) -> None:
     read = declined = 0
     for path in sorted(corpus.iterdir()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +60,7 @@ def test_a_stray_head_tag_no_longer_hides_the_rest_of_a_post() -> None:
     assert html_to_text(html) == "Put respond.js in the , then the rest.\nNext paragraph."
 
 
+@pytest.mark.slow
 def test_every_corpus_fragment_reads_as_before_or_gains_text(corpus: Path) -> None:
     """The lexbor path against html.parser on every HTML text of the corpus: the same
     text, or (HTML5 closing a <p> before a block, text html.parser lost after a stray

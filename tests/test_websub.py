@@ -227,6 +227,7 @@ async def test_a_signed_push_is_alerted_at_once_and_unsigned_or_forged_ones_are_
                 assert answer.status == 404
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 async def test_leases_are_renewed_and_a_lapsed_one_brings_polling_back(
     feeds: FeedServer,
