@@ -174,12 +174,18 @@ class Fetcher(AsyncResource):
             self._session = None
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
     ) -> FetchResult:
-        """GET a feed, conditionally when validators are known; raise FetchError."""
+        """GET a feed (or, with ``accept`` saying so, a page), conditionally when
+        validators are known; raise FetchError."""
         host = (urlsplit(url).hostname or "").lower()
         per_host = self._per_host.setdefault(host, asyncio.Semaphore(self.limits.per_host))
-        conditional: dict[str, str] = {}
+        conditional: dict[str, str] = {"Accept": accept} if accept else {}
         if etag:
             conditional["If-None-Match"] = etag
         if last_modified:
