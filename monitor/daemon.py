@@ -105,7 +105,12 @@ class Daemon:
         if self.stopping.is_set():
             return
         concurrency = self.runtime.settings.http.concurrency
-        free = min(concurrency - len(self.in_flight), max(1, concurrency // self.claim_share))
+        # A poll waiting for its articles gives its slot back (their requests still go
+        # through the fetcher's limits), so articles never delay other feeds' polls; at
+        # most as many again wait so.
+        waiting = min(self.runtime.poller.articles.reading, concurrency)
+        busy = len(self.in_flight) - waiting
+        free = min(concurrency - busy, max(1, concurrency // self.claim_share))
         if free <= 0:
             return
         now = self.runtime.clock()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from monitor.dedupe import identify
 from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.match import FeedLabels, WatchlistSet, match_items
 from monitor.models import Match, NewItem, ParsedFeed
@@ -95,6 +96,24 @@ def prepare(
     ]
     clock.lap("match", None)
     return Prepared(parsed, items, entries, clock.stages, websub=links)
+
+
+def with_articles(
+    items: Sequence[NewItem], request: MatchRequest | None, title: str | None
+) -> list[NewItem]:
+    """Items that gained their article's text, identified and matched again on the whole
+    of it (in a worker). Each keeps the canonical link the feed's batch gave it (a link
+    the feed repeats identifies none of its entries)."""
+    found = identify([new.item for new in items])
+    found = [
+        replace(item, canonical_link=new.item.canonical_link)
+        for item, new in zip(found, items, strict=True)
+    ]
+    if request is None:
+        return [replace(new, item=item) for new, item in zip(items, found, strict=True)]
+    watchlists = installed(request.generation)
+    assert isinstance(watchlists, WatchlistSet)
+    return match_items(found, watchlists, replace(request.feed, title=title))
 
 
 def newest(raw: RawFeed, limit: int) -> RawFeed:

@@ -62,11 +62,23 @@ class Item:
     title_key: str | None = None
     sketch: Sketch | None = None
     digest: int | None = None
+    # The article's main text, when its page was read (see sources.article), and what
+    # became of the attempt (None: not tried).
+    fulltext: str = ""
+    fulltext_note: str | None = None
 
     @property
     def body(self) -> str:
-        """The longest text the entry carries: its content, else its summary."""
-        return self.content or self.summary
+        """The longest text the entry carries: its article, else its content, else its
+        summary."""
+        return self.fulltext or self.content or self.summary
+
+    @property
+    def searched_summary(self) -> str:
+        """What watchlists search as ``summary``: the entry's summary, its content and
+        its article's text, a line apart (spans of matched terms index into this)."""
+        text = f"{self.summary}\n{self.content}" if self.content else self.summary
+        return f"{text}\n{self.fulltext}" if self.fulltext else text
 
 
 @dataclass(frozen=True, slots=True)

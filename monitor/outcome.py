@@ -33,5 +33,8 @@ class PollOutcome:
     new_hub: bool = False  # the feed names a WebSub hub (or topic) it did not name before
     # What the poll's answer decided about the feed (None: a push, or dropped).
     decision: Decision | None = None
+    # How the attempts to read new items' articles ended: read, teaser, paywalled,
+    # reused, refused (robots.txt), held (Retry-After), failed, timeout.
+    articles: Mapping[str, int] = field(default_factory=dict)
     # Seconds per stage: fetch, read, text, identify, match (in a worker), store.
     stages: Mapping[str, float] = field(default_factory=dict)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.fetch import Fetcher, FetchError, FetchResult
+from monitor.fulltext import ArticleReader, ArticleRule, FulltextLimits
 from monitor.health import FeedHealth, HealthRules
 from monitor.ingest import (
     MatchRequest,
@@ -27,7 +29,7 @@ from monitor.outcome import PollOutcome
 from monitor.parse import ParseError
 from monitor.schedule import Answer, Decision, PollPolicy, decide
 from monitor.sources import Body, Source
-from monitor.sources.index import Sitemaps, fetch_sitemaps
+from monitor.sources.index import Sitemaps, fetch_index
 from monitor.store import LeaseLost, StoreError
 from monitor.store.protocols import PollWrites
 from monitor.workers import WorkerCrashed, WorkerPool
@@ -62,6 +64,10 @@ class PollSettings:
     max_interval: timedelta = timedelta(hours=24)
     max_backoff: timedelta = timedelta(hours=6)
     adaptive: bool = False
+    # How each feed's articles are read (by configured URL; the default for the others).
+    articles: Mapping[str, ArticleRule] = field(default_factory=dict)
+    article_default: ArticleRule = field(default_factory=ArticleRule)
+    fulltext: FulltextLimits = field(default_factory=FulltextLimits)
 
 
 class Poller:
@@ -83,6 +89,7 @@ class Poller:
         self.settings = PollSettings()
         self.generation = 0  # of the watchlists installed in the workers
         self.feed_health = FeedHealth(store, clock)
+        self.articles = ArticleReader(fetcher, store, workers, clock)
 
     def configure(self, settings: PollSettings) -> None:
         """Poll by these settings from now on; new watchlists are installed in every
@@ -91,6 +98,7 @@ class Poller:
             self.generation = self.workers.install(settings.watchlists)
         self.settings = settings
         self.feed_health.rules = settings.health
+        self.articles.configure(settings.articles, settings.article_default, settings.fulltext)
 
     def _match_request(self, feed: FeedState) -> MatchRequest | None:
         if not len(self.settings.watchlists):
@@ -262,7 +270,9 @@ class Poller:
                 prepare, bodies, feed.url, request, known, source, now
             )
             if prepared.children and fetched is not None:
-                sitemaps = await self._fetch_children(feed, prepared.children)
+                sitemaps = await fetch_index(
+                    self.fetcher, feed, prepared.children, await self.store.sitemap_parts(feed.id)
+                )
                 if not sitemaps.bodies:  # every sitemap as it was
                     await self.store.save_sitemap_parts(feed.id, sitemaps.parts, now)
                     return await self._unchanged(feed, fetched, index=True)
@@ -286,6 +296,14 @@ class Poller:
                 "feed %s: %s", feed.shown_url, parsed.warning, extra=feed_ids(feed.id, feed.url)
             )
         items = prepared.items
+        articles: Counter[str] = Counter()
+        if alert:  # a baseline's articles are never read
+            started = time.perf_counter()
+            items, articles = await self.articles.for_feed(
+                feed, items, request, parsed.title, pushed=fetched is None
+            )
+            if articles:
+                prepared.stages["articles"] = time.perf_counter() - started
         if self.settings.scopes:
             items = in_scope(self.settings.scopes, items, feed.url, now)
         if alert and feed.max_alert_age is not None:
@@ -337,6 +355,7 @@ class Poller:
             matched=saved.matched,
             warning=parsed.warning,
             stages={**stages, "store": store_seconds},
+            articles=dict(articles),
             new_hub=prepared.websub is not None
             and (prepared.websub.hub, prepared.websub.topic) != (feed.hub, feed.topic),
             decision=decision,
@@ -378,20 +397,3 @@ class Poller:
         )
         saved = await self.store.save_poll(feed.id, items, record, alert=alert)
         return saved, decision
-
-    async def _fetch_children(self, feed: FeedState, children: Sequence[str]) -> Sitemaps:
-        """The sitemaps an index names, asked for conditionally; one that fails is
-        skipped and logged."""
-        sitemaps = await fetch_sitemaps(
-            self.fetcher, children, await self.store.sitemap_parts(feed.id), feed.poll_url
-        )
-        if sitemaps.errors:
-            log.warning(
-                "sitemap index %s: %s of %s sitemap(s) failed: %s",
-                feed.shown_url,
-                len(sitemaps.errors),
-                len(children),
-                "; ".join(sitemaps.errors),
-                extra=feed_ids(feed.id, feed.url),
-            )
-        return sitemaps

@@ -5,20 +5,24 @@ storing anything: for trying selectors on a page, or a feed before adding it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from monitor.feedlinks import WebSubLinks, websub_links
 from monitor.fetch import Fetcher
-from monitor.models import Item
+from monitor.fulltext import ArticleReader, ArticleRule, FulltextLimits, NothingStored
+from monitor.models import Item, NewItem
 from monitor.parse import text_of
 from monitor.redact import without_userinfo
 from monitor.sources import Source
 from monitor.sources.index import fetch_sitemaps, merged
 from monitor.sources.registry import read_source
-from monitor.views import iso_utc
+from monitor.views import iso_utc, snippet
+from monitor.workers import WorkerPool
+
+PREVIEW_TEXT_CHARS = 300  # of an article's text, in ``feeds preview --fulltext``
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,39 @@ async def preview(fetcher: Fetcher, url: str, source: Source, now: datetime) -> 
     return Preview(base, source, parsed.title, parsed.items, warnings, links)
 
 
+async def with_articles(
+    fetcher: Fetcher,
+    items: list[Item],
+    rule: ArticleRule,
+    limits: FulltextLimits,
+    clock: Callable[[], datetime],
+) -> list[Item]:
+    """The items with their articles read as the daemon would read them by ``rule`` (its
+    selector; every item, however long its feed text), remembering nothing."""
+    workers = WorkerPool(1)
+    try:
+        reader = ArticleReader(fetcher, NothingStored(), workers, clock)
+        reader.configure({}, rule, limits)
+        every = replace(rule, mode="always")
+        read, _ = await reader.read([NewItem(item) for item in items], every)
+    finally:
+        await workers.close()
+    return [new.item for new in read]
+
+
 def item_preview_json(item: Item) -> dict[str, Any]:
-    """One entry as ``feeds preview --json`` prints it."""
-    return {
+    """One entry as ``feeds preview --json`` prints it (its article's text and how
+    reading it went, when it was read)."""
+    shown: dict[str, Any] = {
         "title": item.title,
         "link": item.link,
         "published": iso_utc(item.published),
         "summary": item.summary,
         "key": item.entry_key,
     }
+    if item.fulltext_note is not None:
+        shown["fulltext"] = {"text": item.fulltext, "note": item.fulltext_note}
+    return shown
 
 
 def preview_text(shown: Preview, limit: int) -> str:
@@ -80,6 +108,10 @@ def preview_text(shown: Preview, limit: int) -> str:
         if item.summary:
             summary = item.summary if len(item.summary) <= 100 else item.summary[:99] + "…"
             lines.append(f"{'':<21} {summary}")
+        if item.fulltext_note is not None:
+            lines.append(f"{'':<21} full text ({len(item.fulltext):,} chars): {item.fulltext_note}")
+            if item.fulltext:
+                lines.append(f"{'':<21} {snippet(item.fulltext, PREVIEW_TEXT_CHARS)}")
     if len(shown.items) > limit:
         lines.append(f"# … and {len(shown.items) - limit} more (--limit)")
     return "\n".join(lines)

@@ -208,3 +208,63 @@ def synthetic_feeds(count: int, per_feed: int, seed: int = 1) -> list[SyntheticF
         build, content_type = builders[number % len(builders)]
         feeds.append(SyntheticFeed(f"/synthetic/{number}", build(entries), content_type, watched))
     return feeds
+
+
+# Sentences of an ordinary report, none of them watched: article bodies are built of these.
+REPORT_SENTENCES = (
+    "The talks lasted late into the night and ended without a joint statement.",
+    "Officials on both sides said the meeting had been useful but difficult.",
+    "A spokesman declined to say when the delegations would meet again.",
+    "Residents of the border villages said the last week had been quiet.",
+    "Aid groups asked for safe passage for convoys carrying food and medicine.",
+    "Diplomats from several countries attended as observers, the ministry said.",
+    "Markets in the capital opened as usual and traffic was light in the morning.",
+    "The agreement, if signed, would be the first of its kind in three years.",
+)
+
+
+def article_page(
+    title: str,
+    body: list[str],
+    *,
+    navigation: str = "Home World Politics Business Sport Culture",
+    related: list[str] | None = None,
+    comments: list[str] | None = None,
+    head: str = "",
+) -> str:
+    """An article page as news sites write them: navigation, the article's paragraphs,
+    a block of related stories, reader comments and a footer, each its own element,
+    so an extractor has to tell the article from the rest."""
+    paragraphs = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in body)
+    related_links = "".join(
+        f'<li><a href="/related/{index}">{escape(text)}</a></li>'
+        for index, text in enumerate(related or [])
+    )
+    comment_blocks = "".join(
+        f'<div class="comment"><p>{escape(text)}</p></div>' for text in comments or []
+    )
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title>{head}</head><body>"
+        f"<header><nav>{escape(navigation)}</nav></header>"
+        f"<main><article><h1>{escape(title)}</h1>"
+        f"<p class='byline'>By a staff reporter</p>{paragraphs}</article>"
+        f"<aside class='related'><h2>Related stories</h2><ul>{related_links}</ul></aside>"
+        f"<section id='comments'><h2>Comments</h2>{comment_blocks}</section></main>"
+        "<footer>Copyright The Test Herald. All rights reserved.</footer></body></html>"
+    )
+
+
+def report_paragraphs(count: int, seed: int, inserted: dict[int, str] | None = None) -> list[str]:
+    """``count`` paragraphs of three report sentences each, with ``inserted`` sentences
+    put at the end of the paragraphs they name (paragraph five: index 4)."""
+    import random
+
+    rng = random.Random(seed)
+    paragraphs = []
+    for index in range(count):
+        sentences = rng.sample(REPORT_SENTENCES, 3)
+        if inserted and index in inserted:
+            sentences.append(inserted[index])
+        paragraphs.append(" ".join(sentences))
+    return paragraphs

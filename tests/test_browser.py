@@ -34,7 +34,7 @@ async def test_the_status_page_in_headless_chromium(
     config = tmp_path / "monitor.yaml"
     config.write_text(
         f"""storage: sqlite:///{tmp_path / "monitor.db"}
-defaults: {{interval: 1h, baseline: false}}
+defaults: {{fulltext: off, interval: 1h, baseline: false}}
 http: {{allow_private_networks: true}}
 web: {{listen: "127.0.0.1:{port}"}}
 feeds:

@@ -96,7 +96,7 @@ def config(path: Path, dsn: str, name: str, sites: TestServer, receiver: Receive
     path.write_text(
         f"""storage: {dsn}
 cluster: {{lease: {LEASE}s, instance_id: {name}}}
-defaults: {{interval: {INTERVAL:g}s}}
+defaults: {{fulltext: off, interval: {INTERVAL:g}s}}
 http: {{allow_private_networks: true, per_host: 100}}
 notifiers:
   ops: {{type: webhook, url: "{receiver.url("/hook")}", secret: {SECRET}}}

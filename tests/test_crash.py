@@ -89,7 +89,7 @@ def write_config(tmp_path: Path, feeds: FeedServer) -> Path:
     config = tmp_path / "monitor.yaml"
     config.write_text(
         f"""storage: sqlite:///{tmp_path / "monitor.db"}
-defaults: {{interval: 1s, baseline: false}}
+defaults: {{fulltext: off, interval: 1s, baseline: false}}
 http: {{allow_private_networks: true, timeout: 5s}}
 feeds:
   - url: {feeds.url("/feed.xml")}

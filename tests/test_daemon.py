@@ -25,7 +25,7 @@ TRUCE = Entry(title="Karabakh ceasefire agreed", guid="t1", link="https://n.exam
 def write_config(path: Path, feed_url: str, hook_url: str, extra: str = "") -> None:
     path.write_text(
         f"""storage: sqlite:///{path.parent / "monitor.db"}
-defaults: {{interval: 1h, baseline: false}}
+defaults: {{fulltext: off, interval: 1h, baseline: false}}
 http: {{allow_private_networks: true, timeout: 30s}}
 feeds:
   - url: {feed_url}
@@ -334,7 +334,7 @@ async def test_a_slow_receiver_never_holds_a_fast_one(feeds: FeedServer, tmp_pat
     feeds.serve("/feed.xml", rss(entries))
     settings = parse_settings(
         f"""storage: sqlite:///{tmp_path / "monitor.db"}
-defaults: {{interval: 1s, baseline: false}}
+defaults: {{fulltext: off, interval: 1s, baseline: false}}
 http: {{allow_private_networks: true, timeout: 30s}}
 feeds:
   - url: {feeds.url("/feed.xml")}

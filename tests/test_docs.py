@@ -34,6 +34,7 @@ SETTINGS_KEYS = {
     "cluster",
     "defaults",
     "feeds",
+    "fulltext",
     "health",
     "http",
     "notifiers",

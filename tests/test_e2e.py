@@ -33,6 +33,7 @@ def write_config(tmp_path: Path, feed_urls: list[str], hook_url: str) -> Path:
     path = tmp_path / "monitor.yaml"
     path.write_text(
         f"""storage: sqlite:///{tmp_path / "monitor.db"}
+defaults: {{fulltext: off}}
 http: {{allow_private_networks: true, timeout: 10s}}
 feeds:
 {feeds}
@@ -136,7 +137,7 @@ def many_feeds_settings(tmp_path: Path, urls: list[str], hook: str, terms: str) 
     return make_settings(
         tmp_path,
         f"""
-defaults: {{baseline: false, max_alert_age: off}}
+defaults: {{fulltext: off, baseline: false, max_alert_age: off}}
 http: {{allow_private_networks: true, per_host: 50}}
 feeds:
 {feed_lines}
@@ -227,7 +228,7 @@ async def test_no_output_or_stored_error_ever_contains_a_secret(
     config = tmp_path / "monitor.yaml"
     config.write_text(
         f"""storage: sqlite:///{tmp_path / "monitor.db"}
-defaults: {{baseline: false}}
+defaults: {{fulltext: off, baseline: false}}
 http: {{allow_private_networks: true, timeout: 5s}}
 feeds:
   - {{url: "{feed_url}"}}
@@ -399,7 +400,7 @@ async def test_a_feeds_password_never_reaches_receivers_or_any_output(
     config = tmp_path / "monitor.yaml"
     config.write_text(
         f"""storage: sqlite:///{tmp_path / "monitor.db"}
-defaults: {{baseline: false, max_alert_age: off}}
+defaults: {{fulltext: off, baseline: false, max_alert_age: off}}
 http: {{allow_private_networks: true, timeout: 5s}}
 feeds:
   - {{url: "{rss_url}"}}

@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "monitor.alerting",
             "monitor.dedupe",
+            "monitor.feed_views",
             "monitor.fingerprint",
             "monitor.match",
             "monitor.notify.rules",
@@ -51,12 +52,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     (
         "infrastructure",
-        ("monitor.fetch", "monitor.notify", "monitor.store", "monitor.websub"),
+        ("monitor.fetch", "monitor.notify", "monitor.robots", "monitor.store", "monitor.websub"),
     ),
     (
         "pipeline",
         (
             "monitor.discover",
+            "monitor.fulltext",
             "monitor.health",
             "monitor.ingest",
             "monitor.notify.relay",
@@ -77,6 +79,7 @@ READS_CONFIG = ("monitor.cli", "monitor.config", "monitor.runtime", "monitor.wir
 # Over 400 lines, each one concept that reads best whole.
 LONG_MODULES = {
     "monitor/dedupe.py": "story resolution: identity keys and the rules that join",
+    "monitor/models.py": "the value types that flow between the stages, side by side",
     "monitor/sources/fast.py": "one reader: RSS 2.0 and Atom on lxml, as feedparser reads them",
     "monitor/store/base.py": "the storage contract, one method per operation",
     "monitor/store/stories.py": "saving one batch into its stories, step by step",

@@ -27,7 +27,7 @@ async def test_json_logs_carry_ids_and_never_a_secret(
     config = tmp_path / "monitor.yaml"
     config.write_text(
         f"""storage: sqlite:///{tmp_path / "monitor.db"}
-defaults: {{interval: 1h, baseline: false}}
+defaults: {{fulltext: off, interval: 1h, baseline: false}}
 http: {{allow_private_networks: true}}
 feeds:
   - url: {good}

@@ -28,7 +28,7 @@ OTHER = Entry(title="Markets rally", guid="o1", link="https://n.example/o1")
 def config(feed_urls: list[str], baseline: bool = True, timeout: str = "5s") -> str:
     feeds = "\n".join(f"  - url: {url}" for url in feed_urls)
     return f"""
-defaults: {{interval: 10m, baseline: {str(baseline).lower()}}}
+defaults: {{fulltext: off, interval: 10m, baseline: {str(baseline).lower()}}}
 http: {{allow_private_networks: true, timeout: {timeout}, max_body: 64KiB}}
 feeds:
 {feeds}
@@ -430,7 +430,7 @@ async def test_watchlists_watch_only_their_feeds_tags_and_item_ages(
         ),
     )
     text = f"""
-defaults: {{baseline: false}}
+defaults: {{fulltext: off, baseline: false}}
 http: {{allow_private_networks: true}}
 feeds:
   - {{url: "{caucasus}", name: Caucasus, tags: [region]}}
@@ -457,7 +457,7 @@ async def test_queries_scope_to_a_feeds_name_title_url_and_tags(
     elsewhere = Entry(title="Karabakh: markets calm", guid="w", link="https://w.example/1")
     world = feeds.serve("/world", rss([elsewhere]))
     text = f"""
-defaults: {{baseline: false}}
+defaults: {{fulltext: off, baseline: false}}
 http: {{allow_private_networks: true}}
 feeds:
   - {{url: "{caucasus}", name: Caucasus Desk, tags: [south-caucasus]}}

@@ -111,7 +111,8 @@ NEAR_ADVICE = (
         ("@nowhere", "1:1: unknown alias @nowhere; defined: @karabakh"),
         (
             "body:truce",
-            "1:1: unknown field 'body'; fields: title, summary, author, url, lang, feed, tag",
+            "1:1: unknown field 'body'; fields: title, summary, fulltext, author, url, lang,"
+            " feed, tag",
         ),
         ("ce*", "1:1: a prefix needs at least 3 letters or digits before '*'"),
         ("(a OR b) NEAR/2 c", "1:10: NEAR joins two terms, phrases, prefixes or aliases"),

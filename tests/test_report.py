@@ -62,8 +62,8 @@ def test_color_uses_terminal_bold() -> None:
 def test_a_feed_shows_how_a_hub_pushes_it_or_why_not() -> None:
     from datetime import timedelta
 
+    from monitor.feed_views import feed_json, feed_line
     from monitor.models import FeedState, Subscription
-    from monitor.views import feed_json, feed_line
 
     now = datetime(2026, 11, 29, 12, tzinfo=UTC)
     feed = FeedState(

@@ -75,7 +75,7 @@ STORY_SELECTORS = PageSelectors(item="article.story", summary="p.dek")
 
 def sources_config(sources: str, baseline: bool = True) -> str:
     return f"""
-defaults: {{interval: 10m, baseline: {str(baseline).lower()}}}
+defaults: {{fulltext: off, interval: 10m, baseline: {str(baseline).lower()}}}
 http: {{allow_private_networks: true, timeout: 5s, max_body: 256KiB}}
 feeds:
 {sources}

@@ -70,7 +70,7 @@ def push_settings(
     feeds = "\n".join(f"  - {{url: {url}}}" for url in feed_urls)
     text = f"""
 storage: "{storage or f"sqlite:///{tmp_path / 'monitor.db'}"}"
-defaults: {{interval: 1h, baseline: true}}
+defaults: {{fulltext: off, interval: 1h, baseline: true}}
 http: {{allow_private_networks: true, timeout: 5s, max_body: 64KiB}}
 web: {{listen: 127.0.0.1:{port}, public_url: "http://127.0.0.1:{port}/"}}
 feeds:

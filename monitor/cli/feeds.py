@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -14,16 +15,23 @@ from pydantic import ValidationError
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, command, emit, with_store
 from monitor.config import FeedSettings, Settings, included_opml
 from monitor.discover import DiscoveryError, discover, feeds_yaml
+from monitor.feed_views import ARTICLE_DAYS, ArticleCounts, feed_json, feed_line
 from monitor.fetch import Fetcher, FetchError
 from monitor.opml import OpmlError, OpmlFeed, opml_document, read_opml, write_opml
 from monitor.parse import ParseError
-from monitor.preview import configured_source, item_preview_json, preview, preview_text
+from monitor.preview import (
+    configured_source,
+    item_preview_json,
+    preview,
+    preview_text,
+    with_articles,
+)
 from monitor.progress import Steps
 from monitor.redact import without_userinfo
+from monitor.runtime import utc_now
 from monitor.sources import Source
 from monitor.store import Store
-from monitor.views import feed_json, feed_line
-from monitor.wiring import fetch_limits, source_of
+from monitor.wiring import article_rule, fetch_limits, fulltext_limits, source_of
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,6 +70,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     previewing.add_argument("url", help="a configured source's URL or name, or any feed URL")
     previewing.add_argument("--limit", type=int, default=20, help="entries shown (default 20)")
     previewing.add_argument("--json", action="store_true", help="one JSON object per line")
+    previewing.add_argument(
+        "--fulltext",
+        action="store_true",
+        help="also read each entry's article as configured (its selector) and show its text",
+    )
 
 
 def _export_feeds(settings: Settings) -> int:
@@ -133,7 +146,7 @@ async def feeds(settings: Settings, path: Path, args: argparse.Namespace) -> int
     if action == "import":
         return _import_feeds(settings, path, args.file)
     if action == "preview":
-        return await _preview_feed(settings, args.url, args.limit, args.json)
+        return await _preview_feed(settings, args.url, args.limit, args.json, args.fulltext)
 
     async def show(store: Store) -> int:
         if getattr(args, "action", None) == "revive":
@@ -145,19 +158,28 @@ async def feeds(settings: Settings, path: Path, args: argparse.Namespace) -> int
         pushes = {
             subscription.feed_id: subscription for subscription in await store.subscriptions()
         }
+        since = datetime.now(UTC) - timedelta(days=ARTICLE_DAYS)
+        articles = {
+            feed_id: ArticleCounts(*counts)
+            for feed_id, counts in (await store.fulltext_counts(since)).items()
+        }
+        none = ArticleCounts(0, 0)
         emit(
             await store.feeds(),
             args.json,
-            lambda feed: feed_json(feed, pushes.get(feed.id)),
-            lambda feed: feed_line(feed, pushes.get(feed.id)),
+            lambda feed: feed_json(feed, pushes.get(feed.id), articles.get(feed.id, none)),
+            lambda feed: feed_line(feed, pushes.get(feed.id), articles.get(feed.id, none)),
         )
         return EXIT_OK
 
     return await with_store(settings, show)
 
 
-async def _preview_feed(settings: Settings, key: str, limit: int, as_json: bool) -> int:
-    """Print what one source gives now, read as the daemon would read it."""
+async def _preview_feed(
+    settings: Settings, key: str, limit: int, as_json: bool, fulltext: bool
+) -> int:
+    """Print what one source gives now, read as the daemon would read it (and its
+    entries' articles, with ``fulltext``)."""
     sources = {feed.url: source_of(feed, settings.defaults) for feed in settings.feeds}
     names = {feed.name: feed.url for feed in settings.feeds if feed.name}
     url = configured_source(sources, names, key)
@@ -167,6 +189,13 @@ async def _preview_feed(settings: Settings, key: str, limit: int, as_json: bool)
         except (FetchError, ParseError) as error:
             print(f"{without_userinfo(url)}: {error}", file=sys.stderr)
             return EXIT_FAILED
+        if fulltext:
+            configured = next((feed for feed in settings.feeds if feed.url == url), None)
+            rule = article_rule(configured, settings.defaults)
+            read = await with_articles(
+                fetcher, shown.items[:limit], rule, fulltext_limits(settings), utc_now
+            )
+            shown = replace(shown, items=read + shown.items[limit:])
     if as_json:
         for item in shown.items[:limit]:
             print(json.dumps(item_preview_json(item), ensure_ascii=False))

@@ -38,6 +38,21 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 SHOWN_CHARS = 200  # a name or URL from a feed list, in a summary line
 
 
+def fulltext_line(settings: Settings) -> str:
+    """When articles are read unless a feed says otherwise, and how."""
+    mode, section = settings.defaults.fulltext, settings.fulltext
+    if mode == "off":
+        return "full text: off unless a feed says otherwise"
+    when = (
+        "every new item's article"
+        if mode == "always"
+        else f"the articles of new items under {section.short_below} words"
+    )
+    robots = "robots.txt asked" if section.robots else "robots.txt NOT asked"
+    wait = _duration(section.timeout.total_seconds())
+    return f"full text: {mode}: {when} read (wait up to {wait}, {robots})"
+
+
 def check_summary(settings: Settings, path: Path) -> str:
     """The configuration in a few lines, every secret masked."""
     lines = [f"{path}: valid", f"storage: {database_shown(settings.storage)}"]
@@ -46,13 +61,19 @@ def check_summary(settings: Settings, path: Path) -> str:
         lines.append(f"cluster: leases of {_duration(lease)}, renewed every {_duration(lease / 3)}")
     specs = feed_specs(settings)
     lines.append(f"feeds: {len(specs)} enabled of {len(settings.feeds)}")
+    own_fulltext = {feed.url: feed.fulltext for feed in settings.feeds if feed.fulltext}
     for spec in specs:
         baseline = "baseline" if spec.baseline else "alerts on first poll"
         label = f"{shortened(spec.name, SHOWN_CHARS)}: " if spec.name else ""
         every = _duration(spec.interval.total_seconds())
         kind = "" if spec.kind == "feed" else f"{spec.kind}, "
         url = shortened(without_userinfo(spec.url), SHOWN_CHARS)
-        lines.append(f"  - {label}{url} ({kind}every {every}, {baseline})")
+        article = ""
+        if (fulltext := own_fulltext.get(spec.url)) is not None:
+            where = f" at {fulltext.selector!r}" if fulltext.selector else ""
+            article = f", full text {fulltext.mode}{where}"
+        lines.append(f"  - {label}{url} ({kind}every {every}, {baseline}{article})")
+    lines.append(fulltext_line(settings))
     lines.append("notifiers:")
     lines.append(notifier_lines(settings, {}))
     active = settings.active_notifiers()

@@ -21,7 +21,7 @@ from monitor.config.channels import (
     TeamsNotifierSettings,
     WebhookNotifierSettings,
 )
-from monitor.config.feeds import FeedSettings, HtmlSelectors
+from monitor.config.feeds import FeedFulltext, FeedSettings, HtmlSelectors
 from monitor.config.loading import (
     default_config_path,
     included_opml,
@@ -31,6 +31,7 @@ from monitor.config.loading import (
 from monitor.config.schema import (
     ClusterSettings,
     Defaults,
+    FulltextSettings,
     HealthSettings,
     HttpSettings,
     Settings,
@@ -50,7 +51,9 @@ __all__ = [
     "ConsoleNotifierSettings",
     "Defaults",
     "DiscordNotifierSettings",
+    "FeedFulltext",
     "FeedSettings",
+    "FulltextSettings",
     "HealthSettings",
     "HtmlSelectors",
     "HttpSettings",

@@ -1,4 +1,5 @@
-"""The sources to poll: a feed, a news sitemap, or a page read with CSS selectors."""
+"""The sources to poll: a feed, a news sitemap, or a page read with CSS selectors; and
+whether (and where on the page) their items' articles are read."""
 
 from __future__ import annotations
 
@@ -20,6 +21,34 @@ def _css_selector(value: str | None) -> str | None:
     except SelectolaxError:
         raise ValueError(f"not a CSS selector: {brief(value)}") from None
     return value
+
+
+FulltextMode = Literal["auto", "always", "off"]
+
+
+def fulltext_mode(value: object) -> object:
+    """``off`` (which YAML reads as false) and ``on`` (true, meaning ``auto``) as words."""
+    if value is False:
+        return "off"
+    if value is True:
+        return "auto"
+    return value
+
+
+def _fulltext_choice(value: object) -> object:
+    """``fulltext: always`` is ``fulltext: {mode: always}``."""
+    value = fulltext_mode(value)
+    return {"mode": value} if isinstance(value, str) else value
+
+
+class FeedFulltext(Strict):
+    """When a feed's articles are read (``auto``: when the feed's text is short), and,
+    for a site the extractor gets wrong, where its article is on the page."""
+
+    mode: Annotated[FulltextMode, BeforeValidator(fulltext_mode)] = "auto"
+    selector: str | None = None  # CSS; its matches' text is the article
+
+    _check_selector = field_validator("selector")(_css_selector)
 
 
 class HtmlSelectors(Strict):
@@ -52,6 +81,8 @@ class FeedSettings(Strict):
     # None: the default's; "off": this feed alerts whatever an item's age.
     max_alert_age: Annotated[Duration | Literal[False] | None, BeforeValidator(off)] = None
     max_entries: int | None = Field(default=None, ge=1, le=100_000)  # None: the default's
+    # None: the default's mode; a mode, or {mode, selector}.
+    fulltext: Annotated[FeedFulltext | None, BeforeValidator(_fulltext_choice)] = None
 
     _check_url = field_validator("url")(http_url)
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, field_validator
 
 from monitor.config.channels import ConsoleNotifierSettings, NotifierSettings
-from monitor.config.feeds import FeedSettings
+from monitor.config.feeds import FeedSettings, FulltextMode, fulltext_mode
 from monitor.config.units import Duration, Size, Strict, http_url, no_limit, positive
 from monitor.config.watchlists import WatchlistSettings
 from monitor.redact import brief, without_userinfo
@@ -34,10 +34,27 @@ class Defaults(Strict):
     # A body's newest entries read per poll; a feed that lists more (an archive of a
     # hundred thousand) is read up to here, and the poll says so.
     max_entries: int = Field(default=1000, ge=1, le=100_000)
+    # When an item's article is read: auto (the feed's text is short), always, or off.
+    fulltext: Annotated[FulltextMode, BeforeValidator(fulltext_mode)] = "auto"
 
     _check_interval = field_validator("interval", "max_alert_age", "max_interval", "max_backoff")(
         positive
     )
+
+
+class FulltextSettings(Strict):
+    """How articles are read (docs/configuration.md: Full text)."""
+
+    # An item waits this long for its article; then it is matched on the feed's text.
+    timeout: Duration = timedelta(seconds=20)
+    # ``auto`` reads the article of an item whose feed text has fewer words than this.
+    short_below: int = Field(default=80, ge=1, le=100_000)
+    # An article's text is kept up to this many characters.
+    max_text: int = Field(default=200_000, ge=1_000, le=10_000_000)
+    # Article fetches ask each host's robots.txt first (the feeds themselves do not).
+    robots: bool = True
+
+    _check_timeout = field_validator("timeout")(positive)
 
 
 class StoriesSettings(Strict):
@@ -166,6 +183,7 @@ class Settings(Strict):
     defaults: Defaults = Defaults()
     http: HttpSettings = HttpSettings()
     stories: StoriesSettings = StoriesSettings()
+    fulltext: FulltextSettings = FulltextSettings()
     feeds: list[FeedSettings] = []
     notifiers: dict[str, NotifierSettings] = {}
     # Named term groups, used as @name in queries and in any/all/none lists.

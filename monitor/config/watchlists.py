@@ -11,7 +11,7 @@ from monitor.config.units import Duration, Strict, positive
 from monitor.notify.rules import DigestSchedule, QuietHours, parse_timezone
 from monitor.text import tokenize
 
-SearchField = Literal["title", "summary"]
+SearchField = Literal["title", "summary", "fulltext"]
 
 
 def check_terms(values: list[str]) -> list[str]:
@@ -75,5 +75,5 @@ class WatchlistSettings(Strict):
         if self.query is None and not self.any and not self.all:
             raise ValueError("a watchlist needs a query: or terms in any: or all:")
         if not self.fields:
-            raise ValueError("fields must name at least one of: title, summary")
+            raise ValueError("fields must name at least one of: title, summary, fulltext")
         return self

@@ -74,14 +74,15 @@ class Document:
 
     @classmethod
     def of(cls, item: Item, feed: FeedLabels | None = None) -> Document:
-        """``title``, ``summary`` (the entry's summary and its full content), and for
-        queries ``author``, ``url`` (the link), ``lang``, ``feed`` and ``tag``."""
-        summary = f"{item.summary}\n{item.content}" if item.content else item.summary
+        """``title``, ``summary`` (the entry's summary, its full content and its
+        article's text), and for queries ``fulltext`` (the article's text alone),
+        ``author``, ``url`` (the link), ``lang``, ``feed`` and ``tag``."""
         labels = feed or FeedLabels()
         return cls(
             {
                 "title": item.title,
-                "summary": summary,
+                "summary": item.searched_summary,
+                "fulltext": item.fulltext,
                 "author": item.author or "",
                 "url": item.link or "",
                 "lang": item.language or "",

@@ -21,7 +21,7 @@ from monitor.text import fold
 
 #: Fields a query may scope to; ``summary`` means the summary and the full content,
 #: ``feed`` the feed's name, title and URL, ``tag`` the feed's tags.
-QUERY_FIELDS = ("title", "summary", "author", "url", "lang", "feed", "tag")
+QUERY_FIELDS = ("title", "summary", "fulltext", "author", "url", "lang", "feed", "tag")
 TOKEN = re.compile(
     r"""\s*(?:
         (?P<open>\()|(?P<close>\))

@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from monitor.models import Message, MessageKind
-from monitor.views import entry_line, headline, iso_utc, snippet, source_name
+from monitor.views import article_remark, entry_line, headline, iso_utc, snippet, source_name
 
 
 def format_alert(message: Message) -> str:
@@ -36,6 +36,9 @@ def format_alert(message: Message) -> str:
     if text:
         lines.append(f"  {text}")
     lines.append("  " + " · ".join(facts))
+    remark = article_remark(item)
+    if remark:
+        lines.append(f"  ({remark})")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from monitor.views import SNIPPET_CHARS, item_json, matched_json
 
 NON_SPACE = re.compile(r"\S+")
 MAX_PAYLOAD_ENTRIES = 100  # items listed in one rollup or digest body; "more" counts the rest
+CONTEXT_CHARS = 120  # of the article before its first match, in a snippet from it
 
 
 def marked_snippet(
@@ -49,18 +50,33 @@ def marked_snippet(
 
 def summary_spans(message: Message) -> tuple[str, list[tuple[int, int]]]:
     """The text an alert's snippet is cut from, and the spans of its matched terms in
-    it (matching searched the summary and the content as one field)."""
+    it (matching searched the summary, the content and the article as one field).
+
+    The snippet is the entry's summary (or content) with its matches; when the terms
+    matched only in the article's text, it is the article from a little before the first
+    match, so the alert shows the words that made it."""
     item = message.item.item
     text = unicodedata.normalize("NFC", item.summary or item.content)
     shift = 0 if item.summary else 1  # the field was "summary\ncontent", summary empty
-    spans = [
-        (start - shift, end - shift)
-        for term in message.matched
-        if term.field == "summary"
-        for start, end in term.spans
-        if end - shift <= len(text)
-    ]
-    return text, spans
+    searched = [span for term in message.matched if term.field == "summary" for span in term.spans]
+    spans = [(start - shift, end - shift) for start, end in searched if end - shift <= len(text)]
+    if item.fulltext:
+        # Spans of ``fulltext:`` terms are in the article alone; it ends the searched text.
+        whole = unicodedata.normalize("NFC", item.searched_summary)
+        offset = len(whole) - len(unicodedata.normalize("NFC", item.fulltext))
+        searched += [
+            (start + offset, end + offset)
+            for term in message.matched
+            if term.field == "fulltext"
+            for start, end in term.spans
+        ]
+    if spans or not searched or not item.fulltext:
+        return text, spans
+    first = min(searched)[0]
+    start = whole.rfind(" ", 0, max(0, first - CONTEXT_CHARS)) + 1
+    lead = "…" if start else ""
+    window = [(s - start + len(lead), e - start + len(lead)) for s, e in searched if s >= start]
+    return lead + whole[start:], window
 
 
 def _entry_json(message: Message) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
 from monitor.notify.payload import marked_snippet, summary_spans
-from monitor.views import entry_line, headline, source_name
+from monitor.views import article_remark, entry_line, headline, source_name
 
 PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 HEADER_LIMIT = 150
@@ -83,6 +83,9 @@ def slack_message(delivery: Message) -> dict[str, Any]:
     context.append(f"matched: {escape(terms)}")
     if delivery.update:
         context.append("updated: the entry was edited, and only now matches")
+    remark = article_remark(item)
+    if remark:
+        context.append(escape(remark))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(title, HEADER_LIMIT)}},
     ]

@@ -6,13 +6,17 @@ read as one. The poller and ``feeds preview`` both fetch them here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from monitor.fetch import Fetcher, FetchError
-from monitor.models import PartState
+from monitor.logs import feed_ids
+from monitor.models import FeedState, PartState
 from monitor.redact import with_userinfo_of, without_userinfo
 from monitor.sources import Body, RawFeed
+
+log = logging.getLogger(__name__)
 
 
 def merged(raws: Sequence[RawFeed]) -> RawFeed:
@@ -75,3 +79,21 @@ async def fetch_sitemaps(
             + (f" ({found.errors[0]})" if found.errors else "")
         )
     return found
+
+
+async def fetch_index(
+    fetcher: Fetcher, feed: FeedState, children: Sequence[str], known: Mapping[str, PartState]
+) -> Sitemaps:
+    """The sitemaps a feed's index names, asked for conditionally (``known``: as last
+    fetched); one that fails is skipped and logged."""
+    sitemaps = await fetch_sitemaps(fetcher, children, known, feed.poll_url)
+    if sitemaps.errors:
+        log.warning(
+            "sitemap index %s: %s of %s sitemap(s) failed: %s",
+            feed.shown_url,
+            len(sitemaps.errors),
+            len(children),
+            "; ".join(sitemaps.errors),
+            extra=feed_ids(feed.id, feed.url),
+        )
+    return sitemaps

@@ -265,6 +265,27 @@ class Store(AsyncResource, ABC):
         self._note_growth(saved.key_rows)
         return saved.result
 
+    async def host_hold(self, host: str, now: datetime) -> datetime | None:
+        """Until when ``host`` asked us to wait (Retry-After), if it still does."""
+        async with self._db(write=False) as db:
+            return await feeds.host_hold(db, host, now)
+
+    async def hold_host(self, host: str, until: datetime) -> None:
+        """No feed of ``host`` is claimed, and no article of it fetched, before ``until``."""
+        async with self._db() as db:
+            await feeds.hold_host(db, host, until)
+
+    async def stored_fulltext(self, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """For exact identity keys, the article text and note of a stored item known by
+        one of them whose article was read (an article is read once per story)."""
+        async with self._db(write=False) as db:
+            return await story_reads.stored_fulltext(db, keys)
+
+    async def fulltext_counts(self, since: datetime) -> dict[int, tuple[int, int]]:
+        """Per feed, since ``since``: articles tried, and those that could not be read."""
+        async with self._db(write=False) as db:
+            return await story_reads.fulltext_counts(db, to_epoch(since))
+
     async def recent_entries(self, feed_id: int, limit: int) -> dict[str, int | None]:
         """The entry keys of a feed's ``limit`` most recently stored items, each with
         the digest of its stored version (None: stored before versions were kept)."""

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from monitor.models import FeedSpec, FeedState, PollRecord
 from monitor.store.claims import FEED_CLAIM_HOLDS, check_claim, finish
 from monitor.store.dialect import Db
-from monitor.store.rows import feed_from_row, host_of, to_epoch
+from monitor.store.rows import feed_from_row, from_epoch, host_of, to_epoch
 
 # A feed due longer ago than this fell due while no instance ran (see spread_overdue).
 OVERDUE_AFTER = timedelta(minutes=1)
@@ -278,6 +278,24 @@ async def extend_leases(db: Db, owner: str | None, until: datetime) -> int:
         held,
         held,
         owner,
+    )
+
+
+async def host_hold(db: Db, host: str, now: datetime) -> datetime | None:
+    """Until when ``host`` asked us to wait (Retry-After), if it still does."""
+    rows = await db.fetch(
+        "SELECT hold_until FROM host_holds WHERE host = ? AND hold_until > ?", host, to_epoch(now)
+    )
+    return from_epoch(rows[0]["hold_until"]) if rows else None
+
+
+async def hold_host(db: Db, host: str, until: datetime) -> None:
+    """No feed of ``host`` is claimed, and no article of it fetched, before ``until``."""
+    await db.execute(
+        "INSERT INTO host_holds (host, hold_until) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"
+        f" SET hold_until = {db.greatest('host_holds.hold_until', 'excluded.hold_until')}",
+        host,
+        to_epoch(until),
     )
 
 

@@ -32,7 +32,20 @@ class Notices(Protocol):
         """Queue an operator notice to each notifier; how many were queued."""
 
 
-class PollWrites(Notices, Protocol):
+class ArticleStore(Protocol):
+    """What reading articles asks of the store: hosts' holds, and articles read before."""
+
+    async def host_hold(self, host: str, now: datetime) -> datetime | None:
+        """Until when ``host`` asked us to wait, if it still does."""
+
+    async def hold_host(self, host: str, until: datetime) -> None:
+        """No feed or article of ``host`` is fetched before ``until``."""
+
+    async def stored_fulltext(self, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """Article texts (and notes) of stored items known by these exact keys."""
+
+
+class PollWrites(Notices, ArticleStore, Protocol):
     """What a poll (or a push) reads and writes: the poller's view."""
 
     async def recent_entries(self, feed_id: int, limit: int) -> dict[str, int | None]:

@@ -29,6 +29,7 @@ from monitor.models import (
 CONTAINER_KINDS = ("rollup", "digest")
 ITEM_COLUMNS = (
     "i.id, i.story_id, i.entry_key, i.guid, i.title, i.link, i.summary, i.content, i.author,"
+    " i.fulltext, i.fulltext_note,"
     " i.published, i.language, i.joined_by, i.similarity, i.compared_with,"
     " i.first_seen_at, f.url AS feed_url, COALESCE(f.name, f.title) AS feed_title"
 )
@@ -115,6 +116,8 @@ def stored_item_from_row(row: Row) -> StoredItem:
         title=row["title"],
         link=row["link"],
         summary=row["summary"],
+        fulltext=row["fulltext"] or "",
+        fulltext_note=row["fulltext_note"],
         content=row["content"],
         author=row["author"],
         published=from_epoch(row["published"]),

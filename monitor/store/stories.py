@@ -61,6 +61,8 @@ ITEM_INSERT_COLUMNS = (
     "entry_digest",
     "watchlists",
     "first_seen_at",
+    "fulltext",
+    "fulltext_note",
 )
 KEY_COLUMNS = ("key", "item_id", "kind", "story_id", "seen_at")
 
@@ -245,6 +247,8 @@ def _item_row(
         item.digest,
         _watchlists_json(new),
         now,
+        item.fulltext,
+        item.fulltext_note,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from monitor.models import StoredItem, Story, WatchDecision
 from monitor.store.dialect import Db
 from monitor.store.rows import ITEM_COLUMNS, from_epoch_required, stored_item_from_row
@@ -70,3 +72,33 @@ async def newest_stories(db: Db, limit: int) -> list[Story]:
         )
         for row in heads
     ]
+
+
+async def stored_fulltext(db: Db, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """For exact identity keys (a canonical link, a text hash), the article text and
+    note of a stored item known by one of them whose article was read."""
+    if not keys:
+        return {}
+    rows = await db.fetch(
+        "SELECT k.key, i.fulltext, i.fulltext_note FROM story_keys k"
+        " JOIN items i ON i.id = k.item_id"
+        f" WHERE k.kind IN ('link', 'text') AND {db.any_of('k.key')} AND i.fulltext <> ''",
+        db.as_list(list(keys)),
+    )
+    found: dict[int, tuple[str, str]] = {}
+    for row in rows:
+        found.setdefault(row["key"], (row["fulltext"], row["fulltext_note"] or "read"))
+    return found
+
+
+async def fulltext_counts(db: Db, since: float) -> dict[int, tuple[int, int]]:
+    """Per feed, of the items first seen since ``since``: how many had their article
+    tried, and how many of those could not be read (not a teaser, not paywalled)."""
+    rows = await db.fetch(
+        "SELECT feed_id, count(*) AS tried, count(*) FILTER (WHERE fulltext_note <> 'read'"
+        " AND fulltext_note NOT LIKE 'teaser%' AND fulltext_note NOT LIKE 'paywalled%')"
+        " AS failed FROM items WHERE fulltext_note IS NOT NULL AND first_seen_at >= ?"
+        " GROUP BY feed_id",
+        since,
+    )
+    return {row["feed_id"]: (row["tried"], row["failed"]) for row in rows}

@@ -41,7 +41,7 @@ class Metrics:
         self.stage_seconds = Counter(
             "news_monitor_stage_seconds",
             "Time spent per stage of a poll: fetch, read, text, identify, match (in"
-            " workers), store.",
+            " workers), articles (waiting for them), store.",
             ["stage"],
             registry=self.registry,
         )
@@ -77,6 +77,14 @@ class Metrics:
             "news_monitor_matches",
             "New items matched, by watchlist (before story deduplication).",
             ["watchlist"],
+            registry=self.registry,
+        )
+        self.articles = Counter(
+            "news_monitor_articles",
+            "Attempts to read a new item's article, by result: read, teaser (no more than"
+            " the feed), paywalled, reused (read for the same story before), refused"
+            " (robots.txt), held (Retry-After), failed, timeout.",
+            ["result"],
             registry=self.registry,
         )
         self.queued = Counter(
@@ -144,6 +152,8 @@ class Metrics:
         for watchlist in outcome.matched:
             self.matches.labels(watchlist).inc()
         self.queued.inc(outcome.deliveries)
+        for result, count in outcome.articles.items():
+            self.articles.labels(result).inc(count)
 
     def relayed(self, report: RelayReport) -> None:
         """Count one relay pass."""

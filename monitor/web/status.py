@@ -11,9 +11,10 @@ from html import escape
 
 from aiohttp import web
 
+from monitor.feed_views import feed_json, feed_state
 from monitor.models import DeliveryStatus, Message, MessageKind
 from monitor.store.protocols import StatusReads
-from monitor.views import delivery_json, feed_json, feed_state, iso_utc, source_name
+from monitor.views import delivery_json, iso_utc, source_name
 
 RECENT = 50
 STYLE = """

@@ -11,6 +11,7 @@ from __future__ import annotations
 from monitor.config import Defaults, FeedSettings, HttpSettings, Settings
 from monitor.dedupe import StoryPolicy
 from monitor.fetch import FetchLimits
+from monitor.fulltext import ArticleRule, FulltextLimits
 from monitor.health import HealthRules
 from monitor.match import FeedLabels
 from monitor.models import FeedSpec
@@ -86,6 +87,20 @@ def health_rules(settings: Settings) -> HealthRules:
     return HealthRules(tuple(notices_to), settings.health.after, settings.health.stale_after)
 
 
+def article_rule(feed: FeedSettings | None, defaults: Defaults) -> ArticleRule:
+    """When and how a feed's articles are read (``fulltext:`` of the feed, else of the
+    defaults)."""
+    if feed is None or feed.fulltext is None:
+        return ArticleRule(defaults.fulltext)
+    return ArticleRule(feed.fulltext.mode, feed.fulltext.selector)
+
+
+def fulltext_limits(settings: Settings) -> FulltextLimits:
+    """The ``fulltext:`` section as the article reader applies it."""
+    section = settings.fulltext
+    return FulltextLimits(section.timeout, section.short_below, section.max_text, section.robots)
+
+
 def poll_settings(settings: Settings) -> PollSettings:
     """Everything a poll needs to know of the configuration."""
     defaults = settings.defaults
@@ -102,4 +117,7 @@ def poll_settings(settings: Settings) -> PollSettings:
         max_interval=defaults.max_interval,
         max_backoff=defaults.max_backoff,
         adaptive=defaults.adaptive,
+        articles={feed.url: article_rule(feed, defaults) for feed in settings.feeds},
+        article_default=article_rule(None, defaults),
+        fulltext=fulltext_limits(settings),
     )

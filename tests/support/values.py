@@ -14,11 +14,19 @@ CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "feeds"
 
 
 def make_settings(tmp_path: Path, yaml_text: str, **env: str) -> Settings:
-    """Settings from YAML, stored in a fresh SQLite file under tmp_path."""
+    """Settings from YAML, stored in a fresh SQLite file under tmp_path.
+
+    Articles are not read unless the YAML says ``fulltext``: most tests' items link to
+    made-up hosts, and looking those up waits on a resolver that may never answer; the
+    tests of full text serve their articles and say so."""
     text = textwrap.dedent(yaml_text)
     if "storage:" not in text:
         text = f"storage: sqlite:///{tmp_path / 'monitor.db'}\n" + text
-    return parse_settings(text, "test.yaml", env)
+    settings = parse_settings(text, "test.yaml", env)
+    if "fulltext" in text:
+        return settings
+    defaults = settings.defaults.model_copy(update={"fulltext": "off"})
+    return settings.model_copy(update={"defaults": defaults})
 
 
 async def queue_alerts(
