@@ -99,9 +99,13 @@ class ArticleReader:
         """``read_and_match`` by the feed's rule; a push waits less, for the hub is
         waiting for its answer. A worker that dies leaves the feed's text in use."""
         rule = self.rules.get(feed.url, self.default)
+        if request is None:  # no watchlist: nothing would read the text
+            return items, Counter()
         within = min(self.limits.timeout, PUSH_WAIT) if pushed else None
+        # An item too old to alert is not worth a request.
+        oldest = None if feed.max_alert_age is None else self.clock() - feed.max_alert_age
         try:
-            return await self.read_and_match(items, rule, request, title, within)
+            return await self.read_and_match(items, rule, request, title, within, oldest)
         except WorkerCrashed as error:
             log.warning(
                 "feed %s: articles read but not matched (%s): the feed's text is used",
@@ -111,23 +115,30 @@ class ArticleReader:
             )
             return items, Counter(failed=1)
 
-    def wanted(self, new: NewItem, rule: ArticleRule) -> bool:
-        """Whether this item's article is to be read by ``rule``."""
+    def wanted(self, new: NewItem, rule: ArticleRule, oldest: datetime | None = None) -> bool:
+        """Whether this item's article is to be read by ``rule`` (not when it was
+        published before ``oldest``)."""
         item = new.item
         if rule.mode == "off" or new.revision is not None or item.fulltext_note is not None:
+            return False
+        if oldest is not None and item.published is not None and item.published < oldest:
             return False
         if not item.link or not item.link.startswith(("http://", "https://")):
             return False
         return rule.mode == "always" or len(words(feed_text(item))) < self.limits.short_below
 
     async def read(
-        self, items: Sequence[NewItem], rule: ArticleRule, within: timedelta | None = None
+        self,
+        items: Sequence[NewItem],
+        rule: ArticleRule,
+        within: timedelta | None = None,
+        oldest: datetime | None = None,
     ) -> tuple[list[NewItem], Counter[str]]:
         """The items, those whose article was to be read now carrying its text (or why
         not), and how each attempt ended (read, teaser, paywalled, reused, refused,
         held, failed, timeout). The articles are waited for ``within`` (default: the
-        limits' timeout)."""
-        chosen = [index for index, new in enumerate(items) if self.wanted(new, rule)]
+        limits' timeout); none published before ``oldest``."""
+        chosen = [index for index, new in enumerate(items) if self.wanted(new, rule, oldest)]
         results: list[NewItem] = list(items)
         counts: Counter[str] = Counter()
         if not chosen:
@@ -151,10 +162,11 @@ class ArticleReader:
         request: MatchRequest | None,
         title: str | None,
         within: timedelta | None = None,
+        oldest: datetime | None = None,
     ) -> tuple[list[NewItem], Counter[str]]:
         """``read``, then the items that gained their article's text identified and
         matched again on it, in a worker (WorkerCrashed when that worker died)."""
-        read, counts = await self.read(items, rule, within)
+        read, counts = await self.read(items, rule, within, oldest)
         changed = [index for index, new in enumerate(read) if new.item.fulltext]
         if changed:
             again = await self.workers.run(
@@ -175,11 +187,15 @@ class ArticleReader:
             if known is None
         }
         holds = {host: await self.store.host_hold(host, now) for host in sorted(hosts)}
-        tasks = [
-            asyncio.create_task(self._read_one(item, rule, holds)) if key is None else None
-            for item, key in zip(items, reused, strict=True)
-        ]
-        running = [each for each in tasks if each is not None]
+        # One request per article, however many of the poll's items link to it.
+        by_link: dict[str, asyncio.Task[tuple[str, str, str]]] = {}
+        tasks: list[asyncio.Task[tuple[str, str, str]] | None] = []
+        for item, known in zip(items, reused, strict=True):
+            link = item.link or ""
+            if known is None and link not in by_link:
+                by_link[link] = asyncio.create_task(self._read_one(item, rule, holds))
+            tasks.append(by_link[link] if known is None else None)
+        running = list(by_link.values())
         if running:
             limit = (within or self.limits.timeout).total_seconds()
             _, late = await asyncio.wait(running, timeout=limit)
@@ -187,18 +203,10 @@ class ArticleReader:
                 straggler.cancel()
             if late:
                 await asyncio.wait(late)
-        found: list[tuple[str, str, str]] = []
-        for task, known in zip(tasks, reused, strict=True):
-            if known is not None:
-                text, note = known
-                found.append((text, note, "reused"))
-            elif task is None or task.cancelled():
-                found.append(("", TIMEOUT, "timeout"))
-            elif (error := task.exception()) is not None:  # a bug must not cost the alert
-                found.append(("", f"failed: {type(error).__name__}: {error}", "failed"))
-            else:
-                found.append(task.result())
-        return found
+        return [
+            (*known, "reused") if known is not None else _ended(task)
+            for task, known in zip(tasks, reused, strict=True)
+        ]
 
     async def _known(self, items: Sequence[Item]) -> list[tuple[str, str] | None]:
         """An article read before for the same story: by the same canonical link, or the
@@ -253,6 +261,15 @@ class ArticleReader:
         until = now + (parse_retry_after(error.retry_after, now) or timedelta(minutes=5))
         await self.store.hold_host(host, until)
         return until
+
+
+def _ended(task: asyncio.Task[tuple[str, str, str]] | None) -> tuple[str, str, str]:
+    """(text, note, outcome) of a finished, cancelled or failed article task."""
+    if task is None or task.cancelled():
+        return "", TIMEOUT, "timeout"
+    if (error := task.exception()) is not None:  # a bug must not cost the alert
+        return "", f"failed: {type(error).__name__}: {error}", "failed"
+    return task.result()
 
 
 def feed_text(item: Item) -> str:

@@ -223,6 +223,13 @@ REPORT_SENTENCES = (
 )
 
 
+SPEAKERS = ("A mayor", "The ministry", "A witness", "An envoy", "The governor", "A doctor")
+THINGS = ("houses", "trucks", "families", "tonnes of grain", "schools", "bridges", "clinics")
+DONE = ("repaired", "counted", "moved", "registered", "inspected", "closed", "reopened")
+PLACES = ("Lachin", "Goris", "Agdam", "Shusha", "Tavush", "Ganja", "Stepanakert", "Kapan")
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "the weekend", "March")
+
+
 def article_page(
     title: str,
     body: list[str],
@@ -256,14 +263,20 @@ def article_page(
 
 
 def report_paragraphs(count: int, seed: int, inserted: dict[int, str] | None = None) -> list[str]:
-    """``count`` paragraphs of three report sentences each, with ``inserted`` sentences
-    put at the end of the paragraphs they name (paragraph five: index 4)."""
+    """``count`` paragraphs of three report sentences each (one the article's own), with
+    ``inserted`` sentences put at the end of the paragraphs they name (paragraph five:
+    index 4)."""
     import random
 
     rng = random.Random(seed)
     paragraphs = []
     for index in range(count):
-        sentences = rng.sample(REPORT_SENTENCES, 3)
+        # Shared sentences around one of the article's own, so no two articles are alike.
+        own = (
+            f"{rng.choice(SPEAKERS)} said {rng.randint(2, 9999)} {rng.choice(THINGS)}"
+            f" had been {rng.choice(DONE)} in {rng.choice(PLACES)} since {rng.choice(DAYS)}."
+        )
+        sentences = [*rng.sample(REPORT_SENTENCES, 2), own]
         if inserted and index in inserted:
             sentences.append(inserted[index])
         paragraphs.append(" ".join(sentences))

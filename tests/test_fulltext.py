@@ -95,6 +95,34 @@ async def test_a_word_only_in_the_body_alerts_and_one_only_around_the_article_do
     assert len(feeds.hits["/a/inside"]) == len(feeds.hits["/a/around"]) == 1
 
 
+async def test_a_farm_of_teaser_feeds_alerts_every_body_word_and_no_surrounding_one(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    urls, expected = [], set()
+    for number in range(6):
+        entries = []
+        for index in range(4):
+            key = f"f{number}-{index}"
+            seed = number * 10 + index
+            if index % 2 == 0:  # the watched word in the body only
+                body = report_paragraphs(6, seed, inserted={1 + index: "Karabakh was named."})
+                page = article_page(f"Report {key}", body)
+                expected.add(f"Report {key}")
+            else:  # the watched word all around the article, never in it
+                page = article_page(
+                    f"Report {key}",
+                    report_paragraphs(6, seed),
+                    navigation="World Karabakh Business",
+                    related=[f"Karabakh: the story so far ({key})"],
+                    comments=["And Karabakh?"],
+                )
+            link = serve_article(feeds, f"/articles/{key}", page)
+            entries.append(Entry(title=f"Report {key}", link=link, guid=key, summary=TEASER))
+        urls.append(feeds.serve(f"/feeds/{number}.xml", rss(entries)))
+    await run_once(tmp_path, config(urls, receiver.url()))
+    assert titles(receiver) == expected and len(receiver.requests) == len(expected)
+
+
 async def test_a_long_feed_text_is_not_fetched_in_auto_and_off_fetches_nothing(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path
 ) -> None:
@@ -111,6 +139,17 @@ async def test_a_long_feed_text_is_not_fetched_in_auto_and_off_fetches_nothing(
     assert "/a/1" not in feeds.hits and len(receiver.requests) == 2
     (_, second) = alerts(receiver)
     assert "fulltext" not in second["item"]  # type: ignore[operator]  # not tried: not said
+
+
+async def test_an_item_too_old_to_alert_is_not_fetched(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    page = serve_article(feeds, "/a/old", article_page("Old", report_paragraphs(5, seed=13)))
+    old = Entry(title="Old", link=page, guid="old", summary=TEASER)
+    old.published = "Sat, 10 Oct 2020 09:00:00 GMT"  # max_alert_age is 24 h by default
+    feed = feeds.serve("/feed.xml", rss([old]))
+    await run_once(tmp_path, config([feed], receiver.url()))
+    assert "/a/old" not in feeds.hits
 
 
 async def test_the_baseline_and_known_entries_are_never_fetched_and_a_story_once(
@@ -422,3 +461,103 @@ def test_extraction_keeps_what_real_articles_say_and_drops_what_surrounds_them()
         dropped += sum(" ".join(phrase.split()) not in text for phrase in case["without"])
     assert kept / wanted >= 0.92, (kept, wanted)
     assert dropped / unwanted >= 0.88, (dropped, unwanted)
+
+
+@pytest.mark.integration
+async def test_feeds_shows_how_reading_articles_went_and_check_the_settings(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    from tests.support.commands import cli
+
+    good = serve_article(feeds, "/good", article_page("G", report_paragraphs(5, seed=14)))
+    entries = [
+        Entry(title="Gone", link=feeds.url("/gone"), guid="g", summary=TEASER),
+        Entry(title="Good", link=good, guid="o", summary=TEASER),
+    ]
+    feed = feeds.serve("/feed.xml", rss(entries))
+    yaml_text = f"storage: sqlite:///{tmp_path / 'monitor.db'}\n" + config([feed], receiver.url())
+    await run_once(tmp_path, yaml_text)
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml_text)
+    code, out, err = await cli("feeds", "--json", "-c", str(path), cwd=tmp_path)
+    assert code == 0, err
+    assert json.loads(out)["fulltext"] == {"days": 7, "tried": 2, "failed": 1}
+    code, out, _ = await cli("feeds", "-c", str(path), cwd=tmp_path)
+    assert "full text: 1 of 2 article(s) not read in 7 days" in out
+    code, out, _ = await cli("check", "-c", str(path), cwd=tmp_path)
+    assert "full text: auto: the articles of new items under 80 words read" in out
+    selector = f"  - url: {feed}\n    fulltext: {{selector: '<<'}}"
+    path.write_text(yaml_text.replace(f"  - url: {feed}", selector))
+    code, _, err = await cli("check", "-c", str(path), cwd=tmp_path)
+    assert code == 2 and "feeds[0].fulltext.selector: not a CSS selector" in err, err
+
+
+def test_the_articles_metric_counts_each_result() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.models import FeedState
+    from monitor.outcome import PollOutcome
+    from monitor.web.metrics import Metrics
+
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    feed = FeedState(
+        1, "https://n.example/feed", None, None, timedelta(minutes=10), True, True,
+        None, None, now, 0, None,
+    )  # fmt: skip
+    metrics = Metrics()
+    metrics.polled(PollOutcome(feed, "updated", articles={"read": 2, "timeout": 1}), 0.5)
+    metrics.polled(PollOutcome(feed, "updated", articles={"read": 1}), 0.5)
+    counted = {
+        result: metrics.registry.get_sample_value("news_monitor_articles_total", {"result": result})
+        for result in ("read", "timeout", "refused")
+    }
+    assert counted == {"read": 3.0, "timeout": 1.0, "refused": None}
+
+
+async def test_a_teaser_and_a_full_copy_elsewhere_are_one_story_by_the_article(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    body = report_paragraphs(6, seed=15, inserted={4: "Shelling was reported near Karabakh."})
+    page = serve_article(feeds, "/a/report", article_page("Report", body))
+    lead = Entry(title="Talks resume", link=page, guid="lead", summary=TEASER)
+    whole = Entry(
+        title="Talks resume in the capital",
+        link="https://copies.example/report",
+        guid="copy",
+        summary=body[0],
+        content="".join(f"<p>{paragraph}</p>" for paragraph in body),
+    )
+    leads = feeds.serve("/leads.xml", rss([lead], title="Leads"))
+    copies = feeds.serve("/copies.xml", rss([whole], title="Copies"))
+    for mode in ("off", "auto"):
+        folder = tmp_path / mode
+        folder.mkdir()
+        async with Runtime(
+            make_settings(folder, config([leads, copies], receiver.url(), mode=mode))
+        ) as runtime:
+            assert (await runtime.once()).ok
+            stories = [
+                sorted(member.item.guid or "" for member in story.items)
+                for story in await runtime.store.stories()
+                if all(member.feed_url.startswith("http") for member in story.items)
+            ]
+        if mode == "off":
+            assert sorted(stories) == [["copy"], ["lead"]]  # a sentence has nothing to compare
+        else:
+            assert stories == [["copy", "lead"]]  # the article is the copy
+    assert len(receiver.requests) == 2  # one alert a run: the story, once
+
+
+async def test_items_of_one_poll_that_share_an_article_fetch_it_once(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    body = report_paragraphs(5, seed=16, inserted={2: "Karabakh"})
+    page = serve_article(feeds, "/a/shared", article_page("Shared", body))
+    entries = [
+        Entry(title=f"Update {n}", link=page, guid=f"u{n}", summary=f"Update {n}.")
+        for n in range(3)
+    ]
+    feed = feeds.serve("/feed.xml", rss(entries))
+    await run_once(tmp_path, config([feed], receiver.url()))
+    assert len(feeds.hits["/a/shared"]) == 1
+    assert {a["item"]["fulltext"] for a in alerts(receiver)} == {"read"}  # type: ignore[index]

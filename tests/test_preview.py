@@ -79,3 +79,40 @@ async def test_a_sitemap_index_and_an_unconfigured_feed_are_previewed(
     assert code == 0, err
     assert f"# WebSub hub: https://hub.example/ (topic {feeds.url('/f')})" in out
     assert "(no date)             Plain" in out
+
+
+@pytest.mark.integration
+async def test_fulltext_shows_each_articles_text_as_configured(
+    feeds: FeedServer, tmp_path: Path
+) -> None:
+    from testbed.builders import article_page, report_paragraphs
+
+    body = report_paragraphs(5, seed=1, inserted={4: "Karabakh was named."})
+    link = feeds.serve("/a", article_page("Talks", body), content_type="text/html")
+    boxed = article_page("Box", body).replace(
+        "<footer>", "<div class='box'>Only this.</div><footer>"
+    )
+    box = feeds.serve("/box", boxed, content_type="text/html")
+    entries = [Entry(title="Talks", link=link, guid="a"), Entry(title="Box", link=box, guid="b")]
+    url = feeds.serve("/feed.xml", rss(entries))
+    path = config(tmp_path, f"  - url: {url}\n")
+    code, out, err = await cli("feeds", "preview", url, "--fulltext", "-c", str(path), cwd=tmp_path)
+    assert code == 0, err
+    assert out.count(" chars): read") == 2  # each with the start of its text
+    code, out, _ = await cli(
+        "feeds", "preview", url, "--fulltext", "--json", "-c", str(path), cwd=tmp_path
+    )
+    shown = [json.loads(line) for line in out.splitlines()]
+    assert [entry["fulltext"]["note"] for entry in shown] == ["read", "read"]
+    assert "Karabakh was named." in shown[0]["fulltext"]["text"]
+    # A selector that finds nothing says so; one that finds too little, a teaser.
+    path = config(tmp_path, f"  - url: {url}\n    fulltext: {{mode: auto, selector: '.box'}}\n")
+    code, out, _ = await cli(
+        "feeds", "preview", url, "--fulltext", "--json", "-c", str(path), cwd=tmp_path
+    )
+    notes = [json.loads(line)["fulltext"]["note"] for line in out.splitlines()]
+    assert notes == [
+        "failed: the selector '.box' matches nothing",
+        "teaser: the page gives no more text than the feed",
+    ]
+    assert not (tmp_path / "monitor.db").exists()
