@@ -101,7 +101,7 @@ async def two_passes(base: str, folder: Path, names: list[str]) -> Passes:
     feeds = "\n".join(f"  - url: {base}/feeds/{name}" for name in names)
     text = (
         f"storage: sqlite:///{folder / 'bench.db'}\n"
-        "defaults: {baseline: false, max_alert_age: off}\n"
+        "defaults: {baseline: false, max_alert_age: off, fulltext: off}\n"
         "http: {allow_private_networks: true, per_host: 100}\n"
         f"feeds:\n{feeds}\n"
         f'notifiers:\n  ops: {{type: webhook, url: "{base}/hook"}}\n{WATCHLISTS}'

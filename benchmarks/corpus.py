@@ -57,7 +57,7 @@ async def _run(base: str, names: list[str], folder: Path) -> dict[str, Any]:
     feeds = "\n".join(f"  - url: {base}/feeds/{name}" for name in names)
     text = (
         f"storage: sqlite:///{folder / 'corpus.db'}\n"
-        "defaults: {baseline: false, max_alert_age: off}\n"
+        "defaults: {baseline: false, max_alert_age: off, fulltext: off}\n"
         "http: {allow_private_networks: true, per_host: 100}\n"
         f"feeds:\n{feeds}\n"
         f'notifiers:\n  ops: {{type: webhook, url: "http://127.0.0.1:{port}/hook"}}\n'

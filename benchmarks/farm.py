@@ -309,7 +309,7 @@ async def passes(
     storage = storage or f"sqlite:///{folder / 'farm.db'}"
     text = (
         f"storage: {storage}\n"
-        "defaults: {baseline: false, max_alert_age: off}\n"
+        "defaults: {baseline: false, max_alert_age: off, fulltext: off}\n"
         "http: {allow_private_networks: true, per_host: 100}\n"
         f"feeds:\n{feeds}\n"
         f'notifiers:\n  sink: {{type: webhook, url: "{base}/hook"}}\n'

@@ -74,7 +74,7 @@ async def simulate() -> tuple[Counter[str], int]:
         feeds = "\n".join(f"  - url: {server.make_url('/' + name)}" for name in sorted(bodies))
         settings = parse_settings(
             f"storage: sqlite:///{Path(folder) / 'p.db'}\n"
-            "defaults: {interval: 5m, max_alert_age: off}\n"
+            "defaults: {interval: 5m, max_alert_age: off, fulltext: off}\n"
             "http: {allow_private_networks: true, per_host: 50}\n"
             f"feeds:\n{feeds}\n",
             "politeness.yaml",

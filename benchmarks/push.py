@@ -95,7 +95,7 @@ async def measure(backend: str, storage: str, feeds: int, folder: Path) -> list[
     settings = parse_settings(
         f"""
 storage: "{storage}"
-defaults: {{interval: 1h, baseline: true}}
+defaults: {{interval: 1h, baseline: true, fulltext: off}}
 http: {{allow_private_networks: true}}
 web: {{listen: 127.0.0.1:{port}, public_url: "http://127.0.0.1:{port}"}}
 feeds:

@@ -110,7 +110,7 @@ async def run(base: str, seconds: float, folder: Path, meter: TreeMeter) -> dict
     )
     text = (
         f"storage: sqlite:///{folder / 'starvation.db'}\n"
-        f"defaults: {{interval: {INTERVAL}, baseline: true}}\n"
+        f"defaults: {{interval: {INTERVAL}, baseline: true, fulltext: off}}\n"
         "http: {allow_private_networks: true, per_host: 100}\n"
         f"feeds:\n{feeds}"
         "watchlists:\n  - {name: karabakh, any: [Karabakh]}\n"

@@ -85,7 +85,7 @@ async def simulate(
     listed = "\n".join(f"  - url: {base}/feeds/{n}" for n in range(feeds))
     settings = parse_settings(
         f"storage: sqlite:///{folder / 'steady.db'}\n"
-        "defaults: {baseline: false, interval: 5m, max_alert_age: off}\n"
+        "defaults: {baseline: false, interval: 5m, max_alert_age: off, fulltext: off}\n"
         "http: {allow_private_networks: true, per_host: 1000, concurrency: 500}\n"
         f"feeds:\n{listed}\n",
         "steady.yaml",
