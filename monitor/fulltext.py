@@ -40,6 +40,7 @@ PUSH_WAIT = timedelta(seconds=5)
 ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 HOLD_STATUSES = frozenset({429, 503})
 TIMEOUT = "timeout: the article did not come in time"
+NOTE_CHARS = 300  # of why an article was not read: an error may quote a whole page
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +151,8 @@ class ArticleReader:
             self.reading -= 1
         for index, (text, note, outcome) in zip(chosen, found, strict=True):
             counts[outcome] += 1
-            results[index] = replace(
-                items[index], item=replace(items[index].item, fulltext=text, fulltext_note=note)
-            )
+            item = replace(items[index].item, fulltext=text, fulltext_note=note[:NOTE_CHARS])
+            results[index] = replace(items[index], item=item)
         return results, counts
 
     async def read_and_match(

@@ -464,7 +464,7 @@ async def test_a_send_that_outlived_its_lease_is_not_recorded_over_the_new_holde
             return 2.0  # … and answers 200 only after another instance took the message
 
         async def and_another_instance_takes_over() -> None:
-            await receiver.arrived.wait()
+            await asyncio.wait_for(receiver.arrived.wait(), 30)  # fail, never hang
             taken.extend(await other.claim_due_deliveries(clock.now, 10, timedelta(minutes=1)))
 
         receiver.answers.append(stall_past_the_lease)

@@ -71,14 +71,17 @@ async def queue_alerts(
 class FakeClock:
     """A clock the test moves by hand.
 
-    It starts a second after the real time: close enough for signatures to verify, and
-    late enough that what the test queued with the real clock is already due.
+    It starts half a minute after the real time: close enough for signatures to verify
+    (receivers allow five minutes), and late enough that what the test queues with the
+    real clock after making it is already due, even on a machine so loaded that opening
+    a store takes seconds (a second's lead was not: a relay found nothing due and the
+    test waited forever for its receiver).
     """
 
     def __init__(self, start: Any = None) -> None:
         from datetime import UTC, datetime, timedelta
 
-        self.now = start or datetime.now(UTC) + timedelta(seconds=1)
+        self.now = start or datetime.now(UTC) + timedelta(seconds=30)
 
     def __call__(self) -> Any:
         return self.now
