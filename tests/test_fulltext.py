@@ -546,3 +546,22 @@ async def test_items_of_one_poll_that_share_an_article_fetch_it_once(
     await run_once(tmp_path, config([feed], receiver.url()))
     assert len(feeds.hits["/a/shared"]) == 1
     assert {a["item"]["fulltext"] for a in alerts(receiver)} == {"read"}  # type: ignore[index]
+
+
+async def test_a_host_whose_robots_txt_cannot_be_had_is_not_fetched_and_says_why(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    limits = fetch_limits(make_settings(tmp_path, "http: {allow_private_networks: true}").http)
+    async with Fetcher(limits) as fetcher, SQLiteStore(tmp_path / "a.db") as store:
+        reader = ArticleReader(fetcher, store, WorkerPool(1), FakeClock())  # never started
+        items = [NewItem(item("a", f"http://127.0.0.1:{port}/article"))]
+        (read,), counts = await reader.read(items, ArticleRule("always"))
+    assert counts == {"refused": 1}
+    assert (read.item.fulltext_note or "").startswith(
+        "robots.txt could not be had (cannot connect to 127.0.0.1"
+    )
