@@ -3,8 +3,8 @@ poll between reading a feed and storing what it found.
 
 An item's article is read when its feed's rule says so (``auto``: the feed's text is
 short; ``always``; ``off``), only for new items of a poll that may alert (never a
-baseline, never an entry already known), and once per story: an item known by the same
-link or text as a stored item whose article was read takes that text. Articles go
+baseline, never an entry already known), and once per story: an item with the same
+canonical link as a stored item whose article was read takes that text. Articles go
 through the poll's fetcher (its limits per host and in all, its spacing, its address
 guard), ask each host's robots.txt first, and wait while a host's Retry-After holds (a
 429 or 503 on an article holds the host's feeds too). Extraction runs in a worker. What
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from monitor.dedupe import canonical_link, content_hash, key_of
+from monitor.dedupe import canonical_link, key_of
 from monitor.fetch import Fetcher, FetchError
 from monitor.ingest import MatchRequest, with_articles
 from monitor.logs import feed_ids
@@ -209,13 +209,10 @@ class ArticleReader:
         ]
 
     async def _known(self, items: Sequence[Item]) -> list[tuple[str, str] | None]:
-        """An article read before for the same story: by the same canonical link, or the
-        same feed text (a copy of the teaser elsewhere)."""
-        keys: list[list[int]] = []
-        for item in items:
-            mine = [key_of(link) for link in [canonical_link(item.link)] if link]
-            text = content_hash(item.title, feed_text(item))
-            keys.append([*mine, *([key_of(text)] if text else [])])
+        """An article read before for the same story: by the same canonical link. (A
+        stored item's text key hashes its article, not its teaser, so a teaser copied
+        under another link cannot be looked up; its own link is read.)"""
+        keys = [[key_of(link)] if (link := canonical_link(item.link)) else [] for item in items]
         stored = await self.store.stored_fulltext([key for each in keys for key in each])
         return [next((stored[key] for key in each if key in stored), None) for each in keys]
 

@@ -276,8 +276,8 @@ class Store(AsyncResource, ABC):
             await feeds.hold_host(db, host, until)
 
     async def stored_fulltext(self, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
-        """For exact identity keys, the article text and note of a stored item known by
-        one of them whose article was read (an article is read once per story)."""
+        """For canonical links' keys, the article text and note of a stored item with
+        that link whose article was read (an article is read once per story)."""
         async with self._db(write=False) as db:
             return await story_reads.stored_fulltext(db, keys)
 

@@ -42,7 +42,7 @@ class ArticleStore(Protocol):
         """No feed or article of ``host`` is fetched before ``until``."""
 
     async def stored_fulltext(self, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
-        """Article texts (and notes) of stored items known by these exact keys."""
+        """Article texts (and notes) of stored items known by these links' keys."""
 
 
 class PollWrites(Notices, ArticleStore, Protocol):

@@ -75,14 +75,14 @@ async def newest_stories(db: Db, limit: int) -> list[Story]:
 
 
 async def stored_fulltext(db: Db, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """For exact identity keys (a canonical link, a text hash), the article text and
-    note of a stored item known by one of them whose article was read."""
+    """For canonical links' keys, the article text and note of a stored item with that
+    link whose article was read."""
     if not keys:
         return {}
     rows = await db.fetch(
         "SELECT k.key, i.fulltext, i.fulltext_note FROM story_keys k"
         " JOIN items i ON i.id = k.item_id"
-        f" WHERE k.kind IN ('link', 'text') AND {db.any_of('k.key')} AND i.fulltext <> ''",
+        f" WHERE k.kind = 'link' AND {db.any_of('k.key')} AND i.fulltext <> ''",
         db.as_list(list(keys)),
     )
     found: dict[int, tuple[str, str]] = {}
