@@ -28,9 +28,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from benchmarks.push import Sink, _free_port, feed_body
+from benchmarks.push import Sink, feed_body, pushed_daemon_settings, subscribed
 from benchmarks.stories import Newsroom
-from monitor.config import parse_settings
 from monitor.sources.article import extract_article
 from testbed.builders import Entry, article_page
 from testbed.hub import in_process_daemon, start_hub
@@ -91,31 +90,12 @@ async def latencies(mode: str, feeds: int, delay: float, folder: Path) -> list[f
     old = Entry(title="Markets rally", guid="old", link=sink.url("/articles/old"))
     for number, topic in enumerate(topics):
         sink.bodies[f"f{number}"] = feed_body(hub, topic, [old])
-    port = _free_port()
-    listed = "\n".join(f"  - {{url: {topic}}}" for topic in topics)
-    settings = parse_settings(
-        f"""
-storage: "sqlite:///{folder / f"{mode}-{delay}.db"}"
-defaults: {{interval: 1h, baseline: true, fulltext: {mode}}}
-http: {{allow_private_networks: true}}
-web: {{listen: 127.0.0.1:{port}, public_url: "http://127.0.0.1:{port}"}}
-feeds:
-{listed}
-notifiers:
-  ops: {{type: webhook, url: "{sink.url("/hook")}"}}
-watchlists:
-  - {{name: karabakh, any: [Karabakh]}}
-""",
-        str(folder / "monitor.yaml"),
-        {},
-    )
+    storage = f"sqlite:///{folder / f'{mode}-{delay}.db'}"
+    settings = pushed_daemon_settings(storage, topics, sink.url("/hook"), folder, mode)
     waited = []
     try:
         async with in_process_daemon(settings):
-            for _ in range(600):
-                if all(hub.active(topic) for topic in topics):
-                    break
-                await asyncio.sleep(0.05)
+            await subscribed(hub, topics)
             for number in range(feeds):
                 link = sink.url(f"/articles/n{number}")
                 entry = Entry(title=f"Karabakh news {number}", guid=link, link=link)

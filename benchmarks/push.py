@@ -27,7 +27,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from benchmarks.cluster import postgres_schema
-from monitor.config import parse_settings
+from monitor.config import Settings, parse_settings
 from testbed.builders import Entry, rss
 from testbed.hub import LocalHub, in_process_daemon, start_hub
 
@@ -82,6 +82,39 @@ def feed_body(hub: LocalHub, topic: str, entries: list[Entry]) -> str:
     return rss(entries, head=head)
 
 
+def pushed_daemon_settings(
+    storage: str, topics: list[str], hook: str, folder: Path, fulltext: str = "off"
+) -> Settings:
+    """A daemon with its web side on a free port, the ``topics`` as feeds (baselined,
+    polled hourly: what arrives, a hub pushed), one watchlist and one webhook."""
+    port = _free_port()
+    listed = "\n".join(f"  - {{url: {topic}}}" for topic in topics)
+    return parse_settings(
+        f"""
+storage: "{storage}"
+defaults: {{interval: 1h, baseline: true, fulltext: {fulltext}}}
+http: {{allow_private_networks: true}}
+web: {{listen: 127.0.0.1:{port}, public_url: "http://127.0.0.1:{port}"}}
+feeds:
+{listed}
+notifiers:
+  ops: {{type: webhook, url: "{hook}"}}
+watchlists:
+  - {{name: karabakh, any: [Karabakh]}}
+""",
+        str(folder / "monitor.yaml"),
+        {},
+    )
+
+
+async def subscribed(hub: LocalHub, topics: list[str]) -> None:
+    """Wait until the hub has verified a subscription to every topic (30 s at most)."""
+    for _ in range(600):
+        if all(hub.active(topic) for topic in topics):
+            return
+        await asyncio.sleep(0.05)
+
+
 async def measure(backend: str, storage: str, feeds: int, folder: Path) -> list[PushRun]:
     sink = Sink()
     await sink.server.start_server()
@@ -90,31 +123,11 @@ async def measure(backend: str, storage: str, feeds: int, folder: Path) -> list[
     old = Entry(title="Markets rally", guid="old", link="https://n.example/old")
     for number, topic in enumerate(topics):
         sink.bodies[f"f{number}"] = feed_body(hub, topic, [old])
-    port = _free_port()
-    listed = "\n".join(f"  - {{url: {topic}}}" for topic in topics)
-    settings = parse_settings(
-        f"""
-storage: "{storage}"
-defaults: {{interval: 1h, baseline: true, fulltext: off}}
-http: {{allow_private_networks: true}}
-web: {{listen: 127.0.0.1:{port}, public_url: "http://127.0.0.1:{port}"}}
-feeds:
-{listed}
-notifiers:
-  ops: {{type: webhook, url: "{sink.url("/hook")}"}}
-watchlists:
-  - {{name: karabakh, any: [Karabakh]}}
-""",
-        str(folder / "monitor.yaml"),
-        {},
-    )
+    settings = pushed_daemon_settings(storage, topics, sink.url("/hook"), folder)
     runs = []
     try:
         async with in_process_daemon(settings):
-            for _ in range(600):  # subscribed and verified, within 30 s
-                if all(hub.active(topic) for topic in topics):
-                    break
-                await asyncio.sleep(0.05)
+            await subscribed(hub, topics)
 
             async def push(number: int, tag: str) -> tuple[str, float]:
                 link = f"https://n.example/{tag}/{number}"
