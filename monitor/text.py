@@ -16,12 +16,49 @@ from html.parser import HTMLParser
 
 from selectolax.lexbor import LexborHTMLParser
 
-WORD = re.compile(r"\w+")
+
+def _mark_classes() -> tuple[str, str]:
+    """Two character classes over the Basic Multilingual Plane: the combining marks, and
+    those of them that folding drops (a combining class above 0: accents, Arabic vowel
+    signs; not the spacing vowel signs of Devanagari, which are letters to a reader).
+
+    ``\\w`` leaves marks out, so alone it cuts words at Arabic vowel signs (مُحَمَّد),
+    Devanagari vowel signs (हिन्दी) and Hebrew points; inside a word they are part of it.
+    Armenian writes its emphasis and question marks over a vowel, inside the word
+    (ինչո՞ւ): those are kept in the word too, and folded away."""
+    marks: list[tuple[int, int]] = []
+    dropped: list[tuple[int, int]] = []
+    for code in range(0x0300, 0x10000):
+        char = chr(code)
+        if unicodedata.category(char)[0] == "M":
+            _extend(marks, code)
+            if unicodedata.combining(char):
+                _extend(dropped, code)
+    return _char_class(marks) + re.escape(ARMENIAN_IN_WORD), _char_class(dropped)
+
+
+def _extend(ranges: list[tuple[int, int]], code: int) -> None:
+    if ranges and ranges[-1][1] == code - 1:
+        ranges[-1] = (ranges[-1][0], code)
+    else:
+        ranges.append((code, code))
+
+
+def _char_class(ranges: list[tuple[int, int]]) -> str:
+    return "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in ranges)
+
+
+# Armenian emphasis, exclamation and question marks: written on the stressed vowel.
+ARMENIAN_IN_WORD = "\u055b\u055c\u055e"
+IN_WORD, DROPPED_MARKS = _mark_classes()
+COMBINING = re.compile(f"[{DROPPED_MARKS}]+")
+ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+WORD = re.compile(rf"\w[\w{IN_WORD}]*+")
 # Hyphen-minus, hyphen, non-breaking hyphen: "cease-fire". Not dashes: "2019–2020".
 HYPHENS = "-\u2010\u2011"
 # A word, or words joined by single hyphens: "cease-fire", "Nagorno-Karabakh-based".
 # Possessive: a failed run never backtracks into the word it started with.
-WORD_RUN = re.compile(rf"\w++(?:[{HYPHENS}]\w++)*+")
+WORD_RUN = re.compile(rf"\w[\w{IN_WORD}]*+(?:[{HYPHENS}]\w[\w{IN_WORD}]*+)*+")
 HYPHEN = re.compile(rf"[{HYPHENS}]")
 SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 # Soft hyphens and zero-width characters sit inside words ("Kara\u00adbakh"); they are not
@@ -42,6 +79,9 @@ EXTRA_FOLDS = str.maketrans(
         "œ": "oe",
         "ŀ": "l",
         "ħ": "h",
+        # Arabic tatweel stretches a word for looks (الـسلام): not a letter.
+        "\u0640": None,
+        **dict.fromkeys(ARMENIAN_IN_WORD),
     }
 )
 SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript", "svg", "math", "head"})
@@ -162,10 +202,14 @@ def tidy(text: str) -> str:
     return "\n".join(line for part in spaced.split("\n") if (line := part.strip()))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def fold(word: str) -> str:
     """Case- and diacritic-insensitive form of a word: ``Qarabağ`` → ``qarabag``."""
+    if word.isascii():
+        return word.lower()  # the same, without the decomposition
     decomposed = unicodedata.normalize("NFKD", word.casefold().translate(EXTRA_FOLDS))
+    if ASTRAL.search(decomposed) is None:
+        return COMBINING.sub("", decomposed)  # in C: the marks of the plane the class holds
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
@@ -206,18 +250,24 @@ def words_and_compounds(text: str) -> tuple[list[str], set[str]]:
 def words_and_compound_spans(text: str) -> tuple[list[str], dict[str, list[tuple[int, int]]]]:
     """Folded words, and each closed form of a hyphenated run with the word positions
     (first, last) it covers: ``a cease-fire`` → ``ceasefire`` at (1, 2)."""
+    _, found, compounds = written_words_and_compound_spans(text)
+    return found, compounds
+
+
+def written_words_and_compound_spans(
+    text: str,
+) -> tuple[list[str], list[str], dict[str, list[tuple[int, int]]]]:
+    """The words as written (NFC), the same words folded, and the closed forms of the
+    hyphenated runs with their word positions (``words_and_compound_spans``)."""
     text = unicodedata.normalize("NFC", text)
     if not any(hyphen in text for hyphen in HYPHENS):
-        return words(text), {}
-    plain = text.isascii()
-    if plain:
-        text = text.lower()  # folding ASCII is lower-casing
+        written = WORD.findall(text)
+        return written, _folded(written, text.isascii()), {}
     # One regex pass finds words and hyphenated runs together; only runs need Python.
     tokens = WORD_RUN.findall(text)
     runs = [(at, token) for at, token in enumerate(tokens) if not token.isalnum()]
-    found = HYPHEN.sub(" ", " ".join(tokens)).split() if runs else tokens
-    if not plain:
-        found = [fold(word) for word in found]
+    written = HYPHEN.sub(" ", " ".join(tokens)).split() if runs else tokens
+    found = _folded(written, text.isascii())
     compounds: dict[str, list[tuple[int, int]]] = {}
     extra = 0  # words that earlier runs added beyond one token each
     for at, token in runs:
@@ -228,7 +278,13 @@ def words_and_compound_spans(text: str) -> tuple[list[str], dict[str, list[tuple
                 closed = "".join(found[start + first : start + last])
                 compounds.setdefault(closed, []).append((start + first, start + last - 1))
         extra += size - 1
-    return found, compounds
+    return written, found, compounds
+
+
+def _folded(written: list[str], plain: bool) -> list[str]:
+    if plain and written:  # folding ASCII is lower-casing: one call for the whole text
+        return " ".join(written).lower().split(" ")
+    return list(map(fold, written))
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
