@@ -13,8 +13,9 @@ from typing import TypeVar
 
 from monitor.dedupe import identify
 from monitor.feedlinks import WebSubLinks, websub_links
+from monitor.languages import item_language
 from monitor.match import FeedLabels, WatchlistSet, match_items
-from monitor.models import Match, NewItem, ParsedFeed
+from monitor.models import Item, Match, NewItem, ParsedFeed
 from monitor.parse import identified, revisions, text_of
 from monitor.redact import without_userinfo
 from monitor.sources import Body, RawFeed, Source
@@ -103,8 +104,9 @@ def with_articles(
 ) -> list[NewItem]:
     """Items that gained their article's text, identified and matched again on the whole
     of it (in a worker). Each keeps the canonical link the feed's batch gave it (a link
-    the feed repeats identifies none of its entries)."""
-    found = identify([new.item for new in items])
+    the feed repeats identifies none of its entries); one whose language was unknown is
+    read for it again, on the article."""
+    found = identify([_with_language(new.item) for new in items])
     found = [
         replace(item, canonical_link=new.item.canonical_link)
         for item, new in zip(found, items, strict=True)
@@ -114,6 +116,12 @@ def with_articles(
     watchlists = installed(request.generation)
     assert isinstance(watchlists, WatchlistSet)
     return match_items(found, watchlists, replace(request.feed, title=title))
+
+
+def _with_language(item: Item) -> Item:
+    if item.language or not item.fulltext:
+        return item
+    return replace(item, language=item_language(None, item.title, item.fulltext))
 
 
 def newest(raw: RawFeed, limit: int) -> RawFeed:

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from monitor.dedupe import identify
+from monitor.languages import item_language
 from monitor.models import Item, ParsedFeed, Revision
 from monitor.schedule import cadence
 from monitor.sources import RawEntry, RawFeed, ReadError, Text
@@ -100,17 +101,19 @@ def _text(text: Text | None) -> str:
 
 def _fields(entry: RawEntry) -> dict[str, Any]:
     summary = _text(entry.summary)
+    title = _text(entry.title)
     contents = (_text(part) for part in entry.contents)
     content = "\n".join(dict.fromkeys(text for text in contents if text))
     return {
         "guid": entry.guid,
-        "title": _text(entry.title),
+        "title": title,
         "link": entry.link,
         "summary": summary,
         "content": "" if content == summary else content,
         "author": entry.author,
         "published": entry.published,
-        "language": entry.language,
+        # Detected here, once: matching and identity both read the item's language.
+        "language": item_language(entry.language, title, summary or content),
     }
 
 

@@ -59,6 +59,8 @@ def item_json(stored: StoredItem) -> dict[str, Any]:
         "link": None if item.link is None else shortened(item.link, LINK_CHARS),
         "summary": snippet(item.summary or item.content),
         "published": iso_utc(item.published),
+        # The feed's language tag, or the one read from the text (see languages.detect).
+        "language": item.language,
         "feed": {"url": without_userinfo(stored.feed_url), "title": stored.feed_title},
     }
     if item.fulltext_note is not None:
@@ -162,6 +164,8 @@ def highlight_match(
     facts = [source_name(stored)]
     if stored.item.published:
         facts.append(iso_utc(stored.item.published) or "")
+    if stored.item.language:
+        facts.append(f"language: {stored.item.language}")
     facts.append("matched: " + ", ".join(f"{t.term} ({t.field})" for t in terms))
     if stored.item.link:
         lines.append(f"  {stored.item.link}")
@@ -192,6 +196,7 @@ def story_json(story: Story) -> dict[str, Any]:
                 "link": member.item.link,
                 "feed": without_userinfo(member.feed_url),
                 "title": member.item.title,
+                "language": member.item.language,
                 "joined": (
                     {
                         "by": member.joined_by,
@@ -247,7 +252,9 @@ def story_lines(story: Story) -> str:
     lines = [f"story {story.id}: {title} ({len(story.items)} item(s), {len(feeds)} source(s))"]
     lines += [
         f"  - {source_name(member)}:"
-        f" {member.item.link or member.item.entry_key}  [{_joined(member, names)}]"
+        f" {member.item.link or member.item.entry_key}"
+        f"{f' ({member.item.language})' if member.item.language else ''}"
+        f"  [{_joined(member, names)}]"
         for member in story.items
     ]
     lines += [_decided(decision, names) for decision in story.decisions]

@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "monitor.dedupe",
             "monitor.feed_views",
             "monitor.fingerprint",
+            "monitor.languages",
             "monitor.match",
             "monitor.notify.rules",
             "monitor.outcome",

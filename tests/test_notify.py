@@ -76,6 +76,7 @@ async def test_webhook_body_and_signature(
         "link": "https://news.example/a1",
         "summary": "Armenia and Azerbaijan agreed to a humanitarian ceasefire.",
         "published": "2020-10-10T09:00:00Z",
+        "language": None,  # unknown: the stored item has none
         "feed": {"url": "https://news.example/feed", "title": "News"},
     }
     assert payload["story"] == {"id": str(deliveries[0].stored.story_id), "sources": 1}

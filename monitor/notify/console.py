@@ -28,6 +28,8 @@ def format_alert(message: Message) -> str:
     facts = [source_name(stored)]
     if item.published:
         facts.append(iso_utc(item.published) or "")
+    if item.language:
+        facts.append(f"language: {item.language}")
     facts.append(f"matched: {terms}")
     lines = [headline(message)]
     if item.link:

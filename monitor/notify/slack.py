@@ -80,6 +80,8 @@ def slack_message(delivery: Message) -> dict[str, Any]:
         stamp = int(item.published.timestamp())
         fallback = item.published.strftime("%Y-%m-%d %H:%M UTC")
         context.append(f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>")
+    if item.language:
+        context.append(f"language: {escape(item.language)}")
     context.append(f"matched: {escape(terms)}")
     if delivery.update:
         context.append("updated: the entry was edited, and only now matches")
