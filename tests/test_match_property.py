@@ -3,11 +3,13 @@ queries (every operator, printed and parsed back) over random texts."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from monitor.languages import STEMMED_LANGUAGES
 from monitor.match import Document, WatchlistSet, WatchlistSpec
 from monitor.match.query import parse_query
+from monitor.match.watchlist import DEFAULT_STEMMED
 from tests.support import reference_matcher
 
 # A small vocabulary, so that random queries and texts meet often: spellings that fold
@@ -120,3 +122,110 @@ def test_near_agrees_with_the_reference(
     found = watchlists.match(Document(fields))
     explained = [(term.term, term.field) for term in found[0].terms] if found else None
     assert explained == reference_matcher.evaluate(tree, fields, FIELDS)
+
+
+# Russian and Turkish words with their declined forms, names in two scripts, short words
+# whose stems are shorter than the threshold, and a word with a hyphen.
+STEMMED_WORDS = [
+    "Карабах",
+    "Карабаха",
+    "Карабахе",
+    "карабахский",
+    "перемирие",
+    "перемирия",
+    "режим",
+    "Алиев",
+    "Алиевым",
+    "Али",
+    "Иран",
+    "Ира",
+    "Karabakh",
+    "Aliev",
+    "ateşkes",
+    "ateşkesin",
+    "Karabağ",
+    "Karabağda",
+    "İLHAM",
+    "ılham",
+]
+STEMMED_COMPOUNDS = ["Нагорно-Карабахская", "режим-перемирия", "Karabağ-Karabakh"]
+
+
+@st.composite
+def stemmed_texts(draw: st.DrawFn) -> str:
+    chosen = draw(st.lists(st.sampled_from(STEMMED_WORDS + STEMMED_COMPOUNDS), max_size=10))
+    pieces = []
+    for word in chosen:
+        pieces += [word, draw(st.sampled_from(SEPARATORS))]
+    return "".join(pieces[:-1])
+
+
+stemmed_leaves = st.one_of(
+    st.sampled_from(STEMMED_WORDS),
+    st.builds(lambda word: f"={word}", st.sampled_from(STEMMED_WORDS)),
+    st.builds(
+        lambda a, b: f'"{a} {b}"', st.sampled_from(STEMMED_WORDS), st.sampled_from(STEMMED_WORDS)
+    ),
+    st.sampled_from(STEMMED_COMPOUNDS),
+    st.builds(
+        lambda word, size: f"{word[:size]}*", st.sampled_from(STEMMED_WORDS), st.integers(3, 5)
+    ),
+)
+stemmed_queries = st.recursive(
+    st.one_of(
+        stemmed_leaves,
+        st.builds(
+            lambda a, n, b: f"({a} NEAR/{n} {b})", stemmed_leaves, st.integers(0, 2), stemmed_leaves
+        ),
+    ),
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a} AND {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} OR {b})", inner, inner),
+        st.builds(lambda a: f"NOT {a}", inner),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    queries=st.lists(stemmed_queries, min_size=1, max_size=3),
+    language=st.sampled_from(["ru", "tr", "az", "en", None]),
+    stem=st.sampled_from([DEFAULT_STEMMED, DEFAULT_STEMMED, frozenset({"ru"}), STEMMED_LANGUAGES]),
+    transliterate=st.booleans(),
+    title=stemmed_texts(),
+    summary=stemmed_texts(),
+)
+# A form the stemmer cuts shorter than the term ("ateşkesin" → ateşke) and a phrase.
+@example(["ateşkes"], "tr", DEFAULT_STEMMED, False, "Gazze ateşkesin", "")
+@example(['"режим перемирие"'], "ru", DEFAULT_STEMMED, True, "режим перемирия", "")
+def test_stemmed_and_transliterated_terms_agree_with_the_reference(
+    queries: list[str],
+    language: str | None,
+    stem: frozenset[str],
+    transliterate: bool,
+    title: str,
+    summary: str,
+) -> None:
+    trees = [parse_query(query) for query in queries]
+    specs = [
+        WatchlistSpec(f"w{index}", tree, FIELDS, stem=stem, transliterate=transliterate)
+        for index, tree in enumerate(trees)
+    ]
+    # A watchlist as written, beside them, keeps its own reading.
+    plain = WatchlistSpec("plain", trees[0], FIELDS, stem=frozenset())
+    watchlists = WatchlistSet([*specs, plain])
+    fields = {"title": title, "summary": summary}
+    found = {match.watchlist: match for match in watchlists.match(Document(fields, language))}
+    reading = reference_matcher.Reading(language, stem, transliterate)
+    expected_by_name = {
+        f"w{index}": reference_matcher.evaluate(tree, fields, FIELDS, reading)
+        for index, tree in enumerate(trees)
+    }
+    expected_by_name["plain"] = reference_matcher.evaluate(
+        trees[0], fields, FIELDS, reference_matcher.Reading(language)
+    )
+    for name, expected in expected_by_name.items():
+        match = found.get(name)
+        explained = None if match is None else [(term.term, term.field) for term in match.terms]
+        assert explained == expected, (name, queries)

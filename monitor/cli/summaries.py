@@ -12,6 +12,7 @@ from monitor.addresses import is_public_address
 from monitor.config import (
     ConsoleNotifierSettings,
     Settings,
+    WatchlistSettings,
     WebhookNotifierSettings,
 )
 from monitor.models import (
@@ -99,6 +100,7 @@ def check_summary(settings: Settings, path: Path) -> str:
         ]
         if timing:
             rules.append(f"{', '.join(timing)} ({watchlist.timezone})")
+        rules += _language_rules(watchlist)
         lines.append(f"  - {watchlist.name}: {'; '.join(rules)}")
         lines.append(
             f"    in {', '.join(watchlist.fields)} → {', '.join(shown) or 'no active notifier'}"
@@ -201,3 +203,17 @@ def once_summary(report: OnceReport) -> str:
         lines.append("failures:")
         lines.extend(failures)
     return "\n".join(lines)
+
+
+def _language_rules(watchlist: WatchlistSettings) -> list[str]:
+    """How a watchlist reads other languages, when not as by default."""
+    rules = []
+    if watchlist.stem is False:
+        rules.append("no stems")
+    elif watchlist.stem is True:
+        rules.append("stems in every language, English too")
+    elif isinstance(watchlist.stem, list):
+        rules.append(f"stems in {', '.join(watchlist.stem) or 'no language'}")
+    if watchlist.transliterate:
+        rules.append("across scripts")
+    return rules

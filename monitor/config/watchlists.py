@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import field_validator, model_validator
 
 from monitor.config.units import Duration, Strict, positive
+from monitor.languages import STEMMED_LANGUAGES
+from monitor.match.watchlist import DEFAULT_STEMMED
 from monitor.notify.rules import DigestSchedule, QuietHours, parse_timezone
 from monitor.text import tokenize
 
@@ -48,9 +50,35 @@ class WatchlistSettings(Strict):
     # Hold messages during a daily window, such as "22:00-07:00", in ``timezone``.
     quiet: str | None = None
     timezone: str = "UTC"
+    # Match the terms by their stems in an item's language: "auto" in every language
+    # with a Snowball stemmer but English, true in English too, false never, or a list
+    # of language codes. A term written "=Karabakh" is never stemmed.
+    stem: bool | Literal["auto"] | list[str] = "auto"
+    # Also match the terms in other scripts, by their ASCII letters (Карабах ↔ Karabakh).
+    transliterate: bool = False
 
     _check_terms = field_validator("any", "all", "none")(check_terms)
     _check_max_age = field_validator("max_age")(positive)
+
+    @field_validator("stem")
+    @classmethod
+    def _check_stem(cls, value: bool | str | list[str]) -> bool | str | list[str]:
+        if isinstance(value, list):
+            unknown = sorted(set(value) - STEMMED_LANGUAGES)
+            if unknown:
+                raise ValueError(
+                    f"no stemmer for {', '.join(unknown)}; stemmed languages: "
+                    + ", ".join(sorted(STEMMED_LANGUAGES))
+                )
+        return value
+
+    def stemmed_languages(self) -> frozenset[str]:
+        """The languages whose items match this watchlist's terms by their stems."""
+        if self.stem == "auto":
+            return DEFAULT_STEMMED
+        if isinstance(self.stem, list):
+            return frozenset(self.stem)
+        return STEMMED_LANGUAGES if self.stem else frozenset()
 
     @field_validator("timezone")
     @classmethod

@@ -13,21 +13,29 @@ With 10,000 terms the old way (each watchlist checking each of its terms) cost a
   ``ceasefire`` finds ``cease-fire``;
 - the boolean/NEAR rule of each watchlist with a hit (and of the few that can hold
   with no hit at all, such as ``NOT football``) is then evaluated on word positions.
+
+An item in a language with a stemmer is also read by its words' stems, and for
+watchlists that transliterate, in ASCII letters: each such view has an index of its own
+(``match.index``), built in a process the first time an item needs it, and each maps a
+word to one key, so the positions of every view are the same words.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from monitor.languages import View, ascii_key
+from monitor.languages.analyzers import EXACT
 from monitor.match.document import Document
+from monitor.match.index import Hits, Position, TermIndex
 from monitor.match.query import All, AnyOf, Leaf, Near, Node, Not, Scoped
 from monitor.match.watchlist import WatchlistSpec
 from monitor.models import Match, MatchedTerm
 
-Position = tuple[int, int]  # word positions (first, last) in a field
-Hits = dict[int, list[Position]]  # leaf id → where it stands
 Found = list[tuple[str, str, list[Position]]]  # (term as shown, field, positions)
+# Fields read by stems and across scripts; the others (url, lang, feed, tag) as written.
+ANALYSED_FIELDS = frozenset({"title", "summary", "fulltext", "author"})
 
 
 class _Rule:
@@ -148,34 +156,44 @@ class _Any(_Rule):
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class _LeafUse:
+    """A leaf and how its watchlist reads it: stems of which languages, and across
+    scripts or not."""
+
+    leaf: Leaf
+    stem: frozenset[str]
+    transliterate: bool
+
+
 class WatchlistSet:
     """All watchlists of one configuration, compiled once; ``match`` gives an item's
-    matches in configuration order, each with its terms and their character spans."""
+    matches in configuration order, each with its terms and their character spans.
+
+    Every term is found as written (folded); a watchlist's terms are also found by
+    their stems in an item's language (``stem``), and in ASCII letters across scripts
+    (``transliterate``). Each of those views has its own index, built the first time an
+    item needs it."""
 
     def __init__(self, specs: Iterable[WatchlistSpec]) -> None:
         self.specs = tuple(specs)
         self._leaf_ids: dict[tuple[object, ...], int] = {}
-        self._forms: dict[str, list[int]] = {}
-        self._phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-        self._prefixes: dict[str, list[int]] = {}
+        self._uses: list[_LeafUse] = []
         self._watchers: dict[int, list[int]] = {}  # leaf id → watchlists that use it
         fields: set[str] = set()
         self._rules: list[_Rule] = []
         for index, spec in enumerate(self.specs):
             used: set[int] = set()
-            self._rules.append(self._compile(spec.rule, used, fields))
+            self._rules.append(self._compile(spec.rule, used, fields, spec))
             fields.update(spec.fields)
             for leaf in used:
                 self._watchers.setdefault(leaf, []).append(index)
         self.fields = tuple(sorted(fields))
-        self._stem_lengths = tuple(sorted({len(stem) for stem in self._prefixes}))
-        # What a word must be, or begin with, to stand for any term at all.
-        self._starts = frozenset(self._forms) | frozenset(self._phrases)
-        shortest = self._stem_lengths[0] if self._stem_lengths else 0
-        self._stem_heads = frozenset(stem[:shortest] for stem in self._prefixes)
-        # A word's first letters, as many as the shortest stem has: map() applies it
-        # to every word of a text in C, to rule out prefixes before any Python loop.
-        self._head = operator.itemgetter(slice(0, shortest))
+        self._indexes: dict[View, TermIndex | None] = {EXACT: self._build(EXACT)}
+        self._stemmed = frozenset(
+            language for use in self._uses if not _is_exact(use.leaf) for language in use.stem
+        )
+        self._transliterated = any(use.transliterate for use in self._uses)
         nowhere: dict[str, Hits] = {field: {} for field in self.fields}
         # Rules that hold on an empty text ("NOT football") are checked on every item.
         self._always = [
@@ -194,93 +212,104 @@ class WatchlistSet:
 
     # -- compiling --------------------------------------------------------------------
 
-    def _leaf(self, leaf: Leaf, used: set[int]) -> tuple[str, int]:
+    def _leaf(self, leaf: Leaf, used: set[int], spec: WatchlistSpec) -> tuple[str, int]:
+        stem = frozenset() if _is_exact(leaf) else spec.stem
+        transliterate = spec.transliterate and not _is_exact(leaf)
         if leaf.prefix is not None:
-            key: tuple[object, ...] = ("prefix", leaf.prefix)
+            key: tuple[object, ...] = ("prefix", leaf.prefix, transliterate)
         else:
             assert leaf.term is not None
-            key = ("term", leaf.term.words, leaf.term.closed)
+            term = leaf.term
+            key = ("term", term.words, term.closed, term.written, stem, transliterate)
         known = self._leaf_ids.get(key)
         if known is None:
             known = self._leaf_ids[key] = len(self._leaf_ids)
-            if leaf.prefix is not None:
-                self._prefixes.setdefault(leaf.prefix, []).append(known)
-            else:
-                assert leaf.term is not None
-                for form in leaf.term.single_words:
-                    self._forms.setdefault(form, []).append(known)
-                if len(leaf.term.words) > 1:
-                    first, *rest = leaf.term.words
-                    self._phrases.setdefault(first, []).append((known, tuple(rest)))
+            self._uses.append(_LeafUse(leaf, stem, transliterate))
         used.add(known)
         return leaf.shown, known
 
-    def _terms(self, node: Leaf | AnyOf, used: set[int]) -> _Terms:
-        leaves = node.leaves if isinstance(node, AnyOf) else (node,)
-        return _Terms([self._leaf(leaf, used) for leaf in leaves])
+    def _build(self, view: View) -> TermIndex | None:
+        """The index of one view: the leaves it reads (None when it reads none).
 
-    def _compile(self, node: Node, used: set[int], fields: set[str]) -> _Rule:
+        A stem view stands in for the exact one (every word's reading holds the word as
+        written): it holds every leaf, the ones that are not stemmed in its language by
+        their words as written, and the prefixes."""
+        index = TermIndex()
+        for leaf_id, use in enumerate(self._uses):
+            if view.ascii and not use.transliterate:
+                continue
+            leaf = use.leaf
+            if leaf.prefix is not None:  # a prefix is of the word as written
+                if not view.ascii:
+                    index.add_prefix(leaf_id, leaf.prefix)
+                elif view.language is None:
+                    index.add_prefix(leaf_id, ascii_key(leaf.prefix))
+                continue
+            assert leaf.term is not None
+            if view.language is None or view.language in use.stem:
+                index.add_term(leaf_id, leaf.term, view)
+            elif not view.ascii:
+                index.add_term(leaf_id, leaf.term, EXACT, as_written=True)
+        if not (index.forms or index.phrases or index.prefixes):
+            return None
+        return index.seal()
+
+    def _views(self, language: str | None) -> list[tuple[View, TermIndex]]:
+        """The views an item in ``language`` is read in, with their indexes: its stem
+        view (standing in for the exact one) or the exact view, and the ASCII views."""
+        stemmed = language in self._stemmed
+        wanted = [View(language) if stemmed else EXACT]
+        if self._transliterated:
+            wanted.append(View(None, ascii=True))
+            if stemmed:
+                wanted.append(View(language, ascii=True))
+        found = []
+        for view in wanted:
+            if view not in self._indexes:
+                self._indexes[view] = self._build(view)
+            index = self._indexes[view]
+            if index is not None:
+                found.append((view, index))
+        return found
+
+    def _terms(self, node: Leaf | AnyOf, used: set[int], spec: WatchlistSpec) -> _Terms:
+        leaves = node.leaves if isinstance(node, AnyOf) else (node,)
+        return _Terms([self._leaf(leaf, used, spec) for leaf in leaves])
+
+    def _compile(self, node: Node, used: set[int], fields: set[str], spec: WatchlistSpec) -> _Rule:
         if isinstance(node, Leaf | AnyOf):
-            return self._terms(node, used)
+            return self._terms(node, used, spec)
         if isinstance(node, Near):
             shown = f"{node.left.shown} NEAR/{node.distance} {node.right.shown}"
-            return _Near(
-                self._terms(node.left, used), self._terms(node.right, used), node.distance, shown
-            )
+            left, right = self._terms(node.left, used, spec), self._terms(node.right, used, spec)
+            return _Near(left, right, node.distance, shown)
         if isinstance(node, Scoped):
             fields.add(node.field)
-            return _Scoped(node.field, self._compile(node.node, used, fields))
+            return _Scoped(node.field, self._compile(node.node, used, fields, spec))
         if isinstance(node, Not):
-            return _Not(self._compile(node.node, used, fields))
-        parts = [self._compile(part, used, fields) for part in node.parts]
+            return _Not(self._compile(node.node, used, fields, spec))
+        parts = [self._compile(part, used, fields, spec) for part in node.parts]
         return _All(parts) if isinstance(node, All) else _Any(parts)
 
     # -- matching ---------------------------------------------------------------------
 
-    def _standing(self, distinct: set[str]) -> dict[str, list[int]]:
-        """The words of a text that stand for some term, with the leaves that stand on
-        each alone: a term's word form, a phrase's first word (no leaf alone), or a word
-        that starts with a prefix's stem."""
-        forms = self._forms
-        # Set operations run in C: most words of most items stand for nothing.
-        present = {word: forms.get(word, []) for word in distinct.intersection(self._starts)}
-        if self._stem_heads and not self._stem_heads.isdisjoint(map(self._head, distinct)):
-            heads = self._stem_heads
-            head = self._head
-            for word in distinct:
-                if head(word) in heads:
-                    found: list[int] = []
-                    for length in self._stem_lengths:
-                        if length > len(word):
-                            break
-                        found += self._prefixes.get(word[:length], ())
-                    if found:
-                        present[word] = present.get(word, []) + found
-        return present
-
     def hits(self, document: Document, field: str) -> Hits:
-        """Where each term of any watchlist stands in one field (word positions)."""
-        folded = document.folded(field)
-        words = folded.words
+        """Where each term of any watchlist stands in one field (word positions), in
+        every view the document's language is read in."""
         found: Hits = {}
-        present = self._standing(set(words))
-        if present:
-            phrases = self._phrases
-            for at, word in enumerate(words):
-                units = present.get(word)
-                if units is None:
-                    continue
-                for leaf in units:
-                    found.setdefault(leaf, []).append((at, at))
-                for leaf, rest in phrases.get(word, ()):
-                    end = at + len(rest)
-                    if tuple(words[at + 1 : end + 1]) == rest:
-                        found.setdefault(leaf, []).append((at, end))
-        if folded.compounds:
-            for compound, units in self._standing(set(folded.compounds)).items():
-                for leaf in units:
-                    found.setdefault(leaf, []).extend(folded.compounds[compound])
-        return found
+        views = self._views(document.language) if field in ANALYSED_FIELDS else []
+        if not views or (views[0][0] == EXACT and len(views) == 1):
+            exact = self._indexes[EXACT]
+            if exact is not None:
+                exact.hits(document.folded(field), found)
+            return found
+        for view, index in views:
+            if view.language is None:
+                index.hits(document.viewed(field, view), found)
+            else:
+                index.stem_hits(view, document, field, found)
+        # A word found twice (as written and by its stem, or in two views) is one.
+        return {leaf: sorted(set(positions)) for leaf, positions in found.items()}
 
     def match(self, document: Document) -> list[Match]:
         """The watchlists the document satisfies, with what was found and where."""
@@ -301,3 +330,7 @@ class WatchlistSet:
             )
             matches.append(Match(spec.name, spec.notifiers, terms, spec.follow_ups))
         return matches
+
+
+def _is_exact(leaf: Leaf) -> bool:
+    return leaf.term is not None and leaf.term.exact

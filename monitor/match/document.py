@@ -6,28 +6,42 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from monitor.languages import View, primary
+from monitor.languages.analyzers import EXACT
 from monitor.models import Item
-from monitor.text import HYPHENS, WORD, words, words_and_compound_spans
+from monitor.text import HYPHENS, WORD, words, written_words_and_compound_spans
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
     """A watchlist term as written, the folded words it must match in order, and for a
-    hyphenated term its closed form (``cease-fire`` also finds ``ceasefire``)."""
+    hyphenated term its closed form (``cease-fire`` also finds ``ceasefire``).
+
+    ``written`` holds the words as written (stemmers need their letters); an ``exact``
+    term (written ``=Karabakh``) matches its words only, never their stems or their
+    transliterations."""
 
     text: str
     words: tuple[str, ...]
     closed: str | None = None
+    written: tuple[str, ...] = ()
+    exact: bool = False
 
     @classmethod
     def parse(cls, text: str) -> Term:
-        """``Qarabağ`` → (qarabag); ``"Nagorno Karabakh"`` or ``Nagorno-Karabakh`` → a phrase."""
+        """``Qarabağ`` → (qarabag); ``"Nagorno Karabakh"`` or ``Nagorno-Karabakh`` → a
+        phrase; ``=Karabakh`` or ``="Nagorno Karabakh"`` → exact."""
         cleaned = text.strip()
+        exact = cleaned.startswith("=")
+        if exact:
+            cleaned = cleaned[1:].strip()
         if len(cleaned) >= 2 and cleaned[0] == cleaned[-1] and cleaned[0] in "\"'":
             cleaned = cleaned[1:-1]
         found = tuple(words(cleaned))
+        written = tuple(WORD.findall(unicodedata.normalize("NFC", cleaned)))
         hyphenated = len(found) > 1 and any(hyphen in cleaned for hyphen in HYPHENS)
-        return cls(text=cleaned, words=found, closed="".join(found) if hyphenated else None)
+        closed = "".join(found) if hyphenated else None
+        return cls(text=cleaned, words=found, closed=closed, written=written, exact=exact)
 
     @property
     def single_words(self) -> set[str]:
@@ -65,11 +79,15 @@ class FoldedField:
 
 
 class Document:
-    """The fields of one item that watchlists search, folded once and shared by all."""
+    """The fields of one item that watchlists search, folded once and shared by all;
+    ``language`` (an ISO 639-1 code) says which stems its words are also read by."""
 
-    def __init__(self, fields: Mapping[str, str]) -> None:
+    def __init__(self, fields: Mapping[str, str], language: str | None = None) -> None:
         self.fields = dict(fields)
+        self.language = primary(language)
         self._folded: dict[str, FoldedField] = {}
+        self._views: dict[tuple[str, View], FoldedField] = {}
+        self._written: dict[str, list[str]] = {}
         self._offsets: dict[str, list[tuple[int, int]]] = {}
 
     @classmethod
@@ -88,16 +106,50 @@ class Document:
                 "lang": item.language or "",
                 "feed": labels.text,
                 "tag": "\n".join(labels.tags),
-            }
+            },
+            item.language,
         )
 
     def folded(self, field: str) -> FoldedField:
         """The field's folded words and closed compounds (computed once)."""
         folded = self._folded.get(field)
         if folded is None:
-            found, compounds = words_and_compound_spans(self.fields.get(field, ""))
+            text = self.fields.get(field, "")
+            written, found, compounds = written_words_and_compound_spans(text)
+            self._written[field] = written
             folded = self._folded[field] = FoldedField(found, compounds)
         return folded
+
+    def viewed(self, field: str, view: View) -> FoldedField:
+        """The field's words and closed compounds as keys of a view that reads each word
+        as one key (the exact view, or ASCII letters; computed once): the same positions
+        as ``folded``."""
+        if view == EXACT:
+            return self.folded(field)
+        found = self._views.get((field, view))
+        if found is None:
+            keys = [reading[0] for reading in view.read(self.written(field))]
+            found = FoldedField(keys, self.compounds(field, view))
+            self._views[(field, view)] = found
+        return found
+
+    def compounds(self, field: str, view: View) -> dict[str, list[tuple[int, int]]]:
+        """The field's hyphenated runs, closed up, as keys of ``view``."""
+        folded = self.folded(field).compounds
+        compounds: dict[str, list[tuple[int, int]]] = {}
+        if folded:
+            closed = list(folded)
+            for reading, run in zip(view.read(closed), closed, strict=True):
+                compounds.setdefault(reading[0], []).extend(folded[run])
+        return compounds
+
+    def written(self, field: str) -> list[str]:
+        """The field's words as written (the same positions as ``folded``'s)."""
+        found = self._written.get(field)
+        if found is None:
+            self.folded(field)
+            found = self._written[field]
+        return found
 
     def char_spans(self, field: str, positions: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         """Character spans, in the field's NFC text, of word positions (first, last)."""

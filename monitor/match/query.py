@@ -4,7 +4,9 @@
     title:(withdraw NEAR/3 weapons) lang:en
 
 Terms and ``"phrases"`` match whole folded words exactly as ``any``/``all`` lists do
-(case, diacritics, hyphenated = closed forms); ``truc*`` is a prefix; ``NEAR/n`` puts at
+(case, diacritics, hyphenated = closed forms; in an item whose language has a stemmer,
+declined forms too, unless written ``=Karabakh`` or ``="Nagorno Karabakh"``); ``truc*`` is
+a prefix; ``NEAR/n`` puts at
 most n words between two terms or phrases, in either order; ``AND`` is implicit between
 terms; ``NOT``/``-`` negate; ``field:`` scopes what follows to one field. Operators are
 upper case: a lower-case ``or`` is a word to find.
@@ -172,6 +174,9 @@ class _Parser:
     def fail(self, message: str, token: _Token | None = None) -> QueryError:
         return QueryError(message, (token or self.current).column)
 
+    def _next_kind(self) -> str:
+        return self.tokens[self.position + 1].kind if self.current.kind != "end" else "end"
+
     def parse(self) -> Node:
         if self.current.kind == "end":
             raise self.fail("the query is empty")
@@ -242,6 +247,12 @@ class _Parser:
             if len(token.text) < 2 or not token.text.endswith('"'):
                 raise self.fail("unclosed quote", token)
             return self._leaf(token.text, token)
+        if token.kind == "word" and token.text == "=" and self._next_kind() == "phrase":
+            self.advance()  # ="Nagorno Karabakh": an exact phrase
+            phrase = self.advance()
+            if len(phrase.text) < 2 or not phrase.text.endswith('"'):
+                raise self.fail("unclosed quote", phrase)
+            return self._leaf("=" + phrase.text, token)
         if token.kind == "word":
             return self._word(self.advance())
         if token.kind == "end":

@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from monitor.languages import STEMMED_LANGUAGES
 from monitor.match.document import Term
 from monitor.match.query import All, Either, Leaf, Node, Not, resolve_aliases
+
+DEFAULT_STEMMED = STEMMED_LANGUAGES - {"en"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,10 @@ class WatchlistSpec:
     fields: tuple[str, ...] = ("title", "summary")
     notifiers: tuple[str, ...] = ()
     follow_ups: bool = False  # another source of an alerted story sends a short note
+    # The languages whose items also match this watchlist's terms by their stems
+    # (``Карабах`` finds "Карабаха"); English keeps whole words unless asked.
+    stem: frozenset[str] = DEFAULT_STEMMED
+    transliterate: bool = False  # also match the terms across scripts (Карабах ↔ Karabakh)
 
 
 def keyword_rule(

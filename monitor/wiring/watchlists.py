@@ -28,6 +28,8 @@ def watchlist_spec(
         fields=tuple(settings.fields),
         notifiers=tuple(notifiers),
         follow_ups=settings.follow_ups == "message",
+        stem=settings.stemmed_languages(),
+        transliterate=settings.transliterate,
     )
 
 
