@@ -45,12 +45,17 @@ FIELDS = ("title", "summary")
 
 
 @st.composite
-def texts(draw: st.DrawFn) -> str:
-    words = draw(st.lists(st.sampled_from(WORDS + COMPOUNDS), max_size=12))
+def texts_of(draw: st.DrawFn, vocabulary: list[str], size: int) -> str:
+    """Up to ``size`` words of the vocabulary, joined by drawn separators."""
+    words = draw(st.lists(st.sampled_from(vocabulary), max_size=size))
     pieces = []
     for word in words:
         pieces += [word, draw(st.sampled_from(SEPARATORS))]
     return "".join(pieces[:-1])
+
+
+def texts() -> st.SearchStrategy[str]:
+    return texts_of(WORDS + COMPOUNDS, 12)
 
 
 leaf_texts = st.one_of(
@@ -151,13 +156,8 @@ STEMMED_WORDS = [
 STEMMED_COMPOUNDS = ["Нагорно-Карабахская", "режим-перемирия", "Karabağ-Karabakh"]
 
 
-@st.composite
-def stemmed_texts(draw: st.DrawFn) -> str:
-    chosen = draw(st.lists(st.sampled_from(STEMMED_WORDS + STEMMED_COMPOUNDS), max_size=10))
-    pieces = []
-    for word in chosen:
-        pieces += [word, draw(st.sampled_from(SEPARATORS))]
-    return "".join(pieces[:-1])
+def stemmed_texts() -> st.SearchStrategy[str]:
+    return texts_of(STEMMED_WORDS + STEMMED_COMPOUNDS, 10)
 
 
 stemmed_leaves = st.one_of(
