@@ -14,10 +14,12 @@ With 10,000 terms the old way (each watchlist checking each of its terms) cost a
 - the boolean/NEAR rule of each watchlist with a hit (and of the few that can hold
   with no hit at all, such as ``NOT football``) is then evaluated on word positions.
 
-An item in a language with a stemmer is also read by its words' stems, and for
-watchlists that transliterate, in ASCII letters: each such view has an index of its own
-(``match.index``), built in a process the first time an item needs it, and each maps a
-word to one key, so the positions of every view are the same words.
+An item in a language with a stemmer is read in that language's stem view instead:
+each word stands for its stem and the forms between its stem and itself, and the view's
+index holds every leaf (those not stemmed in that language by their words as written,
+and the prefixes). Watchlists that transliterate are also read in ASCII letters. Each
+view has an index of its own (``match.index``), built in a process the first time an
+item needs it; a view never merges or splits words, so positions are the same in all.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ class FoldedField:
 
 class Document:
     """The fields of one item that watchlists search, folded once and shared by all;
-    ``language`` (an ISO 639-1 code) says which stems its words are also read by."""
+    ``language`` (an ISO 639-1 code) says which language's stems its words are read by."""
 
     def __init__(self, fields: Mapping[str, str], language: str | None = None) -> None:
         self.fields = dict(fields)
