@@ -188,6 +188,14 @@ def test_an_undeclared_headline_gets_its_language(language: str, headline: str) 
     assert item_language(None, headline, "") == language
 
 
+def test_odd_and_hostile_text_gets_a_language_or_none_and_never_an_error() -> None:
+    assert item_language(None, "💥🔥", "") is None  # no words
+    assert item_language("ru", "\x00\x00", "") == "ru"  # nothing to overrule with
+    assert item_language(None, "123 456 789", "") is None  # numbers say nothing
+    huge = "Россия и Азербайджан обсудили ситуацию в Карабахе. " * 40_000  # 2 MB title
+    assert item_language(None, huge, "\u2028\r\n") == "ru"
+
+
 def test_a_declared_language_stands_unless_the_text_clearly_says_another() -> None:
     german = (
         "Diskettenlaufwerke am Beispiel der Commodore 1541: Dieser Vortrag wurde am 11. "

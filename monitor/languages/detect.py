@@ -55,15 +55,18 @@ def detect(text: str) -> Detection | None:
     count = len(WORD.findall(text))
     if not count:
         return None
-    (best,) = _detector().detect(text, model="lite", k=1)
-    return Detection(str(best["lang"]), float(best["score"]), count)
+    found = _detector().detect(text, model="lite", k=1)
+    if not found:
+        return None
+    return Detection(str(found[0]["lang"]), float(found[0]["score"]), count)
 
 
 def item_language(declared: str | None, title: str, text: str) -> str | None:
     """An item's language: ``declared`` (the entry's or the feed's tag, kept as written)
     when the text agrees or is too short to say; the detected language when nothing is
     declared and the detector is sure enough, or when the text clearly disagrees."""
-    found = detect(f"{title}\n{text[:SAMPLE_CHARS]}")
+    # A title can be as long as a hostile feed likes: the sample is bounded either way.
+    found = detect(f"{title[:SAMPLE_CHARS]}\n{text[:SAMPLE_CHARS]}")
     if found is None:
         return declared
     if declared:
