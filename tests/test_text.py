@@ -16,6 +16,7 @@ from monitor.text import (
     SPACES,
     _html_parser_text,
     fold,
+    fold_all,
     html_to_text,
     tidy,
     tokenize,
@@ -100,6 +101,20 @@ def test_fold_ignores_case_and_diacritics() -> None:
     assert fold("Gəncə") == "gence"
     assert fold("İstanbul") == fold("istanbul")
     assert fold("ﬁnal") == "final"
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(min_size=1).filter(lambda text: " " not in text), max_size=8))
+def test_fold_all_folds_each_word_as_fold_does(found: list[str]) -> None:
+    assert fold_all(found) == [fold(word) for word in found]
+
+
+def test_fold_all_keeps_its_words_apart_when_a_letter_folds_to_a_space() -> None:
+    # An Arabic presentation form is a letter whose compatibility form starts with a
+    # space: folded together, the words would come apart at the wrong places.
+    found = ["\ufe70\u0628", "ΟΔΟΣ", "Qarabağ", "İLHAM"]
+    assert fold_all(found) == [fold(word) for word in found]
+    assert len(fold_all(found)) == len(found)
 
 
 def test_tokenize_splits_on_punctuation_and_keeps_spans() -> None:
