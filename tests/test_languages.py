@@ -36,6 +36,7 @@ STEMMED = [
     ("ru", "Иран", "Ира Сидорова выиграла чемпионат Европы", False, "short stem: ира"),
     ("ru", "Иран", "В Иране прошли массовые протесты", True, "prepositional"),
     ("ru", "Карабах", "Нагорно-Карабахская автономная область", False, "inside an adjective"),
+    ("ru", "премьер-министр", "Визит премьер-министра Армении в Москву", True, "hyphenated"),
     # Armenian: case endings are suffixes (-ի, -ում, -ից).
     ("hy", "Ղարաբաղ", "Ղարաբաղի հարցը քննարկվել է Բրյուսելում", True, "genitive"),
     ("hy", "Ղարաբաղ", "Ղարաբաղում իրավիճակը լարված է", True, "locative"),
@@ -62,6 +63,9 @@ STEMMED = [
     ("de", "Waffenstillstand", "Bruch des Waffenstillstands in Bergkarabach", True, "genitive"),
     ("de", "Bergkarabach", "Die Zukunft Bergkarabachs ist ungewiss", True, "genitive"),
     ("de", "Iran", "Irans Außenminister reist nach Wien", True, "genitive"),
+    # Indonesian: the stemmer takes off prefixes too (per-…-an), so the stem does not
+    # begin the word.
+    ("id", "damai", "Armenia dan Azerbaijan menandatangani perjanjian perdamaian", True, "per-an"),
     # English keeps whole words unless a watchlist asks for stems.
     ("en", "ceasefire", "Both sides say the ceasefire holds", True, "the word itself"),
     ("en", "ceasefire", "Ceasefires rarely hold in the region", False, "whole words by default"),

@@ -10,14 +10,14 @@ highlighting) are the same in every view.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
 from anyascii import anyascii
 
-from monitor.text import fold
+from monitor.text import fold, fold_all
 
 # ISO 639-1 code → Snowball algorithm (PyStemmer). Azerbaijani has no Snowball stemmer of
 # its own: its suffixes are the Turkish ones with ə (Qarabağ-da, -ın, -a), and the Turkish
@@ -90,7 +90,11 @@ def lower_for(language: str | None, word: str) -> str:
 
 @lru_cache(maxsize=64)
 def _stemmer(language: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(SNOWBALL[language])
+    stemmer = Stemmer.Stemmer(SNOWBALL[language])
+    # Its own memory of stems costs more than it saves: the words come here once, as
+    # the matcher keeps what each stands for.
+    stemmer.maxCacheSize = 0
+    return stemmer
 
 
 def _stem_input(language: str, word: str) -> str:
@@ -113,8 +117,9 @@ def stem_key(language: str, word: str) -> str:
 def ascii_key(folded: str) -> str:
     """A folded word in ASCII letters (anyascii's table): Карабах → karabakh,
     Փաշինյան → pashinyan. Marks it adds between letters (an apostrophe for Armenian
-    aspiration) are dropped, so a word stays one word."""
-    if folded.isascii():
+    aspiration, an underscore) are dropped, so a word stays one word, and the key of a
+    word's beginning is the beginning of its key."""
+    if folded.isascii() and folded.isalnum():
         return folded
     return "".join(char for char in anyascii(folded).lower() if char.isalnum())
 
@@ -138,15 +143,18 @@ def stem_reading(language: str, folded: str, stem: str) -> tuple[str, ...]:
     return (key, *others)
 
 
+def _as_folded(folded: str) -> str:
+    return folded
+
+
 class Readings:
     """The keys each word of a text stands for in one view, its own key first, kept per
     process (news vocabulary repeats): the words not seen yet are stemmed in one call."""
 
     LIMIT = 300_000  # words kept; then the memory starts again empty
 
-    def __init__(self, language: str | None, ascii: bool) -> None:
-        self.language = language
-        self.ascii = ascii
+    def __init__(self, view: View) -> None:
+        self.view = view
         self._known: dict[str, tuple[str, ...]] = {}
 
     def of(self, words: Sequence[str]) -> list[tuple[str, ...]]:
@@ -160,25 +168,26 @@ class Readings:
         return list(map(known.__getitem__, words))
 
     def _learn(self, words: list[str]) -> None:
-        language = self.language
-        if language is None:
-            readings: list[tuple[str, ...]] = [(fold(word),) for word in words]
+        view = self.view
+        if view.language is None:
+            readings: list[tuple[str, ...]] = [(key,) for key in map(view.spelled, fold_all(words))]
         else:
-            if language in DOTTED_LANGUAGES:
-                lowered = [_stem_input(language, word) for word in words]
-            else:  # one call for all: words hold no spaces
-                lowered = " ".join(words).lower().split(" ")
-            stems = _stemmer(language).stemWords(lowered)
-            readings = [
-                stem_reading(language, fold(word), fold(stem))
-                for word, stem in zip(words, stems, strict=True)
-            ]
-        if self.ascii:
-            readings = [tuple(dict.fromkeys(map(ascii_key, keys))) for keys in readings]
+            folded, stems = stems_of(view.language, words)
+            readings = list(map(view.reading, folded, stems))
         self._known.update(zip(words, readings, strict=True))
 
 
-_readings: dict[tuple[str | None, bool], Readings] = {}
+def stems_of(language: str, words: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Words (as written) folded, and their folded Snowball stems in ``language``: one
+    call each for all the words, as a text's new words come together."""
+    if language in DOTTED_LANGUAGES:
+        lowered = [_stem_input(language, word) for word in words]
+    else:  # one call for all: words hold no spaces
+        lowered = " ".join(words).lower().split(" ")
+    return fold_all(words), fold_all(_stemmer(language).stemWords(lowered))
+
+
+_readings: dict[View, Readings] = {}
 
 
 def stem_keys(language: str, word: str) -> frozenset[str]:
@@ -201,15 +210,27 @@ class View:
 
     def read(self, words: Sequence[str]) -> list[tuple[str, ...]]:
         """The keys each word of a text stands for in this view, its own key first."""
-        key = (self.language, self.ascii)
-        readings = _readings.get(key)
+        readings = _readings.get(self)
         if readings is None:
-            readings = _readings[key] = Readings(self.language, self.ascii)
+            readings = _readings[self] = Readings(self)
         return readings.of(words)
 
     def compound_key(self, closed: str) -> str:
         """The key of a hyphenated run closed up (already folded)."""
         return self.read([closed])[0][0]
+
+    @property
+    def spelled(self) -> Callable[[str], str]:
+        """How a folded word (or stem) is spelled in this view's letters."""
+        return ascii_key if self.ascii else _as_folded
+
+    def reading(self, folded: str, stem: str) -> tuple[str, ...]:
+        """The keys a word of a text (``folded``, with its folded ``stem`` in this
+        view's language) stands for, its own first: ``stem_reading``, in this view's
+        letters. Each is ``spelled(stem)`` or begins a ``spelled(folded)``."""
+        assert self.language is not None
+        keys = stem_reading(self.language, folded, stem)
+        return tuple(dict.fromkeys(map(ascii_key, keys))) if self.ascii else keys
 
     def term_keys(self, word: str, folded: str) -> frozenset[str]:
         """The keys a term's word matches in this view."""

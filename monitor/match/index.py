@@ -6,8 +6,8 @@ from __future__ import annotations
 import operator
 
 from monitor.languages import View
+from monitor.languages.analyzers import SHORTEST_ALTERNATE, stems_of
 from monitor.match.document import Document, FoldedField, Term
-from monitor.text import fold
 
 Position = tuple[int, int]  # word positions (first, last) in a field
 Standing = tuple[tuple[str, ...], tuple[int, ...]]  # a word's keys here, its prefix leaves
@@ -73,6 +73,16 @@ class TermIndex:
             for key in keys
         }
         self._vocabulary = self._starts | rest
+        self._as_written = frozenset(
+            key.removeprefix(AS_WRITTEN) for key in self._vocabulary if key.startswith(AS_WRITTEN)
+        )
+        # Every beginning of a key, to rule most new words out before reading them.
+        self._beginnings = frozenset(
+            key[:size]
+            for key in self._vocabulary
+            if not key.startswith(AS_WRITTEN)
+            for size in range(1, len(key) + 1)
+        )
         self._seen: dict[str, Standing | None] = {}
         # A word's first letters, as many as the shortest stem has: map() applies it
         # to every word of a text in C, to rule out prefixes before any Python loop.
@@ -132,38 +142,58 @@ class TermIndex:
 
     LIMIT = 300_000  # words whose keys are kept; then the memory starts again empty
 
-    def _standing_keys(self, view: View, written: list[str]) -> list[Standing | None]:
+    def _standing_keys(self, view: View, words: list[str]) -> list[Standing | None]:
         """For each word, what it may stand for here: the keys of its reading in
         ``view`` that this index holds, and the prefixes it starts with (mostly none).
-        Kept per word as written: news vocabulary repeats, so most items cost a set
-        difference and a lookup per word."""
+        Kept per word as written: news vocabulary repeats, so most items cost a lookup
+        per word."""
         seen = self._seen
-        missing = set(written).difference(seen)
-        if missing:
-            if len(seen) + len(missing) > self.LIMIT:
+        try:
+            return list(map(seen.__getitem__, words))
+        except KeyError:  # new words: learned all at once
+            new = list(set(words).difference(seen))
+            if len(seen) + len(new) > self.LIMIT:
                 seen.clear()
-            words = list(missing)
-            vocabulary, prefixes, lengths = self._vocabulary, self.prefixes, self._stem_lengths
-            for word, reading in zip(words, view.read(words), strict=True):
-                keys = tuple(key for key in reading if key in vocabulary)
-                folded = fold(word)
-                if AS_WRITTEN + folded in vocabulary:
-                    keys += (AS_WRITTEN + folded,)
-                prefixed: tuple[int, ...] = ()
-                if prefixes:
-                    prefixed = tuple(
-                        leaf
-                        for length in lengths
-                        if length <= len(folded)
-                        for leaf in prefixes.get(folded[:length], ())
-                    )
-                seen[word] = (keys, prefixed) if keys or prefixed else None
-        return list(map(seen.__getitem__, written))
+                new = list(set(words))
+            seen.update(zip(new, self._learn(view, new), strict=True))
+            return list(map(seen.__getitem__, words))
+
+    def _learn(self, view: View, words: list[str]) -> list[Standing | None]:
+        """What new words stand for. Most stand for nothing, and that is known before
+        their readings are spelled out: every key of a word's reading begins with the
+        word cut to its stem (``stem_reading``), so unless some key here begins so, it
+        has none."""
+        assert view.language is not None
+        vocabulary, beginnings, as_written = self._vocabulary, self._beginnings, self._as_written
+        prefixes, lengths, stem_heads = self.prefixes, self._stem_lengths, self._stem_heads
+        head, spell = self._head, view.spelled
+        found: list[Standing | None] = []
+        for folded, stem in zip(*stems_of(view.language, words), strict=True):
+            if folded.startswith(stem):
+                cut = spell(folded[: max(len(stem), SHORTEST_ALTERNATE)])
+                begins = not cut or cut in beginnings
+            else:  # the stemmer rewrote letters: the stem, and the word itself
+                begins = spell(stem) in vocabulary or spell(folded) in vocabulary
+            keys: tuple[str, ...] = ()
+            if begins:
+                keys = tuple(key for key in view.reading(folded, stem) if key in vocabulary)
+            if folded in as_written:
+                keys += (AS_WRITTEN + folded,)
+            prefixed: tuple[int, ...] = ()
+            if stem_heads and head(folded) in stem_heads:
+                prefixed = tuple(
+                    leaf
+                    for length in lengths
+                    if length <= len(folded)
+                    for leaf in prefixes.get(folded[:length], ())
+                )
+            found.append((keys, prefixed) if keys or prefixed else None)
+        return found
 
     def stem_hits(self, view: View, document: Document, field: str, found: Hits) -> None:
         """As ``hits``, in a stem view: each word stands for any key of its reading
-        (``View.read``), and for the prefixes its folded form starts with; hyphenated
-        runs closed up are looked up as written and by their stems."""
+        (``View.reading``), and for the prefixes its folded form starts with; so does
+        each hyphenated run closed up, over the positions it covers."""
         keyed = self._standing_keys(view, document.written(field))
         forms, phrases = self.forms, self.phrases
         for at, standing in enumerate(keyed):
@@ -183,10 +213,11 @@ class TermIndex:
                         for offset, wanted in enumerate(rest)
                     ):
                         found.setdefault(leaf, []).append((at, end))
-        for closed, positions in document.folded(field).compounds.items():
-            leaves = list(self.forms.get(AS_WRITTEN + closed, ()))
-            for length in self._stem_lengths:
-                leaves += self.prefixes.get(closed[:length], ())
-            for leaf in leaves:
-                found.setdefault(leaf, []).extend(positions)
-        self._compound_hits(document.compounds(field, view), found)
+        compounds = document.folded(field).compounds
+        if compounds:  # a run closed up stands as one word would (its reading, prefixes)
+            closed = list(compounds)
+            for run, standing in zip(closed, self._standing_keys(view, closed), strict=True):
+                if standing is not None:
+                    keys, prefixed = standing
+                    for leaf in (*prefixed, *(leaf for key in keys for leaf in forms.get(key, ()))):
+                        found.setdefault(leaf, []).extend(compounds[run])
