@@ -23,10 +23,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 from benchmarks import CORPUS, corpus_bodies
-from benchmarks.matching import Timing, fold_then_match, generate, specs
+from benchmarks.matching import Timing, documents, fold_then_match, generate, specs
 from monitor.languages import detect, item_language, primary
 from monitor.languages.detect import SAMPLE_CHARS
-from monitor.match import Document, WatchlistSet
+from monitor.match import WatchlistSet
 from monitor.sources import ReadError, Text
 from monitor.sources.registry import read_feed
 from monitor.text import html_to_text
@@ -109,11 +109,7 @@ def two_passes(count: int, language: str | None, transliterate: bool) -> tuple[T
     watchlists = WatchlistSet(replace(spec, transliterate=transliterate) for spec in chosen)
     passes = []
     for _ in range(2):
-        docs = [
-            Document({"title": title, "summary": summary}, language)
-            for title, summary in corpus.items
-        ]
-        passes.append(fold_then_match(watchlists, docs))
+        passes.append(fold_then_match(watchlists, documents(corpus.items, language)))
     return passes[0], passes[1]
 
 
