@@ -65,7 +65,8 @@ class Reading:
 def occurrences(text: str, leaf: Leaf, reading: Reading | None = None) -> set[Position]:
     """Where a leaf stands, in any view: the term's words in order, each word of the
     text standing for one of the term word's keys; or one of its one-word forms as a
-    word or a closed-up hyphenated run; or, for a prefix, a word or run starting so."""
+    word or a closed-up hyphenated run (which stands for its keys as a word does); or,
+    for a prefix, a word or run starting so."""
     reading = reading or Reading()
     tokens = tokenize(text)
     written = WORD.findall(unicodedata.normalize("NFC", text))
@@ -97,7 +98,7 @@ def occurrences(text: str, leaf: Leaf, reading: Reading | None = None) -> set[Po
         found |= {
             (first, last)
             for first, last, joined in runs(text)
-            if first != last and view.compound_key(joined) in forms
+            if first != last and set(view.read([joined])[0]) & forms
         }
     return found
 
