@@ -263,12 +263,12 @@ def written_words_and_compound_spans(
     text = unicodedata.normalize("NFC", text)
     if not any(hyphen in text for hyphen in HYPHENS):
         written = WORD.findall(text)
-        return written, _folded(written, text.isascii()), {}
+        return written, fold_all(written), {}
     # One regex pass finds words and hyphenated runs together; only runs need Python.
     tokens = WORD_RUN.findall(text)
     runs = [(at, token) for at, token in enumerate(tokens) if not token.isalnum()]
     written = HYPHEN.sub(" ", " ".join(tokens)).split() if runs else tokens
-    found = _folded(written, text.isascii())
+    found = fold_all(written)
     compounds: dict[str, list[tuple[int, int]]] = {}
     extra = 0  # words that earlier runs added beyond one token each
     for at, token in runs:
@@ -282,19 +282,13 @@ def written_words_and_compound_spans(
     return written, found, compounds
 
 
-def _folded(written: list[str], plain: bool) -> list[str]:
-    if plain and written:  # folding ASCII is lower-casing: one call for the whole text
-        return " ".join(written).lower().split(" ")
-    return list(map(fold, written))
-
-
 def fold_all(found: Sequence[str]) -> list[str]:
     """``fold`` of each word, in one call over them all (folding works letter by letter,
     and a space stays a space): much cheaper than a call per word."""
     if not found:
         return []
     joined = " ".join(found)
-    if joined.isascii():
+    if joined.isascii():  # folding ASCII is lower-casing
         return joined.lower().split(" ")
     folded = fold(joined).split(" ")
     if len(folded) != len(found):  # a letter whose compatibility form holds a space

@@ -215,10 +215,6 @@ class View:
             readings = _readings[self] = Readings(self)
         return readings.of(words)
 
-    def compound_key(self, closed: str) -> str:
-        """The key of a hyphenated run closed up (already folded)."""
-        return self.read([closed])[0][0]
-
     @property
     def spelled(self) -> Callable[[str], str]:
         """How a folded word (or stem) is spelled in this view's letters."""

@@ -62,6 +62,11 @@ class Reading:
         return found
 
 
+def own_key(view: View, closed: str) -> str:
+    """The key a folded word or closed-up run stands for first in a view."""
+    return view.read([closed])[0][0]
+
+
 def occurrences(text: str, leaf: Leaf, reading: Reading | None = None) -> set[Position]:
     """Where a leaf stands, in any view: the term's words in order, each word of the
     text standing for one of the term word's keys; or one of its one-word forms as a
@@ -75,11 +80,11 @@ def occurrences(text: str, leaf: Leaf, reading: Reading | None = None) -> set[Po
         keys = [set(reading) for reading in view.read(written)]
         assert len(keys) == len(tokens)
         if leaf.prefix is not None:
-            start = view.compound_key(leaf.prefix)
+            start = own_key(view, leaf.prefix)
             found |= {
                 (first, last)
                 for first, last, joined in runs(text)
-                if view.compound_key(joined).startswith(start)
+                if own_key(view, joined).startswith(start)
             }
             continue
         term = leaf.term
