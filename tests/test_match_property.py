@@ -91,7 +91,7 @@ queries = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(queries=st.lists(queries, min_size=1, max_size=4), title=texts(), summary=texts())
 def test_compiled_matcher_agrees_with_the_reference(
     queries: list[str], title: str, summary: str
@@ -114,7 +114,7 @@ def test_compiled_matcher_agrees_with_the_reference(
                 assert 0 <= start < end <= len(fields[term.field])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
     left=leaf_texts, right=leaf_texts, distance=st.integers(0, 4), title=texts(), summary=texts()
 )
@@ -193,7 +193,7 @@ stemmed_queries = st.recursive(
 )
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     queries=st.lists(stemmed_queries, min_size=1, max_size=3),
     language=st.sampled_from(["ru", "tr", "az", "en", None]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from monitor.languages import View, primary
 from monitor.languages.analyzers import EXACT
@@ -153,8 +154,12 @@ class Document:
 
     def char_spans(self, field: str, positions: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         """Character spans, in the field's NFC text, of word positions (first, last)."""
-        offsets = self._offsets.get(field)
-        if offsets is None:
+        offsets = self._offsets.get(field, [])
+        furthest = max((last for _, last in positions), default=-1)
+        if furthest >= len(offsets):
+            # Words only as far as the furthest one asked for: a term is mostly found
+            # early (a title, a lead), and the regex costs as much as the words it reads.
             text = unicodedata.normalize("NFC", self.fields.get(field, ""))
-            offsets = self._offsets[field] = [match.span() for match in WORD.finditer(text)]
+            found = islice(WORD.finditer(text), furthest + 1)
+            offsets = self._offsets[field] = [match.span() for match in found]
         return sorted({(offsets[first][0], offsets[last][1]) for first, last in positions})

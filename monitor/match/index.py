@@ -4,6 +4,9 @@ and the lookup that finds where terms stand among a text's keys."""
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
+
+from ahocorasick_rs import AhoCorasick
 
 from monitor.languages import View
 from monitor.languages.analyzers import SHORTEST_ALTERNATE, stems_of
@@ -14,6 +17,15 @@ Standing = tuple[tuple[str, ...], tuple[int, ...]]  # a word's keys here, its pr
 AS_WRITTEN = "\x00"  # marks the keys of terms a stem view finds as written only
 Hits = dict[int, list[Position]]  # leaf id → where it stands
 Phrase = tuple[int, tuple[frozenset[str], ...]]  # a leaf, and the keys its other words take
+
+
+@dataclass(frozen=True, slots=True)
+class Scanner:
+    """Every key of an index in one automaton; ``finds[n]``: the (leaf, words after the
+    first) that its pattern ``n`` stands for."""
+
+    automaton: AhoCorasick | None
+    finds: list[tuple[tuple[int, int], ...]]
 
 
 class TermIndex:
@@ -60,7 +72,7 @@ class TermIndex:
     def seal(self) -> TermIndex:
         """Derive the lookup shortcuts once every term is in."""
         self._stem_lengths = tuple(sorted({len(stem) for stem in self.prefixes}))
-        # What a word must be, or begin with, to stand for any term at all.
+        # What a word must be to stand for a term or begin a phrase.
         self._starts = frozenset(self.forms) | frozenset(self.phrases)
         shortest = self._stem_lengths[0] if self._stem_lengths else 0
         self._stem_heads = frozenset(stem[:shortest] for stem in self.prefixes)
@@ -83,62 +95,64 @@ class TermIndex:
             if not key.startswith(AS_WRITTEN)
             for size in range(1, len(key) + 1)
         )
+        # What each word seen so far stands for, in a stem view (by the word as written).
         self._seen: dict[str, Standing | None] = {}
-        # A word's first letters, as many as the shortest stem has: map() applies it
-        # to every word of a text in C, to rule out prefixes before any Python loop.
+        self._scan: Scanner | None = None
+        # A word's first letters, as many as the shortest stem has: a new word that
+        # does not begin like any prefix's stem needs no look at the prefixes.
         self._head = operator.itemgetter(slice(0, shortest))
         return self
 
-    def _standing(self, distinct: set[str]) -> dict[str, list[int]]:
-        """The words of a text that stand for some term, with the leaves that stand on
-        each alone: a term's word form, a phrase's first word (no leaf alone), or a word
-        that starts with a prefix's stem."""
-        forms = self.forms
-        # Set operations run in C: most words of most items stand for nothing.
-        present = {word: forms.get(word, []) for word in distinct.intersection(self._starts)}
-        if self._stem_heads and not self._stem_heads.isdisjoint(map(self._head, distinct)):
-            heads = self._stem_heads
-            head = self._head
-            for word in distinct:
-                if head(word) in heads:
-                    found: list[int] = []
-                    for length in self._stem_lengths:
-                        if length > len(word):
-                            break
-                        found += self.prefixes.get(word[:length], ())
-                    if found:
-                        present[word] = present.get(word, []) + found
-        return present
+    def _scanner(self) -> Scanner:
+        """The automaton of every key here, built once per process (it does not
+        pickle): a form as `` key `` (a whole word), a phrase as its words' keys in
+        order, a prefix as `` stem`` (a word's beginning), each with what it finds."""
+        if self._scan is None:
+            found: dict[str, list[tuple[int, int]]] = {}
+            for key, leaves in self.forms.items():
+                found.setdefault(f" {key} ", []).extend((leaf, 0) for leaf in leaves)
+            for key, phrases in self.phrases.items():
+                for leaf, rest in phrases:
+                    # A view that reads a word as one key gives each word one key.
+                    words = [key, *(next(iter(keys)) for keys in rest)]
+                    found.setdefault(f" {' '.join(words)} ", []).append((leaf, len(rest)))
+            for stem, leaves in self.prefixes.items():
+                found.setdefault(f" {stem}", []).extend((leaf, 0) for leaf in leaves)
+            patterns = list(found)
+            automaton = AhoCorasick(patterns) if patterns else None
+            self._scan = Scanner(automaton, [tuple(found[pattern]) for pattern in patterns])
+        return self._scan
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_scan": None}  # rebuilt where it is used
 
     def hits(self, folded: FoldedField, found: Hits) -> None:
         """Add to ``found`` where each term stands in a field's words (positions): the
-        words as one view reads them, one key each."""
-        self._word_hits(folded, found)
-        self._compound_hits(folded.compounds, found)
+        words as one view reads them, one key each.
 
-    def _compound_hits(self, compounds: dict[str, list[Position]], found: Hits) -> None:
-        if compounds:
-            for compound, units in self._standing(set(compounds)).items():
-                for leaf in units:
-                    found.setdefault(leaf, []).extend(compounds[compound])
-
-    def _word_hits(self, folded: FoldedField, found: Hits) -> None:
-        words = folded.words
-        present = self._standing(set(words))
-        if present:
-            phrases = self.phrases
-            for at, word in enumerate(words):
-                units = present.get(word)
-                if units is None:
-                    continue
-                for leaf in units:
-                    found.setdefault(leaf, []).append((at, at))
-                for leaf, rest in phrases.get(word, ()):
-                    end = at + len(rest)
-                    if end < len(words) and all(
-                        words[at + 1 + offset] in keys for offset, keys in enumerate(rest)
-                    ):
-                        found.setdefault(leaf, []).append((at, end))
+        The words, joined by single spaces, go through one automaton of every key (in
+        Rust, the text scanned once whatever the number of terms): a match that starts
+        at the space before word ``n`` stands at ``n``."""
+        scanner = self._scanner()
+        if scanner.automaton is None:
+            return
+        text = f" {' '.join(folded.words)} "
+        finds = scanner.finds
+        for pattern, start, _ in scanner.automaton.find_matches_as_indexes(text, overlapping=True):
+            at = text.count(" ", 0, start)
+            for leaf, extra in finds[pattern]:
+                found.setdefault(leaf, []).append((at, at + extra))
+        compounds = folded.compounds
+        if compounds:  # a run closed up stands for the terms its closed form is alone
+            runs = list(compounds)
+            text = f" {' '.join(runs)} "
+            for pattern, start, _ in scanner.automaton.find_matches_as_indexes(
+                text, overlapping=True
+            ):
+                run = runs[text.count(" ", 0, start)]
+                for leaf, extra in finds[pattern]:
+                    if not extra:  # a phrase's words are words of the text, not runs
+                        found.setdefault(leaf, []).extend(compounds[run])
 
     LIMIT = 300_000  # words whose keys are kept; then the memory starts again empty
 
