@@ -17,7 +17,17 @@ from pathlib import Path
 import aiohttp
 import feedparser
 
-from benchmarks import CORPUS, corpus_bodies, farm, matching, politeness, steady, stories
+from benchmarks import (
+    CORPUS,
+    corpus_bodies,
+    farm,
+    latency,
+    matching,
+    politeness,
+    steady,
+    stories,
+)
+from benchmarks.landed import describe, run_module
 from benchmarks.server import served
 from monitor.config import parse_settings
 from monitor.match import match_items
@@ -130,6 +140,13 @@ def main() -> None:
     """Run the scenarios and print the table."""
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--quick", action="store_true", help="smaller synthetic scenario")
+    options.add_argument(
+        "--against",
+        metavar="REV",
+        default="HEAD",
+        help="the commit whose daemon the farm and matching rows compare with (default HEAD:"
+        " what is committed, against the checkout's changes); '' for none",
+    )
     args = options.parse_args()
     rows: list[tuple[str, str, str]] = []
 
@@ -212,11 +229,18 @@ def main() -> None:
     print()
     stories.report(4_000 if args.quick else 12_000)
     print()
-    matching.report(4_000 if args.quick else 20_000)
+    items = "4000" if args.quick else "20000"
+    if args.against:
+        print(f"landed ({describe(args.against)}):")
+        run_module(args.against, "benchmarks.matching", "--items", items)
+        print("this checkout:")
+    matching.report(int(items))
     print()
     politeness.main()
     print()
-    farm.report(200 if args.quick else 1000, 50)
+    farm.report(200 if args.quick else 1000, 50, against=args.against or None)
+    print()
+    latency.report(200 if args.quick else 1000, 50, 10.0 if args.quick else 30.0)
     print()
     steady.report(2000 if args.quick else 5000, [20.0] if args.quick else [20.0, 50.0, 70.0])
 

@@ -19,13 +19,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import json
 import os
 import random
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from itertools import accumulate
@@ -36,8 +39,9 @@ import feedparser
 from aiohttp import web
 
 from benchmarks.cluster import postgres_schema_sync
+from benchmarks.landed import describe, environment, landed
 from benchmarks.matching import vocabulary
-from benchmarks.server import add_sink, serve_forever, served
+from benchmarks.server import ROOT, add_sink, serve_forever, served
 from monitor.config import parse_settings
 from monitor.runtime import Runtime
 
@@ -360,7 +364,12 @@ async def passes(
 
 
 def run(
-    feeds: int, items: int, storage: str | None = None, *, templated: bool = False
+    feeds: int,
+    items: int,
+    storage: str | None = None,
+    *,
+    templated: bool = False,
+    with_floor: bool = True,
 ) -> tuple[int, list[Pass]]:
     """Start the farm's server, measure the floor and the passes; the body size too."""
     farm_args = ["--serve", "--feeds", str(feeds), "--items", str(items)]
@@ -372,19 +381,44 @@ def run(
         TreeMeter(skip=server.pid) as meter,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        results = [asyncio.run(floor(server.base, feeds, meter))]
+        results = [asyncio.run(floor(server.base, feeds, meter))] if with_floor else []
         results += asyncio.run(passes(server.base, farm, Path(tmp), meter, storage))
         return int(server.announced[0]), results
+
+
+def run_landed(
+    rev: str, feeds: int, items: int, dsn: str | None, *, templated: bool = False
+) -> list[Pass]:
+    """The passes of commit ``rev``'s daemon over the same farm, measured by this
+    harness in a process of its own (``benchmarks.landed``)."""
+    command = [sys.executable, "-m", "benchmarks.farm", "--feeds", str(feeds)]
+    command += ["--items", str(items), "--passes-only"]
+    command += ["--templated"] if templated else []
+    command += ["--dsn", dsn] if dsn else []
+    with landed(rev) as folder, tempfile.TemporaryDirectory() as out:
+        found = Path(out) / "passes.json"
+        command += ["--json", str(found)]
+        subprocess.run(command, env=environment(folder), cwd=ROOT, check=True)
+        return [Pass(**row) for row in json.loads(found.read_text())]
 
 
 STAGES = ("fetch", "read", "text", "identify", "match", "store", "deliver")
 
 
-def report(feeds: int, items: int, dsn: str | None = None, *, templated: bool = False) -> None:
+def report(
+    feeds: int,
+    items: int,
+    dsn: str | None = None,
+    *,
+    templated: bool = False,
+    against: str | None = None,
+) -> None:
     """Run the farm (on SQLite, or on PostgreSQL in a schema of its own) and print its
-    table; with ``templated``, the templated farm of the same size right after."""
+    table; with ``templated``, the templated farm of the same size right after; with
+    ``against``, that commit's passes first, side by side with this checkout's."""
     if templated:
-        report(feeds, items, dsn)
+        report(feeds, items, dsn, against=against)
+    before = run_landed(against, feeds, items, dsn, templated=templated) if against else []
     if dsn:
         with postgres_schema_sync(dsn) as storage:
             size, results = run(feeds, items, storage, templated=templated)
@@ -397,18 +431,38 @@ def report(feeds: int, items: int, dsn: str | None = None, *, templated: bool = 
         f"{kind}farm: {feeds} feeds x {items} entries ({size / 1e6:.0f} MB of XML), {backend},"
         " one run"
     )
-    print(f"{'pass':<32} {'wall':>8} {'x floor':>8} {'cpu':>8} {'peak rss':>9}  alerts")
+    if before:
+        print(f"landed: {describe(against or 'HEAD')}, measured just before this checkout")
+        print(
+            f"{'pass':<32} {'landed':>8} {'this':>8} {'this/landed':>11} {'x floor':>8}"
+            f" {'cpu':>7} {'(landed)':>8} {'peak rss':>9}  alerts"
+        )
+    else:
+        print(f"{'pass':<32} {'wall':>8} {'x floor':>8} {'cpu':>8} {'peak rss':>9}  alerts")
+    landed_by_name = {result.name: result for result in before}
     for result in results:
         alerts = "" if result.alerts is None else f"{result.alerts} (expected {result.expected})"
-        print(
-            f"{result.name:<32} {result.wall:>7.2f}s {result.wall / floor_wall:>8.2f}"
-            f" {result.cpu:>7.1f}s {result.peak_rss / 2**20:>7.0f}MB  {alerts}"
-        )
+        old = landed_by_name.get(result.name)
+        if before:
+            then = f"{old.wall:>7.2f}s" if old else f"{'':>8}"
+            ratio = f"{result.wall / old.wall:>11.2f}" if old else f"{'':>11}"
+            old_cpu = f"{old.cpu:>7.1f}s" if old else f"{'':>8}"
+            old_alerts = f"; landed {old.alerts}" if old and old.alerts is not None else ""
+            print(
+                f"{result.name:<32} {then} {result.wall:>7.2f}s {ratio}"
+                f" {result.wall / floor_wall:>8.2f} {result.cpu:>6.1f}s {old_cpu}"
+                f" {result.peak_rss / 2**20:>7.0f}MB  {alerts}{old_alerts}"
+            )
+        else:
+            print(
+                f"{result.name:<32} {result.wall:>7.2f}s {result.wall / floor_wall:>8.2f}"
+                f" {result.cpu:>7.1f}s {result.peak_rss / 2**20:>7.0f}MB  {alerts}"
+            )
     print("seconds per stage, summed over polls (fetch and store include waiting):")
-    print(f"{'pass':<32} " + " ".join(f"{stage:>8}" for stage in STAGES))
-    for result in results[1:]:
+    print(f"{'pass':<40} " + " ".join(f"{stage:>8}" for stage in STAGES))
+    for result in [*(replace(old, name=f"{old.name} (landed)") for old in before), *results[1:]]:
         print(
-            f"{result.name:<32} "
+            f"{result.name:<40} "
             + " ".join(f"{result.stages.get(stage, 0.0):>8.2f}" for stage in STAGES)
         )
 
@@ -424,12 +478,29 @@ def main() -> None:
         action="store_true",
         help="then the same farm told with one template (shared sentences, templated titles)",
     )
+    options.add_argument(
+        "--against",
+        metavar="REV",
+        help="also measure that commit's daemon (e.g. HEAD, the last commit) and compare",
+    )
     options.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    # For --against: the passes alone (no floor), written as JSON.
+    options.add_argument("--passes-only", action="store_true", help=argparse.SUPPRESS)
+    options.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = options.parse_args()
     if args.serve:
         asyncio.run(serve(args.feeds, args.items, args.templated))
+    elif args.passes_only:
+        if args.dsn:
+            with postgres_schema_sync(args.dsn) as storage:
+                _, results = run(
+                    args.feeds, args.items, storage, templated=args.templated, with_floor=False
+                )
+        else:
+            _, results = run(args.feeds, args.items, templated=args.templated, with_floor=False)
+        args.json.write_text(json.dumps([asdict(result) for result in results]))
     else:
-        report(args.feeds, args.items, args.dsn, templated=args.templated)
+        report(args.feeds, args.items, args.dsn, templated=args.templated, against=args.against)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ terms of all of them, then only the watchlists with a hit apply their logic.
 With 10,000 terms the old way (each watchlist checking each of its terms) cost about
 25 ms per item; here the cost grows with the item's words, not with the watchlists:
 
-- every term and phrase is indexed by a one-word form: a one-word term by its word, a
-  hyphenated one also by its closed form (``cease-fire`` → ``ceasefire``), a phrase by
-  its first word, a prefix ``truc*`` by its stem;
-- each distinct word of the text is looked up once (the answer is cached per process:
-  news vocabulary repeats), giving the terms that stand there;
-- the hyphenated runs of the text, closed up, are looked up the same way, so a term
+- every term is a pattern of one automaton (``match.index``): a one-word term as its
+  word, a hyphenated one also as its closed form (``cease-fire`` → ``ceasefire``), a
+  phrase as its words in order, a prefix ``truc*`` as the beginning of a word;
+- a field's words, joined by spaces, are scanned once (in Rust, whatever the number of
+  terms), giving the terms that stand there and where;
+- the hyphenated runs of the text, closed up, are scanned the same way, so a term
   ``ceasefire`` finds ``cease-fire``;
 - the boolean/NEAR rule of each watchlist with a hit (and of the few that can hold
   with no hit at all, such as ``NOT football``) is then evaluated on word positions.
