@@ -13,8 +13,10 @@ The rule, for each watchlist an item matches (``decide``):
   it once, as an update (the item and its story stay what they were);
 - silent, with the reason kept: a match outside the watchlist's scope or age
   (``Match.silenced``), an item found by a feed's first poll (baseline), a story of the
-  stored sample (seeds are known stories). A silent match never stops a later item of
-  the story from alerting, except the seed's: a copy of a known story never alerts.
+  stored sample (seeds are known stories), a story someone muted (``stories mute``: no
+  alert to a further watchlist and no follow-up while the mute lasts). A silent match
+  never stops a later item of the story from alerting, except the seed's: a copy of a
+  known story never alerts.
 
 The store keeps what each watchlist decided per story (``story_watch``, unique on both
 backends) and the outbox keeps one alert per (watchlist, story, notifier) as a
@@ -31,6 +33,7 @@ from monitor.models import Match, NewItem, Revision
 
 BASELINE = "baseline: found by the feed's first poll"
 KNOWN_STORY = "known story: the stored sample holds it"
+MUTED = "muted: someone muted the story (stories mute)"
 
 
 class Action(enum.StrEnum):
@@ -75,13 +78,15 @@ def decide(
     alert: bool,
     known_story: bool,
     matched_before: Collection[str] = (),
+    muted: bool = False,
 ) -> list[Verdict]:
     """What each watchlist the item matched does about it.
 
     ``heard``: what each watchlist decided about the item's story before (by name);
     ``alert``: False for a feed's first poll (a baseline) and the stored sample;
     ``known_story``: the story holds an item of the stored sample; ``matched_before``:
-    for an edited entry, the watchlists its previous version matched.
+    for an edited entry, the watchlists its previous version matched; ``muted``: the
+    story is muted now.
     """
     if new.revision is Revision.REREAD:
         return []  # the version is recorded; nothing is news
@@ -89,12 +94,16 @@ def decide(
     for match in new.matches:
         before = heard.get(match.watchlist)
         if before is not None and before.alerted:
+            if muted:
+                continue  # no follow-up for a muted story
             if new.revision is None and match.follow_ups and before.feed_id != feed_id:
                 verdicts.append(Verdict(match, Action.FOLLOW_UP))
             continue
         if new.revision is Revision.EDITED and match.watchlist in matched_before:
             continue  # it matched before this edit: the edit is no news to this watchlist
-        reason = (KNOWN_STORY if known_story else None if alert else BASELINE) or match.silenced
+        reason = (
+            KNOWN_STORY if known_story else MUTED if muted else None if alert else BASELINE
+        ) or match.silenced
         if reason is not None:
             verdicts.append(Verdict(match, Action.SILENT, reason))
             continue

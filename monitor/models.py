@@ -354,14 +354,27 @@ class WatchDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class Mute:
+    """A story muted at ``since`` until ``until`` (None: until it is unmuted)."""
+
+    since: datetime
+    until: datetime | None = None
+
+    def holds(self, now: datetime) -> bool:
+        """Whether the story is still muted at ``now``."""
+        return self.until is None or self.until > now
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
     """Items that are one story, first-seen first, and what each watchlist that met
-    one of them decided."""
+    one of them decided; ``muted`` when someone muted it (even if that has run out)."""
 
     id: int
     created_at: datetime
     items: list[StoredItem] = field(default_factory=list)
     decisions: list[WatchDecision] = field(default_factory=list)
+    muted: Mute | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ the configuration; every view is a function of model values.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.models import (
@@ -14,6 +14,7 @@ from monitor.models import (
     MatchedTerm,
     Message,
     MessageKind,
+    Mute,
     StoredItem,
     Story,
     WatchDecision,
@@ -186,10 +187,19 @@ def story_json(story: Story) -> dict[str, Any]:
     "watchlists": […]}``. ``joined`` says why an item is in the story (null for the one
     that started it) and which item it was found like; ``watchlists`` what each
     watchlist that met the story decided: alerted (by which item, as an update of an
-    edited entry or not) or silent, and why."""
+    edited entry or not) or silent, and why; ``muted`` ``{"since": …, "until": …}``
+    (``until`` null: until unmuted; past: the mute ran out) or null."""
     shown = {member.id: member.item.guid or member.item.entry_key for member in story.items}
     return {
         "id": str(story.id),
+        "muted": (
+            {
+                "since": story.muted.since.isoformat(),
+                "until": story.muted.until.isoformat() if story.muted.until else None,
+            }
+            if story.muted
+            else None
+        ),
         "items": [
             {
                 "id": shown[member.id],
@@ -249,7 +259,10 @@ def story_lines(story: Story) -> str:
     title = story.items[0].item.title if story.items else "(no items)"
     feeds = {source_name(member) for member in story.items}
     names = {member.id: source_name(member) for member in story.items}
-    lines = [f"story {story.id}: {title} ({len(story.items)} item(s), {len(feeds)} source(s))"]
+    muted = f", muted {mute_span(story.muted)}" if story.muted else ""
+    lines = [
+        f"story {story.id}: {title} ({len(story.items)} item(s), {len(feeds)} source(s){muted})"
+    ]
     lines += [
         f"  - {source_name(member)}:"
         f" {member.item.link or member.item.entry_key}"
@@ -309,3 +322,10 @@ def delivery_line(delivery: Message) -> str:
     if delivery.last_error:
         line += f"\n        last error: {delivery.last_error}"
     return line
+
+
+def mute_span(mute: Mute) -> str:
+    """``until 2026-12-14 13:00 UTC`` or ``until unmuted``, for people."""
+    if mute.until is None:
+        return "until unmuted"
+    return f"until {mute.until.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

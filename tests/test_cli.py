@@ -144,6 +144,41 @@ def test_stories_text_output(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "(1 item(s), 1 source(s))" in out
 
 
+def test_stories_mute_and_unmute(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, "")
+    main(["seed", "-c", str(config)])
+    capsys.readouterr()
+    assert main(["stories", "mute", "1", "--for", "7d", "-c", str(config)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("story 1 muted until ") and said.rstrip().endswith(" UTC")
+    assert main(["stories", "--json", "-c", str(config)]) == 0
+    (story,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    since = datetime.fromisoformat(story["muted"]["since"])
+    until = datetime.fromisoformat(story["muted"]["until"])
+    assert abs(until - since - timedelta(days=7)) < timedelta(seconds=1)
+    assert main(["stories", "mute", "1", "-c", str(config)]) == 0  # for good, now
+    assert "story 1 muted until unmuted" in capsys.readouterr().out
+    assert main(["stories", "-c", str(config)]) == 0
+    assert "1 source(s), muted until unmuted)" in capsys.readouterr().out
+    assert main(["stories", "unmute", "1", "-c", str(config)]) == 0
+    assert main(["stories", "--json", "-c", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["muted"] is None
+
+
+def test_muting_an_unknown_story_or_for_no_time_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(tmp_path, "")
+    assert main(["stories", "mute", "77", "-c", str(config)]) == 1
+    assert "no story 77 is stored" in capsys.readouterr().err
+    assert main(["stories", "unmute", "77", "-c", str(config)]) == 1
+    for wrong, said in (("soon", "expected a duration"), ("0s", "a mute lasts some time")):
+        with pytest.raises(SystemExit) as exit_code:
+            main(["stories", "mute", "1", "--for", wrong, "-c", str(config)])
+        assert exit_code.value.code == 2
+        assert said in capsys.readouterr().err
+
+
 def test_unwritable_storage_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

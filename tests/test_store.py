@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor.alerting import MUTED
 from monitor.dedupe import identify
 from monitor.models import (
     DeliveryStatus,
@@ -16,6 +17,7 @@ from monitor.models import (
     Item,
     Match,
     MatchedTerm,
+    Mute,
     NewItem,
     PollRecord,
     Revision,
@@ -467,6 +469,92 @@ async def test_follow_ups_at_most_once_per_story_and_hour_and_only_after_an_aler
     quiet = item("6", "Truce agreed, again", None, WIRE + "\nRelated Posts")
     saved = await store.save_poll(c, [matched(quiet)], record(NOW + 3 * 60 * MINUTE), alert=True)
     assert (saved.stored, saved.deliveries) == (1, 0)
+
+
+# -- muting a story ----------------------------------------------------------------------
+
+
+def both(entry: Item, watchlist: str = "other") -> NewItem:
+    """A follow-up for ``w`` and a first alert for ``watchlist``."""
+    terms = (MatchedTerm("truce", "title"),)
+    return NewItem(
+        entry,
+        (
+            Match("w", ("console",), terms, follow_ups=True),
+            Match(watchlist, ("console",), terms),
+        ),
+    )
+
+
+async def test_a_muted_story_alerts_no_further_watchlist_and_sends_no_follow_up(
+    store: Store,
+) -> None:
+    a, b, c = await feed_ids(
+        store, "https://a.example/feed", "https://b.example/feed", "https://c.example/feed"
+    )
+    await store.save_poll(a, [follows(item("1", "Truce agreed", None, WIRE))], record(), alert=True)
+    (story,) = await store.stories()
+    assert story.muted is None
+    assert await store.mute_story(story.id, NOW, None)
+    copy = item("2", "Moscow truce", None, WIRE + "\nSource link")
+    saved = await store.save_poll(b, [both(copy)], record(NOW + MINUTE), alert=True)
+    assert (saved.stored, saved.new_stories, saved.deliveries) == (1, 0, 0)
+    (story,) = await store.stories()
+    assert story.muted == Mute(NOW, None)
+    decided = {d.watchlist: (d.state, d.reason) for d in story.decisions}
+    assert decided["other"] == ("silent", MUTED)
+    # Unmuted, the story speaks again: a watchlist that has not alerted it does.
+    assert await store.unmute_story(story.id)
+    again = item("3", "Truce in Moscow", None, WIRE + "\nLeave a Reply")
+    saved = await store.save_poll(c, [both(again)], record(NOW + 2 * MINUTE), alert=True)
+    assert saved.deliveries == 2  # the follow-up for w, the alert for other
+    (story,) = await store.stories()
+    assert story.muted is None
+    kinds = sorted((d.kind, d.watchlist) for d in await store.deliveries())
+    assert kinds == [("alert", "other"), ("alert", "w"), ("follow_up", "w")]
+
+
+async def test_a_mute_for_a_while_runs_out(store: Store) -> None:
+    a, b = await feed_ids(store, "https://a.example/feed", "https://b.example/feed")
+    await store.save_poll(a, [matched(item("1", "Truce agreed", None, WIRE))], record(), alert=True)
+    (story,) = await store.stories()
+    assert await store.mute_story(story.id, NOW, NOW + 60 * MINUTE)
+    copy = item("2", "Moscow truce", None, WIRE + "\nSource link")
+    saved = await store.save_poll(
+        b, [matched(copy, watchlist="other")], record(NOW + 30 * MINUTE), alert=True
+    )
+    assert saved.deliveries == 0  # still muted
+    later = item("3", "Truce in Moscow", None, WIRE + "\nLeave a Reply")
+    saved = await store.save_poll(
+        b, [matched(later, watchlist="other")], record(NOW + 61 * MINUTE), alert=True
+    )
+    assert saved.deliveries == 1  # the mute ran out; the record of it stays
+    (story,) = await store.stories()
+    assert story.muted == Mute(NOW, NOW + 60 * MINUTE)
+    assert not story.muted.holds(NOW + 61 * MINUTE)
+
+
+async def test_muting_an_unknown_story_says_so(store: Store) -> None:
+    assert not await store.mute_story(424242, NOW, None)
+    assert not await store.unmute_story(424242)
+
+
+async def test_a_mute_survives_a_restart_and_holds_on_another_instance(
+    store_factory: StoreFactory,
+) -> None:
+    async with store_factory() as first:
+        a, b = await feed_ids(first, "https://a.example/feed", "https://b.example/feed")
+        await first.save_poll(a, [matched(item("1", "Truce", None, WIRE))], record(), alert=True)
+        (story,) = await first.stories()
+        assert await first.mute_story(story.id, NOW, NOW + 7 * 24 * 60 * MINUTE)
+    async with store_factory() as second, store_factory() as third:
+        (story,) = await third.stories()
+        assert story.muted == Mute(NOW, NOW + 7 * 24 * 60 * MINUTE)
+        copy = item("2", "Moscow truce", None, WIRE + "\nSource link")
+        saved = await second.save_poll(
+            b, [matched(copy, watchlist="other")], record(NOW + MINUTE), alert=True
+        )
+        assert (saved.stored, saved.deliveries) == (1, 0)
 
 
 # -- WebSub subscriptions ---------------------------------------------------------------

@@ -32,6 +32,7 @@ PINNED = {
     "postgresql/0002_sources.sql": "31febc3b2ee3cfc9",
     "postgresql/0003_story_rules.sql": "b2ab5981cbfd555c",
     "postgresql/0004_fulltext.sql": "87b57f8a7c13d68c",
+    "postgresql/0005_muted_stories.sql": "5dd72a8bd3952b81",
     "sqlite/0001_initial.sql": "eefb321ed444ac0e",
     "sqlite/0002_claim_owners.sql": "0dd04c6f1cb402fd",
     "sqlite/0003_identity_keys.sql": "56021f4061278491",
@@ -43,6 +44,7 @@ PINNED = {
     "sqlite/0009_sources.sql": "ead1573d7bde231e",
     "sqlite/0010_story_rules.sql": "e591189af6620080",
     "sqlite/0011_fulltext.sql": "4af6307849210403",
+    "sqlite/0012_muted_stories.sql": "0c9fe959e2ad7b41",
 }
 
 

@@ -1,4 +1,5 @@
-"""The commands about what is stored: ``seed``, ``watchlists test``, ``stories``."""
+"""The commands about what is stored: ``seed``, ``watchlists test``, ``stories`` (and
+``stories mute``/``unmute``)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,26 @@ import argparse
 import json
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, command, emit, with_store
 from monitor.config import Settings, WatchlistSettings
+from monitor.config.units import parse_duration
 from monitor.match import Document, FeedLabels, QueryError, WatchlistSet
+from monitor.models import Mute
 from monitor.progress import Steps
 from monitor.seeds import SEED_SOURCE, default_seed_dir, load_seeds, read_seed_file
 from monitor.store import Store
-from monitor.views import highlight_match, item_json, matched_json, story_json, story_lines
+from monitor.views import (
+    highlight_match,
+    item_json,
+    matched_json,
+    mute_span,
+    story_json,
+    story_lines,
+)
 from monitor.wiring.watchlists import compile_watchlists, watchlist_spec
 
 
@@ -44,6 +54,34 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     showing.add_argument("--json", action="store_true", help="one JSON object per line")
     showing.add_argument("--limit", type=int, default=50)
+    story_actions = showing.add_subparsers(dest="action")
+    muting = command(
+        story_actions.add_parser(
+            "mute", help="no more alerts or follow-ups for a story (on every instance)"
+        ),
+        stories,
+    )
+    muting.add_argument("id", type=int, help="story id (as `stories` shows it)")
+    muting.add_argument(
+        "--for",
+        dest="duration",
+        type=_mute_duration,
+        help="for how long (30m, 12h, 7d; at most 366d); without it, until unmuted",
+    )
+    unmuting = command(
+        story_actions.add_parser("unmute", help="let a muted story alert again"), stories
+    )
+    unmuting.add_argument("id", type=int, help="story id")
+
+
+def _mute_duration(text: str) -> timedelta:
+    try:
+        duration = parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if duration <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"a mute lasts some time, not {text}")
+    return duration
 
 
 async def seed(settings: Settings, path: Path, args: argparse.Namespace) -> int:
@@ -138,6 +176,20 @@ async def watchlists(settings: Settings, path: Path, args: argparse.Namespace) -
 
 async def stories(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     async def show(store: Store) -> int:
+        if args.action == "mute":
+            now = datetime.now(UTC)
+            until = None if args.duration is None else now + args.duration
+            if not await store.mute_story(args.id, now, until):
+                print(f"no story {args.id} is stored", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"story {args.id} muted {mute_span(Mute(now, until))}")
+            return EXIT_OK
+        if args.action == "unmute":
+            if not await store.unmute_story(args.id):
+                print(f"no story {args.id} is stored", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"story {args.id} is no longer muted")
+            return EXIT_OK
         stories = await store.stories(args.limit + 1)
         emit(stories, args.json, story_json, story_lines, args.limit)
         return EXIT_OK

@@ -302,6 +302,21 @@ class Store(AsyncResource, ABC):
         async with self._db(write=False) as db:
             return await story_reads.newest_stories(db, limit)
 
+    @translated
+    async def mute_story(self, story_id: int, now: datetime, until: datetime | None) -> bool:
+        """Mute a story from ``now`` until ``until`` (None: until ``unmute_story``): no
+        further watchlist hears of it and no follow-up is sent meanwhile, on every
+        instance. False when no such story is stored."""
+        async with self._db() as db:
+            until_epoch = None if until is None else to_epoch(until)
+            return await story_upkeep.mute(db, story_id, to_epoch(now), until_epoch)
+
+    @translated
+    async def unmute_story(self, story_id: int) -> bool:
+        """Let a muted story alert again; False when no such story is stored."""
+        async with self._db() as db:
+            return await story_upkeep.unmute(db, story_id)
+
     async def load_seed(self, source: str, items: Sequence[Item], now: datetime) -> int:
         """Store items as already known (they never alert), under a feed of kind ``seed``
         that is never polled; how many were new."""

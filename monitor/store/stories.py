@@ -290,7 +290,7 @@ async def _decide(
     if not matched:
         return
     stories = sorted({story_id for _, _, story_id in matched})
-    heard, known = await _story_state(db, stories)
+    heard, known, muted = await _story_state(db, stories, now)
     known |= plan.seeded_joins
     known |= {row[0] for row in plan.stories if row[3]}
     for new, item_id, story_id in matched:
@@ -302,6 +302,7 @@ async def _decide(
             alert=alert and not seed,
             known_story=story_id in known,
             matched_before=matched_before.get(item_id, ()),
+            muted=story_id in muted,
         )
         for verdict in verdicts:
             _plan_verdict(plan, verdict, item_id, story_id, feed_id, now)
@@ -312,9 +313,10 @@ async def _decide(
 
 
 async def _story_state(
-    db: Db, stories: Sequence[int]
-) -> tuple[dict[int, dict[str, Heard]], set[int]]:
-    """What each watchlist decided per story, and which stories the stored sample holds."""
+    db: Db, stories: Sequence[int], now: float
+) -> tuple[dict[int, dict[str, Heard]], set[int], set[int]]:
+    """What each watchlist decided per story, which stories the stored sample holds, and
+    which are muted at ``now``."""
     heard: dict[int, dict[str, Heard]] = {}
     for row in await db.fetch(
         "SELECT story_id, watchlist, state, item_id, feed_id FROM story_watch"
@@ -324,14 +326,20 @@ async def _story_state(
         heard.setdefault(row["story_id"], {})[row["watchlist"]] = Heard(
             row["state"], row["item_id"], row["feed_id"]
         )
-    known = {
-        row["id"]
-        for row in await db.fetch(
-            f"SELECT id FROM stories WHERE seeded = TRUE AND {db.any_of('id')}",
-            db.as_list(stories),
-        )
-    }
-    return heard, known
+    known: set[int] = set()
+    muted: set[int] = set()
+    for row in await db.fetch(
+        "SELECT id, seeded,"
+        " (muted_at IS NOT NULL AND (muted_until IS NULL OR muted_until > ?)) AS muted"
+        f" FROM stories WHERE {db.any_of('id')} AND (seeded = TRUE OR muted_at IS NOT NULL)",
+        now,
+        db.as_list(stories),
+    ):
+        if row["seeded"]:
+            known.add(row["id"])
+        if row["muted"]:
+            muted.add(row["id"])
+    return heard, known, muted
 
 
 def _plan_verdict(

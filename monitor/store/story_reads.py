@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.models import StoredItem, Story, WatchDecision
+from monitor.models import Mute, StoredItem, Story, WatchDecision
 from monitor.store.dialect import Db
-from monitor.store.rows import ITEM_COLUMNS, from_epoch_required, stored_item_from_row
+from monitor.store.rows import (
+    ITEM_COLUMNS,
+    Row,
+    from_epoch,
+    from_epoch_required,
+    stored_item_from_row,
+)
 
 
 async def recent_entries(db: Db, feed_id: int, limit: int) -> dict[str, int | None]:
@@ -34,7 +40,9 @@ async def newest_stories(db: Db, limit: int) -> list[Story]:
     """The newest stories, each with its items in the order they were seen and what
     each watchlist decided about it."""
     heads = await db.fetch(
-        "SELECT id, created_at FROM stories ORDER BY created_at DESC, id DESC LIMIT ?", limit
+        "SELECT id, created_at, muted_at, muted_until FROM stories"
+        " ORDER BY created_at DESC, id DESC LIMIT ?",
+        limit,
     )
     if not heads:
         return []
@@ -69,6 +77,7 @@ async def newest_stories(db: Db, limit: int) -> list[Story]:
             from_epoch_required(row["created_at"]),
             by_story.get(row["id"], []),
             decided.get(row["id"], []),
+            _mute(row),
         )
         for row in heads
     ]
@@ -102,3 +111,9 @@ async def fulltext_counts(db: Db, since: float) -> dict[int, tuple[int, int]]:
         since,
     )
     return {row["feed_id"]: (row["tried"], row["failed"]) for row in rows}
+
+
+def _mute(row: Row) -> Mute | None:
+    if row["muted_at"] is None:
+        return None
+    return Mute(from_epoch_required(row["muted_at"]), from_epoch(row["muted_until"]))

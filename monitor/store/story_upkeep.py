@@ -1,6 +1,7 @@
 """Keeping stories in shape, the same SQL on both backends (see ``dialect``): the
 stored sample's feed and keys, pruning expired near-duplicate keys, the learning log
-every instance counts common shingles from, and the re-keying an upgrade needs."""
+every instance counts common shingles from, the re-keying an upgrade needs, and muting
+a story (``stories mute``)."""
 
 from __future__ import annotations
 
@@ -187,3 +188,20 @@ async def rekey_batch(db: Db, cutoff: float, common: CommonShingles, owner: str 
         db.as_list([row["id"] for row in rows]),
     )
     return len(rows)
+
+
+async def mute(db: Db, story_id: int, since: float, until: float | None) -> bool:
+    """Mute a story from ``since`` until ``until`` (None: until unmuted); False when no
+    such story is stored."""
+    changed = await db.execute(
+        "UPDATE stories SET muted_at = ?, muted_until = ? WHERE id = ?", since, until, story_id
+    )
+    return changed > 0
+
+
+async def unmute(db: Db, story_id: int) -> bool:
+    """Unmute a story; False when no such story is stored."""
+    changed = await db.execute(
+        "UPDATE stories SET muted_at = NULL, muted_until = NULL WHERE id = ?", story_id
+    )
+    return changed > 0
