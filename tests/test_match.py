@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.match import Document, match_items
+from monitor.match import Document, WatchlistSet, WatchlistSpec, keyword_rule, match_items
 from monitor.models import Item, MatchedTerm
 from tests.support.matching import OneWatchlist
 
@@ -33,6 +33,17 @@ def test_every_spelling_matches_whole_words_only() -> None:
         assert matcher.match(Document.of(item(title))) is not None, title
     for title in ("Karabakhs", "Artsakhian", "Qarabagli", "kara bakh"):
         assert matcher.match(Document.of(item(title))) is None, title
+
+
+def test_a_word_that_folds_to_several_keeps_every_position() -> None:
+    # ﷺ is one word of the text, but folds to four words' letters with spaces between:
+    # the words after it are still where they are, and it can be a term itself.
+    watchlists = WatchlistSet(
+        [WatchlistSpec("w", keyword_rule(["beta", "\ufdfa", '"alpha \ufdfa"'], [], []))]
+    )
+    (match,) = watchlists.match(Document({"title": "alpha \ufdfa beta", "summary": ""}))
+    found = {term.term: term.spans for term in match.terms}
+    assert found == {"beta": ((8, 12),), "\ufdfa": ((6, 7),), "alpha \ufdfa": ((0, 7),)}
 
 
 def test_hyphenated_and_closed_spellings_find_each_other() -> None:

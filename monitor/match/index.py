@@ -17,6 +17,9 @@ Standing = tuple[tuple[str, ...], tuple[int, ...]]  # a word's keys here, its pr
 AS_WRITTEN = "\x00"  # marks the keys of terms a stem view finds as written only
 Hits = dict[int, list[Position]]  # leaf id → where it stands
 Phrase = tuple[int, tuple[frozenset[str], ...]]  # a leaf, and the keys its other words take
+# Stands for a space inside one folded word (a ligature such as ﷺ folds to four words'
+# letters with spaces between): the automaton reads spaces as word boundaries.
+SPACE_IN_WORD = "\x1f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +113,14 @@ class TermIndex:
         if self._scan is None:
             found: dict[str, list[tuple[int, int]]] = {}
             for key, leaves in self.forms.items():
-                found.setdefault(f" {key} ", []).extend((leaf, 0) for leaf in leaves)
+                found.setdefault(f" {_one(key)} ", []).extend((leaf, 0) for leaf in leaves)
             for key, phrases in self.phrases.items():
                 for leaf, rest in phrases:
                     # A view that reads a word as one key gives each word one key.
                     words = [key, *(next(iter(keys)) for keys in rest)]
-                    found.setdefault(f" {' '.join(words)} ", []).append((leaf, len(rest)))
+                    found.setdefault(_joined(words), []).append((leaf, len(rest)))
             for stem, leaves in self.prefixes.items():
-                found.setdefault(f" {stem}", []).extend((leaf, 0) for leaf in leaves)
+                found.setdefault(f" {_one(stem)}", []).extend((leaf, 0) for leaf in leaves)
             patterns = list(found)
             automaton = AhoCorasick(patterns) if patterns else None
             self._scan = Scanner(automaton, [tuple(found[pattern]) for pattern in patterns])
@@ -134,9 +137,9 @@ class TermIndex:
         Rust, the text scanned once whatever the number of terms): a match that starts
         at the space before word ``n`` stands at ``n``."""
         scanner = self._scanner()
-        if scanner.automaton is None:
+        if scanner.automaton is None or not folded.words:
             return
-        text = f" {' '.join(folded.words)} "
+        text = _joined(folded.words)
         finds = scanner.finds
         for pattern, start, _ in scanner.automaton.find_matches_as_indexes(text, overlapping=True):
             at = text.count(" ", 0, start)
@@ -145,7 +148,7 @@ class TermIndex:
         compounds = folded.compounds
         if compounds:  # a run closed up stands for the terms its closed form is alone
             runs = list(compounds)
-            text = f" {' '.join(runs)} "
+            text = _joined(runs)
             for pattern, start, _ in scanner.automaton.find_matches_as_indexes(
                 text, overlapping=True
             ):
@@ -235,3 +238,17 @@ class TermIndex:
                     keys, prefixed = standing
                     for leaf in (*prefixed, *(leaf for key in keys for leaf in forms.get(key, ()))):
                         found.setdefault(leaf, []).extend(compounds[run])
+
+
+def _one(key: str) -> str:
+    """A key as the automaton reads one word: spaces inside it are not boundaries."""
+    return key.replace(" ", SPACE_IN_WORD)
+
+
+def _joined(words: list[str]) -> str:
+    """Words as the automaton reads them: each between single spaces, so that the
+    spaces before a position count the words before it."""
+    text = f" {' '.join(words)} "
+    if text.count(" ") != len(words) + 1:  # a word holds a space of its own: rare
+        text = f" {' '.join(map(_one, words))} "
+    return text
