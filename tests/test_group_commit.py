@@ -126,3 +126,33 @@ async def test_a_transaction_that_cannot_begin_fails_the_waiting_writes_at_once(
     assert all(isinstance(result, ValueError) for result in results), results
     table.writer = await aiosqlite.connect(table.path, isolation_level=None)
     assert await table.insert("later") == "later"
+
+
+async def test_a_single_statement_write_that_fails_undoes_itself_without_a_savepoint(
+    tmp_path: Path,
+) -> None:
+    # SQLite undoes a failed statement alone: a one-statement write is grouped with no
+    # savepoint, and its failure still leaves the others of its transaction whole.
+    table = Table(tmp_path / "single.db")
+    table.group = GroupCommit(table.transaction, limit=3, statements_undo_themselves=True)
+    table.writer = await aiosqlite.connect(table.path, isolation_level=None)
+    await table.writer.execute("PRAGMA journal_mode = WAL")
+    await table.writer.execute("CREATE TABLE t (value TEXT NOT NULL UNIQUE)")
+    statements: list[str] = []
+    await table.writer.set_trace_callback(statements.append)
+
+    def single(value: str) -> asyncio.Future[str]:
+        async def work(db: aiosqlite.Connection) -> str:
+            await db.execute("INSERT INTO t (value) VALUES (?)", (value,))
+            return value
+
+        return asyncio.ensure_future(table.group.run(work, single=True))
+
+    first, failing, last = single("a"), single("a"), single("b")  # UNIQUE: the second fails
+    with pytest.raises(sqlite3.IntegrityError):
+        await failing
+    assert (await first, await last) == ("a", "b")
+    assert table.committed() == ["a", "b"]
+    assert table.group.transactions == 1
+    assert not any("SAVEPOINT" in statement for statement in statements)
+    await table.writer.close()

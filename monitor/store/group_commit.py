@@ -34,24 +34,36 @@ Work = Callable[[Connection], Awaitable[Any]]
 
 class GroupCommit(Generic[Connection]):
     """Runs queued writes in shared transactions; ``limit`` bounds the writes in one
-    (and so how long other writers wait for the lock)."""
+    (and so how long other writers wait for the lock).
+
+    ``statements_undo_themselves``: the database undoes a failed statement and the
+    transaction goes on (SQLite; PostgreSQL aborts the whole transaction instead). Then
+    a write of a single statement (``run(..., single=True)``) needs no savepoint: two
+    round trips to the database thread fewer, for each 304 recorded and message sent."""
 
     def __init__(
         self,
         transaction: Callable[[], AbstractAsyncContextManager[Connection]],
         limit: int = 32,
+        *,
+        statements_undo_themselves: bool = False,
     ) -> None:
         self._transaction = transaction
         self.limit = limit
-        self._queued: deque[tuple[Work[Connection], asyncio.Future[Any]]] = deque()
+        self._single_needs_no_savepoint = statements_undo_themselves
+        self._queued: deque[tuple[Work[Connection], asyncio.Future[Any], bool]] = deque()
         self._flusher: asyncio.Task[None] | None = None
         self.transactions = 0  # committed, for tests and benchmarks
 
-    async def run(self, work: Callable[[Connection], Awaitable[Result]]) -> Result:
+    async def run(
+        self, work: Callable[[Connection], Awaitable[Result]], *, single: bool = False
+    ) -> Result:
         """Run ``work`` in a shared transaction; its result once that is committed.
-        Its exception (its savepoint rolled back) or the commit's is raised here."""
+        Its exception (its savepoint rolled back) or the commit's is raised here.
+        ``single``: the work writes with one statement at most (it may read besides,
+        and raise after a statement that changed nothing)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._queued.append((work, future))
+        self._queued.append((work, future, single and self._single_needs_no_savepoint))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="group-commit")
         return await future
@@ -69,7 +81,7 @@ class GroupCommit(Generic[Connection]):
         finally:
             # Cancelled with the loop, or closed: no caller may wait forever.
             while self._queued:
-                _, future = self._queued.popleft()
+                _, future, _ = self._queued.popleft()
                 if not future.done():
                     future.cancel()
 
@@ -81,21 +93,24 @@ class GroupCommit(Generic[Connection]):
             async with self._transaction() as db:
                 began = True
                 while self._queued and len(succeeded) < self.limit:
-                    work, future = self._queued.popleft()
+                    work, future, single = self._queued.popleft()
                     if future.done():
                         continue  # its caller gave up before it started: nothing written
                     current = future
-                    await db.execute("SAVEPOINT grouped_write")
+                    if not single:
+                        await db.execute("SAVEPOINT grouped_write")
                     try:
                         result = await work(db)
                     except Exception as error:
-                        await db.execute("ROLLBACK TO grouped_write")
-                        await db.execute("RELEASE grouped_write")
+                        if not single:  # a single statement that failed undid itself
+                            await db.execute("ROLLBACK TO grouped_write")
+                            await db.execute("RELEASE grouped_write")
                         if not future.done():  # its caller may have given up meanwhile
                             future.set_exception(error)
                         current = None
                         continue
-                    await db.execute("RELEASE grouped_write")
+                    if not single:
+                        await db.execute("RELEASE grouped_write")
                     succeeded.append((future, result))
                     current = None
         except BaseException as error:
@@ -105,7 +120,7 @@ class GroupCommit(Generic[Connection]):
                 # It failed before any write began (BEGIN itself: the store is closed,
                 # or the disk is gone): the writes waiting would only fail the same way,
                 # and trying again at once would never let the loop breathe.
-                lost += [waiting for _, waiting in self._queued]
+                lost += [waiting for _, waiting, _ in self._queued]
                 self._queued.clear()
             for failed in lost:
                 if failed is not None and not failed.done():

@@ -159,7 +159,8 @@ class SQLiteStore(Store):
         self._owner: str | None = None
         self._instance_lock: int | None = None  # the lock file's descriptor
         self._file_identity: tuple[int, int] | None = None
-        self._grouped = GroupCommit(self._transaction)
+        # SQLite undoes a failed statement alone: a one-statement write needs no savepoint.
+        self._grouped = GroupCommit(self._transaction, statements_undo_themselves=True)
 
     @property
     def shown(self) -> str:
