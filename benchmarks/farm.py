@@ -22,8 +22,6 @@ import html
 import json
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,9 +37,9 @@ import feedparser
 from aiohttp import web
 
 from benchmarks.cluster import postgres_schema_sync
-from benchmarks.landed import describe, environment, landed
+from benchmarks.landed import describe, landed, run_in
 from benchmarks.matching import vocabulary
-from benchmarks.server import ROOT, add_sink, serve_forever, served
+from benchmarks.server import add_sink, serve_forever, served
 from monitor.config import parse_settings
 from monitor.runtime import Runtime
 
@@ -391,14 +389,12 @@ def run_landed(
 ) -> list[Pass]:
     """The passes of commit ``rev``'s daemon over the same farm, measured by this
     harness in a process of its own (``benchmarks.landed``)."""
-    command = [sys.executable, "-m", "benchmarks.farm", "--feeds", str(feeds)]
-    command += ["--items", str(items), "--passes-only"]
+    command = ["benchmarks.farm", "--feeds", str(feeds), "--items", str(items), "--passes-only"]
     command += ["--templated"] if templated else []
     command += ["--dsn", dsn] if dsn else []
     with landed(rev) as folder, tempfile.TemporaryDirectory() as out:
         found = Path(out) / "passes.json"
-        command += ["--json", str(found)]
-        subprocess.run(command, env=environment(folder), cwd=ROOT, check=True)
+        run_in(folder, *command, "--json", str(found))
         return [Pass(**row) for row in json.loads(found.read_text())]
 
 

@@ -46,14 +46,32 @@ def landed(rev: str) -> Iterator[Path]:
 
 
 def environment(folder: Path) -> dict[str, str]:
-    """This process's environment with ``folder``'s package first on the path."""
+    """This process's environment with ``folder``'s package first on the path. Run the
+    command in ``folder`` too: ``python -m`` puts its working directory first of all,
+    and in this checkout that would be this checkout's package."""
     path = os.pathsep.join(filter(None, [str(folder), str(ROOT), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "PYTHONPATH": path}
+
+
+def run_in(folder: Path, module: str, *args: str) -> None:
+    """``python -m module args`` with ``folder``'s ``monitor`` package, after checking
+    that it is the one imported (a benchmark of the wrong code would look like noise)."""
+    imported = subprocess.run(
+        [sys.executable, "-c", "import monitor; print(monitor.__file__)"],
+        env=environment(folder),
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not Path(imported).is_relative_to(folder):
+        raise SystemExit(f"the landed commit's package is not the one imported: {imported}")
+    subprocess.run(
+        [sys.executable, "-m", module, *args], env=environment(folder), cwd=folder, check=True
+    )
 
 
 def run_module(rev: str, module: str, *args: str) -> None:
     """``python -m module args`` on commit ``rev``'s daemon, its output printed here."""
     with landed(rev) as folder:
-        subprocess.run(
-            [sys.executable, "-m", module, *args], env=environment(folder), cwd=ROOT, check=True
-        )
+        run_in(folder, module, *args)
