@@ -186,9 +186,7 @@ class Store(AsyncResource, ABC):
             await feeds.record_poll(db, feed_id, record, self._owner)
 
         # One UPDATE, unless the server asked its whole host to wait (a second write).
-        await self._grouped.run(
-            record_it, single=record.host_hold_until is None
-        )
+        await self._grouped.run(record_it, single=record.host_hold_until is None)
 
     async def mark_stale(self, feed_id: int, since: datetime | None) -> None:
         """Record that a feed went silent (None: it publishes again)."""
