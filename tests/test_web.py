@@ -210,3 +210,40 @@ async def test_a_request_too_large_to_parse_is_one_warning_not_a_traceback(
     assert len(said) == 3
     assert all(r.levelname == "WARNING" and not r.exc_info for r in said)
     assert "400 Got more than 8190 bytes" in said[0].getMessage()
+
+
+async def test_the_story_api_gives_what_stories_json_gives(store: Store) -> None:
+    from monitor.views import story_json
+
+    now = datetime.now(UTC)
+    await queue_alerts(store, [("a1", HOSTILE.title), ("a2", "Markets rally")], now=now)
+    newest = await store.stories()
+    assert await store.mute_story(newest[-1].id, now, None)
+    web = WebSide(store, Metrics(), lambda: True, lambda: now, lambda: ["karabakh"], TOKEN)
+    client = await client_for(web)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        assert (await client.get("/api/stories")).status == 401
+        listed = await (await client.get("/api/stories", headers=auth)).json()
+        assert listed == [story_json(story) for story in await store.stories()]
+        assert [story["items"][0]["title"] for story in listed] == [
+            "Markets rally",
+            HOSTILE.title,  # JSON carries a feed's text as it is; pages escape it
+        ]
+        assert listed[1]["muted"] is not None and listed[0]["muted"] is None
+        (one,) = await (await client.get("/api/stories?limit=1", headers=auth)).json()
+        assert one == listed[0]
+        single = await client.get(f"/api/stories/{newest[-1].id}", headers=auth)
+        assert await single.json() == listed[1]
+        for path, status in (
+            ("/api/stories/424242", 404),
+            ("/api/stories/x1", 404),
+            ("/api/stories?limit=0", 400),
+            ("/api/stories?limit=501", 400),
+            ("/api/stories?limit=ten", 400),
+        ):
+            answer = await client.get(path, headers=auth)
+            assert answer.status == status, path
+            assert "error" in await answer.json()
+    finally:
+        await client.close()

@@ -306,6 +306,11 @@ class Store(AsyncResource, ABC):
         async with self._db(write=False) as db:
             return await story_reads.newest_stories(db, limit)
 
+    async def story(self, story_id: int) -> Story | None:
+        """One story, as ``stories`` gives each; None when no such story is stored."""
+        async with self._db(write=False) as db:
+            return await story_reads.one_story(db, story_id)
+
     @translated
     async def mute_story(self, story_id: int, now: datetime, until: datetime | None) -> bool:
         """Mute a story from ``now`` until ``until`` (None: until ``unmute_story``): no

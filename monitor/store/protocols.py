@@ -20,6 +20,7 @@ from monitor.models import (
     PartState,
     PollRecord,
     SaveResult,
+    Story,
     Subscription,
     SubscriptionTask,
 )
@@ -166,6 +167,12 @@ class StatusReads(Protocol):
 
     async def subscriptions(self) -> list[Subscription]:
         """Every WebSub subscription."""
+
+    async def stories(self, limit: int = 50) -> list[Story]:
+        """The newest stories."""
+
+    async def story(self, story_id: int) -> Story | None:
+        """One story; None when no such story is stored."""
 
 
 class Seeds(Protocol):

@@ -36,14 +36,23 @@ async def stored_items(db: Db, limit: int | None) -> list[StoredItem]:
     return [stored_item_from_row(row) for row in rows]
 
 
+STORY_HEAD = "SELECT id, created_at, muted_at, muted_until FROM stories"
+
+
 async def newest_stories(db: Db, limit: int) -> list[Story]:
     """The newest stories, each with its items in the order they were seen and what
     each watchlist decided about it."""
-    heads = await db.fetch(
-        "SELECT id, created_at, muted_at, muted_until FROM stories"
-        " ORDER BY created_at DESC, id DESC LIMIT ?",
-        limit,
-    )
+    heads = await db.fetch(f"{STORY_HEAD} ORDER BY created_at DESC, id DESC LIMIT ?", limit)
+    return await _stories(db, heads)
+
+
+async def one_story(db: Db, story_id: int) -> Story | None:
+    """One story as ``newest_stories`` gives each; None when no such story is stored."""
+    found = await _stories(db, await db.fetch(f"{STORY_HEAD} WHERE id = ?", story_id))
+    return found[0] if found else None
+
+
+async def _stories(db: Db, heads: Sequence[Row]) -> list[Story]:
     if not heads:
         return []
     ids = db.as_list([row["id"] for row in heads])

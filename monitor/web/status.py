@@ -1,6 +1,7 @@
 """What the web side shows of the store: the status page (feeds, recent alerts,
 watchlists, the outbox, as one plain HTML page in which every text from a feed is
-escaped) and the JSON API (``/api/feeds``, ``/api/alerts``, ``/api/deliveries``)."""
+escaped) and the JSON API (``/api/feeds``, ``/api/alerts``, ``/api/deliveries``,
+``/api/stories``, ``/api/stories/{id}``: what the CLI's ``--json`` gives)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from aiohttp import web
 from monitor.feed_views import feed_json, feed_state
 from monitor.models import DeliveryStatus, Message, MessageKind
 from monitor.store.protocols import StatusReads
-from monitor.views import delivery_json, iso_utc, source_name
+from monitor.views import delivery_json, iso_utc, source_name, story_json
 
 RECENT = 50
+MAX_STORIES = 500  # per request: a story holds all its items
 STYLE = """
 body{font:15px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 .8rem;color:#222}
 h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:1.6rem}
@@ -46,6 +48,8 @@ class StatusPages:
         app.router.add_get("/api/feeds", self.api_feeds)
         app.router.add_get("/api/alerts", self.api_alerts)
         app.router.add_get("/api/deliveries", self.api_deliveries)
+        app.router.add_get("/api/stories", self.api_stories)
+        app.router.add_get("/api/stories/{id}", self.api_story)
 
     async def _alerts(self) -> list[Message]:
         recent = await self.store.deliveries(limit=RECENT * 4)
@@ -68,6 +72,24 @@ class StatusPages:
             return web.json_response({"error": f"unknown status {status!r}"}, status=400)
         messages = await self.store.deliveries(wanted, limit=RECENT * 4)
         return web.json_response([delivery_json(m) for m in messages])
+
+    async def api_stories(self, request: web.Request) -> web.Response:
+        """The newest stories as ``stories --json`` gives them (``?limit=``, at most
+        ``MAX_STORIES``; 50 by default)."""
+        text = request.query.get("limit", str(RECENT))
+        if not text.isdigit() or not 1 <= int(text) <= MAX_STORIES:
+            return web.json_response(
+                {"error": f"limit must be a number from 1 to {MAX_STORIES}"}, status=400
+            )
+        return web.json_response([story_json(s) for s in await self.store.stories(int(text))])
+
+    async def api_story(self, request: web.Request) -> web.Response:
+        """One story, with every item, why it joined and what each watchlist decided."""
+        text = request.match_info["id"]
+        story = await self.store.story(int(text)) if text.isdigit() else None
+        if story is None:
+            return web.json_response({"error": f"no story {text}"}, status=404)
+        return web.json_response(story_json(story))
 
     async def status_page(self, request: web.Request) -> web.Response:
         """One read-only page; every text that came from a feed is escaped."""
