@@ -28,6 +28,8 @@ from monitor.store import StoreError
 from monitor.web import WebSide
 from monitor.web.metrics import Metrics
 from monitor.web.push import PushEndpoint
+from monitor.web.search import Query
+from monitor.wiring.watchlists import feed_labels, query_watchlist
 
 log = logging.getLogger(__name__)
 # A due feed waits at most a second; each tick is one indexed query.
@@ -342,9 +344,15 @@ class Daemon:
             lambda: [watchlist.name for watchlist in self.runtime.settings.watchlists],
             settings.token,
             self._push_endpoint(),
+            self._query,
         )
         await self.web.start(settings.listen)
         log.info("status page and metrics on http://%s/", settings.listen)
+
+    def _query(self, text: str) -> Query:
+        """A search of the status page's API, read with the running configuration."""
+        settings = self.runtime.settings
+        return Query(query_watchlist(settings, text), feed_labels(settings))
 
     def _push_endpoint(self) -> PushEndpoint | None:
         if self.runtime.subscriber is None:

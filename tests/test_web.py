@@ -247,3 +247,65 @@ async def test_the_story_api_gives_what_stories_json_gives(store: Store) -> None
             assert "error" in await answer.json()
     finally:
         await client.close()
+
+
+async def test_search_finds_what_the_watchlists_test_matcher_finds(store: Store) -> None:
+    from itertools import count
+
+    from monitor.match import Document
+    from monitor.web.search import Query, SearchApi
+    from monitor.wiring.watchlists import feed_labels, query_watchlist
+
+    now = datetime.now(UTC)
+    titles = [HOSTILE.title, "Markets rally", "Qarabağ talks resume", "Karabakh: prisoners"]
+    await queue_alerts(store, [(f"s{n}", title) for n, title in enumerate(titles)], now=now)
+    settings = parse_settings("aliases:\n  karabakh: [Karabakh, Qarabağ]\n", "m.yaml", {})
+
+    def build(text: str) -> Query:
+        return Query(query_watchlist(settings, text), feed_labels(settings))
+
+    web = WebSide(store, Metrics(), lambda: True, lambda: now, lambda: [], TOKEN, query=build)
+    client = await client_for(web)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        assert (await client.get("/api/search?q=karabakh")).status == 401
+        answer = await (await client.get("/api/search?q=title:@karabakh", headers=auth)).json()
+        expected = [
+            stored.item.title
+            for stored in await store.items()
+            if build("title:@karabakh").watchlists.match(Document.of(stored.item))
+        ]
+        assert [hit["item"]["title"] for hit in answer["results"]] == expected
+        assert len(expected) == 3 and answer["total"] == 3 and answer["complete"]
+        assert answer["searched"] == 4 and answer["took_ms"] >= 0
+        found = {hit["item"]["title"]: hit["matched"][0]["found"] for hit in answer["results"]}
+        assert found[HOSTILE.title] == ["Karabakh"]  # a feed's text, as it is, in JSON
+        assert found["Qarabağ talks resume"] == ["Qarabağ"]
+        paged = await (
+            await client.get("/api/search?q=title:@karabakh&limit=1&offset=1", headers=auth)
+        ).json()
+        assert [hit["item"]["title"] for hit in paged["results"]] == expected[1:2]
+        for query, said in (
+            ("", "say what to search for"),
+            ("q=karabakh AND (", "q: 1:"),
+            ("q=" + "x" * 501, "at most 500 characters"),
+            ("q=karabakh&within=0", "within must be a number"),
+            ("q=karabakh&limit=ten", "limit must be a number"),
+        ):
+            bad = await client.get(f"/api/search?{query}", headers=auth)
+            assert bad.status == 400, query
+            assert said in (await bad.json())["error"], query
+    finally:
+        await client.close()
+    # Out of time before the first slice: it says how far it got, and that it stopped.
+    ticks = count(step=2)
+    late = SearchApi(store, build, clock=lambda: float(next(ticks)))
+    app = aiohttp.web.Application()
+    late.add_routes(app)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        answer = await (await client.get("/api/search?q=karabakh")).json()
+        assert (answer["searched"], answer["complete"], answer["results"]) == (0, False, [])
+    finally:
+        await client.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, command, emit, with_store
-from monitor.config import Settings, WatchlistSettings
+from monitor.config import Settings
 from monitor.config.units import parse_duration
 from monitor.match import Document, FeedLabels, QueryError, WatchlistSet
 from monitor.models import Mute
@@ -27,7 +27,7 @@ from monitor.views import (
     story_json,
     story_lines,
 )
-from monitor.wiring.watchlists import compile_watchlists, watchlist_spec
+from monitor.wiring.watchlists import compile_watchlists, feed_labels, query_watchlist
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -114,8 +114,7 @@ def _command_line_watchlist(settings: Settings, query: str) -> WatchlistSet | No
     """A watchlist from ``--query``, with the configuration's aliases; None (after saying
     why, with the column) when the query is not valid."""
     try:
-        spec = watchlist_spec(WatchlistSettings(name="query", query=query), (), settings.aliases)
-        return WatchlistSet([spec])
+        return query_watchlist(settings, query)
     except (QueryError, ValueError) as error:
         print(f"--query {error}", file=sys.stderr)
         return None
@@ -140,9 +139,7 @@ async def watchlists(settings: Settings, path: Path, args: argparse.Namespace) -
         watchlists = _configured_watchlists(settings, args.name)
     if watchlists is None:
         return EXIT_CONFIG
-    labels = {
-        feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags)) for feed in settings.feeds
-    }
+    labels = feed_labels(settings)
 
     async def test(store: Store) -> int:
         items = await store.items(args.limit)

@@ -20,6 +20,7 @@ from monitor.models import (
     PartState,
     PollRecord,
     SaveResult,
+    StoredItem,
     Story,
     Subscription,
     SubscriptionTask,
@@ -173,6 +174,9 @@ class StatusReads(Protocol):
 
     async def story(self, story_id: int) -> Story | None:
         """One story; None when no such story is stored."""
+
+    async def items(self, limit: int | None = None) -> list[StoredItem]:
+        """Stored items, newest first (for search)."""
 
 
 class Seeds(Protocol):

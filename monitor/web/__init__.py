@@ -28,6 +28,7 @@ from monitor.store import StoreError
 from monitor.store.protocols import StatusReads
 from monitor.web.metrics import Metrics
 from monitor.web.push import PushEndpoint
+from monitor.web.search import QueryBuilder, SearchApi
 from monitor.web.status import StatusPages
 from monitor.websub import CALLBACK_PATH
 
@@ -74,9 +75,11 @@ class WebSide:
         watchlists: Callable[[], list[str]],
         token: str | None = None,
         push: PushEndpoint | None = None,
+        query: QueryBuilder | None = None,
     ) -> None:
         self.store = store
         self.push = push
+        self.search = None if query is None else SearchApi(store, query)
         self.metrics = metrics
         self.ready = ready
         self.clock = clock
@@ -91,6 +94,8 @@ class WebSide:
         app.router.add_get("/readyz", self.readyz)
         app.router.add_get("/metrics", self.metrics_text)
         self.pages.add_routes(app)
+        if self.search is not None:
+            self.search.add_routes(app)
         if self.push is not None:
             self.push.add_routes(app)
         return app

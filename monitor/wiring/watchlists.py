@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from monitor.config import FeedSettings, Settings, WatchlistSettings
 from monitor.ingest import WatchlistScope
-from monitor.match import WatchlistSet, WatchlistSpec, keyword_rule, parse_query
+from monitor.match import FeedLabels, WatchlistSet, WatchlistSpec, keyword_rule, parse_query
 from monitor.notify.relay import WatchlistTiming
 from monitor.notify.rules import DigestSchedule, QuietHours, parse_timezone
 
@@ -31,6 +31,20 @@ def watchlist_spec(
         stem=settings.stemmed_languages(),
         transliterate=settings.transliterate,
     )
+
+
+def query_watchlist(settings: Settings, query: str) -> WatchlistSet:
+    """A one-off watchlist named ``query`` from a query in the watchlist syntax, with the
+    configuration's aliases (QueryError or ValueError when it is not valid)."""
+    spec = watchlist_spec(WatchlistSettings(name="query", query=query), (), settings.aliases)
+    return WatchlistSet([spec])
+
+
+def feed_labels(settings: Settings) -> dict[str, FeedLabels]:
+    """What each configured feed is called, by URL, for ``feed:`` and ``tag:``."""
+    return {
+        feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags)) for feed in settings.feeds
+    }
 
 
 def compile_watchlists(settings: Settings) -> WatchlistSet:
