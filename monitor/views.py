@@ -232,7 +232,9 @@ def story_json(story: Story) -> dict[str, Any]:
     }
 
 
-def _joined(member: StoredItem, names: dict[int, str]) -> str:
+def join_reason(member: StoredItem, names: dict[int, str]) -> str:
+    """Why an item is part of its story ("first", "same link", "near-duplicate text,
+    similarity 0.94, like Wire"), ``names`` naming the story's items by id."""
     if not member.joined_by:
         return "first"
     reason = JOIN_REASONS.get(member.joined_by, member.joined_by)
@@ -267,7 +269,7 @@ def story_lines(story: Story) -> str:
         f"  - {source_name(member)}:"
         f" {member.item.link or member.item.entry_key}"
         f"{f' ({member.item.language})' if member.item.language else ''}"
-        f"  [{_joined(member, names)}]"
+        f"  [{join_reason(member, names)}]"
         for member in story.items
     ]
     lines += [_decided(decision, names) for decision in story.decisions]

@@ -309,3 +309,33 @@ async def test_search_finds_what_the_watchlists_test_matcher_finds(store: Store)
         assert (answer["searched"], answer["complete"], answer["results"]) == (0, False, [])
     finally:
         await client.close()
+
+
+async def test_stories_on_the_status_page_and_a_page_per_story(store: Store) -> None:
+    now = datetime.now(UTC)
+    await queue_alerts(store, [("p1", HOSTILE.title), ("p2", "Markets rally")], now=now)
+    stories = await store.stories()
+    hostile = next(story for story in stories if story.items[0].item.title == HOSTILE.title)
+    assert await store.mute_story(hostile.id, now, None)
+    web = WebSide(store, Metrics(), lambda: True, lambda: now, lambda: ["karabakh"])
+    client = await client_for(web)
+    try:
+        page = await (await client.get("/")).text()
+        assert '<table id="stories">' in page
+        assert f'<a href="/stories/{hostile.id}">' in page
+        assert "<script>alert" not in page
+        assert "muted until unmuted" in page
+        story = await client.get(f"/stories/{hostile.id}")
+        assert story.status == 200
+        text = await story.text()
+        assert "<script>alert" not in text  # escaped, never run
+        assert "Karabakh &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; truce" in text
+        assert '<table id="members">' in text and "<td>first</td>" in text
+        assert '<table id="decisions">' in text and "<td>karabakh</td><td>alerted</td>" in text
+        assert "muted until unmuted" in text
+        for path in ("/stories/424242", "/stories/%3Cb%3E"):
+            missing = await client.get(path)
+            assert missing.status == 404, path
+            assert "<b>" not in await missing.text()
+    finally:
+        await client.close()

@@ -1,7 +1,8 @@
 """What the web side shows of the store: the status page (feeds, recent alerts,
-watchlists, the outbox, as one plain HTML page in which every text from a feed is
-escaped) and the JSON API (``/api/feeds``, ``/api/alerts``, ``/api/deliveries``,
-``/api/stories``, ``/api/stories/{id}``: what the CLI's ``--json`` gives)."""
+stories (``web.story_pages``), watchlists, the outbox, as one plain HTML page in which
+every text from a feed is escaped) and the JSON API (``/api/feeds``, ``/api/alerts``,
+``/api/deliveries``, ``/api/stories``, ``/api/stories/{id}``: what the CLI's ``--json``
+gives)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,11 @@ from monitor.feed_views import feed_json, feed_state
 from monitor.models import DeliveryStatus, Message, MessageKind
 from monitor.store.protocols import StatusReads
 from monitor.views import delivery_json, iso_utc, source_name, story_json
+from monitor.web.html import STYLE, table
+from monitor.web.story_pages import StoryPages
 
 RECENT = 50
 MAX_STORIES = 500  # per request: a story holds all its items
-STYLE = """
-body{font:15px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 .8rem;color:#222}
-h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:1.6rem}
-table{border-collapse:collapse;width:100%}td,th{padding:.3rem .4rem;border-bottom:1px solid #ddd;
-text-align:left;vertical-align:top}th{font-weight:600}.scroll{overflow-x:auto}
-.ok{color:#176a2a}.failing,.gone,.dead{color:#a11}.stale,.moved,.pending{color:#8a5a00}
-small{color:#666}
-"""
 
 
 class StatusPages:
@@ -41,6 +36,7 @@ class StatusPages:
         self.store = store
         self.clock = clock
         self.watchlists = watchlists
+        self.stories = StoryPages(store, clock)
 
     def add_routes(self, app: web.Application) -> None:
         """Mount ``/`` and ``/api/…``."""
@@ -50,6 +46,7 @@ class StatusPages:
         app.router.add_get("/api/deliveries", self.api_deliveries)
         app.router.add_get("/api/stories", self.api_stories)
         app.router.add_get("/api/stories/{id}", self.api_story)
+        self.stories.add_routes(app)
 
     async def _alerts(self) -> list[Message]:
         recent = await self.store.deliveries(limit=RECENT * 4)
@@ -108,7 +105,7 @@ class StatusPages:
             f"<p><small>{escape(iso_utc(now) or '')} · {len(feeds)} feed(s) · "
             f"{outbox.pending} pending · {outbox.dead} dead</small></p>",
             "<h2>Feeds</h2>",
-            _table(
+            table(
                 ["Feed", "State", "Last poll", "Next poll", "Last error"],
                 [
                     [
@@ -124,7 +121,7 @@ class StatusPages:
                 "feeds",
             ),
             "<h2>Recent alerts</h2>",
-            _table(
+            table(
                 ["Alert", "Watchlist", "Matched", "Status"],
                 [
                     [
@@ -138,14 +135,15 @@ class StatusPages:
                 ],
                 "alerts",
             ),
+            await self.stories.section(),
             "<h2>Watchlists</h2>",
-            _table(
+            table(
                 ["Watchlist", f"Alerts among the last {RECENT}"],
                 [[escape(name), str(hits[name])] for name in self.watchlists()],
                 "watchlists",
             ),
             "<h2>Outbox</h2>",
-            _table(
+            table(
                 ["Message", "Status", "Attempts", "Next attempt", "Last error"],
                 [
                     [
@@ -172,12 +170,3 @@ def _alert_title(alert: Message) -> str:
     if item.link and item.link.startswith(("http://", "https://")):
         title = f'<a href="{escape(item.link)}" rel="noreferrer">{title}</a>'
     return f"{title}<br><small>{escape(source_name(alert.stored))}</small>"
-
-
-def _table(headers: list[str], rows: list[list[str]], name: str) -> str:
-    """A table of cells that are already escaped HTML; "none" when there are no rows."""
-    if not rows:
-        return f'<p id="{name}"><small>none</small></p>'
-    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f'<div class=scroll><table id="{name}"><tr>{head}</tr>{body}</table></div>'
