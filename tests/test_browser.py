@@ -67,5 +67,17 @@ watchlists:
         assert "Karabakh ceasefire agreed" in alert.text and "Karabakh (title)" in alert.text
         assert page.find_element("css selector", "#watchlists").text.endswith("karabakh 1")
         page.save_screenshot(str(picture))
+        stories = page.find_elements("css selector", "#stories tr")[1:]
+        (alerted,) = [row for row in stories if "Karabakh ceasefire agreed" in row.text]
+        assert "karabakh" in alerted.text  # the watchlist it alerted
+        alerted.find_element("css selector", "a").click()
+        assert page.title.startswith("story ")  # its own page; the feed's <script> inert
+        (member,) = page.find_elements("css selector", "#members tr")[1:]
+        assert member.text.startswith(HOSTILE_TITLE)  # the source, shown as text
+        assert "Karabakh ceasefire agreed" in member.text and member.text.endswith("first")
+        (decision,) = page.find_elements("css selector", "#decisions tr")[1:]
+        assert decision.text.startswith("karabakh alerted")
+        page.save_screenshot(str(tmp_path / "story-page.png"))
     assert picture.stat().st_size > 10_000
+    assert (tmp_path / "story-page.png").stat().st_size > 10_000
     assert (await daemon.stop())[0] == 0
