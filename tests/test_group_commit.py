@@ -134,7 +134,7 @@ async def test_a_single_statement_write_that_fails_undoes_itself_without_a_savep
     # SQLite undoes a failed statement alone: a one-statement write is grouped with no
     # savepoint, and its failure still leaves the others of its transaction whole.
     table = Table(tmp_path / "single.db")
-    table.group = GroupCommit(table.transaction, limit=3, statements_undo_themselves=True)
+    table.group = GroupCommit(table.transaction, limit=3, intact=lambda db: db.in_transaction)
     table.writer = await aiosqlite.connect(table.path, isolation_level=None)
     await table.writer.execute("PRAGMA journal_mode = WAL")
     await table.writer.execute("CREATE TABLE t (value TEXT NOT NULL UNIQUE)")
@@ -155,4 +155,30 @@ async def test_a_single_statement_write_that_fails_undoes_itself_without_a_savep
     assert table.committed() == ["a", "b"]
     assert table.group.transactions == 1
     assert not any("SAVEPOINT" in statement for statement in statements)
+    await table.writer.close()
+
+
+async def test_a_single_write_that_took_the_transaction_with_it_fails_the_others(
+    tmp_path: Path,
+) -> None:
+    # A grave error (a full disk) makes SQLite roll back the whole transaction: the
+    # writes before it in the group are gone too, and must hear so, not be told saved.
+    table = Table(tmp_path / "grave.db")
+    table.group = GroupCommit(table.transaction, limit=3, intact=lambda db: db.in_transaction)
+    table.writer = await aiosqlite.connect(table.path, isolation_level=None)
+    await table.writer.execute("CREATE TABLE t (value TEXT NOT NULL UNIQUE)")
+
+    async def grave(db: aiosqlite.Connection) -> None:
+        await db.execute("ROLLBACK")  # what SQLite does itself on such an error
+        raise sqlite3.OperationalError("database or disk is full")
+
+    before = asyncio.ensure_future(table.insert("before"))
+    failing = asyncio.ensure_future(table.group.run(grave, single=True))
+    after = asyncio.ensure_future(table.insert("after"))
+    for task in (before, failing):
+        with pytest.raises(sqlite3.OperationalError):
+            await task
+    # The write queued after it goes in the next transaction, and is told the truth.
+    assert await after == "after"
+    assert table.committed() == ["after"]
     await table.writer.close()

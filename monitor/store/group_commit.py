@@ -36,21 +36,24 @@ class GroupCommit(Generic[Connection]):
     """Runs queued writes in shared transactions; ``limit`` bounds the writes in one
     (and so how long other writers wait for the lock).
 
-    ``statements_undo_themselves``: the database undoes a failed statement and the
-    transaction goes on (SQLite; PostgreSQL aborts the whole transaction instead). Then
-    a write of a single statement (``run(..., single=True)``) needs no savepoint: two
-    round trips to the database thread fewer, for each 304 recorded and message sent."""
+    ``intact``: whether the transaction is still open after a write failed, given for
+    a database that undoes a failed statement alone and goes on (SQLite, unless the
+    error was grave enough to roll everything back; PostgreSQL aborts the whole
+    transaction instead, and gives none). With it, a write of a single statement
+    (``run(..., single=True)``) needs no savepoint: two round trips to the database
+    thread fewer, for each 304 recorded and message sent. When the transaction did not
+    survive, every write in it is failed, as when a commit fails."""
 
     def __init__(
         self,
         transaction: Callable[[], AbstractAsyncContextManager[Connection]],
         limit: int = 32,
         *,
-        statements_undo_themselves: bool = False,
+        intact: Callable[[Connection], bool] | None = None,
     ) -> None:
         self._transaction = transaction
         self.limit = limit
-        self._single_needs_no_savepoint = statements_undo_themselves
+        self._intact = intact
         self._queued: deque[tuple[Work[Connection], asyncio.Future[Any], bool]] = deque()
         self._flusher: asyncio.Task[None] | None = None
         self.transactions = 0  # committed, for tests and benchmarks
@@ -63,7 +66,7 @@ class GroupCommit(Generic[Connection]):
         ``single``: the work writes with one statement at most (it may read besides,
         and raise after a statement that changed nothing)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._queued.append((work, future, single and self._single_needs_no_savepoint))
+        self._queued.append((work, future, single and self._intact is not None))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="group-commit")
         return await future
@@ -102,9 +105,12 @@ class GroupCommit(Generic[Connection]):
                     try:
                         result = await work(db)
                     except Exception as error:
-                        if not single:  # a single statement that failed undid itself
+                        if not single:
                             await db.execute("ROLLBACK TO grouped_write")
                             await db.execute("RELEASE grouped_write")
+                        elif self._intact is not None and not self._intact(db):
+                            raise  # it took the whole transaction with it
+                        # (else the single statement that failed undid itself)
                         if not future.done():  # its caller may have given up meanwhile
                             future.set_exception(error)
                         current = None

@@ -130,6 +130,11 @@ class _SQLiteDb:
         return json.dumps(list(values))
 
 
+def _transaction_open(db: Db) -> bool:
+    """Whether the writer's transaction is still open (a grave error rolls it back)."""
+    return isinstance(db, _SQLiteDb) and db.connection.in_transaction
+
+
 async def _thread_gone(thread: threading.Thread, within: float = 5.0) -> None:
     """Wait for ``thread`` to end, on the loop (a helper thread would outlive it)."""
     for _ in range(int(within / 0.01)):
@@ -160,7 +165,7 @@ class SQLiteStore(Store):
         self._instance_lock: int | None = None  # the lock file's descriptor
         self._file_identity: tuple[int, int] | None = None
         # SQLite undoes a failed statement alone: a one-statement write needs no savepoint.
-        self._grouped = GroupCommit(self._transaction, statements_undo_themselves=True)
+        self._grouped = GroupCommit(self._transaction, intact=_transaction_open)
 
     @property
     def shown(self) -> str:
