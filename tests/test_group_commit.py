@@ -18,11 +18,26 @@ from monitor.store.group_commit import GroupCommit
 class Table:
     """One table on a file, written through a GroupCommit, read by a second connection."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, single_writes: bool = False) -> None:
         self.path = path
         self.lock = asyncio.Lock()
-        self.group = GroupCommit(self.transaction, limit=3)
+        # single_writes: as the SQLite store groups them, a one-statement write with no
+        # savepoint of its own, checking that the transaction survived its failure.
+        intact = (lambda db: db.in_transaction) if single_writes else None
+        self.group = GroupCommit(self.transaction, limit=3, intact=intact)
         self.writer: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        """The writer connection, in WAL mode, and the table."""
+        self.writer = await aiosqlite.connect(self.path, isolation_level=None)
+        await self.writer.execute("PRAGMA journal_mode = WAL")
+        await self.writer.execute("CREATE TABLE t (value TEXT NOT NULL UNIQUE)")
+
+    async def close(self) -> None:
+        """Wait for the queued writes, then close the writer."""
+        await self.group.drain()
+        assert self.writer is not None
+        await self.writer.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -52,12 +67,17 @@ class Table:
 @pytest.fixture
 async def table(tmp_path: Path) -> AsyncIterator[Table]:
     table = Table(tmp_path / "group.db")
-    table.writer = await aiosqlite.connect(table.path, isolation_level=None)
-    await table.writer.execute("PRAGMA journal_mode = WAL")
-    await table.writer.execute("CREATE TABLE t (value TEXT NOT NULL UNIQUE)")
+    await table.open()
     yield table
-    await table.group.drain()
-    await table.writer.close()
+    await table.close()
+
+
+@pytest.fixture
+async def single_table(tmp_path: Path) -> AsyncIterator[Table]:
+    table = Table(tmp_path / "single.db", single_writes=True)
+    await table.open()
+    yield table
+    await table.close()
 
 
 async def test_writes_queued_together_share_a_transaction_up_to_the_limit(table: Table) -> None:
@@ -129,15 +149,12 @@ async def test_a_transaction_that_cannot_begin_fails_the_waiting_writes_at_once(
 
 
 async def test_a_single_statement_write_that_fails_undoes_itself_without_a_savepoint(
-    tmp_path: Path,
+    single_table: Table,
 ) -> None:
     # SQLite undoes a failed statement alone: a one-statement write is grouped with no
     # savepoint, and its failure still leaves the others of its transaction whole.
-    table = Table(tmp_path / "single.db")
-    table.group = GroupCommit(table.transaction, limit=3, intact=lambda db: db.in_transaction)
-    table.writer = await aiosqlite.connect(table.path, isolation_level=None)
-    await table.writer.execute("PRAGMA journal_mode = WAL")
-    await table.writer.execute("CREATE TABLE t (value TEXT NOT NULL UNIQUE)")
+    table = single_table
+    assert table.writer is not None
     statements: list[str] = []
     await table.writer.set_trace_callback(statements.append)
 
@@ -155,18 +172,14 @@ async def test_a_single_statement_write_that_fails_undoes_itself_without_a_savep
     assert table.committed() == ["a", "b"]
     assert table.group.transactions == 1
     assert not any("SAVEPOINT" in statement for statement in statements)
-    await table.writer.close()
 
 
 async def test_a_single_write_that_took_the_transaction_with_it_fails_the_others(
-    tmp_path: Path,
+    single_table: Table,
 ) -> None:
     # A grave error (a full disk) makes SQLite roll back the whole transaction: the
     # writes before it in the group are gone too, and must hear so, not be told saved.
-    table = Table(tmp_path / "grave.db")
-    table.group = GroupCommit(table.transaction, limit=3, intact=lambda db: db.in_transaction)
-    table.writer = await aiosqlite.connect(table.path, isolation_level=None)
-    await table.writer.execute("CREATE TABLE t (value TEXT NOT NULL UNIQUE)")
+    table = single_table
 
     async def grave(db: aiosqlite.Connection) -> None:
         await db.execute("ROLLBACK")  # what SQLite does itself on such an error
@@ -181,4 +194,3 @@ async def test_a_single_write_that_took_the_transaction_with_it_fails_the_others
     # The write queued after it goes in the next transaction, and is told the truth.
     assert await after == "after"
     assert table.committed() == ["after"]
-    await table.writer.close()
