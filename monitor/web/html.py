@@ -1,8 +1,11 @@
-"""What the status pages share: their style sheet and their tables of escaped cells."""
+"""What the status pages share: the page around a body, its style sheet, tables of
+escaped cells, and an item's title linked to its article."""
 
 from __future__ import annotations
 
 from html import escape
+
+from monitor.models import Item
 
 STYLE = """
 body{font:15px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 .8rem;color:#222}
@@ -21,3 +24,21 @@ def table(headers: list[str], rows: list[list[str]], name: str) -> str:
     head = "".join(f"<th>{escape(header)}</th>" for header in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return f'<div class=scroll><table id="{name}"><tr>{head}</tr>{body}</table></div>'
+
+
+def page(title: str, body: str) -> str:
+    """A whole page around ``body`` (already escaped HTML); ``title`` is escaped here."""
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+def linked_title(item: Item) -> str:
+    """An item's title, escaped, linked to its article when the link is a web one."""
+    title = escape(item.title or "(untitled)")
+    if item.link and item.link.startswith(("http://", "https://")):
+        title = f'<a href="{escape(item.link)}" rel="noreferrer">{title}</a>'
+    return title

@@ -17,7 +17,7 @@ from monitor.feed_views import feed_json, feed_state
 from monitor.models import DeliveryStatus, Message, MessageKind
 from monitor.store.protocols import StatusReads
 from monitor.views import delivery_json, iso_utc, source_name, story_json
-from monitor.web.html import STYLE, table
+from monitor.web.html import linked_title, page, table
 from monitor.web.story_pages import StoryPages
 
 RECENT = 50
@@ -98,9 +98,6 @@ class StatusPages:
         hits = Counter(alert.watchlist for alert in alerts)
         now = self.clock()
         parts = [
-            "<!doctype html><html lang=en><head><meta charset=utf-8>",
-            '<meta name=viewport content="width=device-width,initial-scale=1">',
-            f"<title>news-monitor</title><style>{STYLE}</style></head><body>",
             "<h1>news-monitor</h1>",
             f"<p><small>{escape(iso_utc(now) or '')} · {len(feeds)} feed(s) · "
             f"{outbox.pending} pending · {outbox.dead} dead</small></p>",
@@ -157,16 +154,12 @@ class StatusPages:
                 ],
                 "outbox",
             ),
-            "</body></html>",
         ]
-        return web.Response(text="".join(parts), content_type="text/html")
+        return web.Response(text=page("news-monitor", "".join(parts)), content_type="text/html")
 
 
 def _alert_title(alert: Message) -> str:
     if alert.stored is None:
         return ""
-    item = alert.stored.item
-    title = escape(item.title or "(untitled)")
-    if item.link and item.link.startswith(("http://", "https://")):
-        title = f'<a href="{escape(item.link)}" rel="noreferrer">{title}</a>'
+    title = linked_title(alert.stored.item)
     return f"{title}<br><small>{escape(source_name(alert.stored))}</small>"

@@ -10,10 +10,10 @@ from html import escape
 
 from aiohttp import web
 
-from monitor.models import StoredItem, Story
+from monitor.models import Story
 from monitor.store.protocols import StatusReads
 from monitor.views import iso_utc, join_reason, mute_span, source_name
-from monitor.web.html import STYLE, table
+from monitor.web.html import linked_title, page, table
 
 SHOWN = 20  # stories on the status page
 
@@ -52,7 +52,9 @@ class StoryPages:
         story = await self.store.story(int(text)) if text.isdigit() else None
         if story is None:
             return web.Response(
-                text=_page("no such story", f"<p>No story {escape(text)} is stored.</p>"),
+                text=page(
+                    "no such story · news-monitor", f"<p>No story {escape(text)} is stored.</p>"
+                ),
                 content_type="text/html",
                 status=404,
             )
@@ -62,7 +64,7 @@ class StoryPages:
             [
                 [
                     escape(source_name(member)),
-                    _item_cell(member),
+                    linked_title(member.item),
                     escape(iso_utc(member.first_seen_at) or ""),
                     escape(join_reason(member, names)),
                 ]
@@ -90,7 +92,7 @@ class StoryPages:
             f' · <a href="/">status</a></small></p>'
             f"<h2>Members</h2>{members}<h2>Watchlists</h2>{decisions}"
         )
-        return web.Response(text=_page(heading, body), content_type="text/html")
+        return web.Response(text=page(f"{heading} · news-monitor", body), content_type="text/html")
 
 
 def _title(story: Story) -> str:
@@ -101,20 +103,3 @@ def _muted(story: Story, now: datetime) -> str:
     if story.muted is None or not story.muted.holds(now):
         return ""
     return f' <small class="stale">muted {escape(mute_span(story.muted))}</small>'
-
-
-def _item_cell(member: StoredItem) -> str:
-    item = member.item
-    title = escape(item.title or "(untitled)")
-    if item.link and item.link.startswith(("http://", "https://")):
-        title = f'<a href="{escape(item.link)}" rel="noreferrer">{title}</a>'
-    return title
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)} · news-monitor</title><style>{STYLE}</style></head>"
-        f"<body>{body}</body></html>"
-    )
