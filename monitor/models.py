@@ -267,11 +267,18 @@ class MessageKind(enum.StrEnum):
     ROLLUP = "rollup"  # the surplus of a burst, as one message
     DIGEST = "digest"  # a watchlist's matches, collected on its schedule
     NOTICE = "notice"  # for the operator: a notifier is gone, a feed is failing
+    SPREAD = "spread"  # a story enough sources carried within a time (``spread:``)
 
     @property
     def foldable(self) -> bool:
         """Alerts and follow-ups can be carried by a rollup or a digest."""
         return self in (MessageKind.ALERT, MessageKind.FOLLOW_UP)
+
+    @property
+    def lists(self) -> bool:
+        """Channels show it as a list of lines: a rollup's or digest's items, a
+        spreading story's sources."""
+        return self in (MessageKind.ROLLUP, MessageKind.DIGEST, MessageKind.SPREAD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,11 +297,33 @@ class StoredItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SpreadSource:
+    """One source of a spreading story: its site, when it reported the story (its
+    entry's publication, or when it was first seen), and the item it carried."""
+
+    site: str
+    reported_at: datetime
+    stored: StoredItem
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """What a spread alert tells: the sources that carried the story within the time,
+    first first (``more`` counts those past the 100 kept), and the rule they met."""
+
+    sources: tuple[SpreadSource, ...]
+    threshold: int
+    within: timedelta
+    more: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One row of the outbox: what to say to one notifier, and how its delivery stands.
 
     An alert or follow-up carries one item (``stored``, ``matched``); a rollup or digest
-    carries the alerts it folded (``members``, oldest first); a notice carries ``text``.
+    carries the alerts it folded (``members``, oldest first); a notice carries ``text``;
+    a spread alert carries the story's first item and its sources (``spread``).
     """
 
     id: int
@@ -316,6 +345,7 @@ class Message:
     parent_id: int | None = None
     claimed_by: str | None = None  # the instance sending it now
     update: bool = False  # an alert about an entry edited to match its watchlist
+    spread: Spread | None = None
 
     @property
     def item(self) -> StoredItem:

@@ -34,7 +34,7 @@ from monitor.store import Store, StoreError
 from monitor.websub import Subscriber
 from monitor.wiring import feed_specs, fetch_limits, open_store, poll_settings, story_policy
 from monitor.wiring.channels import build_channels
-from monitor.wiring.watchlists import timings
+from monitor.wiring.watchlists import spread_rules, timings
 from monitor.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ class Runtime(AsyncResource):
         old_channels = self.relay.channels
         await self.store.sync_feeds(feed_specs(settings), self.clock())
         self.store.story_policy = story_policy(settings)
+        self.store.spread_rules = spread_rules(settings)
         self.poller.configure(poll_settings(settings))
         channels = build_channels(settings.active_notifiers(), self._notify_session, self.clock)
         # A notifier disabled by a 410 comes back when its settings (its URL) change.

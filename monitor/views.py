@@ -6,7 +6,7 @@ the configuration; every view is a function of model values.
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.models import (
@@ -15,6 +15,7 @@ from monitor.models import (
     Message,
     MessageKind,
     Mute,
+    SpreadSource,
     StoredItem,
     Story,
     WatchDecision,
@@ -27,6 +28,15 @@ TITLE_CHARS = 1_000  # a feed's title for an item, as receivers get it
 LINK_CHARS = 4_000
 SHOWN_CHARS = 200  # a name or URL from a feed list, in a summary line
 CONTEXT_CHARS = 80  # around a highlighted match
+
+
+def duration_text(span: timedelta | float) -> str:
+    """``2h``, ``90m``, ``1.5s``: a duration as the configuration spells it."""
+    seconds = span.total_seconds() if isinstance(span, timedelta) else span
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -107,6 +117,10 @@ def headline(message: Message) -> str:
         return f"{tag}digest: {count} match{'es' if count != 1 else ''}"
     item = message.item
     title = item.item.title or "(untitled)"
+    if message.spread is not None:
+        spread = message.spread
+        count = len(spread.sources) + spread.more
+        return f"{tag}spreading: {title} ({count} sources within {duration_text(spread.within)})"
     if message.kind is MessageKind.FOLLOW_UP:
         return f"{tag}also reported by {source_name(item)}: {title}"
     if message.update:
@@ -119,6 +133,41 @@ def entry_line(entry: Message) -> str:
     item = entry.item
     prefix = "also: " if entry.kind is MessageKind.FOLLOW_UP else ""
     return f"{prefix}{item.item.title or '(untitled)'} — {source_name(item)}"
+
+
+def source_line(source: SpreadSource) -> str:
+    """``07 Dec 15:04 UTC · BBC News: title`` for one source of a spreading story."""
+    stored = source.stored
+    when = source.reported_at.astimezone(UTC).strftime("%d %b %H:%M UTC")
+    return f"{when} · {source_name(stored)}: {stored.item.title or '(untitled)'}"
+
+
+def list_lines(message: Message) -> list[tuple[str, str | None]]:
+    """The lines a channel lists for a rollup, a digest or a spread alert, each with
+    its link: the items carried, or the sources in the order they reported."""
+    if message.spread is not None:
+        return [(source_line(source), source.stored.item.link) for source in message.spread.sources]
+    return [(entry_line(entry), entry.item.item.link) for entry in message.entries]
+
+
+def spread_json(message: Message) -> dict[str, Any]:
+    """A spread alert's rule and sources, as the webhook and ``--json`` show them."""
+    spread = message.spread
+    if spread is None:
+        return {}
+    return {
+        "threshold": spread.threshold,
+        "within": duration_text(spread.within),
+        "sources": [
+            {
+                "site": source.site,
+                "reported": iso_utc(source.reported_at),
+                "item": item_json(source.stored),
+            }
+            for source in spread.sources
+        ],
+        "more": spread.more,
+    }
 
 
 def _mark(text: str, spans: list[tuple[int, int]], color: bool) -> str:
@@ -304,6 +353,8 @@ def delivery_json(delivery: Message) -> dict[str, Any]:
         shown["members"] = [member.id for member in delivery.members]
     if delivery.kind is MessageKind.NOTICE:
         shown["text"] = delivery.text
+    if delivery.spread is not None:
+        shown["spread"] = spread_json(delivery)
     return shown
 
 

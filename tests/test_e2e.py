@@ -105,6 +105,56 @@ async def test_a_repost_of_the_seed_is_silent_and_a_new_story_alerts_once(
 
 
 @pytest.mark.integration
+async def test_a_story_three_feeds_carry_alerts_a_spread_watchlist_once(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    link = "https://wire.example/2026/12/07/ceasefire-spreads"
+    titles = ["Ceasefire agreed", "Armenia, Azerbaijan agree ceasefire", "Truce in Moscow"]
+    urls = [
+        feeds.serve(
+            f"/outlet{n}.xml", rss([Entry(title=t, guid=f"o{n}", link=link)], title=f"Outlet {n}")
+        )
+        for n, t in enumerate(titles)
+    ]
+    urls.append(
+        feeds.serve(
+            "/other.xml", rss([Entry(title="Markets", guid="m", link="https://m.example/1")])
+        )
+    )
+    config = tmp_path / "monitor.yaml"
+    feed_lines = "\n".join(f"  - url: {url}" for url in urls)
+    config.write_text(
+        f"""storage: sqlite:///{tmp_path / "monitor.db"}
+defaults: {{fulltext: off, baseline: false}}
+http: {{allow_private_networks: true, timeout: 10s}}
+feeds:
+{feed_lines}
+notifiers:
+  ops: {{type: webhook, url: "{receiver.url()}", secret: "{SECRET}"}}
+watchlists:
+  - name: ceasefire-spreading
+    query: ceasefire OR truce
+    spread: {{sources: 3, within: 2h}}
+"""
+    )
+    code, out, err = await cli("check", "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    assert "ceasefire-spreading: spread: 3 sources within 2h; query: ceasefire OR truce" in out
+    code, out, err = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    assert "delivered 1 alert(s)" in out
+    ((headers, body),) = receiver.requests
+    payload = Webhook(SECRET).verify(body, {k.lower(): v for k, v in headers.items()})
+    assert (payload["type"], payload["watchlist"]) == ("spread", "ceasefire-spreading")
+    sources = payload["spread"]["sources"]
+    assert sorted(source["item"]["feed"]["url"] for source in sources) == sorted(urls[:3])
+    code, out, _ = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 0 and len(receiver.requests) == 1
+    code, out, _ = await cli("deliveries", "-c", str(config), cwd=tmp_path)
+    assert "spreading: " in out and "(spread)" in out
+
+
+@pytest.mark.integration
 async def test_once_exits_1_when_a_feed_or_delivery_fails(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path
 ) -> None:

@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "monitor.outcome",
             "monitor.parse",
             "monitor.sources",
+            "monitor.spread",
             "monitor.views",
         ),
     ),

@@ -21,17 +21,9 @@ from monitor.models import (
 from monitor.notify.relay import RelayReport
 from monitor.redact import database_shown, without_userinfo
 from monitor.runtime import OnceReport
-from monitor.views import iso_utc, shortened
+from monitor.views import duration_text, iso_utc, shortened
 from monitor.wiring import feed_specs
 from monitor.wiring.channels import describe_policy
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
-
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -50,7 +42,7 @@ def fulltext_line(settings: Settings) -> str:
         else f"the articles of new items under {section.short_below} words"
     )
     robots = "robots.txt asked" if section.robots else "robots.txt NOT asked"
-    wait = _duration(section.timeout.total_seconds())
+    wait = duration_text(section.timeout.total_seconds())
     return f"full text: {mode}: {when} read (wait up to {wait}, {robots})"
 
 
@@ -59,14 +51,16 @@ def check_summary(settings: Settings, path: Path) -> str:
     lines = [f"{path}: valid", f"storage: {database_shown(settings.storage)}"]
     if settings.uses_postgresql:
         lease = settings.cluster.lease.total_seconds()
-        lines.append(f"cluster: leases of {_duration(lease)}, renewed every {_duration(lease / 3)}")
+        lines.append(
+            f"cluster: leases of {duration_text(lease)}, renewed every {duration_text(lease / 3)}"
+        )
     specs = feed_specs(settings)
     lines.append(f"feeds: {len(specs)} enabled of {len(settings.feeds)}")
     own_fulltext = {feed.url: feed.fulltext for feed in settings.feeds if feed.fulltext}
     for spec in specs:
         baseline = "baseline" if spec.baseline else "alerts on first poll"
         label = f"{shortened(spec.name, SHOWN_CHARS)}: " if spec.name else ""
-        every = _duration(spec.interval.total_seconds())
+        every = duration_text(spec.interval.total_seconds())
         kind = "" if spec.kind == "feed" else f"{spec.kind}, "
         url = shortened(without_userinfo(spec.url), SHOWN_CHARS)
         article = ""
@@ -91,6 +85,11 @@ def check_summary(settings: Settings, path: Path) -> str:
         ]
         if watchlist.query is not None:
             rules.append(f"query: {watchlist.query}")
+        if watchlist.spread is not None:
+            spread = watchlist.spread
+            rules.insert(
+                0, f"spread: {spread.sources} sources within {duration_text(spread.within)}"
+            )
         targets = watchlist.notify if watchlist.notify is not None else list(active)
         shown = [name if name in active else f"{name} (off)" for name in targets]
         timing = [
@@ -115,7 +114,7 @@ def check_summary(settings: Settings, path: Path) -> str:
     if push_url is None:
         lines.append("websub: off (it needs web.public_url)")
     else:
-        fallback = _duration(settings.websub.fallback_interval.total_seconds())
+        fallback = duration_text(settings.websub.fallback_interval.total_seconds())
         lines.append(
             f"websub: hubs push to {push_url}/websub/…; pushed feeds polled every {fallback}"
         )

@@ -40,7 +40,7 @@ from monitor.config.schema import (
     WebSubSettings,
 )
 from monitor.config.units import parse_duration, parse_size
-from monitor.config.watchlists import WatchlistSettings
+from monitor.config.watchlists import SpreadSettings, WatchlistSettings
 from monitor.yaml_source import ConfigError
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "RateLimit",
     "Settings",
     "SlackNotifierSettings",
+    "SpreadSettings",
     "StoriesSettings",
     "TeamsNotifierSettings",
     "WatchlistSettings",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from monitor.config.units import Duration, Strict, positive
 from monitor.languages import STEMMED_LANGUAGES
@@ -24,6 +24,16 @@ def check_terms(values: list[str]) -> list[str]:
         if not tokenize(term.strip().strip('"')):
             raise ValueError(f"term {term!r} has no letters or digits to match")
     return values
+
+
+class SpreadSettings(Strict):
+    """``spread:``: alert a story once when this many sources carried it within the
+    time (see docs/watchlists.md: Spreading stories)."""
+
+    sources: int = Field(ge=2, le=1000)
+    within: Duration
+
+    _check_within = field_validator("within")(positive)
 
 
 class WatchlistSettings(Strict):
@@ -56,6 +66,9 @@ class WatchlistSettings(Strict):
     stem: bool | Literal["auto"] | list[str] = "auto"
     # Also match the terms in other scripts, by their ASCII letters (Карабах ↔ Karabakh).
     transliterate: bool = False
+    # Alert a story when this many sources carried it within the time; the terms or
+    # query, when given, choose which stories count.
+    spread: SpreadSettings | None = None
 
     _check_terms = field_validator("any", "all", "none")(check_terms)
     _check_max_age = field_validator("max_age")(positive)
@@ -71,6 +84,11 @@ class WatchlistSettings(Strict):
                     + ", ".join(sorted(STEMMED_LANGUAGES))
                 )
         return value
+
+    @property
+    def has_terms(self) -> bool:
+        """The watchlist matches items by terms or a query (a spread watchlist may not)."""
+        return self.query is not None or bool(self.any or self.all)
 
     def stemmed_languages(self) -> frozenset[str]:
         """The languages whose items match this watchlist's terms by their stems."""
@@ -101,7 +119,21 @@ class WatchlistSettings(Strict):
         if self.query is not None and (self.any or self.all or self.none):
             raise ValueError("use query: or any:/all:/none:, not both")
         if self.query is None and not self.any and not self.all:
-            raise ValueError("a watchlist needs a query: or terms in any: or all:")
+            if self.spread is None:
+                raise ValueError("a watchlist needs a query: or terms in any: or all:")
+            if self.none:
+                raise ValueError("none: needs terms in any: or all: beside it (or a query:)")
+        if self.spread is not None:
+            if self.follow_ups != "off":
+                raise ValueError(
+                    "follow_ups: does not apply to a spread watchlist: it alerts a story"
+                    " once, listing its sources"
+                )
+            if self.digest:
+                raise ValueError(
+                    "digest: does not apply to a spread watchlist: it alerts a story when"
+                    " it spreads (quiet: can hold it)"
+                )
         if not self.fields:
             raise ValueError("fields must name at least one of: title, summary, fulltext")
         return self

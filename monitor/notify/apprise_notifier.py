@@ -13,7 +13,7 @@ from typing import Any
 
 from monitor.models import Message, MessageKind
 from monitor.notify.base import DeliveryError
-from monitor.views import entry_line, headline, snippet, source_name
+from monitor.views import headline, list_lines, snippet, source_name
 
 logging.getLogger("apprise").setLevel(logging.CRITICAL)
 
@@ -22,10 +22,9 @@ def apprise_body(message: Message) -> str:
     """Plain text: the snippet and link of an alert, the lines of a list, a notice."""
     if message.kind is MessageKind.NOTICE:
         return message.text
-    if message.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
+    if message.kind.lists:
         return "\n".join(
-            f"- {entry_line(entry)}" + (f" {entry.item.item.link}" if entry.item.item.link else "")
-            for entry in message.entries
+            f"- {line}" + (f" {link}" if link else "") for line, link in list_lines(message)
         )
     stored = message.item
     item = stored.item

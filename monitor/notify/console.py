@@ -6,19 +6,19 @@ import sys
 from typing import TextIO
 
 from monitor.models import Message, MessageKind
-from monitor.views import article_remark, entry_line, headline, iso_utc, snippet, source_name
+from monitor.views import article_remark, headline, iso_utc, list_lines, snippet, source_name
 
 
 def format_alert(message: Message) -> str:
     """A few readable lines: watchlist and title, link, feed · time · matched terms."""
     if message.kind is MessageKind.NOTICE:
         return f"[notice] {message.text}"
-    if message.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
+    if message.kind.lists:
         lines = [headline(message)]
-        for entry in message.entries:
-            lines.append(f"  - {entry_line(entry)}")
-            if entry.item.item.link:
-                lines.append(f"    {entry.item.item.link}")
+        for line, link in list_lines(message):
+            lines.append(f"  - {line}")
+            if link:
+                lines.append(f"    {link}")
         return "\n".join(lines)
     stored = message.item
     item = stored.item

@@ -12,7 +12,7 @@ from typing import Any
 
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
-from monitor.views import entry_line, headline, snippet, source_name
+from monitor.views import headline, list_lines, snippet, source_name
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -25,10 +25,10 @@ def _clip(text: str, limit: int) -> str:
 
 def _list_content(message: Message) -> str:
     lines = [headline(message)]
-    for position, entry in enumerate(message.entries):
-        link = entry.item.item.link
-        line = f"- {entry_line(entry)}" + (f" <{link}>" if link else "")
-        rest = len(message.entries) - position
+    listed = list_lines(message)
+    for position, (label, link) in enumerate(listed):
+        line = f"- {label}" + (f" <{link}>" if link else "")
+        rest = len(listed) - position
         if len("\n".join([*lines, line])) > CONTENT_LIMIT - 40:
             lines.append(f"… and {rest} more")
             break
@@ -41,7 +41,7 @@ def discord_message(message: Message) -> dict[str, Any]:
     body: dict[str, Any] = {"allowed_mentions": {"parse": []}}
     if message.kind is MessageKind.NOTICE:
         body["content"] = _clip(f"⚠️ {message.text}", CONTENT_LIMIT)
-    elif message.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
+    elif message.kind.lists:
         body["content"] = _list_content(message)
     else:
         stored = message.item

@@ -15,7 +15,7 @@ import aiohttp
 
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
-from monitor.views import entry_line, headline, snippet, source_name
+from monitor.views import headline, list_lines, snippet, source_name
 
 MESSAGE_LIMIT = 4096
 
@@ -33,8 +33,8 @@ def ntfy_message(message: Message, topic: str, priority: int) -> dict[str, Any]:
     if message.kind is MessageKind.NOTICE:
         body["message"] = message.text
         body["tags"] = ["warning"]
-    elif message.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
-        lines = [f"- {entry_line(entry)}" for entry in message.entries]
+    elif message.kind.lists:
+        lines = [f"- {line}" for line, _ in list_lines(message)]
         text = "\n".join(lines)
         if len(text) > MESSAGE_LIMIT:
             text = text[: MESSAGE_LIMIT - 1].rsplit("\n", 1)[0] + "\n…"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitor.models import Message, MessageKind
-from monitor.views import SNIPPET_CHARS, item_json, matched_json
+from monitor.views import SNIPPET_CHARS, item_json, matched_json, spread_json
 
 NON_SPACE = re.compile(r"\S+")
 MAX_PAYLOAD_ENTRIES = 100  # items listed in one rollup or digest body; "more" counts the rest
@@ -100,9 +100,13 @@ def alert_payload(message: Message) -> dict[str, Any]:
     matches the watchlist), or ``follow_up`` for an "also reported by" note (whose
     ``item`` is the new source of the story); ``rollup`` and ``digest`` carry
     ``items`` (each shaped as an alert, at most 100, ``more`` counting the rest);
-    ``notice`` carries ``text`` for the operator."""
+    ``notice`` carries ``text`` for the operator; ``spread`` is an alert whose ``item``
+    is the story's first report and whose ``spread`` lists the sources that carried it
+    within the time, first first (at most 100; ``more`` counts the rest)."""
     if message.kind in (MessageKind.ALERT, MessageKind.FOLLOW_UP):
         return _entry_json(message)
+    if message.kind is MessageKind.SPREAD:
+        return {**_entry_json(message), "spread": spread_json(message)}
     body: dict[str, Any] = {"type": message.kind.value, "id": message.message_id}
     if message.kind is MessageKind.NOTICE:
         body["text"] = message.text

@@ -257,7 +257,7 @@ class Relay:
                 await self._record(self.store.mark_sent(message.id, sent_at))
                 report.sent += 1
                 report.attempts.append((name, "sent"))
-                if message.kind is MessageKind.ALERT:
+                if message.kind in (MessageKind.ALERT, MessageKind.SPREAD):
                     waited = (sent_at - message.created_at).total_seconds()
                     report.delivered.append((message.watchlist, max(0.0, waited)))
                 log.info(

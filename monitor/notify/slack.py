@@ -9,7 +9,7 @@ from typing import Any
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
 from monitor.notify.payload import marked_snippet, summary_spans
-from monitor.views import article_remark, entry_line, headline, source_name
+from monitor.views import article_remark, headline, list_lines, source_name
 
 PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 HEADER_LIMIT = 150
@@ -56,7 +56,7 @@ def slack_message(delivery: Message) -> dict[str, Any]:
     """The Block Kit message for any kind of message, with a plain-text fallback."""
     if delivery.kind is MessageKind.NOTICE:
         return _notice_message(delivery)
-    if delivery.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
+    if delivery.kind.lists:
         return _list_message(delivery)
     if delivery.kind is MessageKind.FOLLOW_UP:
         return _follow_up_message(delivery)
@@ -113,11 +113,9 @@ def _list_message(message: Message) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(head, HEADER_LIMIT)}}
     ]
-    lines = []
-    for entry in message.entries:
-        item = entry.item.item
-        label = escape(entry_line(entry))
-        lines.append(f"• {_link(item.link, entry_line(entry)) if item.link else label}")
+    lines = [
+        f"• {_link(link, label) if link else escape(label)}" for label, link in list_lines(message)
+    ]
     sections: list[list[str]] = [[]]
     shown = 0
     for line in lines:
@@ -134,7 +132,8 @@ def _list_message(message: Message) -> dict[str, Any]:
         if section
     ]
     rest = len(lines) - shown
-    context = f"{escape(message.watchlist)} · {len(lines)} item(s)"
+    noun = "source(s)" if message.spread is not None else "item(s)"
+    context = f"{escape(message.watchlist)} · {len(lines)} {noun}"
     if rest:
         context += f" · {rest} more not shown: run `news-monitor deliveries`"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})

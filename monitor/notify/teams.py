@@ -7,7 +7,7 @@ from typing import Any
 
 from monitor.models import Message, MessageKind
 from monitor.notify.http import HttpNotifier
-from monitor.views import entry_line, headline, snippet, source_name
+from monitor.views import headline, list_lines, snippet, source_name
 
 MAX_LIST_ENTRIES = 30  # a card stays readable; the rest is counted
 
@@ -22,15 +22,14 @@ def teams_message(message: Message) -> dict[str, Any]:
     actions: list[dict[str, Any]] = []
     if message.kind is MessageKind.NOTICE:
         body.append(_text(message.text))
-    elif message.kind in (MessageKind.ROLLUP, MessageKind.DIGEST):
-        entries = message.entries
-        for entry in entries[:MAX_LIST_ENTRIES]:
-            link = entry.item.item.link
+    elif message.kind.lists:
+        listed = list_lines(message)
+        for label, link in listed[:MAX_LIST_ENTRIES]:
             # Adaptive Cards render Markdown links in TextBlocks.
-            line = f"[{entry_line(entry)}]({link})" if link else entry_line(entry)
+            line = f"[{label}]({link})" if link else label
             body.append(_text(f"- {line}", spacing="None"))
-        if len(entries) > MAX_LIST_ENTRIES:
-            body.append(_text(f"… and {len(entries) - MAX_LIST_ENTRIES} more", isSubtle=True))
+        if len(listed) > MAX_LIST_ENTRIES:
+            body.append(_text(f"… and {len(listed) - MAX_LIST_ENTRIES} more", isSubtle=True))
     else:
         stored = message.item
         item = stored.item

@@ -35,6 +35,7 @@ from monitor.models import (
     Subscription,
     SubscriptionTask,
 )
+from monitor.spread import SpreadRule
 from monitor.store import feeds, outbox, parts, stories, story_reads, story_upkeep, subscriptions
 from monitor.store.dialect import Db
 from monitor.store.errors import translated, translated_errors
@@ -57,6 +58,8 @@ class Store(AsyncResource, ABC):
     story_policy: StoryPolicy
     #: What story resolution remembers between batches (see ``stories.StoryMemory``).
     memory: StoryMemory
+    #: The spread watchlists whose stories' sources a save counts; a reload may replace it.
+    spread_rules: tuple[SpreadRule, ...] = ()
     #: Poll saves, poll records and sent marks queued meanwhile share one transaction.
     _grouped: GroupCommit[Db]
     _owner: str | None
@@ -265,6 +268,7 @@ class Store(AsyncResource, ABC):
             memory=self.memory,
             owner=self._owner,
             seed=seed,
+            spreads=self.spread_rules,
         )
         self._note_growth(saved.key_rows)
         return saved.result

@@ -22,8 +22,11 @@ from monitor.models import (
     MatchedTerm,
     Message,
     MessageKind,
+    Spread,
+    SpreadSource,
     StoredItem,
 )
+from monitor.views import LINK_CHARS, TITLE_CHARS, shortened, snippet
 
 # Messages that carry others (their members point at them through parent_id).
 CONTAINER_KINDS = ("rollup", "digest")
@@ -136,8 +139,70 @@ def stored_item_from_row(row: Row) -> StoredItem:
     )
 
 
+SOURCE_SUMMARY_CHARS = 300  # of each source's summary, kept in a spread alert
+
+
+def spread_source_json(site: str, reported: float, stored: StoredItem) -> dict[str, Any]:
+    """One source of a spread alert as its outbox row keeps it (``body``)."""
+    item = stored.item
+    return {
+        "site": site,
+        "reported": reported,
+        "item": {
+            "id": stored.id,
+            "story_id": stored.story_id,
+            "entry_key": shortened(item.entry_key, LINK_CHARS),
+            "guid": None if item.guid is None else shortened(item.guid, LINK_CHARS),
+            "title": shortened(item.title, TITLE_CHARS),
+            "link": None if item.link is None else shortened(item.link, LINK_CHARS),
+            "summary": snippet(item.summary or item.content, SOURCE_SUMMARY_CHARS),
+            "published": None if item.published is None else item.published.timestamp(),
+            "language": item.language,
+            "feed_url": stored.feed_url,
+            "feed_title": stored.feed_title,
+            "first_seen_at": stored.first_seen_at.timestamp(),
+        },
+    }
+
+
+def _spread_source(kept: dict[str, Any]) -> SpreadSource:
+    shown = kept["item"]
+    item = Item(
+        entry_key=shown["entry_key"],
+        guid=shown["guid"],
+        title=shown["title"],
+        link=shown["link"],
+        summary=shown["summary"],
+        content="",
+        published=from_epoch(shown["published"]),
+        language=shown["language"],
+    )
+    stored = StoredItem(
+        id=shown["id"],
+        story_id=shown["story_id"],
+        feed_url=shown["feed_url"],
+        feed_title=shown["feed_title"],
+        item=item,
+        first_seen_at=from_epoch_required(shown["first_seen_at"]),
+    )
+    return SpreadSource(kept["site"], from_epoch_required(kept["reported"]), stored)
+
+
+def spread_from_body(body: str) -> Spread:
+    """A spread alert's sources as its outbox row kept them."""
+    kept = json.loads(body)
+    return Spread(
+        tuple(_spread_source(source) for source in kept["sources"]),
+        kept["threshold"],
+        timedelta(seconds=kept["within"]),
+        kept["more"],
+    )
+
+
 def delivery_from_row(row: Row, members: Sequence[Message] = ()) -> Message:
     """A row selected with ``DELIVERY_SELECT`` (a rollup or digest with its members)."""
+    kind = MessageKind(row["kind"])
+    spread = kind is MessageKind.SPREAD
     return Message(
         id=row["delivery_id"],
         message_id=row["message_id"],
@@ -152,12 +217,13 @@ def delivery_from_row(row: Row, members: Sequence[Message] = ()) -> Message:
         matched=tuple(_term_from_json(term) for term in json.loads(row["matched"])),
         stored=None if row["id"] is None else stored_item_from_row(row),
         story_sources=row["sources"],
-        kind=MessageKind(row["kind"]),
+        kind=kind,
         members=tuple(members),
-        text=row["body"] or "",
+        text="" if spread else row["body"] or "",
         parent_id=row["parent_id"],
         claimed_by=row["claimed_by"],
         update=bool(row["is_update"]),
+        spread=spread_from_body(row["body"]) if spread and row["body"] else None,
     )
 
 

@@ -14,7 +14,8 @@ One batch is saved by ``save_items``, inside the caller's transaction:
    learned table of common shingles (``templates``), logged for other instances;
 3. ``alerting.decide`` says what each matched watchlist does, from what it decided
    about the story before (``story_watch``);
-4. the rows are written: stories, items, keys, outbox rows, decisions, versions.
+4. the rows are written: stories, items, keys, outbox rows, decisions, versions;
+5. each story an item joined is counted for the spread watchlists (``spreads``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor.alerting import Action, Heard, Verdict, decide
@@ -33,10 +34,12 @@ from monitor.dedupe import (
     resolve_story,
 )
 from monitor.models import NewItem, SaveResult
+from monitor.spread import SpreadRule
 from monitor.store.candidates import RepresentativeCache, candidates_for
 from monitor.store.dialect import Db
 from monitor.store.rows import from_epoch_required, new_message_id, term_json
 from monitor.store.sketches import log_blob, sketch_blob
+from monitor.store.spreads import spread_alerts
 from monitor.templates import CommonShingles
 
 YIELD_EVERY = 16  # items resolved between two turns of the event loop
@@ -65,6 +68,16 @@ ITEM_INSERT_COLUMNS = (
     "fulltext_note",
 )
 KEY_COLUMNS = ("key", "item_id", "kind", "story_id", "seen_at")
+# A silent decision is kept until the watchlist alerts the story; an alert is final
+# (the outbox's constraint holds it to one per notifier as well).
+DECISION_UPSERT = """
+    INSERT INTO story_watch (story_id, watchlist, state, item_id, feed_id, reason, decided_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (story_id, watchlist) DO UPDATE SET
+        state = excluded.state, item_id = excluded.item_id, feed_id = excluded.feed_id,
+        reason = excluded.reason, decided_at = excluded.decided_at
+    WHERE story_watch.state <> 'alerted' AND excluded.state = 'alerted'
+"""
 
 
 @dataclass
@@ -111,6 +124,7 @@ async def save_items(
     memory: StoryMemory,
     owner: str | None,
     seed: bool = False,
+    spreads: Sequence[SpreadRule] = (),
 ) -> Saved:
     """Store a batch in the caller's transaction (see the module's docstring)."""
     if not items:
@@ -127,8 +141,18 @@ async def save_items(
         plan.revisions.append(_revision_row(item_id, new, now))
         placed.append((new, item_id, story_id))
     before = {item_id: watchlists for _, (item_id, _, watchlists) in revised}
-    await _decide(db, feed_id, placed, now, alert, seed, plan, before)
+    spread_names = frozenset(rule.watchlist for rule in spreads)
+    await _decide(db, feed_id, placed, now, alert, seed, plan, before, spread_names)
     queued = await _write(db, plan, now, owner)
+    if spreads and alert and not seed:
+        begun = {row[0] for row in plan.stories}
+        joined = [
+            (item_id, story_id)
+            for new, item_id, story_id in placed
+            if new.revision is None and story_id not in begun
+        ]
+        if joined:
+            queued += await spread_alerts(db, feed_id, joined, now, spreads, DECISION_UPSERT)
     matched = tuple(match.watchlist for new in batch for match in new.matches)
     result = SaveResult(len(plan.items), len(plan.stories), queued, tuple(plan.joins), matched)
     return Saved(result, len(plan.keys))
@@ -283,9 +307,15 @@ async def _decide(
     seed: bool,
     plan: Plan,
     matched_before: Mapping[int, frozenset[str]],
+    spread_names: frozenset[str] = frozenset(),
 ) -> None:
     """What each matched watchlist does about each placed item: plans the outbox rows
-    and the decisions."""
+    and the decisions. A spread watchlist's matches only choose which stories it
+    counts (``spreads``): they alert nothing by themselves."""
+    if spread_names:
+        placed = [
+            (_without(new, spread_names), item_id, story_id) for new, item_id, story_id in placed
+        ]
     matched = [(new, item_id, story_id) for new, item_id, story_id in placed if new.matches]
     if not matched:
         return
@@ -310,6 +340,14 @@ async def _decide(
                 state[verdict.match.watchlist] = Heard("alerted", item_id, feed_id)
             elif verdict.action is Action.SILENT and verdict.match.watchlist not in state:
                 state[verdict.match.watchlist] = Heard("silent", item_id, feed_id)
+
+
+def _without(new: NewItem, watchlists: frozenset[str]) -> NewItem:
+    if not any(match.watchlist in watchlists for match in new.matches):
+        return new
+    return replace(
+        new, matches=tuple(match for match in new.matches if match.watchlist not in watchlists)
+    )
 
 
 async def _story_state(
@@ -431,21 +469,7 @@ async def _write(db: Db, plan: Plan, now: float, owner: str | None) -> int:
             plan.follow_ups,
         )
     if plan.decisions:
-        # A silent decision is kept until the watchlist alerts the story; an alert is
-        # final (the outbox's constraint holds it to one per notifier as well).
-        await db.execute_each(
-            """
-            INSERT INTO story_watch (story_id, watchlist, state, item_id, feed_id, reason,
-                decided_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (story_id, watchlist) DO UPDATE SET
-                state = excluded.state, item_id = excluded.item_id,
-                feed_id = excluded.feed_id, reason = excluded.reason,
-                decided_at = excluded.decided_at
-            WHERE story_watch.state <> 'alerted' AND excluded.state = 'alerted'
-            """,
-            plan.decisions,
-        )
+        await db.execute_each(DECISION_UPSERT, plan.decisions)
     if plan.learned:
         await db.execute(
             "INSERT INTO shingle_log (owner, at, stories, hashes) VALUES (?, ?, ?, ?)",

@@ -50,7 +50,7 @@ class StatusPages:
 
     async def _alerts(self) -> list[Message]:
         recent = await self.store.deliveries(limit=RECENT * 4)
-        return [m for m in recent if m.kind is MessageKind.ALERT][:RECENT]
+        return [m for m in recent if m.kind in (MessageKind.ALERT, MessageKind.SPREAD)][:RECENT]
 
     async def api_feeds(self, request: web.Request) -> web.Response:
         """Every feed with its schedule and health."""

@@ -18,7 +18,7 @@ from monitor.models import FeedSpec
 from monitor.poll import PollSettings
 from monitor.sources import PageSelectors, Source
 from monitor.store import PostgresStore, SQLiteStore, Store
-from monitor.wiring.watchlists import compile_watchlists, scopes
+from monitor.wiring.watchlists import compile_watchlists, scopes, spread_rules
 
 
 def story_policy(settings: Settings) -> StoryPolicy:
@@ -28,10 +28,15 @@ def story_policy(settings: Settings) -> StoryPolicy:
 
 
 def open_store(settings: Settings) -> Store:
-    """The backend that ``storage:`` names (not yet opened)."""
+    """The backend that ``storage:`` names (not yet opened), with its story policy and
+    the spread watchlists it counts sources for."""
+    store: Store
     if settings.uses_postgresql:
-        return PostgresStore(settings.storage, story_policy(settings))
-    return SQLiteStore(settings.sqlite_path(), story_policy(settings))
+        store = PostgresStore(settings.storage, story_policy(settings))
+    else:
+        store = SQLiteStore(settings.sqlite_path(), story_policy(settings))
+    store.spread_rules = spread_rules(settings)
+    return store
 
 
 def fetch_limits(http: HttpSettings) -> FetchLimits:

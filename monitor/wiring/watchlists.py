@@ -10,6 +10,7 @@ from monitor.ingest import WatchlistScope
 from monitor.match import FeedLabels, WatchlistSet, WatchlistSpec, keyword_rule, parse_query
 from monitor.notify.relay import WatchlistTiming
 from monitor.notify.rules import DigestSchedule, QuietHours, parse_timezone
+from monitor.spread import SpreadRule
 
 
 def watchlist_spec(
@@ -48,15 +49,38 @@ def feed_labels(settings: Settings) -> dict[str, FeedLabels]:
 
 
 def compile_watchlists(settings: Settings) -> WatchlistSet:
-    """Every watchlist of a configuration in one matcher, each aimed at its active
-    notifiers."""
-    active = list(settings.active_notifiers())
-    specs = []
-    for watchlist in settings.watchlists:
-        wanted = active if watchlist.notify is None else watchlist.notify
-        targets = [name for name in wanted if name in active]
-        specs.append(watchlist_spec(watchlist, targets, settings.aliases))
+    """Every watchlist of a configuration with terms or a query in one matcher, each
+    aimed at its active notifiers (a spread watchlist without terms matches nothing:
+    the store counts its stories' sources)."""
+    specs = [
+        watchlist_spec(watchlist, targets(settings, watchlist), settings.aliases)
+        for watchlist in settings.watchlists
+        if watchlist.has_terms
+    ]
     return WatchlistSet(specs)
+
+
+def targets(settings: Settings, watchlist: WatchlistSettings) -> list[str]:
+    """The active notifiers a watchlist sends to."""
+    active = list(settings.active_notifiers())
+    wanted = active if watchlist.notify is None else watchlist.notify
+    return [name for name in wanted if name in active]
+
+
+def spread_rules(settings: Settings) -> tuple[SpreadRule, ...]:
+    """The ``spread:`` watchlists, as the store counts their stories' sources."""
+    return tuple(
+        SpreadRule(
+            watchlist=watchlist.name,
+            sources=watchlist.spread.sources,
+            within=watchlist.spread.within,
+            notifiers=tuple(targets(settings, watchlist)),
+            feed_urls=watched_feeds(watchlist, settings.feeds),
+            needs_match=watchlist.has_terms,
+        )
+        for watchlist in settings.watchlists
+        if watchlist.spread is not None
+    )
 
 
 def watched_feeds(
