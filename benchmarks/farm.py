@@ -44,6 +44,8 @@ from monitor.config import parse_settings
 from monitor.runtime import Runtime
 
 WATCHED = "Karabakh"
+WIRE_EVERY = 5  # with shared stories: every 5th entry is a wire story …
+WIRE_GROUP = 10  # … that each group of 10 feeds carries
 NEW_PER_CHANGE = 5  # entries a changed feed gains (and drops at its end)
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -63,16 +65,29 @@ class Farm:
     """Feed bodies generated from one seed: feed ``n`` at generation ``g`` holds
     entries ``g*5 … g*5+items-1``, newest first."""
 
-    def __init__(self, feeds: int, items: int, seed: int = 3, *, templated: bool = False) -> None:
+    def __init__(
+        self,
+        feeds: int,
+        items: int,
+        seed: int = 3,
+        *,
+        templated: bool = False,
+        shared: bool = False,
+    ) -> None:
         self.feeds = feeds
         self.items = items
         self.templated = templated
+        # Wire stories: every 5th entry is one story that a group of 10 feeds (10 sites)
+        # carry with the same link and text, so identity joins them across feeds.
+        self.shared = shared
         rng = random.Random(seed)
         self.words = [word for word in vocabulary(rng, 20_000) if word != WATCHED.lower()]
         self.weights = list(accumulate(1 / (rank + 10) for rank in range(len(self.words))))
         self.generations = [0] * feeds
         # Templated news: a small set of sentences every entry draws its text from.
-        self.shared = [self._text(rng, rng.randint(12, 20)).capitalize() + "." for _ in range(40)]
+        self.sentences = [
+            self._text(rng, rng.randint(12, 20)).capitalize() + "." for _ in range(40)
+        ]
 
     def _text(self, rng: random.Random, size: int) -> str:
         return " ".join(rng.choices(self.words, cum_weights=self.weights, k=size))
@@ -81,7 +96,11 @@ class Farm:
         """Title, lead, HTML body and link of one entry."""
         if self.templated:
             return self._templated_entry(feed, entry)
-        rng = random.Random(feed * 1_000_003 + entry)
+        wire = self.shared and entry % WIRE_EVERY == 0
+        group = feed // WIRE_GROUP
+        rng = random.Random(
+            (group * 1_000_003 + entry) * 7 + 1 if wire else feed * 1_000_003 + entry
+        )
         title = self._text(rng, rng.randint(7, 12)).capitalize()
         lead = self._text(rng, rng.randint(25, 40)).capitalize() + "."
         paragraphs = []
@@ -100,6 +119,8 @@ class Farm:
             else:
                 paragraphs.insert(1, f"<p>Talks on {WATCHED} resumed.</p>")
         body = "".join(paragraphs)
+        if wire:
+            return title, lead, body, f"https://wire.example/{group}/{entry}"
         return title, lead, body, f"https://site{feed % 97}.example/{feed}/{entry}"
 
     def _templated_entry(self, feed: int, entry: int) -> tuple[str, str, str, str]:
@@ -118,7 +139,7 @@ class Farm:
             f"A spokesman for {actor} declined to comment on the {thing.lower()}.",
         ]
         paragraphs = [
-            f"<p>{rng.choice(self.shared)} <b>{line}</b> {rng.choice(self.shared)}</p>"
+            f"<p>{rng.choice(self.sentences)} <b>{line}</b> {rng.choice(self.sentences)}</p>"
             for line in own
         ]
         if watched(feed, entry):
@@ -183,9 +204,9 @@ def _atom(feed: int, entries: list[tuple[int, str, str, str, str]]) -> str:
     )
 
 
-async def serve(feeds: int, items: int, templated: bool) -> None:
+async def serve(feeds: int, items: int, templated: bool, shared: bool = False) -> None:
     """Serve the farm on 127.0.0.1 at a free port; print the port once bodies are built."""
-    farm = Farm(feeds, items, templated=templated)
+    farm = Farm(feeds, items, templated=templated, shared=shared)
     bodies = [farm.body(n) for n in range(feeds)]
 
     async def feed(request: web.Request) -> web.Response:
@@ -303,10 +324,18 @@ async def delivered(session: aiohttp.ClientSession, base: str) -> int:
 
 
 async def passes(
-    base: str, farm: Farm, folder: Path, meter: TreeMeter, storage: str | None = None
+    base: str,
+    farm: Farm,
+    folder: Path,
+    meter: TreeMeter,
+    storage: str | None = None,
+    *,
+    watchlists: str = "",
+    cold_only: bool = False,
 ) -> list[Pass]:
     """Cold, warm and 10%-changed ``once`` passes of the daemon over the farm (on a
-    fresh SQLite file unless ``storage`` names a database)."""
+    fresh SQLite file unless ``storage`` names a database); ``watchlists``: YAML list
+    entries added to the farm's one watchlist; ``cold_only``: the first pass alone."""
     feeds = "\n".join(f"  - url: {base}/feeds/{n}" for n in range(farm.feeds))
     storage = storage or f"sqlite:///{folder / 'farm.db'}"
     text = (
@@ -315,7 +344,7 @@ async def passes(
         "http: {allow_private_networks: true, per_host: 100}\n"
         f"feeds:\n{feeds}\n"
         f'notifiers:\n  sink: {{type: webhook, url: "{base}/hook"}}\n'
-        f"watchlists:\n  - name: karabakh\n    any: [{WATCHED}, Qarabağ]\n"
+        f"watchlists:\n  - name: karabakh\n    any: [{WATCHED}, Qarabağ]\n{watchlists}"
     )
     settings = parse_settings(text, "farm.yaml", {})
     results = []
@@ -325,6 +354,8 @@ async def passes(
             ("once, warm (nothing new, 304s)", None),
             ("once, 10% of feeds changed", 10),
         ]
+        if cold_only:
+            del plan[1:]
         for generation_before, (name, bump_every) in enumerate(plan):
             if bump_every:
                 async with session.post(f"{base}/bump?every={bump_every}"):
@@ -480,12 +511,13 @@ def main() -> None:
         help="also measure that commit's daemon (e.g. HEAD, the last commit) and compare",
     )
     options.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    options.add_argument("--shared", action="store_true", help=argparse.SUPPRESS)
     # For --against: the passes alone (no floor), written as JSON.
     options.add_argument("--passes-only", action="store_true", help=argparse.SUPPRESS)
     options.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = options.parse_args()
     if args.serve:
-        asyncio.run(serve(args.feeds, args.items, args.templated))
+        asyncio.run(serve(args.feeds, args.items, args.templated, args.shared))
     elif args.passes_only:
         if args.dsn:
             with postgres_schema_sync(args.dsn) as storage:

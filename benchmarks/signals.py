@@ -1,0 +1,83 @@
+"""Story signals on the farm: what a spread watchlist costs the cold pass.
+
+``python -m benchmarks.signals [--feeds 1000] [--items 50] [--rounds 2]`` serves the farm
+with wire stories (every 5th entry is one story a group of 10 feeds carries, so 18% of
+the items join a story of another feed and each join is counted) and runs the cold pass
+on a fresh SQLite file, alternating:
+
+- ``base``: the farm's one keyword watchlist;
+- ``+ spread``: the same and a spread watchlist without terms (every story counts;
+  ``within`` long enough that the farm's dates fall inside it, so stories do spread).
+
+It prints each run's wall and CPU time, the cold pass's ratio to the base run of the
+same round, and the messages the webhook sink received (spread alerts among them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from pathlib import Path
+
+from benchmarks.farm import WIRE_EVERY, WIRE_GROUP, Farm, Pass, TreeMeter, passes
+from benchmarks.server import served
+
+VARIANTS = {
+    "base": "",
+    "+ spread": "  - name: spreading\n    spread: {sources: 3, within: 60d}\n",
+}
+
+
+def run(feeds: int, items: int, rounds: int) -> list[tuple[int, str, Pass]]:
+    """Cold passes of each variant, ``rounds`` times in turn, against one farm server."""
+    farm = Farm(feeds, items, shared=True)
+    args = ["--serve", "--shared", "--feeds", str(feeds), "--items", str(items)]
+    results = []
+    with served("benchmarks.farm", *args) as server, TreeMeter(skip=server.pid) as meter:
+        for round_number in range(rounds):
+            for name, watchlists in VARIANTS.items():
+                with tempfile.TemporaryDirectory() as tmp:
+                    (cold,) = asyncio.run(
+                        passes(
+                            server.base,
+                            farm,
+                            Path(tmp),
+                            meter,
+                            watchlists=watchlists,
+                            cold_only=True,
+                        )
+                    )
+                results.append((round_number, name, cold))
+    return results
+
+
+def report(feeds: int, items: int, rounds: int) -> None:
+    """Run and print the table."""
+    results = run(feeds, items, rounds)
+    wire = feeds // WIRE_GROUP * (items // WIRE_EVERY)
+    print(
+        f"story signals: farm of {feeds} feeds x {items} entries, {wire} wire stories carried"
+        f" by {WIRE_GROUP} feeds each; cold pass on SQLite, {rounds} round(s)"
+    )
+    print(f"{'round':>5} {'variant':<10} {'wall':>8} {'cpu':>8} {'x base':>7} {'messages':>9}")
+    base = {r: result.wall for r, name, result in results if name == "base"}
+    for round_number, name, result in results:
+        print(
+            f"{round_number + 1:>5} {name:<10} {result.wall:>7.2f}s {result.cpu:>7.1f}s"
+            f" {result.wall / base[round_number]:>7.2f} {result.alerts:>9}"
+        )
+
+
+def main() -> None:
+    """``python -m benchmarks.signals``."""
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--feeds", type=int, default=1000)
+    options.add_argument("--items", type=int, default=50)
+    options.add_argument("--rounds", type=int, default=2)
+    args = options.parse_args()
+    report(args.feeds, args.items, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
