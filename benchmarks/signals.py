@@ -7,7 +7,9 @@ on a fresh SQLite file, alternating:
 
 - ``base``: the farm's one keyword watchlist;
 - ``+ spread``: the same and a spread watchlist without terms (every story counts;
-  ``within`` long enough that the farm's dates fall inside it, so stories do spread).
+  ``within`` long enough that the farm's dates fall inside it, so stories do spread);
+- ``+ like``: the same and a ``like:`` watchlist of 100 samples (100 wire stories'
+  titles and leads), scored against every item.
 
 It prints each run's wall and CPU time, the cold pass's ratio to the base run of the
 same round, and the messages the webhook sink received (spread alerts among them).
@@ -17,16 +19,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import tempfile
 from pathlib import Path
 
 from benchmarks.farm import WIRE_EVERY, WIRE_GROUP, Farm, Pass, TreeMeter, passes
 from benchmarks.server import served
 
-VARIANTS = {
-    "base": "",
-    "+ spread": "  - name: spreading\n    spread: {sources: 3, within: 60d}\n",
-}
+SPREAD = "  - name: spreading\n    spread: {sources: 3, within: 60d}\n"
+SAMPLES = 100
+
+
+def like_watchlist(farm: Farm) -> str:
+    """A like: watchlist of 100 samples: the title and lead of 100 wire stories."""
+    samples = []
+    for number in range(SAMPLES):
+        title, lead, _, _ = farm._entry(number * WIRE_GROUP, WIRE_EVERY * (number % 10))
+        samples.append(f"      - text: {json.dumps(f'{title}. {lead}')}\n")
+    return "  - name: like-these\n    like:\n" + "".join(samples)
+
+
+def variants(farm: Farm) -> dict[str, str]:
+    """Each variant's watchlists, added to the farm's one."""
+    return {"base": "", "+ spread": SPREAD, "+ like": like_watchlist(farm)}
 
 
 def run(feeds: int, items: int, rounds: int) -> list[tuple[int, str, Pass]]:
@@ -36,7 +51,7 @@ def run(feeds: int, items: int, rounds: int) -> list[tuple[int, str, Pass]]:
     results = []
     with served("benchmarks.farm", *args) as server, TreeMeter(skip=server.pid) as meter:
         for round_number in range(rounds):
-            for name, watchlists in VARIANTS.items():
+            for name, watchlists in variants(farm).items():
                 with tempfile.TemporaryDirectory() as tmp:
                     (cold,) = asyncio.run(
                         passes(
@@ -60,12 +75,16 @@ def report(feeds: int, items: int, rounds: int) -> None:
         f"story signals: farm of {feeds} feeds x {items} entries, {wire} wire stories carried"
         f" by {WIRE_GROUP} feeds each; cold pass on SQLite, {rounds} round(s)"
     )
-    print(f"{'round':>5} {'variant':<10} {'wall':>8} {'cpu':>8} {'x base':>7} {'messages':>9}")
+    print(
+        f"{'round':>5} {'variant':<10} {'wall':>8} {'cpu':>8} {'x base':>7} {'store':>7}"
+        f" {'deliver':>7} {'messages':>9}"
+    )
     base = {r: result.wall for r, name, result in results if name == "base"}
     for round_number, name, result in results:
         print(
             f"{round_number + 1:>5} {name:<10} {result.wall:>7.2f}s {result.cpu:>7.1f}s"
-            f" {result.wall / base[round_number]:>7.2f} {result.alerts:>9}"
+            f" {result.wall / base[round_number]:>7.2f} {result.stages.get('store', 0):>6.1f}s"
+            f" {result.stages.get('deliver', 0):>6.1f}s {result.alerts:>9}"
         )
 
 

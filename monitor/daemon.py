@@ -233,9 +233,11 @@ class Daemon:
             log.error("cannot renew leases: %s", error)
 
     async def housekeeping(self) -> None:
-        """Keep the store compact (when it is still the store we opened)."""
+        """Keep the store compact (when it is still the store we opened), and weigh the
+        like: watchlists' words by what it holds now."""
         if await self.check_store():
             await self.runtime.store.housekeeping(self.runtime.clock())
+            await self.runtime.relearn_likes()
 
     async def reload(self) -> None:
         """Re-read the configuration; keep the running one when the new one is invalid."""

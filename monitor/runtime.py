@@ -34,7 +34,7 @@ from monitor.store import Store, StoreError
 from monitor.websub import Subscriber
 from monitor.wiring import feed_specs, fetch_limits, open_store, poll_settings, story_policy
 from monitor.wiring.channels import build_channels
-from monitor.wiring.watchlists import spread_rules, timings
+from monitor.wiring.watchlists import like_set, spread_rules, timings
 from monitor.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -142,11 +142,13 @@ class Runtime(AsyncResource):
         if self.subscriber is not None:
             self.subscriber.lease = settings.websub.lease
         assert self._notify_session is not None
+        # First, as it may refuse the configuration (a like: sample not stored).
+        likes = await like_set(settings, self.store)
         old_channels = self.relay.channels
         await self.store.sync_feeds(feed_specs(settings), self.clock())
         self.store.story_policy = story_policy(settings)
         self.store.spread_rules = spread_rules(settings)
-        self.poller.configure(poll_settings(settings))
+        self.poller.configure(poll_settings(settings, likes))
         channels = build_channels(settings.active_notifiers(), self._notify_session, self.clock)
         # A notifier disabled by a 410 comes back when its settings (its URL) change.
         keys = {name: channel.settings_key for name, channel in channels.items()}
@@ -168,16 +170,28 @@ class Runtime(AsyncResource):
         why) when the new one is invalid."""
         try:
             settings = load_settings(path)
+            await self.apply(settings)
         except ConfigError as error:
             log.error("reload refused, keeping the running configuration:\n%s", error)
             return False
-        await self.apply(settings)
         log.info(
             "configuration reloaded: %s feed(s), %s watchlist(s)",
             len(settings.feeds),
             len(settings.watchlists),
         )
         return True
+
+    async def relearn_likes(self) -> None:
+        """Weigh the ``like:`` watchlists' words by the items stored now (the store
+        grows after the first polls; housekeeping calls this every hour)."""
+        if not any(watchlist.like for watchlist in self.settings.watchlists):
+            return
+        try:
+            likes = await like_set(self.settings, self.store)
+        except ConfigError as error:
+            log.error("like: watchlists keep their weights: %s", error)
+            return
+        self.poller.configure(poll_settings(self.settings, likes))
 
     async def _close_notifiers(self) -> None:
         for channel in self.relay.channels.values():

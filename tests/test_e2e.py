@@ -155,6 +155,60 @@ watchlists:
 
 
 @pytest.mark.integration
+async def test_a_like_watchlist_alerts_a_report_like_the_stored_sample(
+    feeds: FeedServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    near = Entry(
+        title="Ceasefire agreed after overnight talks hosted by Russia",
+        guid="near-1",
+        link="https://wire.example/2026/12/07/overnight-talks",
+        summary="After overnight talks hosted by Russia, Armenian and Azerbaijani foreign"
+        " ministers agreed a ceasefire from 12:00 on Saturday to exchange prisoners and the"
+        " dead, and to start substantive negotiations on Nagorno Karabakh, Lavrov said.",
+    )
+    far = Entry(
+        title="Qarabağ reach the Europa League group stage",
+        guid="far-1",
+        link="https://sport.example/qarabag",
+        summary="Qarabağ beat Ferencváros 2-1 in Baku on Thursday; the Azerbaijani champions"
+        " scored twice in the second half.",
+    )
+    url = feeds.serve("/wire.xml", rss([near, far], title="Wire"))
+    config = tmp_path / "monitor.yaml"
+    base = f"""storage: sqlite:///{tmp_path / "monitor.db"}
+defaults: {{fulltext: off, baseline: false}}
+http: {{allow_private_networks: true, timeout: 10s}}
+feeds:
+  - url: {url}
+notifiers:
+  ops: {{type: webhook, url: "{receiver.url()}", secret: "{SECRET}"}}
+watchlists:
+  - name: like-the-seed
+"""
+    config.write_text(base + "    like: [{item: 'seed:nothing-stored'}]\n")
+    code, _, err = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 2
+    assert "watchlists[0].like[0].item: no stored item 'seed:nothing-stored'" in err
+    config.write_text(base + f"    like: [{{item: '{SEED['id']}'}}]\n")
+    code, out, err = await cli("once", "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    ((headers, body),) = receiver.requests
+    payload = Webhook(SECRET).verify(body, {k.lower(): v for k, v in headers.items()})
+    assert (payload["watchlist"], payload["item"]["title"]) == ("like-the-seed", near.title)
+    (term,) = payload["matched"]
+    assert term["term"].startswith(f"like item {SEED['id']} (0.")
+    code, out, _ = await cli(
+        "watchlists", "test", "-c", str(config), "--name", "like-the-seed", cwd=tmp_path
+    )
+    assert code == 0
+    assert f"≥ 0.30 (matches, like item {SEED['id']}): {near.title} — Wire" in out
+    assert far.title not in out  # not even a candidate
+    code, out, _ = await cli("watchlists", "test", "-c", str(config), "--json", cwd=tmp_path)
+    scores = {r["item"]["title"]: r["score"] for r in map(json.loads, out.splitlines())}
+    assert scores[SEED["title"]] == 1.0 and 0.3 <= scores[near.title] < 1.0
+
+
+@pytest.mark.integration
 async def test_once_exits_1_when_a_feed_or_delivery_fails(
     feeds: FeedServer, receiver: Receiver, tmp_path: Path
 ) -> None:

@@ -94,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # about the unflushed standard output on exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except ConfigError as error:
+        # What only the store can check (a like: sample's stored item) failed.
+        print(f"configuration error:\n{error}", file=sys.stderr)
+        return EXIT_CONFIG
     except (StoreError, SeedError) as error:
         # Start-up failures are one line; the runtime has closed what it opened.
         print(f"error: {error}", file=sys.stderr)

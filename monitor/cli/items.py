@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from monitor.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, command, emit, with_store
-from monitor.config import Settings
+from monitor.config import ConfigError, Settings
 from monitor.config.units import parse_duration
 from monitor.match import Document, FeedLabels, QueryError, WatchlistSet
-from monitor.models import Mute
+from monitor.match.like import Likeness, LikeSet
+from monitor.models import Mute, StoredItem
 from monitor.progress import Steps
 from monitor.seeds import SEED_SOURCE, default_seed_dir, load_seeds, read_seed_file
 from monitor.store import Store
@@ -24,10 +25,11 @@ from monitor.views import (
     item_json,
     matched_json,
     mute_span,
+    source_name,
     story_json,
     story_lines,
 )
-from monitor.wiring.watchlists import compile_watchlists, feed_labels, query_watchlist
+from monitor.wiring.watchlists import compile_watchlists, feed_labels, like_set, query_watchlist
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -120,35 +122,78 @@ def _command_line_watchlist(settings: Settings, query: str) -> WatchlistSet | No
         return None
 
 
-def _configured_watchlists(settings: Settings, name: str | None) -> WatchlistSet | None:
-    """Every configured watchlist, or the one named; None (after saying so) if absent."""
-    watchlists = compile_watchlists(settings)
+async def _configured_watchlists(
+    settings: Settings, name: str | None, store: Store
+) -> WatchlistSet | None:
+    """Every configured watchlist, or the one named (a ``like:`` one with its samples
+    and word weights from the store); None (after saying so) if absent."""
+    try:
+        watchlists = compile_watchlists(settings, await like_set(settings, store))
+    except ConfigError as error:
+        print(f"configuration error:\n{error}", file=sys.stderr)
+        return None
     if name is None:
         return watchlists
     chosen = [spec for spec in watchlists.specs if spec.name == name]
-    if not chosen:
+    likes = watchlists.likes
+    liked = [spec for spec in likes.specs if spec.name == name] if likes is not None else []
+    if not chosen and not liked:
         print(f"no watchlist named {name!r}", file=sys.stderr)
         return None
+    if liked and likes is not None:
+        return WatchlistSet([], LikeSet(liked, likes.weights))
     return WatchlistSet(chosen)
 
 
+def _like_line(likeness: Likeness, stored: StoredItem) -> str:
+    verdict = "≥" if likeness.close else "<"
+    alerts = "matches" if likeness.close else "below the threshold"
+    title = stored.item.title or "(untitled)"
+    return (
+        f"[{likeness.watchlist}] {likeness.score:.2f} {verdict} {likeness.threshold:.2f}"
+        f" ({alerts}, like {likeness.sample}): {title} — {source_name(stored)}"
+    )
+
+
 async def watchlists(settings: Settings, path: Path, args: argparse.Namespace) -> int:
-    if args.query is not None:
-        watchlists = _command_line_watchlist(settings, args.query)
-    else:
-        watchlists = _configured_watchlists(settings, args.name)
-    if watchlists is None:
-        return EXIT_CONFIG
     labels = feed_labels(settings)
 
     async def test(store: Store) -> int:
+        if args.query is not None:
+            watchlists = _command_line_watchlist(settings, args.query)
+        else:
+            watchlists = await _configured_watchlists(settings, args.name, store)
+        if watchlists is None:
+            return EXIT_CONFIG
+        likes = watchlists.likes
+        liked = {spec.name for spec in likes.specs} if likes is not None else set()
         items = await store.items(args.limit)
         counts = dict.fromkeys(watchlists.names, 0)
         color = sys.stdout.isatty() and not args.json
         for stored in items:
             known = labels.get(stored.feed_url) or FeedLabels(stored.feed_url)
             document = Document.of(stored.item, replace(known, title=stored.feed_title))
+            # A like: watchlist's candidates, with their scores, close or not: a
+            # threshold is tuned on what the store holds before it goes live.
+            for likeness in likes.scores(document) if likes is not None else ():
+                if likeness.score < likeness.threshold / 2:
+                    continue
+                counts[likeness.watchlist] += likeness.close
+                if args.json:
+                    shown: dict[str, Any] = {
+                        "watchlist": likeness.watchlist,
+                        "item": item_json(stored),
+                        "score": likeness.score,
+                        "threshold": likeness.threshold,
+                        "close": likeness.close,
+                        "sample": likeness.sample,
+                    }
+                    print(json.dumps(shown, ensure_ascii=False))
+                else:
+                    print(_like_line(likeness, stored))
             for match in watchlists.match(document):
+                if match.watchlist in liked:
+                    continue  # shown above, with its score
                 counts[match.watchlist] += 1
                 if args.json:
                     record: dict[str, Any] = {

@@ -15,6 +15,7 @@ from monitor.config import (
     WatchlistSettings,
     WebhookNotifierSettings,
 )
+from monitor.match.like import DEFAULT_THRESHOLD
 from monitor.models import (
     NotifierState,
 )
@@ -85,6 +86,10 @@ def check_summary(settings: Settings, path: Path) -> str:
         ]
         if watchlist.query is not None:
             rules.append(f"query: {watchlist.query}")
+        if watchlist.like is not None:
+            samples = ", ".join(sample.label for sample in watchlist.like)
+            threshold = watchlist.threshold or DEFAULT_THRESHOLD
+            rules.append(f"like: {samples} (threshold {threshold:g})")
         if watchlist.spread is not None:
             spread = watchlist.spread
             rules.insert(

@@ -32,6 +32,7 @@ def parse_settings(
     if not isinstance(source.data, dict):
         raise ConfigError([f"{filename}:1: the top level must be a mapping of keys"])
     _include_opml(source, Path(filename).parent)
+    _read_samples(source, Path(filename).parent)
     try:
         settings = Settings.model_validate(source.data)
     except ValidationError as exc:
@@ -100,6 +101,36 @@ def _include_opml(source: YamlSource, base: Path) -> None:
     if problems:
         raise ConfigError(problems)
     feeds[:] = expanded
+
+
+MAX_SAMPLE_BYTES = 1024**2
+
+
+def _read_samples(source: YamlSource, base: Path) -> None:
+    """Read each ``like: [{file: PATH}]`` sample (relative to the configuration's
+    folder) into its ``text``, so the settings hold what will be compared."""
+    problems = []
+    watchlists = source.data.get("watchlists")
+    for index, watchlist in enumerate(watchlists if isinstance(watchlists, list) else []):
+        samples = watchlist.get("like") if isinstance(watchlist, dict) else None
+        for position, sample in enumerate(samples if isinstance(samples, list) else []):
+            if not isinstance(sample, dict) or not isinstance(sample.get("file"), str):
+                continue
+            where: KeyPath = ("watchlists", index, "like", position, "file")
+            path = base / sample["file"]
+            try:
+                with path.open("rb") as file:
+                    data = file.read(MAX_SAMPLE_BYTES + 1)
+                if len(data) > MAX_SAMPLE_BYTES:
+                    problems.append(source.problem(where, f"{path} is over 1 MiB"))
+                    continue
+                sample["text"] = data.decode("utf-8")
+            except OSError as error:
+                problems.append(source.problem(where, f"cannot read {path}: {error.strerror}"))
+            except UnicodeDecodeError:
+                problems.append(source.problem(where, f"{path} is not UTF-8 text"))
+    if problems:
+        raise ConfigError(problems)
 
 
 def _distinct_title(title: str, url: str, taken: set[str]) -> str:

@@ -36,6 +36,44 @@ class SpreadSettings(Strict):
     _check_within = field_validator("within")(positive)
 
 
+MIN_SAMPLE_WORDS = 10  # fewer words than this say too little to compare a story with
+
+
+class LikeSample(Strict):
+    """One sample of ``like:``: ``{text: …}``, ``{file: PATH}`` (read with the
+    configuration, relative to its file) or ``{item: ID}`` (a stored item: the number
+    ``items`` shows, or an entry's id such as the stored sample's ``seed:…``)."""
+
+    text: str | None = None
+    file: str | None = None
+    item: str | None = None
+
+    @model_validator(mode="after")
+    def _check_one(self) -> Any:
+        given = [key for key in ("file", "item") if getattr(self, key) is not None]
+        if self.text is not None and self.file is None:
+            given.append("text")
+        if len(given) != 1:
+            raise ValueError("a sample is one of {text: …}, {file: PATH} or {item: ID}")
+        if self.text is not None:
+            found = len(tokenize(self.text))
+            if found < MIN_SAMPLE_WORDS:
+                raise ValueError(
+                    f"a sample needs at least {MIN_SAMPLE_WORDS} words to compare; it has {found}"
+                )
+        return self
+
+    @property
+    def label(self) -> str:
+        """What alerts call the sample: ``item ID``, ``file PATH`` or ``text "…"``."""
+        if self.item is not None:
+            return f"item {self.item}"
+        if self.file is not None:
+            return f"file {self.file}"
+        shown = " ".join((self.text or "").split()[:6])
+        return f'text "{shown}…"'
+
+
 class WatchlistSettings(Strict):
     """Keyword rules: any of, all of, none of, over some fields."""
 
@@ -69,6 +107,10 @@ class WatchlistSettings(Strict):
     # Alert a story when this many sources carried it within the time; the terms or
     # query, when given, choose which stories count.
     spread: SpreadSettings | None = None
+    # Instead of terms: alert items close to one of these samples (docs/stories.md).
+    like: list[LikeSample] | None = None
+    # How close (0–1, the cosine of the texts' TF-IDF vectors); default 0.3.
+    threshold: float | None = Field(default=None, gt=0, le=1)
 
     _check_terms = field_validator("any", "all", "none")(check_terms)
     _check_max_age = field_validator("max_age")(positive)
@@ -119,10 +161,19 @@ class WatchlistSettings(Strict):
         if self.query is not None and (self.any or self.all or self.none):
             raise ValueError("use query: or any:/all:/none:, not both")
         if self.query is None and not self.any and not self.all:
-            if self.spread is None:
+            if self.spread is None and self.like is None:
                 raise ValueError("a watchlist needs a query: or terms in any: or all:")
             if self.none:
                 raise ValueError("none: needs terms in any: or all: beside it (or a query:)")
+        if self.like is not None:
+            if self.has_terms or self.none:
+                raise ValueError("use like: or terms (any:/all:/none:/query:), not both")
+            if not self.like:
+                raise ValueError("like: needs at least one sample")
+            if self.spread is not None:
+                raise ValueError("like: and spread: are watchlists of their own")
+        elif self.threshold is not None:
+            raise ValueError("threshold: applies to like: samples")
         if self.spread is not None:
             if self.follow_ups != "off":
                 raise ValueError(

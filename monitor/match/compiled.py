@@ -31,6 +31,7 @@ from monitor.languages import View, ascii_key
 from monitor.languages.analyzers import EXACT
 from monitor.match.document import Document
 from monitor.match.index import Hits, Position, TermIndex
+from monitor.match.like import LikeSet
 from monitor.match.query import All, AnyOf, Leaf, Near, Node, Not, Scoped
 from monitor.match.watchlist import WatchlistSpec
 from monitor.models import Match, MatchedTerm
@@ -193,8 +194,9 @@ class WatchlistSet:
     (``transliterate``). Each of those views has its own index, built the first time an
     item needs it."""
 
-    def __init__(self, specs: Iterable[WatchlistSpec]) -> None:
+    def __init__(self, specs: Iterable[WatchlistSpec], likes: LikeSet | None = None) -> None:
         self.specs = tuple(specs)
+        self.likes = likes if likes is not None and len(likes) else None
         self._leaf_ids: dict[tuple[object, ...], int] = {}
         self._uses: list[_LeafUse] = []
         self._watchers: dict[int, list[int]] = {}  # leaf id → watchlists that use it
@@ -222,11 +224,13 @@ class WatchlistSet:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The watchlists' names, in configuration order."""
-        return tuple(spec.name for spec in self.specs)
+        """The watchlists' names: those with terms in configuration order, then the
+        ``like:`` ones."""
+        likes = self.likes.specs if self.likes is not None else ()
+        return (*(spec.name for spec in self.specs), *(spec.name for spec in likes))
 
     def __len__(self) -> int:
-        return len(self.specs)
+        return len(self.specs) + (len(self.likes) if self.likes is not None else 0)
 
     # -- compiling --------------------------------------------------------------------
 
@@ -347,7 +351,19 @@ class WatchlistSet:
                 for shown, field, positions in rule.explain(hits, spec.fields)
             )
             matches.append(Match(spec.name, spec.notifiers, terms, spec.follow_ups))
+        if self.likes is not None:
+            matches += self._like_matches(self.likes, document)
         return matches
+
+    @staticmethod
+    def _like_matches(likes: LikeSet, document: Document) -> list[Match]:
+        """The ``like:`` watchlists the document is close enough to."""
+        found = []
+        for spec, likeness in zip(likes.specs, likes.scores(document), strict=True):
+            if likeness.close:
+                term = MatchedTerm(f"like {likeness.sample} ({likeness.score:.2f})", "like")
+                found.append(Match(spec.name, spec.notifiers, (term,)))
+        return found
 
 
 def _is_exact(leaf: Leaf) -> bool:

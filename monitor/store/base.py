@@ -305,6 +305,11 @@ class Store(AsyncResource, ABC):
         async with self._db(write=False) as db:
             return await story_reads.stored_items(db, limit)
 
+    async def find_items(self, refs: Sequence[str]) -> dict[str, StoredItem]:
+        """Stored items by number or entry key (``like: [{item: ID}]``), by reference."""
+        async with self._db(write=False) as db:
+            return await story_reads.find_items(db, refs)
+
     async def stories(self, limit: int = 50) -> list[Story]:
         """The newest stories, each with its items in the order they were seen."""
         async with self._db(write=False) as db:

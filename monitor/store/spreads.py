@@ -35,9 +35,13 @@ async def spread_alerts(
 ) -> int:
     """Queue the spread alerts that the items in ``joined`` (item id, story id: items
     that joined stories begun before this batch) set off; how many were queued."""
-    (feed,) = await db.fetch("SELECT url FROM feeds WHERE id = ?", feed_id)
-    watching = [rule for rule in rules if rule.watches(feed["url"])]
-    if not watching or not joined:
+    if not joined:
+        return 0
+    watching = list(rules)
+    if any(rule.feed_urls is not None for rule in rules):
+        (feed,) = await db.fetch("SELECT url FROM feeds WHERE id = ?", feed_id)
+        watching = [rule for rule in rules if rule.watches(feed["url"])]
+    if not watching:
         return 0  # a report from a feed no rule counts changes no count
     trigger = {story_id: item_id for item_id, story_id in joined}  # the last to join
     stories = await _open_stories(db, sorted(trigger), [rule.watchlist for rule in watching], now)
@@ -85,26 +89,20 @@ async def _open_stories(
     db: Db, stories: Sequence[int], watchlists: Sequence[str], now: float
 ) -> dict[int, set[str]]:
     """The stories that may still spread (not of the stored sample, not muted now),
-    each with the spread watchlists that have alerted it already."""
-    closed = {
-        row["id"]
-        for row in await db.fetch(
-            f"SELECT id FROM stories WHERE {db.any_of('id')} AND (seeded = TRUE OR"
-            " (muted_at IS NOT NULL AND (muted_until IS NULL OR muted_until > ?)))",
-            db.as_list(stories),
-            now,
-        )
-    }
-    open_stories: dict[int, set[str]] = {story: set() for story in stories if story not in closed}
-    if not open_stories:
-        return open_stories
+    each with the spread watchlists that have alerted it already (one query)."""
+    open_stories: dict[int, set[str]] = {}
     for row in await db.fetch(
-        "SELECT story_id, watchlist FROM story_watch"
-        f" WHERE {db.any_of('story_id')} AND {db.any_of('watchlist')} AND state = 'alerted'",
-        db.as_list(sorted(open_stories)),
+        "SELECT s.id, w.watchlist FROM stories s LEFT JOIN story_watch w"
+        f" ON w.story_id = s.id AND w.state = 'alerted' AND {db.any_of('w.watchlist')}"
+        f" WHERE {db.any_of('s.id')} AND s.seeded = FALSE"
+        " AND (s.muted_at IS NULL OR (s.muted_until IS NOT NULL AND s.muted_until <= ?))",
         db.as_list(sorted(watchlists)),
+        db.as_list(stories),
+        now,
     ):
-        open_stories[row["story_id"]].add(row["watchlist"])
+        alerted = open_stories.setdefault(row["id"], set())
+        if row["watchlist"] is not None:
+            alerted.add(row["watchlist"])
     return open_stories
 
 

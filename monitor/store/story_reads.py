@@ -126,3 +126,22 @@ def _mute(row: Row) -> Mute | None:
     if row["muted_at"] is None:
         return None
     return Mute(from_epoch_required(row["muted_at"]), from_epoch(row["muted_until"]))
+
+
+async def find_items(db: Db, refs: Sequence[str]) -> dict[str, StoredItem]:
+    """Stored items by reference: an item's number, or an entry's key (such as the
+    stored sample's ``seed:…``); the first stored wins when a key is on several feeds."""
+    numbers = [int(ref) for ref in refs if ref.isdigit()]
+    keys = [ref for ref in refs if not ref.isdigit()]
+    found: dict[str, StoredItem] = {}
+    select = f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+    if numbers:
+        for row in await db.fetch(f"{select} WHERE {db.any_of('i.id')}", db.as_list(numbers)):
+            found[str(row["id"])] = stored_item_from_row(row)
+    if keys:
+        rows = await db.fetch(
+            f"{select} WHERE {db.any_of('i.entry_key')} ORDER BY i.id", db.as_list(keys)
+        )
+        for row in rows:
+            found.setdefault(row["entry_key"], stored_item_from_row(row))
+    return found

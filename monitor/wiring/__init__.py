@@ -14,6 +14,7 @@ from monitor.fetch import FetchLimits
 from monitor.fulltext import ArticleRule, FulltextLimits
 from monitor.health import HealthRules
 from monitor.match import FeedLabels
+from monitor.match.like import LikeSet
 from monitor.models import FeedSpec
 from monitor.poll import PollSettings
 from monitor.sources import PageSelectors, Source
@@ -106,11 +107,12 @@ def fulltext_limits(settings: Settings) -> FulltextLimits:
     return FulltextLimits(section.timeout, section.short_below, section.max_text, section.robots)
 
 
-def poll_settings(settings: Settings) -> PollSettings:
-    """Everything a poll needs to know of the configuration."""
+def poll_settings(settings: Settings, likes: LikeSet | None = None) -> PollSettings:
+    """Everything a poll needs to know of the configuration (and of the ``like:``
+    watchlists, which the store completes: ``watchlists.like_set``)."""
     defaults = settings.defaults
     return PollSettings(
-        watchlists=compile_watchlists(settings),
+        watchlists=compile_watchlists(settings, likes),
         feed_labels={
             feed.url: FeedLabels(feed.url, feed.name, None, tuple(feed.tags))
             for feed in settings.feeds

@@ -3,14 +3,19 @@ watchlist's scope (feeds, tags, age) and its timing (quiet hours, digests)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 
-from monitor.config import FeedSettings, Settings, WatchlistSettings
+from monitor.config import ConfigError, FeedSettings, Settings, WatchlistSettings
 from monitor.ingest import WatchlistScope
 from monitor.match import FeedLabels, WatchlistSet, WatchlistSpec, keyword_rule, parse_query
+from monitor.match.like import DEFAULT_THRESHOLD, LikeSet, LikeSpec, Sample, WordWeights
 from monitor.notify.relay import WatchlistTiming
 from monitor.notify.rules import DigestSchedule, QuietHours, parse_timezone
 from monitor.spread import SpreadRule
+from monitor.store import Store
+
+LEARN_FROM = 5000  # stored items whose words weigh the like: watchlists' words
 
 
 def watchlist_spec(
@@ -48,16 +53,60 @@ def feed_labels(settings: Settings) -> dict[str, FeedLabels]:
     }
 
 
-def compile_watchlists(settings: Settings) -> WatchlistSet:
+def compile_watchlists(settings: Settings, likes: LikeSet | None = None) -> WatchlistSet:
     """Every watchlist of a configuration with terms or a query in one matcher, each
-    aimed at its active notifiers (a spread watchlist without terms matches nothing:
-    the store counts its stories' sources)."""
+    aimed at its active notifiers, and the ``like:`` ones (``like_set``: their samples
+    and word weights come from the store). A spread watchlist without terms matches
+    nothing: the store counts its stories' sources."""
     specs = [
         watchlist_spec(watchlist, targets(settings, watchlist), settings.aliases)
         for watchlist in settings.watchlists
         if watchlist.has_terms
     ]
-    return WatchlistSet(specs)
+    return WatchlistSet(specs, likes)
+
+
+async def like_set(settings: Settings, store: Store) -> LikeSet | None:
+    """The ``like:`` watchlists with their samples' texts (a stored item's read from the
+    store: ConfigError when one is not stored) and word weights learned from the
+    ``LEARN_FROM`` newest stored items; None when there are none."""
+    liked = [(index, w) for index, w in enumerate(settings.watchlists) if w.like]
+    if not liked:
+        return None
+    refs = sorted({s.item for _, w in liked for s in w.like or () if s.item is not None})
+    found = await store.find_items(refs) if refs else {}
+    problems = [
+        f"watchlists[{index}].like[{position}].item: no stored item {sample.item!r}"
+        " (news-monitor items lists them)"
+        for index, watchlist in liked
+        for position, sample in enumerate(watchlist.like or ())
+        if sample.item is not None and sample.item not in found
+    ]
+    if problems:
+        raise ConfigError(problems)
+    recent = await store.items(LEARN_FROM)
+    texts = [f"{stored.item.title}\n{stored.item.searched_summary}" for stored in recent]
+    weights = await asyncio.to_thread(WordWeights.learn, texts)
+    specs = []
+    for _, watchlist in liked:
+        samples = []
+        for sample in watchlist.like or ():
+            if sample.item is not None:
+                item = found[sample.item].item
+                text = f"{item.title}\n{item.searched_summary}"
+            else:
+                text = sample.text or ""
+            samples.append(Sample(sample.label, text))
+        specs.append(
+            LikeSpec(
+                watchlist.name,
+                tuple(samples),
+                tuple(targets(settings, watchlist)),
+                watchlist.threshold or DEFAULT_THRESHOLD,
+                tuple(watchlist.fields),
+            )
+        )
+    return LikeSet(specs, weights)
 
 
 def targets(settings: Settings, watchlist: WatchlistSettings) -> list[str]:
