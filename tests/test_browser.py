@@ -78,6 +78,11 @@ watchlists:
         (decision,) = page.find_elements("css selector", "#decisions tr")[1:]
         assert decision.text.startswith("karabakh alerted")
         page.save_screenshot(str(tmp_path / "story-page.png"))
+        # The page's own form mutes the story (for 7 days, its default) and comes back.
+        page.find_element("css selector", "#mute button").click()
+        assert "muted until" in page.find_element("css selector", "p small").text
+        page.find_element("css selector", "#unmute button").click()
+        assert "muted" not in page.find_element("css selector", "p small").text
     assert picture.stat().st_size > 10_000
     assert (tmp_path / "story-page.png").stat().st_size > 10_000
     assert (await daemon.stop())[0] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -337,5 +338,60 @@ async def test_stories_on_the_status_page_and_a_page_per_story(store: Store) -> 
             missing = await client.get(path)
             assert missing.status == 404, path
             assert "<b>" not in await missing.text()
+    finally:
+        await client.close()
+
+
+async def test_a_story_page_mutes_and_unmutes_by_its_own_form_only(store: Store) -> None:
+    now = datetime.now(UTC)
+    await queue_alerts(store, [("m1", "Karabakh truce holds")], now=now)
+    (story,) = await store.stories()
+    web = WebSide(store, Metrics(), lambda: True, lambda: now, lambda: ["karabakh"])
+    client = await client_for(web)
+    path = f"/stories/{story.id}"
+
+    async def form_token(action: str) -> str:
+        found = re.search(
+            rf'<form id="{action}" method="post" action="{path}/{action}">'
+            r'<input type="hidden" name="token" value="([0-9a-f]+)">',
+            await (await client.get(path)).text(),
+        )
+        assert found is not None
+        return found.group(1)
+
+    try:
+        token = await form_token("mute")
+        refused = [
+            ({"token": "0" * 32, "for": "7d"}, {}, 403),  # forged
+            ({"token": token, "for": "7d"}, {"Sec-Fetch-Site": "cross-site"}, 403),
+            ({"token": token, "for": "7d"}, {"Origin": "https://evil.example"}, 403),
+            ({"token": token, "for": "1y"}, {}, 400),
+        ]
+        for form, headers, status in refused:
+            answer = await client.post(f"{path}/mute", data=form, headers=headers)
+            assert answer.status == status, (form, headers)
+        assert (await store.story(story.id)).muted is None  # type: ignore[union-attr]
+        same_site = {
+            "Sec-Fetch-Site": "same-origin",
+            "Origin": f"http://{client.host}:{client.port}",
+        }
+        answer = await client.post(
+            f"{path}/mute",
+            data={"token": token, "for": "7d"},
+            headers=same_site,
+            allow_redirects=False,
+        )
+        assert (answer.status, answer.headers["Location"]) == (303, path)
+        muted = (await store.story(story.id)).muted  # type: ignore[union-attr]
+        assert muted is not None and muted.until == now + timedelta(days=7)
+        assert "muted until" in await (await client.get(path)).text()
+        # A mute token does not unmute; the page's unmute form does.
+        answer = await client.post(f"{path}/unmute", data={"token": token})
+        assert answer.status == 403
+        answer = await client.post(f"{path}/unmute", data={"token": await form_token("unmute")})
+        assert answer.status == 200  # followed back to the story's page
+        assert (await store.story(story.id)).muted is None  # type: ignore[union-attr]
+        missing = await client.post("/stories/424242/mute", data={"token": token})
+        assert missing.status == 403  # a token names its story
     finally:
         await client.close()

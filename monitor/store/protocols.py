@@ -150,7 +150,8 @@ class Subscriptions(Protocol):
 
 
 class StatusReads(Protocol):
-    """What the status page, the API and the metrics read."""
+    """What the status page, the API and the metrics read, and the one thing a story's
+    page writes: a mute."""
 
     async def check_health(self) -> None:
         """Raise StoreError when the store cannot be trusted with writes."""
@@ -177,6 +178,13 @@ class StatusReads(Protocol):
 
     async def items(self, limit: int | None = None) -> list[StoredItem]:
         """Stored items, newest first (for search)."""
+
+    async def mute_story(self, story_id: int, now: datetime, until: datetime | None) -> bool:
+        """Mute a story from ``now`` until ``until`` (None: until unmuted); False when
+        no such story is stored."""
+
+    async def unmute_story(self, story_id: int) -> bool:
+        """Lift a story's mute; False when no such story is stored."""
 
 
 class Seeds(Protocol):
