@@ -46,14 +46,19 @@ def variants(farm: Farm) -> dict[str, str]:
     return {"base": "", "+ spread": SPREAD, "+ like": like_watchlist(farm)}
 
 
-def run(feeds: int, items: int, rounds: int) -> list[tuple[int, str, Pass]]:
-    """Cold passes of each variant, ``rounds`` times in turn, against one farm server."""
+def run(
+    feeds: int, items: int, rounds: int, only: list[str] | None = None
+) -> list[tuple[int, str, Pass]]:
+    """Cold passes of each variant (or those ``only`` names, with the base), ``rounds``
+    times in turn, against one farm server."""
     farm = Farm(feeds, items, shared=True)
     args = ["--serve", "--shared", "--feeds", str(feeds), "--items", str(items)]
     results = []
     with served("benchmarks.farm", *args) as server, TreeMeter(skip=server.pid) as meter:
         for round_number in range(rounds):
             for name, watchlists in variants(farm).items():
+                if only and name != "base" and name.removeprefix("+ ") not in only:
+                    continue
                 with tempfile.TemporaryDirectory() as tmp:
                     (cold,) = asyncio.run(
                         passes(
@@ -69,9 +74,9 @@ def run(feeds: int, items: int, rounds: int) -> list[tuple[int, str, Pass]]:
     return results
 
 
-def report(feeds: int, items: int, rounds: int) -> None:
+def report(feeds: int, items: int, rounds: int, only: list[str] | None = None) -> None:
     """Run and print the table."""
-    results = run(feeds, items, rounds)
+    results = run(feeds, items, rounds, only)
     wire = feeds // WIRE_GROUP * (items // WIRE_EVERY)
     print(
         f"story signals: farm of {feeds} feeds x {items} entries, {wire} wire stories carried"
@@ -96,8 +101,9 @@ def main() -> None:
     options.add_argument("--feeds", type=int, default=1000)
     options.add_argument("--items", type=int, default=50)
     options.add_argument("--rounds", type=int, default=2)
+    options.add_argument("--only", nargs="*", choices=["spread", "like"], help="these variants")
     args = options.parse_args()
-    report(args.feeds, args.items, args.rounds)
+    report(args.feeds, args.items, args.rounds, args.only)
 
 
 if __name__ == "__main__":

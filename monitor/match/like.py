@@ -204,7 +204,10 @@ class _SampleMatrix:
                 values.append(value)
         if not rows:
             return {}
-        scores = np.asarray(values, dtype=np.float32) @ self.matrix[rows]
+        # Multiplied and summed by numpy's own loops, not BLAS: a BLAS product starts
+        # its threads in every worker process, which spin for longer than it takes.
+        weighted = self.matrix[rows] * np.asarray(values, dtype=np.float32)[:, None]
+        scores = weighted.sum(axis=0)
         found = {}
         for index, first, end in self.spans:
             position = int(np.argmax(scores[first:end]))
