@@ -180,9 +180,11 @@ async def watchlists(settings: Settings, path: Path, args: argparse.Namespace) -
                     continue
                 counts[likeness.watchlist] += likeness.close
                 if args.json:
+                    term = f"like {likeness.sample} ({likeness.score:.2f})"
                     shown: dict[str, Any] = {
                         "watchlist": likeness.watchlist,
                         "item": item_json(stored),
+                        "matched": [{"term": term, "field": "like"}] if likeness.close else [],
                         "score": likeness.score,
                         "threshold": likeness.threshold,
                         "close": likeness.close,
