@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from monitor.config import ConfigError, parse_settings
+from monitor.models import FeedSpec
 from monitor.store import Store
 from monitor.web import WebSide
 from monitor.web.metrics import Metrics
@@ -393,5 +394,93 @@ async def test_a_story_page_mutes_and_unmutes_by_its_own_form_only(store: Store)
         assert (await store.story(story.id)).muted is None  # type: ignore[union-attr]
         missing = await client.post("/stories/424242/mute", data={"token": token})
         assert missing.status == 403  # a token names its story
+    finally:
+        await client.close()
+
+
+async def test_trends_feeds_and_a_feed_page_show_the_stored_counts(store: Store) -> None:
+    from monitor.web.charts import day_number
+
+    now = datetime.now(UTC)
+    yesterday = now - timedelta(days=1)
+    # Three stories (texts of their own): one alerted yesterday, two today.
+    for key, title, when, url in (
+        ("t1", "Karabakh truce", yesterday, "https://a.example/f"),
+        ("t2", HOSTILE.title, now, "https://b.example/f"),
+        ("t3", "Markets rally", now, "https://b.example/f"),
+    ):
+        summary = f"Story {key}: {title}, told in words of its own for {key}."
+        await queue_alerts(store, [(key, title)], now=when, feed_url=url, summary=summary)
+    urls = ["https://a.example/f", "https://b.example/f"]
+    await store.sync_feeds([FeedSpec(url, None, timedelta(minutes=10), False) for url in urls], now)
+    feeds = {feed.url: feed for feed in await store.feeds()}
+    web = WebSide(store, Metrics(), lambda: True, lambda: now, lambda: ["karabakh", "quiet"])
+    client = await client_for(web)
+    try:
+        page = await (await client.get("/")).text()
+        # The charts draw what the store counts: a story per (watchlist, day) alerted.
+        counts = await store.alerts_per_day(now - timedelta(days=30))
+        today = day_number(now)
+        drawn = re.findall(
+            r'aria-label="stories alerted by (\w+)[^"]*" data-counts="([\d,]+)"', page
+        )
+        by_name = {name: [int(n) for n in values.split(",")] for name, values in drawn}
+        assert set(by_name) == {"karabakh", "quiet"}
+        assert by_name["karabakh"][-1] == counts["karabakh"][today] == 2
+        assert by_name["karabakh"][-2] == counts["karabakh"][today - 1] == 1
+        assert sum(by_name["quiet"]) == 0
+        assert "<title>" in page and "<script>alert" not in page
+        # Sorted by items in the last 30 days, the busiest first; filtered by name or URL.
+        by_items = await (await client.get("/?sort=items")).text()
+        assert by_items.index("https://b.example/f") < by_items.index("https://a.example/f")
+        only_a = await (await client.get("/?feed=A.EXAMPLE")).text()
+        listed = only_a[only_a.index('<table id="feeds">') :].split("</table>")[0]
+        assert "https://a.example/f" in listed and "https://b.example/f" not in listed
+        assert "1 of 2 feed(s)" in only_a
+        hostile_filter = await (await client.get("/?feed=%3Cscript%3E&sort=%3Cb%3E")).text()
+        assert "<script>" not in hostile_filter and "<b>" not in hostile_filter
+        # A feed's page: its facts, new items per day, its newest items linked to stories.
+        feed = feeds["https://b.example/f"]
+        answer = await client.get(f"/feeds/{feed.id}")
+        assert answer.status == 200
+        text = await answer.text()
+        assert f'href="/feeds/{feed.id}"' in page
+        assert re.search(r'data-counts="[0,]*2"', text)  # two items today
+        assert '<table id="items">' in text and "<script>alert" not in text
+        assert (await client.get("/feeds/424242")).status == 404
+        assert (await client.get("/feeds/%3Cb%3E")).status == 404
+    finally:
+        await client.close()
+
+
+async def test_the_search_page_marks_what_matched_and_pages(store: Store) -> None:
+    from monitor.web.search import Query
+    from monitor.wiring.watchlists import feed_labels, query_watchlist
+
+    now = datetime.now(UTC)
+    titles = [HOSTILE.title, *(f"Karabakh report {n}" for n in range(60))]
+    await queue_alerts(store, [(f"q{n}", title) for n, title in enumerate(titles)], now=now)
+    settings = parse_settings("feeds: []\n", "m.yaml", {})
+
+    def build(text: str) -> Query:
+        return Query(query_watchlist(settings, text), feed_labels(settings))
+
+    web = WebSide(store, Metrics(), lambda: True, lambda: now, lambda: [], query=build)
+    client = await client_for(web)
+    try:
+        assert (
+            '<form id="search" method="get" action="/search">'
+            in await (await client.get("/")).text()
+        )
+        first = await (await client.get("/search?q=title:karabakh")).text()
+        assert "61 match(es) among 61 stored item(s)" in first and "1–50 shown" in first
+        assert "<mark>Karabakh</mark>" in first and "<script>alert" not in first
+        assert 'id="next"' in first
+        second = await (await client.get("/search?q=title:karabakh&offset=50")).text()
+        assert "51–61 shown" in second and "previous" in second and 'id="next"' not in second
+        bad = await client.get("/search?q=karabakh%20AND%20(")
+        assert bad.status == 400 and 'id="error"' in await bad.text()
+        empty = await client.get("/search")
+        assert empty.status == 200 and 'id="error"' not in await empty.text()
     finally:
         await client.close()

@@ -36,7 +36,16 @@ from monitor.models import (
     SubscriptionTask,
 )
 from monitor.spread import SpreadRule
-from monitor.store import feeds, outbox, parts, stories, story_reads, story_upkeep, subscriptions
+from monitor.store import (
+    feeds,
+    outbox,
+    parts,
+    stories,
+    story_reads,
+    story_upkeep,
+    subscriptions,
+    trends,
+)
 from monitor.store.dialect import Db
 from monitor.store.errors import translated, translated_errors
 from monitor.store.group_commit import GroupCommit
@@ -304,6 +313,23 @@ class Store(AsyncResource, ABC):
         """Stored items, newest first by first sight."""
         async with self._db(write=False) as db:
             return await story_reads.stored_items(db, limit)
+
+    async def feed_items(self, feed_id: int, limit: int = 20) -> list[StoredItem]:
+        """One feed's newest items."""
+        async with self._db(write=False) as db:
+            return await story_reads.feed_items(db, feed_id, limit)
+
+    async def alerts_per_day(self, since: datetime) -> dict[str, dict[int, int]]:
+        """Per watchlist, the stories it alerted each UTC day (numbered from the epoch)."""
+        async with self._db(write=False) as db:
+            return await trends.alerts_per_day(db, to_epoch(since))
+
+    async def items_per_day(
+        self, since: datetime, feed_id: int | None = None
+    ) -> dict[int, dict[int, int]]:
+        """Per feed (or for one), its new items each UTC day (numbered from the epoch)."""
+        async with self._db(write=False) as db:
+            return await trends.items_per_day(db, to_epoch(since), feed_id)
 
     async def find_items(self, refs: Sequence[str]) -> dict[str, StoredItem]:
         """Stored items by number or entry key (``like: [{item: ID}]``), by reference."""

@@ -179,6 +179,17 @@ class StatusReads(Protocol):
     async def items(self, limit: int | None = None) -> list[StoredItem]:
         """Stored items, newest first (for search)."""
 
+    async def feed_items(self, feed_id: int, limit: int = 20) -> list[StoredItem]:
+        """One feed's newest items."""
+
+    async def alerts_per_day(self, since: datetime) -> dict[str, dict[int, int]]:
+        """Per watchlist, the stories it alerted each UTC day (numbered from the epoch)."""
+
+    async def items_per_day(
+        self, since: datetime, feed_id: int | None = None
+    ) -> dict[int, dict[int, int]]:
+        """Per feed (or for one), its new items each UTC day (numbered from the epoch)."""
+
     async def mute_story(self, story_id: int, now: datetime, until: datetime | None) -> bool:
         """Mute a story from ``now`` until ``until`` (None: until unmuted); False when
         no such story is stored."""

@@ -36,6 +36,17 @@ async def stored_items(db: Db, limit: int | None) -> list[StoredItem]:
     return [stored_item_from_row(row) for row in rows]
 
 
+async def feed_items(db: Db, feed_id: int, limit: int) -> list[StoredItem]:
+    """One feed's newest items (by its own recent-items index)."""
+    rows = await db.fetch(
+        f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        " WHERE i.feed_id = ? ORDER BY i.id DESC LIMIT ?",
+        feed_id,
+        limit,
+    )
+    return [stored_item_from_row(row) for row in rows]
+
+
 STORY_HEAD = "SELECT id, created_at, muted_at, muted_until FROM stories"
 
 

@@ -83,7 +83,7 @@ class WebSide:
         self.metrics = metrics
         self.ready = ready
         self.clock = clock
-        self.pages = StatusPages(store, clock, watchlists)
+        self.pages = StatusPages(store, clock, watchlists, searchable=self.search is not None)
         self.token = token
         self._runner: web.AppRunner | None = None
 

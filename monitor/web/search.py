@@ -1,5 +1,6 @@
-"""``/api/search?q=``: a query in the watchlist syntax over the stored items, with the
-matcher ``watchlists test --query`` uses, bounded so that it never holds the daemon.
+"""``/api/search?q=`` and the status page's search (``/search?q=``): a query in the
+watchlist syntax over the stored items, with the matcher ``watchlists test --query``
+uses, bounded so that it never holds the daemon.
 
 The newest ``within`` items are searched (2,000 by default, at most 20,000), a slice
 at a time with the event loop let through between slices, and the search stops when
@@ -21,6 +22,7 @@ from aiohttp import web
 from monitor.match import Document, FeedLabels, QueryError, WatchlistSet
 from monitor.models import StoredItem
 from monitor.views import item_json
+from monitor.web.search_page import render
 
 MAX_QUERY = 500  # characters
 WITHIN = 2_000  # items searched by default
@@ -64,27 +66,30 @@ class SearchApi:
         self.clock = clock
 
     def add_routes(self, app: web.Application) -> None:
-        """Mount ``/api/search``."""
+        """Mount ``/api/search`` and ``/search``."""
         app.router.add_get("/api/search", self.api_search)
+        app.router.add_get("/search", self.search_page)
 
-    async def api_search(self, request: web.Request) -> web.Response:
-        """``{"query", "searched", "complete", "took_ms", "total", "offset", "results":
-        [{"item", "matched": [{"term", "field", "spans", "found"}]}]}``."""
+    async def search(self, request: web.Request) -> dict[str, Any]:
+        """The search the request asks for: ``{"query", "searched", "complete",
+        "took_ms", "total", "offset", "results": [{"item", "matched": [{"term",
+        "field", "spans", "found"}], "title", "summary"}]}`` (the last two: the NFC
+        texts the spans are in), or ``{"error"}``."""
         text = request.query.get("q", "").strip()
         if not text:
-            return _bad("say what to search for: ?q=a query in the watchlist syntax")
+            return {"error": "say what to search for: ?q=a query in the watchlist syntax"}
         if len(text) > MAX_QUERY:
-            return _bad(f"a query is at most {MAX_QUERY} characters")
+            return {"error": f"a query is at most {MAX_QUERY} characters"}
         try:
             within = _number(request, "within", WITHIN, 1, MAX_WITHIN)
             limit = _number(request, "limit", PAGE, 1, MAX_PAGE)
             offset = _number(request, "offset", 0, 0, MAX_WITHIN)
         except ValueError as error:
-            return _bad(str(error))
+            return {"error": str(error)}
         try:
             query = self.build(text)
         except (QueryError, ValueError) as error:
-            return _bad(f"q: {error}")
+            return {"error": f"q: {error}"}
         started = self.clock()
         items = await self.store.items(within)
         found: list[dict[str, Any]] = []
@@ -96,16 +101,35 @@ class SearchApi:
                 found += _matches(query, stored)
             searched = min(len(items), start + SLICE)
             await asyncio.sleep(0)  # let the daemon's own work through
-        return web.json_response(
-            {
-                "query": text,
-                "searched": searched,
-                "complete": searched == len(items),
-                "took_ms": round((self.clock() - started) * 1000, 1),
-                "total": len(found),
-                "offset": offset,
-                "results": found[offset : offset + limit],
-            }
+        return {
+            "query": text,
+            "searched": searched,
+            "complete": searched == len(items),
+            "took_ms": round((self.clock() - started) * 1000, 1),
+            "total": len(found),
+            "offset": offset,
+            "limit": limit,
+            "results": found[offset : offset + limit],
+        }
+
+    async def api_search(self, request: web.Request) -> web.Response:
+        """The search as JSON (400 with ``error`` for a bad request)."""
+        answer = await self.search(request)
+        if "error" in answer:
+            return web.json_response(answer, status=400)
+        answer.pop("limit")
+        for result in answer["results"]:
+            del result["title"], result["summary"]
+        return web.json_response(answer)
+
+    async def search_page(self, request: web.Request) -> web.Response:
+        """The search as a page: each item's title and summary with what matched marked,
+        paged, with the time it took (``search_page.render``)."""
+        answer = await self.search(request)
+        return web.Response(
+            text=render(request.query.get("q", ""), answer),
+            content_type="text/html",
+            status=400 if "error" in answer and request.query.get("q") else 200,
         )
 
 
@@ -128,7 +152,14 @@ def _matches(query: Query, stored: StoredItem) -> list[dict[str, Any]]:
                     "found": [text[start:end] for start, end in term.spans],
                 }
             )
-        results.append({"item": item_json(stored), "matched": matched})
+        results.append(
+            {
+                "item": item_json(stored),
+                "matched": matched,
+                "title": unicodedata.normalize("NFC", document.fields["title"]),
+                "summary": unicodedata.normalize("NFC", document.fields["summary"]),
+            }
+        )
     return results
 
 
@@ -139,7 +170,3 @@ def _number(request: web.Request, name: str, default: int, low: int, high: int) 
     if not text.isdigit() or not low <= int(text) <= high:
         raise ValueError(f"{name} must be a number from {low} to {high}")
     return int(text)
-
-
-def _bad(message: str) -> web.Response:
-    return web.json_response({"error": message}, status=400)

@@ -13,14 +13,20 @@ from html import escape
 
 from aiohttp import web
 
-from monitor.feed_views import feed_json, feed_state
+from monitor.feed_views import feed_json
 from monitor.models import DeliveryStatus, Message, MessageKind
 from monitor.store.protocols import StatusReads
 from monitor.views import delivery_json, iso_utc, source_name, story_json
+from monitor.web.feed_pages import FeedPages
 from monitor.web.html import linked_title, page, table
 from monitor.web.story_pages import StoryPages
 
 RECENT = 50
+SEARCH_FORM = (
+    '<form id="search" method="get" action="/search">'
+    '<input type="search" name="q" size="40" placeholder="a query: karabakh AND truce">'
+    " <button>Search stored items</button></form>"
+)
 MAX_STORIES = 500  # per request: a story holds all its items
 
 
@@ -32,11 +38,14 @@ class StatusPages:
         store: StatusReads,
         clock: Callable[[], datetime],
         watchlists: Callable[[], list[str]],
+        searchable: bool = False,
     ) -> None:
         self.store = store
+        self.searchable = searchable  # /search is served: the page shows its box
         self.clock = clock
         self.watchlists = watchlists
         self.stories = StoryPages(store, clock)
+        self.feeds = FeedPages(store, clock)
 
     def add_routes(self, app: web.Application) -> None:
         """Mount ``/`` and ``/api/…``."""
@@ -47,6 +56,7 @@ class StatusPages:
         app.router.add_get("/api/stories", self.api_stories)
         app.router.add_get("/api/stories/{id}", self.api_story)
         self.stories.add_routes(app)
+        self.feeds.add_routes(app)
 
     async def _alerts(self) -> list[Message]:
         recent = await self.store.deliveries(limit=RECENT * 4)
@@ -101,22 +111,8 @@ class StatusPages:
             "<h1>news-monitor</h1>",
             f"<p><small>{escape(iso_utc(now) or '')} · {len(feeds)} feed(s) · "
             f"{outbox.pending} pending · {outbox.dead} dead</small></p>",
-            "<h2>Feeds</h2>",
-            table(
-                ["Feed", "State", "Last poll", "Next poll", "Last error"],
-                [
-                    [
-                        f"{escape(feed.display_name)}<br><small>{escape(feed.shown_url)}</small>",
-                        f'<span class="{feed_state(feed)}">{feed_state(feed)}</span>'
-                        + (" <small>pushed</small>" if feed.pushed(now) else ""),
-                        escape(iso_utc(feed.last_polled_at) or "never"),
-                        escape(iso_utc(feed.next_poll_at) or ""),
-                        escape(feed.last_error or ""),
-                    ]
-                    for feed in feeds
-                ],
-                "feeds",
-            ),
+            SEARCH_FORM if self.searchable else "",
+            await self.feeds.feeds_section(feeds, request),
             "<h2>Recent alerts</h2>",
             table(
                 ["Alert", "Watchlist", "Matched", "Status"],
@@ -133,6 +129,7 @@ class StatusPages:
                 "alerts",
             ),
             await self.stories.section(),
+            await self.feeds.trends_section(self.watchlists()),
             "<h2>Watchlists</h2>",
             table(
                 ["Watchlist", f"Alerts among the last {RECENT}"],

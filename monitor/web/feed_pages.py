@@ -1,0 +1,206 @@
+"""Feeds and trends on the status page: the feeds as a table sorted and filtered by the
+page's own links and form (no script: ``/?sort=failures&feed=bbc``), a page per feed
+(``/feeds/{id}``: its schedule, health, new items per day and newest items), and the
+trends (stories alerted per watchlist per day, new items per day) as inline SVG charts
+drawn from stored counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from html import escape
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from monitor.feed_views import feed_state
+from monitor.models import FeedState
+from monitor.store.protocols import StatusReads
+from monitor.views import iso_utc
+from monitor.web.charts import DAYS, bar_chart, day_labels, day_number
+from monitor.web.html import linked_title, page, table
+
+NEWEST_ITEMS = 20
+# The feeds table's orders, by the link text of their column.
+SORTS = {
+    "feed": "Feed",
+    "state": "State",
+    "new": "Last new item",
+    "failures": "Failures",
+    "items": f"Items ({DAYS} d)",
+}
+STATE_ORDER = {"failing": 0, "gone": 1, "stale": 2, "moved": 3, "new": 4, "ok": 5}
+
+
+def sort_key(order: str, feed: FeedState, items: int) -> tuple[object, ...]:
+    """Where a feed goes in the table sorted by ``order``: the troubled first, the
+    newest first, the busiest first; by name within each."""
+    name = feed.display_name.casefold()
+    if order == "state":
+        return (STATE_ORDER.get(feed_state(feed), 9), name)
+    if order == "new":
+        newest = feed.last_new_item_at
+        return (0, -newest.timestamp(), name) if newest else (1, 0.0, name)
+    if order == "failures":
+        return (-feed.error_count, name)
+    if order == "items":
+        return (-items, name)
+    return (name,)
+
+
+class FeedPages:
+    """The feeds table and trends of ``/``, and the page of each feed."""
+
+    def __init__(self, store: StatusReads, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    def add_routes(self, app: web.Application) -> None:
+        """Mount ``/feeds/{id}``."""
+        app.router.add_get("/feeds/{id}", self.feed_page)
+
+    async def feeds_section(self, feeds: list[FeedState], request: web.Request) -> str:
+        """The feeds, sorted by ``?sort=`` and filtered by ``?feed=`` (name or URL)."""
+        now = self.clock()
+        since = now - timedelta(days=DAYS)
+        counts = await self.store.items_per_day(since)
+        items = {feed_id: sum(days.values()) for feed_id, days in counts.items()}
+        wanted = request.query.get("feed", "").strip()
+        shown = [
+            feed
+            for feed in feeds
+            if not wanted
+            or wanted.casefold() in feed.display_name.casefold()
+            or wanted.casefold() in feed.shown_url.casefold()
+        ]
+        order = request.query.get("sort", "feed")
+        if order not in SORTS:
+            order = "feed"
+        shown.sort(key=lambda feed: sort_key(order, feed, items.get(feed.id, 0)))
+        filter_form = (
+            '<form id="feed-filter" method="get" action="/#feeds">'
+            f'<input type="hidden" name="sort" value="{escape(order)}">'
+            f'<input type="search" name="feed" value="{escape(wanted)}" placeholder="name or URL">'
+            " <button>Filter</button></form>"
+        )
+        header = "".join(
+            f"<th{' aria-sort=ascending' if name == order else ''}>"
+            f'<a href="/?{escape(urlencode(_query(name, wanted)))}#feeds">{escape(label)}</a></th>'
+            for name, label in SORTS.items()
+        )
+        header += "<th>Next poll</th><th>Last error</th>"
+        rows = "".join(
+            "<tr>"
+            f'<td><a href="/feeds/{feed.id}">{escape(feed.display_name)}</a>'
+            f"<br><small>{escape(feed.shown_url)}</small></td>"
+            f'<td><span class="{feed_state(feed)}">{feed_state(feed)}</span>'
+            + (" <small>pushed</small>" if feed.pushed(now) else "")
+            + f"</td><td>{escape(iso_utc(feed.last_new_item_at) or 'never')}</td>"
+            f"<td>{feed.error_count}</td><td>{items.get(feed.id, 0)}</td>"
+            f"<td>{escape(iso_utc(feed.next_poll_at) or '')}"
+            f"<br><small>{escape(feed.poll_reason or '')}</small></td>"
+            f"<td>{escape(feed.last_error or '')}</td></tr>"
+            for feed in shown
+        )
+        listed = f"<p><small>{len(shown)} of {len(feeds)} feed(s)</small></p>"
+        body = (
+            f'<div class=scroll><table id="feeds"><tr>{header}</tr>{rows}</table></div>'
+            if shown
+            else '<p id="feeds"><small>none</small></p>'
+        )
+        return f'<h2 id="feeds-heading">Feeds</h2>{filter_form}{listed}{body}'
+
+    async def trends_section(self, watchlists: list[str]) -> str:
+        """Stories alerted per watchlist per day, and new items per day, for 30 days."""
+        now = self.clock()
+        days = day_labels(day_number(now))
+        since = now - timedelta(days=DAYS)
+        alerts = await self.store.alerts_per_day(since)
+        items = await self.store.items_per_day(since)
+        total: dict[int, int] = {}
+        for per_day in items.values():
+            for day, count in per_day.items():
+                total[day] = total.get(day, 0) + count
+        names = list(dict.fromkeys([*watchlists, *sorted(alerts)]))
+        rows = [
+            [
+                escape(name),
+                bar_chart(alerts.get(name, {}), days, f"stories alerted by {name}"),
+                str(sum(alerts.get(name, {}).get(day, 0) for day, _ in days)),
+            ]
+            for name in names
+        ]
+        rows.append(
+            [
+                "<em>new items, all feeds</em>",
+                bar_chart(total, days, "new items"),
+                str(sum(total.get(day, 0) for day, _ in days)),
+            ]
+        )
+        span = f"{days[0][1]} – {days[-1][1]} (UTC days)"
+        return f"<h2>Trends</h2><p><small>{escape(span)}</small></p>" + table(
+            ["Watchlist", "Stories alerted per day", "Total"], rows, "trends"
+        )
+
+    async def feed_page(self, request: web.Request) -> web.Response:
+        """One feed: its schedule and health, new items per day, its newest items."""
+        text = request.match_info["id"]
+        feeds = {feed.id: feed for feed in await self.store.feeds()}
+        feed = feeds.get(int(text)) if text.isdigit() else None
+        if feed is None:
+            return web.Response(
+                text=page(
+                    "no such feed · news-monitor", f"<p>No feed {escape(text)} is polled.</p>"
+                ),
+                content_type="text/html",
+                status=404,
+            )
+        now = self.clock()
+        days = day_labels(day_number(now))
+        counts = (await self.store.items_per_day(now - timedelta(days=DAYS), feed.id)).get(
+            feed.id, {}
+        )
+        newest = await self.store.feed_items(feed.id, NEWEST_ITEMS)
+        facts = _facts(feed)
+        items = table(
+            ["Item", "Seen", "Story"],
+            [
+                [
+                    linked_title(stored.item),
+                    escape(iso_utc(stored.first_seen_at) or ""),
+                    f'<a href="/stories/{stored.story_id}">{stored.story_id}</a>',
+                ]
+                for stored in newest
+            ],
+            "items",
+        )
+        body = (
+            f"<h1>{escape(feed.display_name)}</h1>"
+            f'<p><small>{escape(feed.shown_url)} · <a href="/">status</a></small></p>'
+            + table(["", ""], [[escape(k), v] for k, v in facts.items()], "feed")
+            + f"<h2>New items per day</h2>{bar_chart(counts, days, 'new items')}"
+            + f"<h2>Newest items</h2>{items}"
+        )
+        return web.Response(
+            text=page(f"{feed.display_name} · news-monitor", body), content_type="text/html"
+        )
+
+
+def _query(order: str, wanted: str) -> dict[str, str]:
+    return {"sort": order, "feed": wanted} if wanted else {"sort": order}
+
+
+def _facts(feed: FeedState) -> Mapping[str, str]:
+    state = feed_state(feed)
+    return {
+        "State": f'<span class="{state}">{state}</span>',
+        "Interval": escape(str(feed.interval)),
+        "Last poll": escape(iso_utc(feed.last_polled_at) or "never")
+        + (f" (HTTP {feed.last_status})" if feed.last_status else ""),
+        "Next poll": escape(iso_utc(feed.next_poll_at) or "")
+        + (f" ({escape(feed.poll_reason)})" if feed.poll_reason else ""),
+        "Last new item": escape(iso_utc(feed.last_new_item_at) or "never"),
+        "Failures in a row": str(feed.error_count),
+        "Last error": escape(feed.last_error or ""),
+        "Claimed by": escape(feed.claimed_by or ""),
+    }
