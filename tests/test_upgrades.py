@@ -34,6 +34,7 @@ PINNED = {
     "postgresql/0004_fulltext.sql": "87b57f8a7c13d68c",
     "postgresql/0005_muted_stories.sql": "5dd72a8bd3952b81",
     "postgresql/0006_spread_alerts.sql": "c9ba5a0653732d0f",
+    "postgresql/0007_items_seen_index.sql": "a029cee8aa1234de",
     "sqlite/0001_initial.sql": "eefb321ed444ac0e",
     "sqlite/0002_claim_owners.sql": "0dd04c6f1cb402fd",
     "sqlite/0003_identity_keys.sql": "56021f4061278491",
@@ -47,6 +48,7 @@ PINNED = {
     "sqlite/0011_fulltext.sql": "4af6307849210403",
     "sqlite/0012_muted_stories.sql": "0c9fe959e2ad7b41",
     "sqlite/0013_spread_alerts.sql": "34d246d1e9ab208d",
+    "sqlite/0014_items_seen_index.sql": "6de30b3212691edb",
 }
 
 

@@ -59,11 +59,16 @@ class FeedPages:
         """Mount ``/feeds/{id}``."""
         app.router.add_get("/feeds/{id}", self.feed_page)
 
-    async def feeds_section(self, feeds: list[FeedState], request: web.Request) -> str:
-        """The feeds, sorted by ``?sort=`` and filtered by ``?feed=`` (name or URL)."""
+    async def items_per_day(self) -> dict[int, dict[int, int]]:
+        """New items per feed and day for the last 30 days (read once per page)."""
+        return await self.store.items_per_day(self.clock() - timedelta(days=DAYS))
+
+    def feeds_section(
+        self, feeds: list[FeedState], request: web.Request, counts: Mapping[int, Mapping[int, int]]
+    ) -> str:
+        """The feeds, sorted by ``?sort=`` and filtered by ``?feed=`` (name or URL);
+        ``counts``: ``items_per_day``."""
         now = self.clock()
-        since = now - timedelta(days=DAYS)
-        counts = await self.store.items_per_day(since)
         items = {feed_id: sum(days.values()) for feed_id, days in counts.items()}
         wanted = request.query.get("feed", "").strip()
         shown = [
@@ -110,15 +115,16 @@ class FeedPages:
         )
         return f'<h2 id="feeds-heading">Feeds</h2>{filter_form}{listed}{body}'
 
-    async def trends_section(self, watchlists: list[str]) -> str:
-        """Stories alerted per watchlist per day, and new items per day, for 30 days."""
+    async def trends_section(
+        self, watchlists: list[str], counts: Mapping[int, Mapping[int, int]]
+    ) -> str:
+        """Stories alerted per watchlist per day, and new items per day (``counts``:
+        ``items_per_day``), for 30 days."""
         now = self.clock()
         days = day_labels(day_number(now))
-        since = now - timedelta(days=DAYS)
-        alerts = await self.store.alerts_per_day(since)
-        items = await self.store.items_per_day(since)
+        alerts = await self.store.alerts_per_day(now - timedelta(days=DAYS))
         total: dict[int, int] = {}
-        for per_day in items.values():
+        for per_day in counts.values():
             for day, count in per_day.items():
                 total[day] = total.get(day, 0) + count
         names = list(dict.fromkeys([*watchlists, *sorted(alerts)]))

@@ -50,10 +50,9 @@ def _result(result: dict[str, Any]) -> str:
     summary = excerpt(result["summary"], spans.get("summary", []))
     terms = ", ".join(f"{t['term']} ({t['field']})" for t in result["matched"])
     feed = item["feed"]["title"] or item["feed"]["url"]
-    return (
-        f"<li>{title}<br><small>{escape(feed)} · {escape(item['published'] or '')}"
-        f" · matched: {escape(terms)}</small><br>{summary}</li>"
-    )
+    facts = [feed, item["published"] or "", f"matched: {terms}"]
+    shown = " · ".join(escape(fact) for fact in facts if fact)
+    return f"<li>{title}<br><small>{shown}</small><br>{summary}</li>"
 
 
 def render(query: str, answer: dict[str, Any]) -> str:

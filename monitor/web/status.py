@@ -106,13 +106,14 @@ class StatusPages:
         waiting = await self.store.deliveries(DeliveryStatus.PENDING, limit=RECENT)
         dead = await self.store.deliveries(DeliveryStatus.DEAD, limit=RECENT)
         hits = Counter(alert.watchlist for alert in alerts)
+        per_day = await self.feeds.items_per_day()
         now = self.clock()
         parts = [
             "<h1>news-monitor</h1>",
             f"<p><small>{escape(iso_utc(now) or '')} · {len(feeds)} feed(s) · "
             f"{outbox.pending} pending · {outbox.dead} dead</small></p>",
             SEARCH_FORM if self.searchable else "",
-            await self.feeds.feeds_section(feeds, request),
+            self.feeds.feeds_section(feeds, request, per_day),
             "<h2>Recent alerts</h2>",
             table(
                 ["Alert", "Watchlist", "Matched", "Status"],
@@ -129,7 +130,7 @@ class StatusPages:
                 "alerts",
             ),
             await self.stories.section(),
-            await self.feeds.trends_section(self.watchlists()),
+            await self.feeds.trends_section(self.watchlists(), per_day),
             "<h2>Watchlists</h2>",
             table(
                 ["Watchlist", f"Alerts among the last {RECENT}"],

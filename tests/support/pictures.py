@@ -3,8 +3,9 @@
 ``python -m tests.support.pictures [FOLDER]`` (default: ``docs``) serves three local
 feeds that carry one story (a wire report, a copy, a re-headlined repost) and a story
 of their own, runs ``news-monitor run`` on them with its web side, waits for the polls,
-and saves ``status-page.png`` and ``story-page.png`` through the headless Chromium the
-browser test uses (``tests.support.browser``).
+and saves ``status-page.png``, ``story-page.png``, ``feed-page.png`` (the busiest feed)
+and ``search-page.png`` (``karabakh``) through the headless Chromium the browser test
+uses (``tests.support.browser``).
 """
 
 from __future__ import annotations
@@ -123,6 +124,11 @@ async def take(target: Path, folder: Path) -> None:
             page.save_screenshot(str(target / "status-page.png"))
             page.get(f"{base}/stories/{widest['id']}")
             page.save_screenshot(str(target / "story-page.png"))
+            page.get(f"{base}/?sort=items")
+            page.find_element("css selector", "#feeds tr:nth-child(2) a").click()
+            page.save_screenshot(str(target / "feed-page.png"))
+            page.get(f"{base}/search?q=karabakh")
+            page.save_screenshot(str(target / "search-page.png"))
     finally:
         daemon.terminate()
         await asyncio.wait_for(daemon.wait(), 30)
