@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.logs import feed_ids
 from monitor.models import FeedState
+from monitor.outcome import RecentPolls
 from monitor.runtime import Runtime
 from monitor.store import StoreError
 from monitor.web import WebSide
@@ -85,6 +86,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.store_problem: str | None = None
         self.metrics = Metrics()
+        self.recent_polls = RecentPolls(self.runtime.clock)  # for each feed's page
         self.web: WebSide | None = None
         # Claim at most this fraction of the poll slots per tick (1: all free ones).
         self.claim_share = 1
@@ -124,7 +126,9 @@ class Daemon:
     async def _poll(self, feed: FeedState) -> None:
         started = time.perf_counter()
         outcome = await self.runtime.poller.poll(feed)
-        self.metrics.polled(outcome, time.perf_counter() - started)
+        spent = time.perf_counter() - started
+        self.metrics.polled(outcome, spent)
+        self.recent_polls.add(outcome, spent)
         log.debug(
             "polled %s: %s", feed.shown_url, outcome.status, extra=feed_ids(feed.id, feed.url)
         )
@@ -157,7 +161,9 @@ class Daemon:
         except Exception:  # a bug on one push must not pass unseen; the poll still comes
             log.exception("internal error while reading content pushed for %s", feed.shown_url)
             return False
-        self.metrics.polled(outcome, time.perf_counter() - started)
+        spent = time.perf_counter() - started
+        self.metrics.polled(outcome, spent)
+        self.recent_polls.add(outcome, spent)
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()
         return True
@@ -347,6 +353,7 @@ class Daemon:
             settings.token,
             self._push_endpoint(),
             self._query,
+            self.recent_polls,
         )
         await self.web.start(settings.listen)
         log.info("status page and metrics on http://%s/", settings.listen)

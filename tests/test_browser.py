@@ -111,6 +111,11 @@ watchlists:
         page.find_element("css selector", "#feeds tr:nth-child(2) a").click()
         assert page.title.startswith(HOSTILE_TITLE)
         assert page.find_element("css selector", "svg.chart").get_attribute("data-counts")
+        # Its polls by this daemon: each a green square, the first answered 200.
+        strip = page.find_element("css selector", "svg.strip").get_attribute("data-states")
+        assert strip and set(strip.split(",")) == {"ok"}
+        (*_, first) = page.find_elements("css selector", "#polls tr")[1:]
+        assert " 200 " in f" {first.text} "
         page.save_screenshot(str(tmp_path / "feed-page.png"))
     assert picture.stat().st_size > 10_000
     assert (tmp_path / "story-page.png").stat().st_size > 10_000

@@ -484,3 +484,26 @@ async def test_the_search_page_marks_what_matched_and_pages(store: Store) -> Non
         assert empty.status == 200 and 'id="error"' not in await empty.text()
     finally:
         await client.close()
+
+
+async def test_a_feed_page_lists_this_instances_recent_polls(store: Store) -> None:
+    from monitor.outcome import PollOutcome, RecentPolls
+
+    now = datetime.now(UTC)
+    await queue_alerts(store, [("r1", "Karabakh truce")], now=now)
+    (feed,) = await store.feeds()
+    recent = RecentPolls(lambda: now, keep=3)
+    for _ in range(4):  # one more than it keeps
+        recent.add(PollOutcome(feed, "not-modified", result="304"), 0.01)
+    recent.add(PollOutcome(feed, "failed", result="http_5xx", error="HTTP 503 <b>"), 0.5)
+    web = WebSide(store, Metrics(), lambda: True, lambda: now, list, recent_polls=recent)
+    client = await client_for(web)
+    try:
+        text = await (await client.get(f"/feeds/{feed.id}")).text()
+        assert 'data-states="ok,ok,failing"' in text  # the last three, oldest first
+        rows = text[text.index('<table id="polls">') :].split("</table>")[0]
+        assert rows.count("<tr>") == 4  # the header and three polls
+        assert rows.index("http_5xx") < rows.index("304")  # newest first
+        assert "HTTP 503 &lt;b&gt;" in rows
+    finally:
+        await client.close()

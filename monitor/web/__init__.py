@@ -24,6 +24,7 @@ from datetime import datetime
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from monitor.outcome import RecentPolls
 from monitor.store import StoreError
 from monitor.store.protocols import StatusReads
 from monitor.web.metrics import Metrics
@@ -76,6 +77,7 @@ class WebSide:
         token: str | None = None,
         push: PushEndpoint | None = None,
         query: QueryBuilder | None = None,
+        recent_polls: RecentPolls | None = None,
     ) -> None:
         self.store = store
         self.push = push
@@ -83,7 +85,9 @@ class WebSide:
         self.metrics = metrics
         self.ready = ready
         self.clock = clock
-        self.pages = StatusPages(store, clock, watchlists, searchable=self.search is not None)
+        self.pages = StatusPages(
+            store, clock, watchlists, searchable=self.search is not None, recent=recent_polls
+        )
         self.token = token
         self._runner: web.AppRunner | None = None
 

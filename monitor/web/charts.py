@@ -50,3 +50,23 @@ def bar_chart(counts: Mapping[int, int], days: Sequence[tuple[int, str]], name: 
         f' role="img" aria-label="{label}" data-counts="{",".join(map(str, values))}">'
         f"{''.join(bars)}</svg>"
     )
+
+
+STRIP_COLOURS = {"ok": "#2e8b57", "failing": "#c0392b"}
+
+
+def poll_strip(states: Sequence[str]) -> str:
+    """One square a poll, oldest first, green when it worked and red when it failed;
+    ``data-states`` lists them."""
+    squares = "".join(
+        f'<rect x="{position * (BAR + GAP)}" y="0" width="{BAR}" height="{BAR * 2}"'
+        f' fill="{STRIP_COLOURS.get(state, "#999")}"><title>{escape(state)}</title></rect>'
+        for position, state in enumerate(states)
+    )
+    width = max(1, len(states) * (BAR + GAP))
+    failed = sum(state != "ok" for state in states)
+    return (
+        f'<svg class="strip" width="{width}" height="{BAR * 2}" role="img"'
+        f' aria-label="{len(states)} polls, {failed} failed" data-states="{",".join(states)}">'
+        f"{squares}</svg>"
+    )

@@ -15,9 +15,10 @@ from aiohttp import web
 
 from monitor.feed_views import feed_state
 from monitor.models import FeedState
+from monitor.outcome import PollSummary, RecentPolls
 from monitor.store.protocols import StatusReads
 from monitor.views import iso_utc
-from monitor.web.charts import DAYS, bar_chart, day_labels, day_number
+from monitor.web.charts import DAYS, bar_chart, day_labels, day_number, poll_strip
 from monitor.web.html import linked_title, page, table
 
 NEWEST_ITEMS = 20
@@ -51,9 +52,15 @@ def sort_key(order: str, feed: FeedState, items: int) -> tuple[object, ...]:
 class FeedPages:
     """The feeds table and trends of ``/``, and the page of each feed."""
 
-    def __init__(self, store: StatusReads, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: StatusReads,
+        clock: Callable[[], datetime],
+        recent: RecentPolls | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.recent = recent  # this process's recent polls of each feed
 
     def add_routes(self, app: web.Application) -> None:
         """Mount ``/feeds/{id}``."""
@@ -185,11 +192,44 @@ class FeedPages:
             f'<p><small>{escape(feed.shown_url)} · <a href="/">status</a></small></p>'
             + table(["", ""], [[escape(k), v] for k, v in facts.items()], "feed")
             + f"<h2>New items per day</h2>{bar_chart(counts, days, 'new items')}"
+            + self._recent_polls(feed)
             + f"<h2>Newest items</h2>{items}"
         )
         return web.Response(
             text=page(f"{feed.display_name} · news-monitor", body), content_type="text/html"
         )
+
+    def _recent_polls(self, feed: FeedState) -> str:
+        """This process's last polls of the feed: a strip (one square a poll, by how it
+        ended) and a table, newest first."""
+        if self.recent is None:
+            return ""
+        polls = self.recent.of(feed.id)
+        rows = [
+            [
+                escape(iso_utc(poll.at) or ""),
+                f'<span class="{_health(poll)}">{escape(poll.answer)}</span>',
+                f"{poll.fetched_bytes:,}",
+                f"{poll.seconds:.2f}",
+                str(poll.stored),
+                escape(poll.next_reason or ""),
+                escape(poll.error or ""),
+            ]
+            for poll in reversed(polls)
+        ]
+        heading = (
+            "<h2>Recent polls</h2><p><small>by this instance since it started,"
+            f" the last {len(polls)}</small></p>"
+        )
+        columns = ["Polled", "Answer", "Bytes", "Seconds", "New items", "Next poll by", "Error"]
+        return (
+            heading + poll_strip([_health(poll) for poll in polls]) + table(columns, rows, "polls")
+        )
+
+
+def _health(poll: PollSummary) -> str:
+    """How a poll ended, as the strip colours it: ok, or failing."""
+    return "failing" if poll.status in ("failed", "dropped") else "ok"
 
 
 def _query(order: str, wanted: str) -> dict[str, str]:
