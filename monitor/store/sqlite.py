@@ -297,7 +297,6 @@ class SQLiteStore(Store):
         scripts = [
             (int(name.split("_", 1)[0]), name, (folder / name).read_text()) for name in names
         ]
-        migrated = False
         for position, (version, name, script) in enumerate(scripts):
             if version in applied:
                 continue
@@ -309,12 +308,7 @@ class SQLiteStore(Store):
                 f"BEGIN IMMEDIATE;\n{script}\n"
                 f"INSERT INTO schema_migrations VALUES ({version}, '{name}', {now});\nCOMMIT;"
             )
-            migrated = True
         await self._repair(connection, [text for _, _, text in scripts])
-        if migrated:
-            # Migrations rewrite whole tables: their pages would stay in the WAL file
-            # (400 KB for a new database) until traffic checkpoints it. Fold them in now.
-            await connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def _repair(self, connection: aiosqlite.Connection, scripts: Sequence[str]) -> None:
         """Add what the migrations so far promise and the database lacks (a database
