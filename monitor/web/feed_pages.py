@@ -17,7 +17,7 @@ from monitor.feed_views import feed_state
 from monitor.models import FeedState
 from monitor.outcome import PollSummary, RecentPolls
 from monitor.store.protocols import StatusReads
-from monitor.views import iso_utc
+from monitor.views import duration_text, iso_utc
 from monitor.web.charts import DAYS, bar_chart, day_labels, day_number, poll_strip
 from monitor.web.html import linked_title, page, table
 
@@ -240,7 +240,7 @@ def _facts(feed: FeedState) -> Mapping[str, str]:
     state = feed_state(feed)
     return {
         "State": f'<span class="{state}">{state}</span>',
-        "Interval": escape(str(feed.interval)),
+        "Interval": escape(duration_text(feed.interval)),
         "Last poll": escape(iso_utc(feed.last_polled_at) or "never")
         + (f" (HTTP {feed.last_status})" if feed.last_status else ""),
         "Next poll": escape(iso_utc(feed.next_poll_at) or "")
