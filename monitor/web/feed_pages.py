@@ -30,6 +30,14 @@ SORTS = {
     "failures": "Failures",
     "items": f"Items ({DAYS} d)",
 }
+# How each order runs, for screen readers (the troubled, newest and busiest first).
+DIRECTIONS = {
+    "feed": "ascending",
+    "state": "other",
+    "new": "descending",
+    "failures": "descending",
+    "items": "descending",
+}
 STATE_ORDER = {"failing": 0, "gone": 1, "stale": 2, "moved": 3, "new": 4, "ok": 5}
 
 
@@ -96,7 +104,7 @@ class FeedPages:
             " <button>Filter</button></form>"
         )
         header = "".join(
-            f"<th{' aria-sort=ascending' if name == order else ''}>"
+            f"<th{f' aria-sort={DIRECTIONS[name]}' if name == order else ''}>"
             f'<a href="/?{escape(urlencode(_query(name, wanted)))}#feeds">{escape(label)}</a></th>'
             for name, label in SORTS.items()
         )
