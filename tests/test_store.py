@@ -927,3 +927,16 @@ async def test_an_item_like_a_member_but_not_like_the_story_starts_its_own(store
     third = item("c1", "Daily report", None, chunks("z", "w", "v", "u"))
     saved = await store.save_poll(c, [watching(third, "w")], record(), alert=True)
     assert (saved.new_stories, saved.deliveries) == (1, 1)
+
+
+async def test_items_are_found_by_the_ids_people_see_or_their_number(store: Store) -> None:
+    (feed,) = await feed_ids(store, "https://a.example/feed")
+    (entry,) = identify([Item("key-1", "urn:wire:1", "Truce", None, "", "")])
+    await store.save_poll(feed, [NewItem(entry)], record(), alert=False)
+    (stored,) = await store.items()
+    found = await store.find_items(["urn:wire:1", "key-1", str(stored.id), "nothing"])
+    assert {ref: item.id for ref, item in found.items()} == {
+        "urn:wire:1": stored.id,
+        "key-1": stored.id,
+        str(stored.id): stored.id,
+    }

@@ -41,8 +41,8 @@ MIN_SAMPLE_WORDS = 10  # fewer words than this say too little to compare a story
 
 class LikeSample(Strict):
     """One sample of ``like:``: ``{text: …}``, ``{file: PATH}`` (read with the
-    configuration, relative to its file) or ``{item: ID}`` (a stored item: the number
-    ``items`` shows, or an entry's id such as the stored sample's ``seed:…``)."""
+    configuration, relative to its file) or ``{item: ID}`` (a stored item, by the id
+    ``stories --json`` and webhooks show, such as the stored sample's ``seed:…``)."""
 
     text: str | None = None
     file: str | None = None

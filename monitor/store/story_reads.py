@@ -140,19 +140,23 @@ def _mute(row: Row) -> Mute | None:
 
 
 async def find_items(db: Db, refs: Sequence[str]) -> dict[str, StoredItem]:
-    """Stored items by reference: an item's number, or an entry's key (such as the
-    stored sample's ``seed:…``); the first stored wins when a key is on several feeds."""
-    numbers = [int(ref) for ref in refs if ref.isdigit()]
-    keys = [ref for ref in refs if not ref.isdigit()]
+    """Stored items by reference: the id ``stories --json`` and webhooks show (an
+    entry's guid, else its key, such as the stored sample's ``seed:…``), or the item's
+    number in the store; the first stored wins when several feeds have the id."""
     found: dict[str, StoredItem] = {}
     select = f"SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+    rows = await db.fetch(
+        f"{select} WHERE {db.any_of('i.guid')} OR {db.any_of('i.entry_key')} ORDER BY i.id",
+        db.as_list(list(refs)),
+        db.as_list(list(refs)),
+    )
+    wanted = set(refs)
+    for row in rows:
+        for ref in (row["guid"], row["entry_key"]):
+            if ref in wanted:
+                found.setdefault(ref, stored_item_from_row(row))
+    numbers = [int(ref) for ref in refs if ref.isdigit() and ref not in found]
     if numbers:
         for row in await db.fetch(f"{select} WHERE {db.any_of('i.id')}", db.as_list(numbers)):
-            found[str(row["id"])] = stored_item_from_row(row)
-    if keys:
-        rows = await db.fetch(
-            f"{select} WHERE {db.any_of('i.entry_key')} ORDER BY i.id", db.as_list(keys)
-        )
-        for row in rows:
-            found.setdefault(row["entry_key"], stored_item_from_row(row))
+            found.setdefault(str(row["id"]), stored_item_from_row(row))
     return found

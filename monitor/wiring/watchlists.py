@@ -77,7 +77,7 @@ async def like_set(settings: Settings, store: Store) -> LikeSet | None:
     found = await store.find_items(refs) if refs else {}
     problems = [
         f"watchlists[{index}].like[{position}].item: no stored item {sample.item!r}"
-        " (news-monitor items lists them)"
+        " (news-monitor stories --json shows items' ids)"
         for index, watchlist in liked
         for position, sample in enumerate(watchlist.like or ())
         if sample.item is not None and sample.item not in found
