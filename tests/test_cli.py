@@ -99,6 +99,18 @@ def test_seed_and_watchlists_test(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["watchlists", "test", "-c", str(config), "--name", "other"]) == 2
 
 
+def test_watchlists_test_says_what_a_spread_watchlist_without_terms_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(
+        tmp_path, "watchlists:\n  - {name: spreading, spread: {sources: 3, within: 2h}}\n"
+    )
+    assert main(["watchlists", "test", "-c", str(config), "--name", "spreading"]) == 0
+    said = capsys.readouterr()
+    assert "'spreading' is a spread watchlist without terms" in said.err
+    assert "stored item(s) searched" in said.out
+
+
 def test_seed_reports_a_broken_seed_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -138,6 +138,14 @@ async def _configured_watchlists(
     likes = watchlists.likes
     liked = [spec for spec in likes.specs if spec.name == name] if likes is not None else []
     if not chosen and not liked:
+        if any(w.name == name and w.spread is not None for w in settings.watchlists):
+            # Nothing to match: the store counts its stories' sources as they come.
+            print(
+                f"{name!r} is a spread watchlist without terms: it matches no item by"
+                " itself; `news-monitor stories` shows the stories it alerted",
+                file=sys.stderr,
+            )
+            return WatchlistSet([])
         print(f"no watchlist named {name!r}", file=sys.stderr)
         return None
     if liked and likes is not None:
