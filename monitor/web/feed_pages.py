@@ -19,7 +19,7 @@ from monitor.outcome import PollSummary, RecentPolls
 from monitor.store.protocols import StatusReads
 from monitor.views import duration_text, iso_utc
 from monitor.web.charts import DAYS, bar_chart, day_labels, day_number, poll_strip
-from monitor.web.html import linked_title, page, table
+from monitor.web.html import linked_title, message_page, page, table
 
 NEWEST_ITEMS = 20
 # The feeds table's orders, by the link text of their column.
@@ -169,13 +169,7 @@ class FeedPages:
         feeds = {feed.id: feed for feed in await self.store.feeds()}
         feed = feeds.get(int(text)) if text.isdigit() else None
         if feed is None:
-            return web.Response(
-                text=page(
-                    "no such feed · news-monitor", f"<p>No feed {escape(text)} is polled.</p>"
-                ),
-                content_type="text/html",
-                status=404,
-            )
+            return message_page("no such feed", f"No feed {escape(text)} is polled.", 404)
         now = self.clock()
         days = day_labels(day_number(now))
         counts = (await self.store.items_per_day(now - timedelta(days=DAYS), feed.id)).get(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
+from aiohttp import web
+
 from monitor.models import Item
 
 STYLE = """
@@ -42,3 +44,13 @@ def linked_title(item: Item) -> str:
     if item.link and item.link.startswith(("http://", "https://")):
         title = f'<a href="{escape(item.link)}" rel="noreferrer">{title}</a>'
     return title
+
+
+def message_page(title: str, message: str, status: int) -> web.Response:
+    """A short page saying one thing (``message``: escaped HTML), with its status: a
+    story or feed that is not stored, a form refused."""
+    return web.Response(
+        text=page(f"{title} · news-monitor", f"<p>{message}</p>"),
+        content_type="text/html",
+        status=status,
+    )

@@ -23,7 +23,7 @@ from aiohttp import web
 from monitor.models import Story
 from monitor.store.protocols import StatusReads
 from monitor.views import iso_utc, join_reason, mute_span, source_name
-from monitor.web.html import linked_title, page, table
+from monitor.web.html import linked_title, message_page, page, table
 
 SHOWN = 20  # stories on the status page
 # What the mute form offers; "" mutes until unmuted.
@@ -82,30 +82,29 @@ class StoryPages:
     async def _act(self, request: web.Request, action: str) -> web.StreamResponse:
         text = request.match_info["id"]
         if not text.isdigit():
-            return _refused(404, f"No story {escape(text)} is stored.")
+            return message_page("no such story", f"No story {escape(text)} is stored.", 404)
         story_id = int(text)
         if not _same_site(request):
-            return _refused(403, "Another site sent this form: nothing was changed.")
+            return message_page("refused", "Another site sent this form: nothing was changed.", 403)
         form = await request.post()
         given = form.get("token")
         wanted = self.form_token(action, story_id)
         if not isinstance(given, str) or not hmac.compare_digest(given, wanted):
-            return _refused(
-                403, "This form is stale or forged: reload the story's page and try again."
-            )
+            stale = "This form is stale or forged: reload the story's page and try again."
+            return message_page("refused", stale, 403)
         if action == "unmute":
             done = await self.store.unmute_story(story_id)
         else:
             span = form.get("for", "")
             if not isinstance(span, str) or span not in MUTE_SPANS:
-                return _refused(400, "Mute for 1d, 7d, 30d, or until unmuted.")
+                return message_page("refused", "Mute for 1d, 7d, 30d, or until unmuted.", 400)
             now = self.clock()
             length = MUTE_SPANS[span]
             done = await self.store.mute_story(
                 story_id, now, None if length is None else now + length
             )
         if not done:
-            return _refused(404, f"No story {story_id} is stored.")
+            return message_page("no such story", f"No story {story_id} is stored.", 404)
         raise web.HTTPSeeOther(f"/stories/{story_id}")
 
     async def section(self) -> str:
@@ -130,13 +129,7 @@ class StoryPages:
         text = request.match_info["id"]
         story = await self.store.story(int(text)) if text.isdigit() else None
         if story is None:
-            return web.Response(
-                text=page(
-                    "no such story · news-monitor", f"<p>No story {escape(text)} is stored.</p>"
-                ),
-                content_type="text/html",
-                status=404,
-            )
+            return message_page("no such story", f"No story {escape(text)} is stored.", 404)
         names = {member.id: source_name(member) for member in story.items}
         members = table(
             ["Source", "Item", "Seen", "Joined"],
@@ -182,14 +175,6 @@ def _muted(story: Story, now: datetime) -> str:
     if story.muted is None or not story.muted.holds(now):
         return ""
     return f' <small class="stale">muted {escape(mute_span(story.muted))}</small>'
-
-
-def _refused(status: int, message: str) -> web.Response:
-    return web.Response(
-        text=page("refused · news-monitor", f"<p>{message}</p>"),
-        content_type="text/html",
-        status=status,
-    )
 
 
 def _same_site(request: web.Request) -> bool:
