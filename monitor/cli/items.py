@@ -165,10 +165,15 @@ def _like_line(likeness: Likeness, stored: StoredItem) -> str:
 
 async def watchlists(settings: Settings, path: Path, args: argparse.Namespace) -> int:
     labels = feed_labels(settings)
+    # A bad --query is answered before the store is opened (or a database made).
+    given = None if args.query is None else _command_line_watchlist(settings, args.query)
+    if args.query is not None and given is None:
+        return EXIT_CONFIG
 
     async def test(store: Store) -> int:
-        if args.query is not None:
-            watchlists = _command_line_watchlist(settings, args.query)
+        # (Not ``given or …``: a compiled set is falsy when it holds no watchlist.)
+        if given is not None:
+            watchlists: WatchlistSet | None = given
         else:
             watchlists = await _configured_watchlists(settings, args.name, store)
         if watchlists is None:
