@@ -3,7 +3,8 @@
 Jobs: *dispatch* claims due feeds (their ``next_poll_at`` lives in the store, so a
 restart neither re-polls early nor forgets) and polls them as tasks; *relay* sends due
 deliveries; *store-health* makes sure the database is still the one we opened;
-*housekeeping* tidies the store; *leases* renews the claims of work in flight;
+*housekeeping* tidies the store; *poll-days* stores each feed's polls per day (its
+health over time, counted in memory); *leases* renews the claims of work in flight;
 *websub* (with ``web.public_url``) subscribes to hubs and renews the subscriptions. Each
 job runs with ``coalesce`` and ``max_instances=1``: a slow tick is never stacked behind
 another.
@@ -21,9 +22,11 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.jobs import JobFailures
 from monitor.logs import feed_ids
 from monitor.models import FeedState
 from monitor.outcome import RecentPolls
+from monitor.poll_days import PollDays
 from monitor.runtime import Runtime
 from monitor.store import StoreError
 from monitor.web import WebSide
@@ -39,39 +42,12 @@ SHARED_DISPATCH_EVERY = timedelta(seconds=0.25)
 DISPATCH_JITTER = timedelta(seconds=0.2)
 RELAY_EVERY = timedelta(seconds=2)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+# Polls counted per feed and day are stored this often (a crash loses at most this).
+POLL_DAYS_EVERY = timedelta(minutes=5)
 PUSH_DEADLINE = timedelta(seconds=8)
 STORE_HEALTH_EVERY = timedelta(seconds=30)
 WEBSUB_EVERY = timedelta(seconds=10)  # one indexed query when nothing is due
 SHUTDOWN_GRACE = timedelta(seconds=8)  # inside the 10 s that SIGTERM promises
-
-
-class JobFailures:
-    """What the periodic jobs' failures say in the log: one line when a job starts
-    failing (or fails differently), one when it works again, nothing in between. A job
-    that fails every second through a disk-full or database outage would otherwise
-    write a traceback every second. An error that is not the store's (a bug) is logged
-    with its traceback, once."""
-
-    def __init__(self) -> None:
-        self.failing: dict[str, tuple[str, int]] = {}  # job → (its error, failures since)
-
-    def failed(self, job: str, error: Exception) -> None:
-        """A tick of ``job`` raised ``error``."""
-        said = f"{type(error).__name__}: {error}"
-        before = self.failing.get(job)
-        self.failing[job] = (said, 1 if before is None else before[1] + 1)
-        if before is not None and before[0] == said:
-            return
-        if isinstance(error, StoreError):
-            log.error("%s: the store cannot be used: %s (said once until it changes)", job, error)
-        else:
-            log.error("%s failed (said once until it changes)", job, exc_info=error)
-
-    def succeeded(self, job: str) -> None:
-        """A tick of ``job`` ran through."""
-        before = self.failing.pop(job, None)
-        if before is not None:
-            log.warning("%s works again, after %s failed run(s)", job, before[1])
 
 
 class Daemon:
@@ -87,6 +63,7 @@ class Daemon:
         self.store_problem: str | None = None
         self.metrics = Metrics()
         self.recent_polls = RecentPolls(self.runtime.clock)  # for each feed's page
+        self.poll_days = PollDays(self.runtime.clock)  # each feed's health over the days
         self.web: WebSide | None = None
         # Claim at most this fraction of the poll slots per tick (1: all free ones).
         self.claim_share = 1
@@ -129,6 +106,7 @@ class Daemon:
         spent = time.perf_counter() - started
         self.metrics.polled(outcome, spent)
         self.recent_polls.add(outcome, spent)
+        self.poll_days.add(outcome)
         log.debug(
             "polled %s: %s", feed.shown_url, outcome.status, extra=feed_ids(feed.id, feed.url)
         )
@@ -164,6 +142,7 @@ class Daemon:
         spent = time.perf_counter() - started
         self.metrics.polled(outcome, spent)
         self.recent_polls.add(outcome, spent)
+        self.poll_days.add(outcome)
         if outcome.deliveries and not self.stopping.is_set():
             self._wake_relay()
         return True
@@ -245,6 +224,16 @@ class Daemon:
             await self.runtime.store.housekeeping(self.runtime.clock())
             await self.runtime.relearn_likes()
 
+    async def save_poll_days(self) -> None:
+        """Hand the polls counted since the last turn to the store; when it cannot take
+        them, they are kept for the next turn."""
+        days = self.poll_days.take()
+        try:
+            await self.runtime.store.add_poll_days(days)
+        except BaseException:
+            self.poll_days.give_back(days)
+            raise
+
     async def reload(self) -> None:
         """Re-read the configuration; keep the running one when the new one is invalid."""
         if self.config_path is not None:
@@ -256,6 +245,8 @@ class Daemon:
         job: Callable[[], Awaitable[None]],
         every: timedelta,
         jitter: timedelta | None = None,
+        *,
+        start_now: bool = True,
     ) -> None:
         async def tracked() -> None:
             # Counted as in flight, so shutdown waits for a tick that is under way.
@@ -286,7 +277,8 @@ class Daemon:
             max_instances=1,
             misfire_grace_time=None,
             jitter=None if jitter is None else jitter.total_seconds(),
-            next_run_time=datetime.now(UTC),
+            # Most jobs run at once; a job that saves what others gathered waits a turn.
+            next_run_time=datetime.now(UTC) if start_now else datetime.now(UTC) + every,
         )
 
     async def _check_store_job(self) -> None:
@@ -319,6 +311,7 @@ class Daemon:
         self._add_job("relay", self.relay, RELAY_EVERY)
         self._add_job("store-health", self._check_store_job, STORE_HEALTH_EVERY)
         self._add_job("housekeeping", self.housekeeping, HOUSEKEEPING_EVERY)
+        self._add_job("poll-days", self.save_poll_days, POLL_DAYS_EVERY, start_now=False)
         self._add_job("leases", self.renew_leases, self.runtime.renew_every)
         if self.runtime.subscriber is not None:
             self._add_job("websub", self.websub, self.websub_every)
@@ -339,6 +332,10 @@ class Daemon:
         self.scheduler.pause()
         await self._drain()
         self.scheduler.shutdown(wait=False)
+        try:
+            await self.save_poll_days()
+        except StoreError as error:  # counts only: the feeds' own state is stored
+            log.warning("polls counted since the last save are lost: %s", error)
 
     async def _start_web(self) -> None:
         settings = self.runtime.settings.web
@@ -354,6 +351,7 @@ class Daemon:
             self._push_endpoint(),
             self._query,
             self.recent_polls,
+            self.poll_days,
         )
         await self.web.start(settings.listen)
         log.info("status page and metrics on http://%s/", settings.listen)

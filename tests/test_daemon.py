@@ -215,7 +215,7 @@ async def test_a_second_daemon_on_the_same_database_exits_with_the_reason(
 def test_a_job_that_keeps_failing_is_said_once_until_it_changes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from monitor.daemon import JobFailures
+    from monitor.jobs import JobFailures
     from monitor.store import StoreError
 
     failures = JobFailures()
@@ -265,6 +265,35 @@ async def test_an_outage_of_the_store_is_one_line_per_job_not_one_per_tick(
     jobs = {record.getMessage().split(":", 1)[0] for record in lines}
     assert len(lines) == len(jobs) <= 4, [record.getMessage() for record in lines]
     assert not any(record.exc_info for record in lines)
+
+
+async def test_polls_counted_per_day_are_stored_by_the_job_and_at_shutdown(
+    feeds: FeedServer, tmp_path: Path
+) -> None:
+    from monitor.config import parse_settings
+    from monitor.daemon import Daemon as RealDaemon
+    from monitor.runtime import Runtime
+
+    feeds.serve("/feed.xml", rss([TRUCE]))
+    config = tmp_path / "monitor.yaml"
+    write_config(config, feeds.url("/feed.xml"), "http://127.0.0.1:9/hook")
+    settings = parse_settings(config.read_text(), str(config), {})
+    async with Runtime(settings) as runtime:
+        daemon = RealDaemon(runtime)
+        running = asyncio.create_task(daemon.run())
+        await until(lambda: len(feeds.hits.get("/feed.xml", ())) == 1, 15)
+        await until(lambda: bool(daemon.poll_days.pending), 5)
+        await daemon.save_poll_days()  # the job's turn
+        (day,) = await runtime.store.poll_days(runtime.clock())
+        assert (day.polls, day.failures) == (1, 0)
+        # A push counts as a poll too; what is counted after the job's last turn is
+        # stored at shutdown.
+        (feed,) = await runtime.store.feeds()
+        assert await daemon.pushed(feed, rss([TRUCE]).encode(), {})
+        daemon.stop()
+        await asyncio.wait_for(running, 15)
+        (day,) = await runtime.store.poll_days(runtime.clock())
+        assert (day.polls, day.failures) == (2, 0) and not daemon.poll_days.pending
 
 
 async def test_a_job_cut_off_at_shutdown_is_one_warning_not_a_traceback(

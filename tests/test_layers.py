@@ -47,6 +47,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "monitor.notify.rules",
             "monitor.outcome",
             "monitor.parse",
+            "monitor.poll_days",
             "monitor.sources",
             "monitor.spread",
             "monitor.views",
@@ -73,7 +74,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("configuration", ("monitor.config",)),
     ("wiring", ("monitor.runtime", "monitor.wiring")),
-    ("service", ("monitor.daemon", "monitor.web")),
+    ("service", ("monitor.daemon", "monitor.jobs", "monitor.web")),
     ("command line", ("monitor.__main__", "monitor.cli")),
 ]
 # Who may read the configuration: the command line, the wiring and the loaders.
