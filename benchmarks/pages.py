@@ -2,7 +2,8 @@
 
 Fills a SQLite store as polls do (``save_poll``): 1,000 farm feeds of 100 entries
 (100,000 items, wire stories among them), saved over the last 30 days so the trends have
-something to draw, 2% of the items matched by a watchlist and alerted. Then serves the
+something to draw, 2% of the items matched by a watchlist and alerted, and 90 days of
+polls per feed (the feeds' health per day). Then serves the
 web side in this process and times each page and API answer (the median of five, and
 the slowest), against the 200 ms a page may take.
 """
@@ -24,6 +25,7 @@ from monitor.config import parse_settings
 from monitor.match import FeedLabels, match_items
 from monitor.models import FeedSpec, PollRecord
 from monitor.parse import parse_feed
+from monitor.poll_days import PollDay
 from monitor.store.sqlite import SQLiteStore
 from monitor.web import WebSide
 from monitor.web.metrics import Metrics
@@ -54,6 +56,15 @@ async def fill(store: SQLiteStore, feeds: int, items: int, now: datetime) -> Non
         when = now - timedelta(days=30) + timedelta(days=30) * number / feeds
         record = PollRecord(when, when + timedelta(minutes=10), 200, None)
         await store.save_poll(ids[spec.url], batch, record, alert=True)
+    # 90 days (all that is kept) of polls per feed, every 10 minutes, some failing.
+    today = int(now.timestamp() // 86_400)
+    for feed_id in ids.values():
+        failing = {back for back in range(90) if (feed_id + back) % 7 == 0}
+        days = [
+            PollDay(feed_id, today - back, 144, 144 if back in failing else 0, back % 11 == 0)
+            for back in range(90)
+        ]
+        await store.add_poll_days(days)
 
 
 async def measure(store: SQLiteStore, now: datetime) -> list[tuple[str, float, float, int]]:

@@ -28,6 +28,7 @@ from monitor.models import FeedState
 from monitor.notify.relay import Relay, RelayReport
 from monitor.outcome import PollOutcome
 from monitor.poll import Poller
+from monitor.poll_days import PollDays
 from monitor.progress import Steps
 from monitor.seeds import default_seed_dir, load_seeds
 from monitor.store import Store, StoreError
@@ -260,5 +261,10 @@ class Runtime(AsyncResource):
         """Poll every feed once, then deliver what is due."""
         async with self.renewing_leases():
             polls = await self.poll_all(progress)
+            # Each feed's health over the days (the status page's strip): one write.
+            counted = PollDays(self.clock)
+            for outcome in polls:
+                counted.add(outcome)
+            await self.store.add_poll_days(counted.take())
             relay = await self.relay.deliver_due()
         return OnceReport(polls, relay)

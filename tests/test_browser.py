@@ -111,9 +111,12 @@ watchlists:
         page.find_element("css selector", "#feeds tr:nth-child(2) a").click()
         assert page.title.startswith(HOSTILE_TITLE)
         assert page.find_element("css selector", "svg.chart").get_attribute("data-counts")
-        # Its polls by this daemon: each a green square, the first answered 200.
-        strip = page.find_element("css selector", "svg.strip").get_attribute("data-states")
+        # Its polls by this daemon: each a green square, the first answered 200; today a
+        # green square of its health per day (counted here, not yet saved), the rest grey.
+        strip = page.find_element("css selector", "#poll-strip").get_attribute("data-states")
         assert strip and set(strip.split(",")) == {"ok"}
+        days = page.find_element("css selector", "#health-strip").get_attribute("data-states")
+        assert days and days.split(",")[-1] == "ok" and set(days.split(",")[:-1]) == {"unpolled"}
         (*_, first) = page.find_elements("css selector", "#polls tr")[1:]
         assert " 200 " in f" {first.text} "
         page.save_screenshot(str(tmp_path / "feed-page.png"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections import Counter
+from datetime import timedelta
 from html import escape
 from pathlib import Path
 
@@ -271,6 +273,11 @@ async def test_hundreds_of_feeds_alert_every_watched_item_once_and_nothing_else(
         assert sorted(alerted) == sorted(expected)
         again = await runtime.once()
         assert again.ok and again.relay.sent == 0
+        # Each pass counts a poll of each feed for its health per day, in one write.
+        polls: Counter[int] = Counter()
+        for day in await runtime.store.poll_days(runtime.clock() - timedelta(days=1)):
+            polls[day.feed_id] += day.polls - day.failures  # two passes may span midnight
+        assert len(polls) == 300 and set(polls.values()) == {2}
     assert len(receiver.requests) == len(expected)
 
 

@@ -940,3 +940,39 @@ async def test_items_are_found_by_the_ids_people_see_or_their_number(store: Stor
         "key-1": stored.id,
         str(stored.id): stored.id,
     }
+
+
+async def test_polls_per_day_add_up_and_are_pruned(store: Store) -> None:
+    from monitor.poll_days import PollDay, day_health
+
+    await store.sync_feeds([spec("https://a.example/feed"), spec("https://b.example/feed")], NOW)
+    a, b = (feed.id for feed in await store.feeds())
+    today = int(NOW.timestamp() // 86_400)
+    await store.add_poll_days([])  # nothing counted: nothing written
+    await store.add_poll_days(
+        [
+            PollDay(a, today, 10, 0, False),
+            PollDay(b, today, 4, 4, False),
+            PollDay(a, today - 1, 3, 1, False),
+            PollDay(b, today - 40, 2, 0, True),
+            PollDay(424242, today, 1, 0, False),  # a feed that is gone
+        ]
+    )
+    # A second instance's batch adds to the same rows; stale stays once set.
+    await store.add_poll_days([PollDay(a, today, 2, 0, True), PollDay(b, today - 40, 1, 0, False)])
+    days = {(day.feed_id, day.day): day for day in await store.poll_days(NOW - timedelta(days=60))}
+    assert days[(a, today)] == PollDay(a, today, 12, 0, True)
+    assert days[(b, today - 40)] == PollDay(b, today - 40, 3, 0, True)
+    assert [day.day for day in await store.poll_days(NOW, a)] == [today]
+    # The status page's counts of feeds per health agree with how each day is named.
+    health = await store.feed_health_per_day(NOW - timedelta(days=60))
+    named: dict[str, dict[int, int]] = {}
+    for (_, number), day in days.items():
+        counts = named.setdefault(day_health(day), {})
+        counts[number] = counts.get(number, 0) + 1
+    assert health == {name: named.get(name, {}) for name in ("failing", "flaky", "stale")}
+    assert health["failing"] == {today: 1} and health["flaky"] == {today - 1: 1}
+    # Housekeeping keeps 90 days, and only the days of feeds that exist.
+    await store.housekeeping(NOW + timedelta(days=55))
+    kept = {(day.feed_id, day.day) for day in await store.poll_days(NOW - timedelta(days=60))}
+    assert kept == {(a, today), (b, today), (a, today - 1)}

@@ -35,6 +35,7 @@ PINNED = {
     "postgresql/0005_muted_stories.sql": "5dd72a8bd3952b81",
     "postgresql/0006_spread_alerts.sql": "c9ba5a0653732d0f",
     "postgresql/0007_items_seen_index.sql": "a029cee8aa1234de",
+    "postgresql/0008_poll_days.sql": "0f48280072768851",
     "sqlite/0001_initial.sql": "eefb321ed444ac0e",
     "sqlite/0002_claim_owners.sql": "0dd04c6f1cb402fd",
     "sqlite/0003_identity_keys.sql": "56021f4061278491",
@@ -49,6 +50,7 @@ PINNED = {
     "sqlite/0012_muted_stories.sql": "0c9fe959e2ad7b41",
     "sqlite/0013_spread_alerts.sql": "34d246d1e9ab208d",
     "sqlite/0014_items_seen_index.sql": "6de30b3212691edb",
+    "sqlite/0015_poll_days.sql": "daad9d01a38f5ea1",
 }
 
 

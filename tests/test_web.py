@@ -453,6 +453,46 @@ async def test_trends_feeds_and_a_feed_page_show_the_stored_counts(store: Store)
         await client.close()
 
 
+async def test_a_feeds_health_per_day_is_drawn_from_the_stored_polls(store: Store) -> None:
+    from monitor.outcome import PollOutcome
+    from monitor.poll_days import PollDay, PollDays
+    from monitor.web.charts import day_number
+
+    now = datetime.now(UTC)
+    today = day_number(now)
+    await queue_alerts(store, [("h1", "Karabakh truce")], now=now)
+    (feed,) = await store.feeds()
+    await store.add_poll_days(
+        [
+            PollDay(feed.id, today, 20, 0, False),
+            PollDay(feed.id, today - 1, 20, 3, False),
+            PollDay(feed.id, today - 2, 5, 5, False),
+            PollDay(feed.id, today - 3, 9, 0, True),
+            PollDay(feed.id, today - 45, 9, 9, False),  # before the strip's 30 days
+        ]
+    )
+    # This instance's polls not saved yet count on the feed's page: a failed one today.
+    unsaved = PollDays(lambda: now)
+    unsaved.add(PollOutcome(feed, "failed", error="HTTP 503"))
+    web = WebSide(store, Metrics(), lambda: True, lambda: now, list, poll_days=unsaved)
+    client = await client_for(web)
+    try:
+        text = await (await client.get(f"/feeds/{feed.id}")).text()
+        states = re.search(r'id="health-strip"[^>]*data-states="([^"]+)"', text)
+        assert states is not None
+        drawn = states.group(1).split(",")
+        assert len(drawn) == 30 and drawn[-4:] == ["stale", "failing", "flaky", "flaky"]
+        assert set(drawn[:-4]) == {"unpolled"}
+        assert "20 polls, 3 failed" in text and "21 polls, 1 failed" in text  # tooltips
+        # The trends count feeds per health and day, as the store does.
+        page = await (await client.get("/")).text()
+        counts = dict(re.findall(r'aria-label="feeds (\w+)[^"]*" data-counts="([\d,]+)"', page))
+        assert counts["failing"].split(",")[-3] == "1" and counts["stale"].split(",")[-4] == "1"
+        assert sum(map(int, counts["failing"].split(","))) == 1  # the 45th day is not drawn
+    finally:
+        await client.close()
+
+
 async def test_the_search_page_marks_what_matched_and_pages(store: Store) -> None:
     from monitor.web.search import Query
     from monitor.wiring.watchlists import feed_labels, query_watchlist

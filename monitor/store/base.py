@@ -35,6 +35,7 @@ from monitor.models import (
     Subscription,
     SubscriptionTask,
 )
+from monitor.poll_days import PollDay
 from monitor.spread import SpreadRule
 from monitor.store import (
     feeds,
@@ -331,6 +332,23 @@ class Store(AsyncResource, ABC):
         async with self._db(write=False) as db:
             return await trends.items_per_day(db, to_epoch(since), feed_id)
 
+    async def add_poll_days(self, days: Sequence[PollDay]) -> None:
+        """Add counted polls to each feed's stored days (one write for the batch)."""
+        if days:
+            async with self._db() as db:
+                await trends.add_poll_days(db, days)
+
+    async def poll_days(self, since: datetime, feed_id: int | None = None) -> list[PollDay]:
+        """Each feed's (or one feed's) polls per UTC day from ``since``'s day on."""
+        async with self._db(write=False) as db:
+            return await trends.poll_days(db, int(to_epoch(since) // trends.DAY), feed_id)
+
+    async def feed_health_per_day(self, since: datetime) -> dict[str, dict[int, int]]:
+        """Per health (failing, flaky, stale), the feeds that had such a day, each UTC
+        day from ``since``'s day on."""
+        async with self._db(write=False) as db:
+            return await trends.feed_health_per_day(db, int(to_epoch(since) // trends.DAY))
+
     async def find_items(self, refs: Sequence[str]) -> dict[str, StoredItem]:
         """Stored items by number or entry key (``like: [{item: ID}]``), by reference."""
         async with self._db(write=False) as db:
@@ -391,6 +409,7 @@ class Store(AsyncResource, ABC):
         log (one short transaction per slice, so polls are never held up for long, and
         one instance at a time), then the backend's own; safe to run at any time."""
         cutoff = to_epoch(now - self.story_policy.window)
+        cutoff_days = to_epoch(now - trends.KEEP_POLL_DAYS)
         with translated_errors(self):
             async with self._upkeep_turn() as mine:
                 if mine:
@@ -399,6 +418,8 @@ class Store(AsyncResource, ABC):
                             await story_upkeep.prune_slice(db, number, cutoff)
                     async with self._db() as db:
                         await story_upkeep.prune_log(db, 2 * self.common.generation_size, cutoff)
+                    async with self._db() as db:
+                        await trends.prune_poll_days(db, int(cutoff_days // trends.DAY))
             await self._compact()
 
     # -- the outbox (outbox.py) --------------------------------------------------------

@@ -25,6 +25,14 @@ from monitor.models import (
     Subscription,
     SubscriptionTask,
 )
+from monitor.poll_days import PollDay
+
+
+class PollDayWrites(Protocol):
+    """Where counted polls per feed and day go (the daemon hands them in batches)."""
+
+    async def add_poll_days(self, days: Sequence[PollDay]) -> None:
+        """Add counted polls to each feed's stored days."""
 
 
 class Notices(Protocol):
@@ -189,6 +197,13 @@ class StatusReads(Protocol):
         self, since: datetime, feed_id: int | None = None
     ) -> dict[int, dict[int, int]]:
         """Per feed (or for one), its new items each UTC day (numbered from the epoch)."""
+
+    async def poll_days(self, since: datetime, feed_id: int | None = None) -> list[PollDay]:
+        """Each feed's (or one feed's) polls per UTC day from ``since``'s day on."""
+
+    async def feed_health_per_day(self, since: datetime) -> dict[str, dict[int, int]]:
+        """Per health (failing, flaky, stale), the feeds that had such a day, each UTC
+        day from ``since``'s day on."""
 
     async def mute_story(self, story_id: int, now: datetime, until: datetime | None) -> bool:
         """Mute a story from ``now`` until ``until`` (None: until unmuted); False when

@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from monitor.outcome import RecentPolls
+from monitor.poll_days import PollDays
 from monitor.store import StoreError
 from monitor.store.protocols import StatusReads
 from monitor.web.metrics import Metrics
@@ -78,6 +79,7 @@ class WebSide:
         push: PushEndpoint | None = None,
         query: QueryBuilder | None = None,
         recent_polls: RecentPolls | None = None,
+        poll_days: PollDays | None = None,
     ) -> None:
         self.store = store
         self.push = push
@@ -86,7 +88,12 @@ class WebSide:
         self.ready = ready
         self.clock = clock
         self.pages = StatusPages(
-            store, clock, watchlists, searchable=self.search is not None, recent=recent_polls
+            store,
+            clock,
+            watchlists,
+            searchable=self.search is not None,
+            recent=recent_polls,
+            unsaved_days=poll_days,
         )
         self.token = token
         self._runner: web.AppRunner | None = None

@@ -52,21 +52,34 @@ def bar_chart(counts: Mapping[int, int], days: Sequence[tuple[int, str]], name: 
     )
 
 
-STRIP_COLOURS = {"ok": "#2e8b57", "failing": "#c0392b"}
+STRIP_COLOURS = {
+    "ok": "#2e8b57",
+    "failing": "#c0392b",
+    "flaky": "#e67e22",
+    "stale": "#b8860b",
+    "unpolled": "#ddd",
+}
+
+
+def strip(squares: Sequence[tuple[str, str]], label: str, name: str) -> str:
+    """One square per (state, tooltip), oldest first, coloured by state (green ok, red
+    failing, orange flaky, amber stale, grey unpolled); ``data-states`` lists them and
+    ``name`` is its id."""
+    drawn = "".join(
+        f'<rect x="{position * (BAR + GAP)}" y="0" width="{BAR}" height="{BAR * 2}"'
+        f' fill="{STRIP_COLOURS.get(state, "#999")}"><title>{escape(tip)}</title></rect>'
+        for position, (state, tip) in enumerate(squares)
+    )
+    width = max(1, len(squares) * (BAR + GAP))
+    states = ",".join(state for state, _ in squares)
+    return (
+        f'<svg class="strip" id="{name}" width="{width}" height="{BAR * 2}" role="img"'
+        f' aria-label="{escape(label)}" data-states="{states}">{drawn}</svg>'
+    )
 
 
 def poll_strip(states: Sequence[str]) -> str:
-    """One square a poll, oldest first, green when it worked and red when it failed;
-    ``data-states`` lists them."""
-    squares = "".join(
-        f'<rect x="{position * (BAR + GAP)}" y="0" width="{BAR}" height="{BAR * 2}"'
-        f' fill="{STRIP_COLOURS.get(state, "#999")}"><title>{escape(state)}</title></rect>'
-        for position, state in enumerate(states)
-    )
-    width = max(1, len(states) * (BAR + GAP))
+    """One square a poll, oldest first, green when it worked and red when it failed."""
     failed = sum(state != "ok" for state in states)
-    return (
-        f'<svg class="strip" width="{width}" height="{BAR * 2}" role="img"'
-        f' aria-label="{len(states)} polls, {failed} failed" data-states="{",".join(states)}">'
-        f"{squares}</svg>"
-    )
+    label = f"{len(states)} polls, {failed} failed"
+    return strip([(state, state) for state in states], label, "poll-strip")

@@ -1,8 +1,9 @@
 """Feeds and trends on the status page: the feeds as a table sorted and filtered by the
 page's own links and form (no script: ``/?sort=failures&feed=bbc``), a page per feed
 (``/feeds/{id}``: its schedule, health, new items per day and newest items), and the
-trends (stories alerted per watchlist per day, new items per day) as inline SVG charts
-drawn from stored counts."""
+trends (stories alerted per watchlist per day, new items per day, feeds failing or stale
+per day) as inline SVG charts drawn from stored counts, and each feed's health over the
+days as a strip."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from aiohttp import web
 from monitor.feed_views import feed_state
 from monitor.models import FeedState
 from monitor.outcome import PollSummary, RecentPolls
+from monitor.poll_days import PollDay, PollDays, day_health, merged
 from monitor.store.protocols import StatusReads
 from monitor.views import duration_text, iso_utc
-from monitor.web.charts import DAYS, bar_chart, day_labels, day_number, poll_strip
+from monitor.web.charts import DAYS, bar_chart, day_labels, day_number, poll_strip, strip
 from monitor.web.html import linked_title, message_page, page, table
 
 NEWEST_ITEMS = 20
@@ -37,6 +39,12 @@ DIRECTIONS = {
     "new": "descending",
     "failures": "descending",
     "items": "descending",
+}
+# The trends' rows of feeds by health (as ``day_health`` names a day).
+HEALTH_ROWS = {
+    "failing": "feeds failing (every poll failed)",
+    "flaky": "feeds with some failed polls",
+    "stale": "feeds stale (silent far longer than usual)",
 }
 STATE_ORDER = {"failing": 0, "gone": 1, "stale": 2, "moved": 3, "new": 4, "ok": 5}
 
@@ -65,10 +73,14 @@ class FeedPages:
         store: StatusReads,
         clock: Callable[[], datetime],
         recent: RecentPolls | None = None,
+        unsaved_days: PollDays | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.recent = recent  # this process's recent polls of each feed
+        # This process's polls per day that the store has not taken yet (the strip is
+        # drawn from both, so it is current between saves).
+        self.unsaved_days = unsaved_days
 
     def add_routes(self, app: web.Application) -> None:
         """Mount ``/feeds/{id}``."""
@@ -158,6 +170,16 @@ class FeedPages:
                 str(sum(total.get(day, 0) for day, _ in days)),
             ]
         )
+        health = await self.store.feed_health_per_day(now - timedelta(days=DAYS - 1))
+        for name, label in HEALTH_ROWS.items():
+            per_day = health.get(name, {})
+            rows.append(
+                [
+                    f"<em>{escape(label)}</em>",
+                    bar_chart(per_day, days, label),
+                    str(sum(per_day.get(day, 0) for day, _ in days)),
+                ]
+            )
         span = f"{days[0][1]} – {days[-1][1]} (UTC days)"
         return f"<h2>Trends</h2><p><small>{escape(span)}</small></p>" + table(
             ["Watchlist", "Stories alerted per day", "Total"], rows, "trends"
@@ -194,11 +216,32 @@ class FeedPages:
             f'<p><small>{escape(feed.shown_url)} · <a href="/">status</a></small></p>'
             + table(["", ""], [[escape(k), v] for k, v in facts.items()], "feed")
             + f"<h2>New items per day</h2>{bar_chart(counts, days, 'new items')}"
+            + await self._health_days(feed, days)
             + self._recent_polls(feed)
             + f"<h2>Newest items</h2>{items}"
         )
         return web.Response(
             text=page(f"{feed.display_name} · news-monitor", body), content_type="text/html"
+        )
+
+    async def _health_days(self, feed: FeedState, days: list[tuple[int, str]]) -> str:
+        """The feed's health each day (stored, from every instance): a square a day."""
+        since = self.clock() - timedelta(days=DAYS - 1)
+        stored = {day.day: day for day in await self.store.poll_days(since, feed.id)}
+        unsaved = {} if self.unsaved_days is None else self.unsaved_days.pending
+        for (feed_id, number), day in unsaved.items():
+            if feed_id == feed.id:
+                known = stored.get(number)
+                stored[number] = day if known is None else merged(known, day)
+        squares = [
+            (day_health(stored.get(day)), _day_tip(label, stored.get(day))) for day, label in days
+        ]
+        states = [state for state, _ in squares]
+        label = ", ".join(f"{states.count(name)} {name}" for name in dict.fromkeys(states))
+        return (
+            "<h2>Health per day</h2><p><small>every poll by every instance; a square a"
+            f" UTC day, {escape(days[0][1])} – {escape(days[-1][1])}</small></p>"
+            + strip(squares, f"{len(days)} days: {label}", "health-strip")
         )
 
     def _recent_polls(self, feed: FeedState) -> str:
@@ -227,6 +270,14 @@ class FeedPages:
         return (
             heading + poll_strip([_health(poll) for poll in polls]) + table(columns, rows, "polls")
         )
+
+
+def _day_tip(label: str, day: PollDay | None) -> str:
+    """A day's square's tooltip: its date, polls, failures, and whether it was stale."""
+    if day is None or not day.polls:
+        return f"{label}: not polled"
+    stale = ", stale" if day.stale else ""
+    return f"{label}: {day.polls} polls, {day.failures} failed{stale}"
 
 
 def _health(poll: PollSummary) -> str:

@@ -16,6 +16,7 @@ from aiohttp import web
 from monitor.feed_views import feed_json
 from monitor.models import DeliveryStatus, Message, MessageKind
 from monitor.outcome import RecentPolls
+from monitor.poll_days import PollDays
 from monitor.store.protocols import StatusReads
 from monitor.views import delivery_json, iso_utc, source_name, story_json
 from monitor.web.feed_pages import FeedPages
@@ -41,13 +42,14 @@ class StatusPages:
         watchlists: Callable[[], list[str]],
         searchable: bool = False,
         recent: RecentPolls | None = None,
+        unsaved_days: PollDays | None = None,
     ) -> None:
         self.store = store
         self.searchable = searchable  # /search is served: the page shows its box
         self.clock = clock
         self.watchlists = watchlists
         self.stories = StoryPages(store, clock)
-        self.feeds = FeedPages(store, clock, recent)
+        self.feeds = FeedPages(store, clock, recent, unsaved_days)
 
     def add_routes(self, app: web.Application) -> None:
         """Mount ``/`` and ``/api/…``."""
