@@ -210,6 +210,7 @@ class WatchlistSet:
                 self._watchers.setdefault(leaf, []).append(index)
         self.fields = tuple(sorted(fields))
         self._indexes: dict[View, TermIndex | None] = {EXACT: self._build(EXACT)}
+        self._language_views: dict[str | None, list[tuple[View, TermIndex]]] = {}
         self._stemmed = frozenset(
             language for use in self._uses if not _is_exact(use.leaf) for language in use.stem
         )
@@ -278,7 +279,14 @@ class WatchlistSet:
 
     def _views(self, language: str | None) -> list[tuple[View, TermIndex]]:
         """The views an item in ``language`` is read in, with their indexes: its stem
-        view (standing in for the exact one) or the exact view, and the ASCII views."""
+        view (standing in for the exact one) or the exact view, and the ASCII views
+        (worked out once per language: every field of every item asks)."""
+        known = self._language_views.get(language)
+        if known is None:
+            known = self._language_views[language] = self._views_of(language)
+        return known
+
+    def _views_of(self, language: str | None) -> list[tuple[View, TermIndex]]:
         stemmed = language in self._stemmed
         wanted = [View(language) if stemmed else EXACT]
         if self._transliterated:
@@ -311,7 +319,16 @@ class WatchlistSet:
         if isinstance(node, Not):
             return _Not(self._compile(node.node, used, fields, spec))
         parts = [self._compile(part, used, fields, spec) for part in node.parts]
-        return _All(parts) if isinstance(node, All) else _Any(parts)
+        if len(parts) == 1:
+            return parts[0]
+        if isinstance(node, All):
+            return _All(parts)
+        terms = [part for part in parts if isinstance(part, _Terms)]
+        if len(terms) == len(parts):
+            # Any of several terms is one set of leaves: one look per field, not one per
+            # term (a list watchlist's ``any:``); it explains the same terms, in order.
+            return _Terms([leaf for part in terms for leaf in part.leaves])
+        return _Any(parts)
 
     # -- matching ---------------------------------------------------------------------
 
