@@ -52,12 +52,12 @@ class Table:
                     await self.writer.execute("ROLLBACK")
                 raise
 
-    async def insert(self, value: str) -> str:
+    async def insert(self, value: str, *, urgent: bool = False) -> str:
         async def work(db: aiosqlite.Connection) -> str:
             await db.execute("INSERT INTO t (value) VALUES (?)", (value,))
             return value
 
-        return await self.group.run(work)
+        return await self.group.run(work, urgent=urgent)
 
     def committed(self) -> list[str]:
         with sqlite3.connect(self.path) as reader:
@@ -85,6 +85,26 @@ async def test_writes_queued_together_share_a_transaction_up_to_the_limit(table:
     assert results == [f"v{n}" for n in range(7)]
     assert table.committed() == [f"v{n}" for n in range(7)]
     assert table.group.transactions == 3  # 3 + 3 + 1
+
+
+async def test_an_urgent_write_goes_first_and_commits_without_the_backlog(
+    table: Table,
+) -> None:
+    order: list[str] = []
+
+    async def insert(value: str, urgent: bool = False) -> None:
+        await table.insert(value, urgent=urgent)
+        order.append(value)
+
+    first = asyncio.ensure_future(insert("bulk0"))  # under way when the others queue
+    await asyncio.sleep(0)
+    backlog = [asyncio.ensure_future(insert(f"bulk{n}")) for n in range(1, 6)]
+    alert = asyncio.ensure_future(insert("urgent", urgent=True))
+    await asyncio.gather(first, *backlog, alert)
+    # It went before the queued bulk, and its transaction committed at once: its
+    # caller heard back before theirs did (the one under way shares its commit).
+    assert order.index("urgent") < min(order.index(f"bulk{n}") for n in range(1, 6))
+    assert table.committed() == sorted([*(f"bulk{n}" for n in range(6)), "urgent"])
 
 
 async def test_a_failing_write_is_rolled_back_alone(table: Table) -> None:

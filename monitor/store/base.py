@@ -54,6 +54,10 @@ from monitor.store.rows import to_epoch
 from monitor.store.stories import StoryMemory
 from monitor.templates import CommonShingles
 
+# A save of this many items or fewer (a feed's few new entries, a hub's push) goes
+# before the bulk of a cold pass's writes: it is quick, and may carry an alert.
+URGENT_ITEMS = 5
+
 
 class Store(AsyncResource, ABC):
     """Feeds with their schedule, items with their stories, the delivery outbox, WebSub
@@ -237,7 +241,7 @@ class Store(AsyncResource, ABC):
             await feeds.note_saved(db, feed_id, record, result.stored)
             return result
 
-        return await self._grouped.run(save)
+        return await self._grouped.run(save, urgent=len(items) <= URGENT_ITEMS)
 
     @translated
     async def save_pushed(
@@ -252,7 +256,7 @@ class Store(AsyncResource, ABC):
                 await feeds.note_pushed(db, feed_id, now)
             return result
 
-        return await self._grouped.run(save)
+        return await self._grouped.run(save, urgent=len(items) <= URGENT_ITEMS)
 
     async def _store_items(
         self,
@@ -434,9 +438,13 @@ class Store(AsyncResource, ABC):
         self, now: datetime, limit: int, lease: timedelta, *, notifier: str | None = None
     ) -> list[Message]:
         """Take pending deliveries that are due (only ``notifier``'s, when given),
-        counting an attempt and leasing them."""
-        async with self._db() as db:
+        counting an attempt and leasing them. Urgent: an alert waits for it."""
+
+        async def claim(db: Db) -> list[Message]:
             return await outbox.claim_due(db, now, limit, now + lease, self._owner, notifier)
+
+        with translated_errors(self):
+            return await self._grouped.run(claim, urgent=True)
 
     async def fold_deliveries(
         self,
@@ -468,13 +476,17 @@ class Store(AsyncResource, ABC):
         async def mark(db: Db) -> None:
             await outbox.mark_sent(db, delivery_id, now, self._owner)
 
-        await self._grouped.run(mark, single=True)  # one UPDATE
+        await self._grouped.run(mark, single=True, urgent=True)  # one UPDATE
 
     async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
         """Record the failure; retry at ``retry_at``, or give up (dead) when None
         (LeaseLost: another instance holds it)."""
-        async with self._db() as db:
+
+        async def mark(db: Db) -> None:
             await outbox.mark_failed(db, delivery_id, error, retry_at, self._owner)
+
+        with translated_errors(self):
+            await self._grouped.run(mark, urgent=True)
 
     async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
         """Hand back claimed deliveries that were not tried, uncounting their attempt."""

@@ -18,6 +18,7 @@ from monitor.store.rows import feed_from_row, from_epoch, host_of, to_epoch
 OVERDUE_AFTER = timedelta(minutes=1)
 # Polled feeds: configured, not the seeds' pseudo-feed.
 POLLED = "enabled = TRUE AND kind <> 'seed'"
+DEADLINE_CAP = 600.0  # seconds of a feed's interval that count in the order of claims
 
 
 async def sync(db: Db, specs: Sequence[FeedSpec], now: datetime) -> None:
@@ -98,9 +99,17 @@ async def claim_due(
     rows = await db.fetch(
         f"SELECT * FROM feeds WHERE {POLLED} AND gone_at IS NULL AND {due}"
         " AND COALESCE(host, '') NOT IN (SELECT host FROM host_holds WHERE hold_until > ?)"
-        f" ORDER BY next_poll_at, id LIMIT ?{db.skip_locked}",
+        # Earliest deadline first: a feed is late by the time its next poll would be
+        # due, so when many are due at once (a start, a pause) the feeds polled every
+        # few seconds or minutes go before the hourly ones instead of after them all.
+        # The interval counts at most ``DEADLINE_CAP``: no feed waits much longer
+        # than that behind faster ones, however long its own interval.
+        " ORDER BY next_poll_at + CASE WHEN interval_s < ? THEN interval_s ELSE ? END, id"
+        f" LIMIT ?{db.skip_locked}",
         *parameters,
         at,
+        DEADLINE_CAP,
+        DEADLINE_CAP,
         limit,
     )
     if not rows:

@@ -6,6 +6,11 @@ the commits and the index pages written again by every poll bound the whole pass
 Here the writes waiting meanwhile run one after another in one transaction, each in its
 own savepoint, so that a failing write is rolled back alone. A caller's result is
 handed back only after the commit that holds it, so durability is what it was.
+
+An urgent write (one on the way to an alert: a small poll's items, a message claimed
+or marked sent) goes before the writes queued without urgency, and the transaction
+that holds it commits as soon as no other urgent write waits: it waits for the write
+under way, not for a cold pass's backlog of thousands of items.
 """
 
 from __future__ import annotations
@@ -55,18 +60,25 @@ class GroupCommit(Generic[Connection]):
         self.limit = limit
         self._intact = intact
         self._queued: deque[tuple[Work[Connection], asyncio.Future[Any], bool]] = deque()
+        self._urgent: deque[tuple[Work[Connection], asyncio.Future[Any], bool]] = deque()
         self._flusher: asyncio.Task[None] | None = None
         self.transactions = 0  # committed, for tests and benchmarks
 
     async def run(
-        self, work: Callable[[Connection], Awaitable[Result]], *, single: bool = False
+        self,
+        work: Callable[[Connection], Awaitable[Result]],
+        *,
+        single: bool = False,
+        urgent: bool = False,
     ) -> Result:
         """Run ``work`` in a shared transaction; its result once that is committed.
         Its exception (its savepoint rolled back) or the commit's is raised here.
         ``single``: the work writes with one statement at most (it may read besides,
-        and raise after a statement that changed nothing)."""
+        and raise after a statement that changed nothing). ``urgent``: it goes before
+        the writes that are not, and is committed without waiting for them."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._queued.append((work, future, single and self._intact is not None))
+        queue = self._urgent if urgent else self._queued
+        queue.append((work, future, single and self._intact is not None))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="group-commit")
         return await future
@@ -79,24 +91,40 @@ class GroupCommit(Generic[Connection]):
 
     async def _flush(self) -> None:
         try:
-            while self._queued:
+            while self._urgent or self._queued:
                 await self._one_transaction()
         finally:
             # Cancelled with the loop, or closed: no caller may wait forever.
-            while self._queued:
-                _, future, _ = self._queued.popleft()
-                if not future.done():
-                    future.cancel()
+            for queue in (self._urgent, self._queued):
+                while queue:
+                    _, future, _ = queue.popleft()
+                    if not future.done():
+                        future.cancel()
+
+    def _next(self, urgent_done: bool) -> tuple[Work[Connection], asyncio.Future[Any], bool] | None:
+        """The next write for the open transaction: an urgent one first; none other
+        once an urgent one is written (its transaction commits now)."""
+        if self._urgent:
+            return self._urgent.popleft()
+        if self._queued and not urgent_done:
+            return self._queued.popleft()
+        return None
 
     async def _one_transaction(self) -> None:
         succeeded: list[tuple[asyncio.Future[Any], Any]] = []
         current: asyncio.Future[Any] | None = None  # the write under way
         began = False
+        urgent_done = False  # an urgent write is in this transaction: commit it soon
         try:
             async with self._transaction() as db:
                 began = True
-                while self._queued and len(succeeded) < self.limit:
-                    work, future, single = self._queued.popleft()
+                while len(succeeded) < self.limit:
+                    urgent = bool(self._urgent)
+                    picked = self._next(urgent_done)
+                    if picked is None:
+                        break
+                    urgent_done = urgent_done or urgent
+                    work, future, single = picked
                     if future.done():
                         continue  # its caller gave up before it started: nothing written
                     current = future
@@ -126,7 +154,8 @@ class GroupCommit(Generic[Connection]):
                 # It failed before any write began (BEGIN itself: the store is closed,
                 # or the disk is gone): the writes waiting would only fail the same way,
                 # and trying again at once would never let the loop breathe.
-                lost += [waiting for _, waiting, _ in self._queued]
+                lost += [waiting for _, waiting, _ in (*self._urgent, *self._queued)]
+                self._urgent.clear()
                 self._queued.clear()
             for failed in lost:
                 if failed is not None and not failed.done():
