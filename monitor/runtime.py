@@ -265,6 +265,9 @@ class Runtime(AsyncResource):
             counted = PollDays(self.clock)
             for outcome in polls:
                 counted.add(outcome)
-            await self.store.add_poll_days(counted.take())
+            try:
+                await self.store.add_poll_days(counted.take())
+            except StoreError as error:  # counts only: each feed's own state is stored
+                log.warning("this pass's polls per day are not stored: %s", error)
             relay = await self.relay.deliver_due()
         return OnceReport(polls, relay)

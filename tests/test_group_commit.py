@@ -105,6 +105,23 @@ async def test_an_urgent_write_goes_first_and_commits_without_the_backlog(
     # caller heard back before theirs did (the one under way shares its commit).
     assert order.index("urgent") < min(order.index(f"bulk{n}") for n in range(1, 6))
     assert table.committed() == sorted([*(f"bulk{n}" for n in range(6)), "urgent"])
+    assert table.group.transactions == 3  # bulk0 + urgent, then the backlog: 3 + 2
+
+
+async def test_urgent_writes_never_starve_the_others(table: Table) -> None:
+    order: list[str] = []
+
+    async def insert(value: str, urgent: bool) -> None:
+        await table.insert(value, urgent=urgent)
+        order.append(value)
+
+    waiting = [asyncio.ensure_future(insert("bulk", False))]
+    waiting += [asyncio.ensure_future(insert(f"urgent{n}", True)) for n in range(9)]
+    await asyncio.gather(*waiting)
+    # Three urgent writes (the limit) go first; the next transaction begins with the
+    # bulk write that waited, not after all nine.
+    assert order.index("bulk") < order.index("urgent8")
+    assert order[:3] == ["urgent0", "urgent1", "urgent2"]
 
 
 async def test_a_failing_write_is_rolled_back_alone(table: Table) -> None:

@@ -54,9 +54,14 @@ from monitor.store.rows import to_epoch
 from monitor.store.stories import StoryMemory
 from monitor.templates import CommonShingles
 
-# A save of this many items or fewer (a feed's few new entries, a hub's push) goes
-# before the bulk of a cold pass's writes: it is quick, and may carry an alert.
+# A save of this many items or fewer (a feed's few new entries, a hub's push) that may
+# alert goes before the bulk of a cold pass's writes: it is quick, and someone waits.
 URGENT_ITEMS = 5
+
+
+def _on_the_way_to_an_alert(items: Sequence[NewItem], alert: bool) -> bool:
+    """Whether a save is urgent: a few items, one of them matched, not a baseline."""
+    return alert and len(items) <= URGENT_ITEMS and any(new.matches for new in items)
 
 
 class Store(AsyncResource, ABC):
@@ -241,7 +246,7 @@ class Store(AsyncResource, ABC):
             await feeds.note_saved(db, feed_id, record, result.stored)
             return result
 
-        return await self._grouped.run(save, urgent=len(items) <= URGENT_ITEMS)
+        return await self._grouped.run(save, urgent=_on_the_way_to_an_alert(items, alert))
 
     @translated
     async def save_pushed(
@@ -256,7 +261,7 @@ class Store(AsyncResource, ABC):
                 await feeds.note_pushed(db, feed_id, now)
             return result
 
-        return await self._grouped.run(save, urgent=len(items) <= URGENT_ITEMS)
+        return await self._grouped.run(save, urgent=_on_the_way_to_an_alert(items, alert))
 
     async def _store_items(
         self,
