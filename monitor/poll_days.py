@@ -14,6 +14,11 @@ from monitor.outcome import PollOutcome
 DAY_SECONDS = 86_400
 
 
+def utc_day(moment: datetime) -> int:
+    """A moment's UTC day, counted from the epoch (as the store and the charts count)."""
+    return int(moment.timestamp() // DAY_SECONDS)
+
+
 @dataclass(frozen=True, slots=True)
 class PollDay:
     """A feed's polls on one UTC day (numbered from the epoch): how many, how many
@@ -61,7 +66,7 @@ class PollDays:
     def add(self, outcome: PollOutcome) -> None:
         """Count one poll (or push) of ``outcome.feed``; a poll cut off by its lease
         ("dropped") counts as failed, as the feed's page shows it."""
-        day = int(self.clock().timestamp() // DAY_SECONDS)
+        day = utc_day(self.clock())
         failed = outcome.status in ("failed", "dropped")
         counted = PollDay(
             outcome.feed.id, day, 1, int(failed), outcome.feed.stale_since is not None

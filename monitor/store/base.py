@@ -35,7 +35,7 @@ from monitor.models import (
     Subscription,
     SubscriptionTask,
 )
-from monitor.poll_days import PollDay
+from monitor.poll_days import PollDay, utc_day
 from monitor.spread import SpreadRule
 from monitor.store import (
     feeds,
@@ -350,13 +350,13 @@ class Store(AsyncResource, ABC):
     async def poll_days(self, since: datetime, feed_id: int | None = None) -> list[PollDay]:
         """Each feed's (or one feed's) polls per UTC day from ``since``'s day on."""
         async with self._db(write=False) as db:
-            return await trends.poll_days(db, int(to_epoch(since) // trends.DAY), feed_id)
+            return await trends.poll_days(db, utc_day(since), feed_id)
 
     async def feed_health_per_day(self, since: datetime) -> dict[str, dict[int, int]]:
         """Per health (failing, flaky, stale), the feeds that had such a day, each UTC
         day from ``since``'s day on."""
         async with self._db(write=False) as db:
-            return await trends.feed_health_per_day(db, int(to_epoch(since) // trends.DAY))
+            return await trends.feed_health_per_day(db, utc_day(since))
 
     async def find_items(self, refs: Sequence[str]) -> dict[str, StoredItem]:
         """Stored items by number or entry key (``like: [{item: ID}]``), by reference."""
@@ -418,7 +418,7 @@ class Store(AsyncResource, ABC):
         log (one short transaction per slice, so polls are never held up for long, and
         one instance at a time), then the backend's own; safe to run at any time."""
         cutoff = to_epoch(now - self.story_policy.window)
-        cutoff_days = to_epoch(now - trends.KEEP_POLL_DAYS)
+        kept_from = utc_day(now - trends.KEEP_POLL_DAYS)
         with translated_errors(self):
             async with self._upkeep_turn() as mine:
                 if mine:
@@ -428,7 +428,7 @@ class Store(AsyncResource, ABC):
                     async with self._db() as db:
                         await story_upkeep.prune_log(db, 2 * self.common.generation_size, cutoff)
                     async with self._db() as db:
-                        await trends.prune_poll_days(db, int(cutoff_days // trends.DAY))
+                        await trends.prune_poll_days(db, kept_from)
             await self._compact()
 
     # -- the outbox (outbox.py) --------------------------------------------------------
@@ -439,6 +439,7 @@ class Store(AsyncResource, ABC):
         async with self._db(write=False) as db:
             return await outbox.due_notifiers(db, now)
 
+    @translated
     async def claim_due_deliveries(
         self, now: datetime, limit: int, lease: timedelta, *, notifier: str | None = None
     ) -> list[Message]:
@@ -448,8 +449,7 @@ class Store(AsyncResource, ABC):
         async def claim(db: Db) -> list[Message]:
             return await outbox.claim_due(db, now, limit, now + lease, self._owner, notifier)
 
-        with translated_errors(self):
-            return await self._grouped.run(claim, urgent=True)
+        return await self._grouped.run(claim, urgent=True)
 
     async def fold_deliveries(
         self,
@@ -483,6 +483,7 @@ class Store(AsyncResource, ABC):
 
         await self._grouped.run(mark, single=True, urgent=True)  # one UPDATE
 
+    @translated
     async def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
         """Record the failure; retry at ``retry_at``, or give up (dead) when None
         (LeaseLost: another instance holds it)."""
@@ -490,8 +491,7 @@ class Store(AsyncResource, ABC):
         async def mark(db: Db) -> None:
             await outbox.mark_failed(db, delivery_id, error, retry_at, self._owner)
 
-        with translated_errors(self):
-            await self._grouped.run(mark, urgent=True)
+        await self._grouped.run(mark, urgent=True)
 
     async def release_deliveries(self, delivery_ids: Sequence[int], retry_at: datetime) -> None:
         """Hand back claimed deliveries that were not tried, uncounting their attempt."""

@@ -35,6 +35,8 @@ class Executes(Protocol):
 
 Connection = TypeVar("Connection", bound=Executes)
 Work = Callable[[Connection], Awaitable[Any]]
+# A queued write: its work, its caller's future, and whether it is one statement.
+Queued = tuple[Work[Connection], "asyncio.Future[Any]", bool]
 
 
 class GroupCommit(Generic[Connection]):
@@ -59,8 +61,8 @@ class GroupCommit(Generic[Connection]):
         self._transaction = transaction
         self.limit = limit
         self._intact = intact
-        self._queued: deque[tuple[Work[Connection], asyncio.Future[Any], bool]] = deque()
-        self._urgent: deque[tuple[Work[Connection], asyncio.Future[Any], bool]] = deque()
+        self._queued: deque[Queued[Connection]] = deque()
+        self._urgent: deque[Queued[Connection]] = deque()
         self._flusher: asyncio.Task[None] | None = None
         self._bulk_owed = False  # the last transaction left waiting bulk writes out
         self.transactions = 0  # committed, for tests and benchmarks
@@ -102,14 +104,17 @@ class GroupCommit(Generic[Connection]):
                     if not future.done():
                         future.cancel()
 
-    def _next(self, urgent_done: bool) -> tuple[Work[Connection], asyncio.Future[Any], bool] | None:
-        """The next write for the open transaction: an urgent one first; once an urgent
-        one is written, only one-statement writes (a 304 recorded: cheaper than the
-        commit it would otherwise need alone), so that the transaction commits soon."""
+    def _next(self, urgent_done: bool, bulk_owed: bool) -> tuple[Queued[Connection], bool] | None:
+        """The next write for the open transaction, and whether it is urgent: the
+        oldest bulk one when it is owed its turn, else an urgent one first; once an
+        urgent one is written, only one-statement writes (a 304 recorded: cheaper than
+        the commit it would otherwise need alone), so that the transaction commits soon."""
+        if bulk_owed and self._queued:
+            return self._queued.popleft(), False
         if self._urgent:
-            return self._urgent.popleft()
+            return self._urgent.popleft(), True
         if self._queued and (not urgent_done or self._queued[0][2]):
-            return self._queued.popleft()
+            return self._queued.popleft(), False
         return None
 
     async def _one_transaction(self) -> None:
@@ -124,19 +129,12 @@ class GroupCommit(Generic[Connection]):
             async with self._transaction() as db:
                 began = True
                 while len(succeeded) < self.limit:
-                    urgent = bool(self._urgent)
-                    if owed and self._queued:  # the bulk's turn first, so it never starves
-                        owed, urgent = False, False
-                        picked: tuple[Work[Connection], asyncio.Future[Any], bool] | None = (
-                            self._queued.popleft()
-                        )
-                    else:
-                        picked = self._next(urgent_done)
+                    picked = self._next(urgent_done, owed and not took_bulk)
                     if picked is None:
                         break
+                    (work, future, single), urgent = picked
                     urgent_done = urgent_done or urgent
                     took_bulk = took_bulk or not urgent
-                    work, future, single = picked
                     if future.done():
                         continue  # its caller gave up before it started: nothing written
                     current = future

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 
+from monitor.poll_days import utc_day
+
 DAYS = 30
 BAR = 6  # pixels per bar
 GAP = 2
@@ -27,7 +29,7 @@ def day_labels(today: int, days: int = DAYS) -> list[tuple[int, str]]:
 
 def day_number(moment: datetime) -> int:
     """A moment's UTC day, counted from the epoch (as the store counts them)."""
-    return int(moment.timestamp() // 86_400)
+    return utc_day(moment)
 
 
 def bar_chart(counts: Mapping[int, int], days: Sequence[tuple[int, str]], name: str) -> str:
