@@ -170,7 +170,11 @@ class ArticleReader:
         changed = [index for index, new in enumerate(read) if new.item.fulltext]
         if changed:
             again = await self.workers.run(
-                with_articles, [read[index] for index in changed], request, title
+                with_articles,
+                [read[index] for index in changed],
+                request,
+                title,
+                cost=sum(len(read[index].item.fulltext or "") for index in changed),
             )
             for index, new in zip(changed, again, strict=True):
                 read[index] = new

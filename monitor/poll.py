@@ -28,7 +28,7 @@ from monitor.models import FeedState, NewItem, ParsedFeed, PollRecord, SaveResul
 from monitor.outcome import PollOutcome
 from monitor.parse import ParseError
 from monitor.schedule import Answer, Decision, PollPolicy, decide
-from monitor.sources import Body, Source
+from monitor.sources import Body, Source, weight
 from monitor.sources.index import Sitemaps, fetch_index
 from monitor.store import LeaseLost, StoreError
 from monitor.store.protocols import PollWrites
@@ -267,7 +267,7 @@ class Poller:
             request = self._match_request(feed)
             known = await self.store.recent_entries(feed.id, RECENT_KEYS)
             prepared = await self.workers.run(
-                prepare, bodies, feed.url, request, known, source, now
+                prepare, bodies, feed.url, request, known, source, now, cost=weight(bodies)
             )
             if prepared.children and fetched is not None:
                 sitemaps = await fetch_index(
@@ -278,7 +278,7 @@ class Poller:
                     return await self._unchanged(feed, fetched, index=True)
                 bodies = sitemaps.bodies
                 prepared = await self.workers.run(
-                    prepare, bodies, feed.url, request, known, source, now
+                    prepare, bodies, feed.url, request, known, source, now, cost=weight(bodies)
                 )
         except (ParseError, WorkerCrashed, FetchError) as error:
             if fetched is None:

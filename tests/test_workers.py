@@ -26,6 +26,88 @@ def survive_sigterm() -> str:
     return "still here"
 
 
+def nap(seconds: float, name: str) -> str:
+    time.sleep(seconds)
+    return name
+
+
+async def in_order_of_finishing(pool: WorkerPool, *tasks: tuple[str, float, int]) -> list[str]:
+    """Queue (name, seconds, cost) tasks one after another; their names as they end."""
+    finished: list[str] = []
+
+    async def one(name: str, seconds: float, cost: int) -> None:
+        finished.append(await pool.run(nap, seconds, name, cost=cost))
+
+    running = []
+    for name, seconds, cost in tasks:
+        running.append(asyncio.create_task(one(name, seconds, cost)))
+        await asyncio.sleep(0.01)  # queued in this order, each at its own time
+    await asyncio.gather(*running)
+    return finished
+
+
+async def test_a_cheap_task_goes_before_big_ones_queued_earlier() -> None:
+    pool = WorkerPool(workers=1)
+    try:
+        await pool.start()
+        finished = await in_order_of_finishing(
+            pool,
+            ("busy", 0.3, 0),  # the worker is busy ...
+            ("next", 0.1, 1_000_000),  # ... this one is queued in the executor already
+            ("big 1", 0.1, 1_000_000),
+            ("big 2", 0.1, 1_000_000),
+            ("small", 0.1, 1_000),
+        )
+        assert finished == ["busy", "next", "small", "big 1", "big 2"]
+    finally:
+        await pool.close()
+
+
+async def test_a_task_that_waited_past_its_slack_keeps_its_place() -> None:
+    now = [0.0]
+    pool = WorkerPool(workers=1, slack_per_byte=1e-6, clock=lambda: now[0])
+    finished: list[str] = []
+
+    async def one(name: str, seconds: float, cost: int) -> None:
+        finished.append(await pool.run(nap, seconds, name, cost=cost))
+
+    try:
+        await pool.start()
+        running = [asyncio.create_task(one("busy", 0.3, 0))]
+        running.append(asyncio.create_task(one("next", 0.1, 0)))
+        # Big: it may wait 1 s for cheaper tasks that come after it ...
+        running.append(asyncio.create_task(one("big", 0.1, 1_000_000)))
+        await asyncio.sleep(0.05)
+        now[0] = 5.0  # ... and this cheap one comes 5 s later.
+        running.append(asyncio.create_task(one("small", 0.1, 0)))
+        await asyncio.gather(*running)
+        assert finished == ["busy", "next", "big", "small"]
+    finally:
+        await pool.close()
+
+
+async def test_tasks_cancelled_in_the_queue_or_on_their_turn_leave_no_worker_taken() -> None:
+    pool = WorkerPool(workers=1)
+    try:
+        await pool.start()
+        busy = asyncio.create_task(pool.run(nap, 0.3, "busy"))
+        await asyncio.sleep(0.05)
+        queued = [asyncio.create_task(pool.run(nap, 0.1, "queued")) for _ in range(4)]
+        await asyncio.sleep(0.05)
+        for task in queued:
+            task.cancel()
+        await asyncio.gather(*queued, return_exceptions=True)
+        assert await busy == "busy"
+        # Four were taken or never given a worker: had any kept its turn, these would
+        # wait forever.
+        done = await asyncio.wait_for(
+            asyncio.gather(*(pool.run(nap, 0.0, str(n)) for n in range(3))), timeout=10
+        )
+        assert done == ["0", "1", "2"]
+    finally:
+        await pool.close()
+
+
 async def test_results_and_errors_come_back() -> None:
     pool = WorkerPool(workers=1)
     try:

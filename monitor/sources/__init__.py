@@ -8,12 +8,17 @@ them the same), and lets each stage be timed on its own.
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 # A fetched body and the headers it came with.
 Body = tuple[bytes, Mapping[str, str]]
+
+
+def weight(bodies: Sequence[Body]) -> int:
+    """The bytes to read in these bodies: what reading them costs a worker."""
+    return sum(len(body) for body, _ in bodies)
 
 
 @dataclass(frozen=True, slots=True)
