@@ -105,6 +105,31 @@ async def test_claims_take_due_feeds_once(store: Store) -> None:
     assert len(await store.claim_due_feeds(NOW, 10, MINUTE, all_feeds=True)) == 2
 
 
+async def test_claims_take_the_feeds_most_overdue_in_their_own_intervals_first(
+    store: Store,
+) -> None:
+    due = {  # url: (interval, how long overdue)
+        "https://fast.example/feed": (timedelta(seconds=2), timedelta(seconds=6)),  # 3x
+        "https://farm.example/feed": (timedelta(seconds=30), timedelta(seconds=60)),  # 2x
+        # Counted as 10 minutes, however long its interval: 6x.
+        "https://daily.example/feed": (timedelta(days=1), timedelta(hours=1)),
+        "https://hourly.example/feed": (timedelta(hours=1), timedelta(minutes=5)),  # 0.5x
+    }
+    await store.sync_feeds([spec(url, interval) for url, (interval, _) in due.items()], NOW)
+    by_url = {feed.url: feed.id for feed in await store.feeds()}
+    for url, (_, late) in due.items():
+        await store.record_poll(by_url[url], record(next_poll_at=NOW - late))
+    order = [(await store.claim_due_feeds(NOW, 1, MINUTE))[0].url for _ in due]
+    # Earliest deadline first would have put the 2-second feed last but one: its deadline
+    # (due + interval) is the latest but the hourly one's, though it is 3 intervals late.
+    assert order == [
+        "https://daily.example/feed",
+        "https://fast.example/feed",
+        "https://farm.example/feed",
+        "https://hourly.example/feed",
+    ]
+
+
 async def test_validators_are_kept_byte_exact_and_failures_counted(store: Store) -> None:
     (feed,) = await feed_ids(store, "https://a.example/feed")
     etag, modified = 'W/"5f2-\u00e9 x"', "Sat, 10 Oct 2020 09:00:00 GMT"

@@ -99,14 +99,18 @@ async def claim_due(
     rows = await db.fetch(
         f"SELECT * FROM feeds WHERE {POLLED} AND gone_at IS NULL AND {due}"
         " AND COALESCE(host, '') NOT IN (SELECT host FROM host_holds WHERE hold_until > ?)"
-        # Earliest deadline first: a feed is late by the time its next poll would be
-        # due, so when many are due at once (a start, a pause) the feeds polled every
-        # few seconds or minutes go before the hourly ones instead of after them all.
-        # The interval counts at most ``DEADLINE_CAP``: no feed waits much longer
-        # than that behind faster ones, however long its own interval.
-        " ORDER BY next_poll_at + CASE WHEN interval_s < ? THEN interval_s ELSE ? END, id"
+        # Most overdue first, counted in the feed's own intervals: when more are due
+        # than can be polled at once (a start, a cold pass, a pause), a feed polled
+        # every few seconds or minutes goes before the hourly ones rather than after
+        # them all, and while the backlog lasts every feed falls behind by the same
+        # share of its interval (earliest deadline first starved the fast ones as
+        # soon as the slow ones passed their deadlines). The interval counts at most
+        # ``DEADLINE_CAP``: a daily feed is not left a day behind the hourly ones.
+        " ORDER BY (next_poll_at - ?) / CASE WHEN interval_s < 1 THEN 1"
+        " WHEN interval_s < ? THEN interval_s ELSE ? END, id"
         f" LIMIT ?{db.skip_locked}",
         *parameters,
+        at,
         at,
         DEADLINE_CAP,
         DEADLINE_CAP,
