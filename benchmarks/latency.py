@@ -12,14 +12,15 @@ the probe every 2 s, on a new SQLite file. Two phases: the cold pass (every farm
 new, 50,000 entries to read, identify, match and store) and then the steady state (the
 farm's feeds answer 304). Per phase: the probe's poll-to-alert latency (p50, p99, worst),
 how late the dispatcher's ticks started against their schedule (the scheduler's
-lateness: the event loop was busy), and the longest the loop did not answer a 5 ms
-sleep.
+lateness: the event loop was busy), the longest the loop did not answer a 5 ms sleep,
+and the longest time between two polls of the probe (was it starved of claims).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 import statistics
 import tempfile
@@ -107,6 +108,7 @@ class Phase:
 
     name: str
     latencies: list[float] = field(default_factory=list)
+    probe_gap: float = 0.0  # the longest time between two polls of the probe
     lateness: list[float] = field(default_factory=list)
     worst_stall: float = 0.0
     wall: float = 0.0
@@ -185,6 +187,8 @@ async def measure(base: str, feeds: int, folder: Path, steady: float) -> list[Ph
         await asyncio.sleep(0.5)
         found = await timings()
     for phase, start, end in spans:
+        polled = sorted(sent for sent in found["sent"].values() if start <= sent < end)
+        phase.probe_gap = max((b - a for a, b in itertools.pairwise(polled)), default=0.0)
         phase.latencies = [
             found["arrived"][link] - sent
             for link, sent in found["sent"].items()
@@ -217,6 +221,7 @@ def report(feeds: int, items: int, steady: float) -> None:
     print(
         f"{'phase':<15} {'wall':>7} {'alerts':>6} {'p50':>7} {'p99':>7} {'worst':>7}"
         f"  {'ticks':>5} {'late p50':>8} {'late p99':>8} {'worst':>7}  loop stall"
+        f"  probe gap"
     )
     for phase in phases:
         ms = [value * 1000 for value in phase.latencies] or [0.0]
@@ -226,12 +231,13 @@ def report(feeds: int, items: int, steady: float) -> None:
             f" {statistics.median(ms):>5.0f}ms {percentile(ms, 0.99):>5.0f}ms {max(ms):>5.0f}ms"
             f"  {len(phase.lateness):>5} {statistics.median(late):>6.0f}ms"
             f" {percentile(late, 0.99):>6.0f}ms {max(late):>5.0f}ms"
-            f"  {phase.worst_stall * 1000:>6.0f}ms"
+            f"  {phase.worst_stall * 1000:>6.0f}ms  {phase.probe_gap:>8.1f}s"
         )
     print(
         "  alerts: probe items sent in the phase and alerted; p50/p99/worst: body sent to"
         " alert received;\n  ticks: dispatcher ticks, late: how long after its due time each"
-        " started; loop stall: the longest a 5 ms sleep overslept"
+        " started; loop stall: the longest a 5 ms sleep overslept;\n  probe gap: the longest"
+        f" time between two polls of the probe (its interval: {PROBE_EVERY}s)"
     )
 
 
