@@ -247,6 +247,7 @@ class ArticleReader:
                 feed_text(item),
                 rule.selector,
                 self.limits.max_text,
+                cost=len(fetched.body or b""),
             )
         except WorkerCrashed as error:
             return "", f"failed: {error}", "failed"
