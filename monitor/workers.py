@@ -159,8 +159,8 @@ class WorkerPool:
             self._done()
 
     def _hand_out(self) -> None:
-        # One task queued in the executor beyond a busy worker each keeps every worker
-        # fed between tasks; the rest wait here, where their order can still change.
+        # One task more than there are workers keeps them fed between tasks (it waits
+        # in the executor); the rest wait here, where their order can still change.
         while self._waiting and self._running <= self.workers:
             _, _, turn = heapq.heappop(self._waiting)
             if not turn.done():
@@ -184,6 +184,10 @@ class WorkerPool:
 
     async def close(self) -> None:
         """Stop the workers, dropping queued work; the wait happens off the loop."""
+        # Waiting tasks end as the executor's queued ones do: cancelled.
+        waiting, self._waiting = self._waiting, []
+        for _, _, turn in waiting:
+            turn.cancel()
         pools, self._retired = self._retired, []
         if self._pool is not None:
             pools.append(self._pool)

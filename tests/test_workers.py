@@ -108,6 +108,21 @@ async def test_tasks_cancelled_in_the_queue_or_on_their_turn_leave_no_worker_tak
         await pool.close()
 
 
+async def test_closing_cancels_the_tasks_still_waiting_for_a_worker() -> None:
+    pool = WorkerPool(workers=1)
+    await pool.start()
+    busy = asyncio.create_task(pool.run(nap, 0.3, "busy"))
+    await asyncio.sleep(0.05)
+    waiting = [asyncio.create_task(pool.run(nap, 0.1, str(n), cost=n)) for n in range(3)]
+    await asyncio.sleep(0.05)
+    await pool.close()
+    outcomes = await asyncio.gather(busy, *waiting, return_exceptions=True)
+    # The one in the executor's queue and the two waiting here are dropped alike;
+    # none of them started a new pool after the close.
+    assert sum(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes) >= 2
+    assert pool._pool is None
+
+
 async def test_results_and_errors_come_back() -> None:
     pool = WorkerPool(workers=1)
     try:
