@@ -3,6 +3,8 @@ queries (every operator, printed and parsed back) over random texts."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +12,7 @@ from monitor.languages import STEMMED_LANGUAGES
 from monitor.match import Document, WatchlistSet, WatchlistSpec
 from monitor.match.query import parse_query
 from monitor.match.watchlist import DEFAULT_STEMMED
+from monitor.text import WORD
 from tests.support import reference_matcher
 
 # A small vocabulary, so that random queries and texts meet often: spellings that fold
@@ -242,3 +245,20 @@ def test_stemmed_and_transliterated_terms_agree_with_the_reference(
         match = found.get(name)
         explained = None if match is None else [(term.term, term.field) for term in match.terms]
         assert explained == expected, (name, queries)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.one_of(
+        texts(),
+        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))),
+        st.text(alphabet=st.sampled_from("ab-\u2010 _1\u0301\u0640\u055e\u00ad\ufb01İß")),
+    )
+)
+def test_char_spans_are_where_the_word_regex_finds_each_word(text: str) -> None:
+    # Spans are found by looking for each word as written after the last: the same
+    # spans as reading the text with the word regex again.
+    expected = [found.span() for found in WORD.finditer(unicodedata.normalize("NFC", text))]
+    document = Document({"title": text})
+    positions = [(at, at) for at in range(len(document.folded("title").words))]
+    assert document.char_spans("title", positions) == sorted(set(expected))
