@@ -35,7 +35,7 @@ import aiohttp
 from aiohttp import web
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 
-from benchmarks.farm import Farm, TreeMeter
+from benchmarks.farm import Farm
 from benchmarks.server import serve_forever, served
 from monitor.config import parse_settings
 from monitor.daemon import Daemon
@@ -210,7 +210,6 @@ def report(feeds: int, items: int, steady: float) -> None:
         served(
             "benchmarks.latency", "--serve", "--feeds", str(feeds), "--items", str(items)
         ) as server,
-        TreeMeter(skip=server.pid),
         tempfile.TemporaryDirectory() as tmp,
     ):
         phases = asyncio.run(measure(server.base, feeds, Path(tmp), steady))
