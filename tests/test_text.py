@@ -33,6 +33,17 @@ def test_html_to_text_drops_markup_scripts_and_decodes_entities() -> None:
     assert html_to_text(html) == "Truce in Karabakh & beyond\nSecond’s paragraph"
 
 
+def test_skipped_elements_are_dropped_however_their_tags_are_written() -> None:
+    html = (
+        "<P>Truce</P><SCRIPT>alert('ceasefire')</SCRIPT><Style>.x{}</Style>"
+        "<sVg width=1><text>drawn</text></sVg><math><mi>x</mi></math><p>agreed</p>"
+    )
+    assert html_to_text(html) == "Truce\nagreed"
+    # Only the tree is asked for them when the markup names one: a fragment without
+    # any reads the same with or without the question.
+    assert html_to_text("<p>A &lt;script&gt; tag, escaped</p>") == "A <script> tag, escaped"
+
+
 def test_html_to_text_keeps_plain_text_and_attributes_out() -> None:
     assert html_to_text('<a href="https://x/ceasefire" title="ceasefire">link</a>') == "link"
     assert html_to_text("a  plain\n\n\n text") == "a plain\ntext"
