@@ -205,7 +205,7 @@ def tidy(text: str) -> str:
     be tried at every character (which was 40% of reading an item's text).
     """
     spaced = text.translate(INVISIBLE)
-    # Most texts (three in four of the corpus's) have nothing to collapse, and two
+    # Most texts (three in four of the corpus's) have nothing to collapse, and a few
     # substring searches tell so at a fraction of the regex's cost.
     if "  " in spaced or any(space in spaced for space in OTHER_SPACES):
         spaced = SPACES.sub(" ", spaced)
