@@ -399,7 +399,7 @@ async def test_a_story_page_mutes_and_unmutes_by_its_own_form_only(store: Store)
 
 
 async def test_trends_feeds_and_a_feed_page_show_the_stored_counts(store: Store) -> None:
-    from monitor.web.charts import day_number
+    from monitor.poll_days import utc_day
 
     now = datetime.now(UTC)
     yesterday = now - timedelta(days=1)
@@ -420,7 +420,7 @@ async def test_trends_feeds_and_a_feed_page_show_the_stored_counts(store: Store)
         page = await (await client.get("/")).text()
         # The charts draw what the store counts: a story per (watchlist, day) alerted.
         counts = await store.alerts_per_day(now - timedelta(days=30))
-        today = day_number(now)
+        today = utc_day(now)
         drawn = re.findall(
             r'aria-label="stories alerted by (\w+)[^"]*" data-counts="([\d,]+)"', page
         )
@@ -455,11 +455,10 @@ async def test_trends_feeds_and_a_feed_page_show_the_stored_counts(store: Store)
 
 async def test_a_feeds_health_per_day_is_drawn_from_the_stored_polls(store: Store) -> None:
     from monitor.outcome import PollOutcome
-    from monitor.poll_days import PollDay, PollDays
-    from monitor.web.charts import day_number
+    from monitor.poll_days import PollDay, PollDays, utc_day
 
     now = datetime.now(UTC)
-    today = day_number(now)
+    today = utc_day(now)
     await queue_alerts(store, [("h1", "Karabakh truce")], now=now)
     (feed,) = await store.feeds()
     await store.add_poll_days(

@@ -18,7 +18,7 @@ from monitor.store.rows import feed_from_row, from_epoch, host_of, to_epoch
 OVERDUE_AFTER = timedelta(minutes=1)
 # Polled feeds: configured, not the seeds' pseudo-feed.
 POLLED = "enabled = TRUE AND kind <> 'seed'"
-DEADLINE_CAP = 600.0  # seconds of a feed's interval that count in the order of claims
+INTERVAL_CAP = 600.0  # seconds of a feed's interval that count in the order of claims
 
 
 async def sync(db: Db, specs: Sequence[FeedSpec], now: datetime) -> None:
@@ -105,15 +105,15 @@ async def claim_due(
         # them all, and while the backlog lasts every feed falls behind by the same
         # share of its interval (earliest deadline first starved the fast ones as
         # soon as the slow ones passed their deadlines). The interval counts at most
-        # ``DEADLINE_CAP``: a daily feed is not left a day behind the hourly ones.
+        # ``INTERVAL_CAP``: a daily feed is not left a day behind the hourly ones.
         " ORDER BY (next_poll_at - ?) / CASE WHEN interval_s < 1 THEN 1"
         " WHEN interval_s < ? THEN interval_s ELSE ? END, id"
         f" LIMIT ?{db.skip_locked}",
         *parameters,
         at,
         at,
-        DEADLINE_CAP,
-        DEADLINE_CAP,
+        INTERVAL_CAP,
+        INTERVAL_CAP,
         limit,
     )
     if not rows:

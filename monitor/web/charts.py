@@ -9,8 +9,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from monitor.poll_days import utc_day
-
 DAYS = 30
 BAR = 6  # pixels per bar
 GAP = 2
@@ -25,11 +23,6 @@ def day_labels(today: int, days: int = DAYS) -> list[tuple[int, str]]:
         (day, (epoch + timedelta(days=day)).strftime("%Y-%m-%d"))
         for day in range(today - days + 1, today + 1)
     ]
-
-
-def day_number(moment: datetime) -> int:
-    """A moment's UTC day, counted from the epoch (as the store counts them)."""
-    return utc_day(moment)
 
 
 def bar_chart(counts: Mapping[int, int], days: Sequence[tuple[int, str]], name: str) -> str:

@@ -17,10 +17,10 @@ from aiohttp import web
 from monitor.feed_views import feed_state
 from monitor.models import FeedState
 from monitor.outcome import PollSummary, RecentPolls
-from monitor.poll_days import PollDay, PollDays, day_health, merged
+from monitor.poll_days import PollDay, PollDays, day_health, merged, utc_day
 from monitor.store.protocols import StatusReads
 from monitor.views import duration_text, iso_utc
-from monitor.web.charts import DAYS, bar_chart, day_labels, day_number, poll_strip, strip
+from monitor.web.charts import DAYS, bar_chart, day_labels, poll_strip, strip
 from monitor.web.html import linked_title, message_page, page, table
 
 NEWEST_ITEMS = 20
@@ -148,7 +148,7 @@ class FeedPages:
         """Stories alerted per watchlist per day, and new items per day (``counts``:
         ``items_per_day``), for 30 days."""
         now = self.clock()
-        days = day_labels(day_number(now))
+        days = day_labels(utc_day(now))
         alerts = await self.store.alerts_per_day(now - timedelta(days=DAYS))
         total: dict[int, int] = {}
         for per_day in counts.values():
@@ -193,7 +193,7 @@ class FeedPages:
         if feed is None:
             return message_page("no such feed", f"No feed {escape(text)} is polled.", 404)
         now = self.clock()
-        days = day_labels(day_number(now))
+        days = day_labels(utc_day(now))
         counts = (await self.store.items_per_day(now - timedelta(days=DAYS), feed.id)).get(
             feed.id, {}
         )
