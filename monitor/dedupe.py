@@ -218,7 +218,8 @@ class StoryPolicy:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A stored (or earlier in the batch) item that shares an identity key with a new
-    one; ``words``: how many words of text it has (for the title rule)."""
+    one; ``words``: how many words of text it has (for the title rule); ``story_feed``:
+    the feed of its story's first item, which the story is compared by (None: unknown)."""
 
     kind: str
     item_id: int
@@ -227,6 +228,7 @@ class Candidate:
     seen_at: datetime
     words: int = 0
     seed: bool = False
+    story_feed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,20 @@ def identity_keys(item: Item, common: CommonShingles = NOTHING_COMMON) -> list[I
     if item.sketch is not None:
         keys += anchors(item.sketch, common)
     return keys
+
+
+def keys_for_own_batch(keys: Sequence[IdentityKey], *, started: bool) -> list[IdentityKey]:
+    """The keys of an item just resolved that can place a later item of the same feed's
+    batch, as ``resolve_story`` reads them: its link and text always (one feed's copies
+    of an entry are one story); never its title (a feed's own headlines never join);
+    its anchors only when it joined a story, whose first item may be another feed's (a
+    story it started is compared by the item itself, one of the feed's own: never).
+    The rest would be held and looked through for nothing, item after item."""
+    return [
+        (kind, key)
+        for kind, key in keys
+        if kind in EXACT_KINDS or (not started and kind in FUZZY_KINDS)
+    ]
 
 
 def likeness(
@@ -404,11 +420,20 @@ def resolve_story(
     return None
 
 
-def stories_to_compare(candidates: Iterable[Candidate]) -> list[int]:
+def stories_to_compare(candidates: Iterable[Candidate], feed_id: int | None = None) -> list[int]:
     """Bounded work per item: the stories its near-duplicate candidates belong to, at
     most ``MAX_COMPARED``, those sharing the most anchors with it first (a copy shares
-    most of its anchors, a look-alike one or two), newer first between equals."""
-    shared = Counter(c.story_id for c in candidates if c.kind in FUZZY_KINDS)
+    most of its anchors, a look-alike one or two), newer first between equals.
+
+    The stories of the item's own feed (``feed_id``: their first item is the feed's) are
+    left out before the places are counted: they are never compared (``_nearest``), and
+    a feed's own posts with its standard paragraph would otherwise take every place
+    from the story a copy belongs to."""
+    shared = Counter(
+        c.story_id
+        for c in candidates
+        if c.kind in FUZZY_KINDS and (feed_id is None or c.story_feed != feed_id)
+    )
     return sorted(shared, key=lambda story: (-shared[story], -story))[:MAX_COMPARED]
 
 
@@ -425,7 +450,7 @@ def _nearest(
     if item.sketch is None:
         return None
     fuzzy = [c for kind in FUZZY_KINDS for c in by_kind.get(kind, ())]
-    stories = sorted(stories_to_compare(fuzzy))
+    stories = sorted(stories_to_compare(fuzzy, feed_id))
     best: StoryJoin | None = None
     best_score = (0.0, 0.0)
     for story_id in stories:
@@ -464,10 +489,13 @@ class BatchCandidates:
 
     by_key: dict[int, list[Candidate]] = field(default_factory=dict)
     representatives: dict[int, Representative] = field(default_factory=dict)
+    story_feeds: dict[int, int] = field(default_factory=dict)  # story → its first item's feed
 
     def add_found(self, key: int, candidate: Candidate) -> None:
         """A stored item that has this key."""
         self.by_key.setdefault(key, []).append(candidate)
+        if candidate.story_feed is not None:
+            self.story_feeds[candidate.story_id] = candidate.story_feed
 
     def for_item(self, keys: Sequence[IdentityKey]) -> list[Candidate]:
         """Every candidate sharing one of these keys (of the same kind)."""
@@ -491,12 +519,15 @@ class BatchCandidates:
         """Remember an item just stored, for the rest of the batch (as its story's
         representative when it ``started`` it)."""
         words_of_item = item.sketch.words if item.sketch else 0
+        if started:
+            self.story_feeds[story_id] = feed_id
+        story_feed = self.story_feeds.get(story_id)
         as_kind: dict[str, Candidate] = {}  # one value per kind, shared by its keys
         for kind, key in keys:
             candidate = as_kind.get(kind)
             if candidate is None:
                 candidate = as_kind[kind] = Candidate(
-                    kind, item_id, story_id, feed_id, now, words_of_item, seed
+                    kind, item_id, story_id, feed_id, now, words_of_item, seed, story_feed
                 )
             self.by_key.setdefault(key, []).append(candidate)
         if started:

@@ -14,7 +14,9 @@ from monitor.dedupe import (
     content_hash,
     identify,
     identity_keys,
+    keys_for_own_batch,
     resolve_story,
+    stories_to_compare,
     title_key,
 )
 from monitor.models import Item
@@ -256,3 +258,26 @@ def test_an_item_is_compared_with_the_story_not_with_its_nearest_member() -> Non
     found = stored_as(a)  # story 7, its representative
     found.add_item(b, 2, 7, 3, NOW, identity_keys(b), started=False)  # B joined it
     assert resolve(c, found) is None
+
+
+def test_a_feeds_own_stories_take_no_place_among_the_stories_compared() -> None:
+    def anchor(story: int, story_feed: int | None) -> Candidate:
+        return Candidate("near", story * 10, story, 1, NOW, story_feed=story_feed)
+
+    # Stories 1-4 (feed 5's own) share more anchors with the item than story 9 (feed 6's).
+    own = [anchor(story, 5) for story in (1, 2, 3, 4) for _ in range(3)]
+    others = [anchor(9, 6), anchor(9, 6), anchor(8, None)]
+    assert stories_to_compare([*own, *others], feed_id=5) == [9, 8]
+    assert stories_to_compare([*own, *others], feed_id=7) == [4, 3, 2, 1]
+    assert stories_to_compare([*own, *others]) == [4, 3, 2, 1]  # no feed: nothing left out
+
+
+def test_an_item_offers_the_rest_of_its_batch_only_the_keys_that_can_place_them() -> None:
+    keys = [("link", 1), ("text", 2), ("title", 3), ("near", 4), ("lead", 5)]
+    assert keys_for_own_batch(keys, started=True) == [("link", 1), ("text", 2)]
+    assert keys_for_own_batch(keys, started=False) == [
+        ("link", 1),
+        ("text", 2),
+        ("near", 4),
+        ("lead", 5),
+    ]

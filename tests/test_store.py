@@ -294,6 +294,58 @@ async def test_items_of_one_batch_join_stories_started_in_it(store: Store) -> No
     assert [member.item.entry_key for member in story.items] == ["1", "2"]
 
 
+def lettered(start: int, count: int) -> str:
+    """``count`` distinct made-up words without figures (figures are a rule of their own)."""
+    letters = "bcdfghjklmnprstv"
+    words = []
+    for number in range(start, start + count):
+        word = ""
+        while True:
+            number, digit = divmod(number, len(letters))
+            word += letters[digit] + "a"
+            if not number:
+                break
+        words.append(word + "n")
+    return " ".join(words)
+
+
+@pytest.mark.parametrize("own_posts_came", ["in an earlier poll", "in the same poll"])
+async def test_a_feeds_own_template_posts_do_not_crowd_out_the_story_a_copy_belongs_to(
+    store: Store, own_posts_came: str
+) -> None:
+    # A wire story, then a feed that posts it with its long standard paragraph after
+    # it, beside four posts of its own with the same paragraph: the copy shares more
+    # anchors with those four than with the wire story, but they are the feed's own
+    # stories, never compared; the wire story must still be (it was not: the four took
+    # every place, and the copy started a story of its own, to be alerted twice).
+    wire, site = await feed_ids(store, "https://wire.example/feed", "https://site.example/feed")
+    story = lettered(0, 40)
+    standard = lettered(10_000, 400)
+    wire_copy = NewItem(item("w", "Talks resume", None, story))
+    await store.save_poll(wire, [wire_copy], record(), alert=False)
+    own = [
+        NewItem(
+            item(
+                f"s{n}",
+                f"Local notice {lettered(500 + n, 1)}",
+                None,
+                f"{lettered(1000 + 100 * n, 40)} {standard}",
+            )
+        )
+        for n in range(4)
+    ]
+    copy = NewItem(item("copy", "Talks resume", None, f"{story} {standard}"))
+    if own_posts_came == "in an earlier poll":
+        await store.save_poll(site, own, record(), alert=False)
+        result = await store.save_poll(site, [copy], record(NOW + MINUTE), alert=False)
+        assert (result.stored, result.new_stories, result.joins) == (1, 0, ("near",))
+    else:
+        result = await store.save_poll(site, [*own, copy], record(), alert=False)
+        assert (result.stored, result.new_stories, result.joins) == (5, 4, ("near",))
+    joined = [story for story in await store.stories() if len(story.items) > 1]
+    assert [[member.item.entry_key for member in s.items] for s in joined] == [["w", "copy"]]
+
+
 async def test_a_dead_instances_claims_come_back_when_their_lease_runs_out(
     store_factory: StoreFactory,
 ) -> None:

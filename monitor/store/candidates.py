@@ -28,26 +28,34 @@ from monitor.templates import CommonShingles
 PER_KEY = 8  # items fetched per identity key, newest first
 BUSY_STORIES = 3  # an anchor found in this many stories is template
 SHINGLE_MASK = LEAD_FLAG - 1  # an anchor's key → its shingle hash
+# The feed of the first item of each candidate's story (the item it is compared by).
+STORY_FEED = (
+    "LEFT JOIN stories st ON st.id = k.story_id LEFT JOIN items r ON r.id = st.first_item_id"
+)
 # A capped lookup per key, newest first.
 CANDIDATES = {
     "sqlite": f"""
         WITH wanted (key) AS (SELECT DISTINCT value FROM json_each(?))
         SELECT k.key, k.kind, k.item_id, k.story_id, k.seen_at, i.feed_id,
-               substr(i.sketch, 5, 4) AS words, f.kind = 'seed' AS seed
+               substr(i.sketch, 5, 4) AS words, f.kind = 'seed' AS seed,
+               r.feed_id AS story_feed
         FROM wanted w
         JOIN story_keys k ON k.key = w.key AND k.item_id >= COALESCE((
             SELECT item_id FROM story_keys WHERE key = w.key
             ORDER BY item_id DESC LIMIT 1 OFFSET {PER_KEY - 1}), 0)
         JOIN items i ON i.id = k.item_id JOIN feeds f ON f.id = i.feed_id
+        {STORY_FEED}
     """,
     "postgresql": f"""
         SELECT k.key, k.kind, k.item_id, k.story_id, k.seen_at, i.feed_id,
-               substr(i.sketch, 5, 4) AS words, f.kind = 'seed' AS seed
+               substr(i.sketch, 5, 4) AS words, f.kind = 'seed' AS seed,
+               r.feed_id AS story_feed
         FROM (SELECT DISTINCT unnest(?::bigint[]) AS key) w
         CROSS JOIN LATERAL (
             SELECT * FROM story_keys s WHERE s.key = w.key
             ORDER BY s.item_id DESC LIMIT {PER_KEY}) k
         JOIN items i ON i.id = k.item_id JOIN feeds f ON f.id = i.feed_id
+        {STORY_FEED}
     """,
 }
 
@@ -57,9 +65,11 @@ async def candidates_for(
     keys_of: Sequence[Sequence[IdentityKey]],
     common: CommonShingles,
     cache: RepresentativeCache,
+    feed_id: int,
 ) -> BatchCandidates:
     """The stored items sharing one of each item's keys (``PER_KEY`` newest per key),
-    and the representatives of the stories each item will be compared with."""
+    and the representatives of the stories each item of ``feed_id`` will be compared
+    with."""
     found = BatchCandidates()
     keys = sorted({key for keys in keys_of for _, key in keys})
     if not keys:
@@ -75,6 +85,7 @@ async def candidates_for(
             seen_at=from_epoch_required(row["seen_at"]),
             words=words_of_blob(row["words"]),
             seed=bool(row["seed"]),
+            story_feed=row["story_feed"],
         )
         found.add_found(row["key"], candidate)
         if candidate.kind in FUZZY_KINDS:
@@ -85,7 +96,9 @@ async def candidates_for(
     common.mark_busy(
         key & SHINGLE_MASK for key, owners in stories_of.items() if len(owners) >= BUSY_STORIES
     )
-    wanted = {story for keys in keys_of for story in stories_to_compare(found.for_item(keys))}
+    wanted = {
+        story for keys in keys_of for story in stories_to_compare(found.for_item(keys), feed_id)
+    }
     found.representatives.update(await cache.fetch(db, wanted))
     return found
 

@@ -31,6 +31,7 @@ from monitor.dedupe import (
     StoryJoin,
     StoryPolicy,
     identity_keys,
+    keys_for_own_batch,
     resolve_story,
 )
 from monitor.models import NewItem, SaveResult
@@ -214,7 +215,7 @@ async def _plan_stories(
     moment = from_epoch_required(now)
     common = memory.common
     keys_of = [identity_keys(new.item, common.values) for new in batch]
-    index = await candidates_for(db, keys_of, common, memory.representatives)
+    index = await candidates_for(db, keys_of, common, memory.representatives, feed_id)
     story_ids = iter(await db.reserve_ids("stories", len(batch)))
     item_ids = iter(await db.reserve_ids("items", len(batch)))
     for position, (new, keys) in enumerate(zip(batch, keys_of, strict=True), 1):
@@ -237,8 +238,9 @@ async def _plan_stories(
             plan.joins.append(join.by)
             if seed:
                 plan.seeded_joins.add(join.story_id)
+        own = keys_for_own_batch(keys, started=started)
         index.add_item(
-            item, item_id, join.story_id, feed_id, moment, keys, started=started, seed=seed
+            item, item_id, join.story_id, feed_id, moment, own, started=started, seed=seed
         )
         plan.items.append(_item_row(item_id, feed_id, new, join, now))
         plan.keys += [(key, item_id, kind, join.story_id, now) for kind, key in keys]
