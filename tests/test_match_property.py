@@ -262,3 +262,7 @@ def test_char_spans_are_where_the_word_regex_finds_each_word(text: str) -> None:
     document = Document({"title": text})
     positions = [(at, at) for at in range(len(document.folded("title").words))]
     assert document.char_spans("title", positions) == sorted(set(expected))
+    # Asked a word at a time, further each time, the spans go on from the last ask.
+    stepwise = Document({"title": text})
+    for at, position in enumerate(positions):
+        assert stepwise.char_spans("title", [position]) == [expected[at]]
