@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -216,10 +216,29 @@ class StoryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class FirstItem:
+    """What a story is compared by, as far as who may join it goes: its first item's
+    feed, when that was seen, and whether the stored sample holds it."""
+
+    feed_id: int
+    seen_at: datetime
+    seed: bool = False
+
+    def takes(self, feed_id: int, now: datetime, policy: StoryPolicy) -> bool:
+        """Whether the story may take a near duplicate from ``feed_id`` at ``now``:
+        never from its own feed (a feed's own entries are its own stories, same link or
+        text aside: feeds re-use long templates, and a swallowed story is the worst
+        miss); from another, a seed's story at any time, else within ``policy.window``."""
+        if self.feed_id == feed_id:
+            return False
+        return self.seed or now - self.seen_at <= policy.window
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A stored (or earlier in the batch) item that shares an identity key with a new
-    one; ``words``: how many words of text it has (for the title rule); ``story_feed``:
-    the feed of its story's first item, which the story is compared by (None: unknown)."""
+    one; ``words``: how many words of text it has (for the title rule); ``story``: its
+    story's first item (None: not known)."""
 
     kind: str
     item_id: int
@@ -228,7 +247,7 @@ class Candidate:
     seen_at: datetime
     words: int = 0
     seed: bool = False
-    story_feed: int | None = None
+    story: FirstItem | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +260,11 @@ class Representative:
     seen_at: datetime
     sketch: Sketch | None
     seed: bool = False
+
+    @property
+    def first(self) -> FirstItem:
+        """The representative as who may join its story goes."""
+        return FirstItem(self.feed_id, self.seen_at, self.seed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,19 +444,22 @@ def resolve_story(
     return None
 
 
-def stories_to_compare(candidates: Iterable[Candidate], feed_id: int | None = None) -> list[int]:
+def stories_to_compare(
+    candidates: Iterable[Candidate], may_take: Callable[[FirstItem], bool] | None = None
+) -> list[int]:
     """Bounded work per item: the stories its near-duplicate candidates belong to, at
     most ``MAX_COMPARED``, those sharing the most anchors with it first (a copy shares
     most of its anchors, a look-alike one or two), newer first between equals.
 
-    The stories of the item's own feed (``feed_id``: their first item is the feed's) are
-    left out before the places are counted: they are never compared (``_nearest``), and
-    a feed's own posts with its standard paragraph would otherwise take every place
+    The stories that could not take the item (``may_take``, asked of their first item:
+    ``FirstItem.takes``) are left out before the places are counted. Compared, they
+    would be turned away anyway; counted, a feed's own posts with its standard
+    paragraph, or stories past the window with fresh members, would take every place
     from the story a copy belongs to."""
     shared = Counter(
         c.story_id
         for c in candidates
-        if c.kind in FUZZY_KINDS and (feed_id is None or c.story_feed != feed_id)
+        if c.kind in FUZZY_KINDS and (may_take is None or c.story is None or may_take(c.story))
     )
     return sorted(shared, key=lambda story: (-shared[story], -story))[:MAX_COMPARED]
 
@@ -450,18 +477,16 @@ def _nearest(
     if item.sketch is None:
         return None
     fuzzy = [c for kind in FUZZY_KINDS for c in by_kind.get(kind, ())]
-    stories = sorted(stories_to_compare(fuzzy, feed_id))
+
+    def may_take(first: FirstItem) -> bool:
+        return first.takes(feed_id, now, policy)
+
+    stories = sorted(stories_to_compare(fuzzy, may_take))
     best: StoryJoin | None = None
     best_score = (0.0, 0.0)
     for story_id in stories:
         found = representatives.get(story_id)
-        if found is None or found.sketch is None:
-            continue
-        if found.feed_id == feed_id:
-            # A feed's own entries are its own stories (same link or text aside): feeds
-            # re-use long templates, and a swallowed story is the worst miss.
-            continue
-        if not found.seed and now - found.seen_at > policy.window:
+        if found is None or found.sketch is None or not may_take(found.first):
             continue
         needed = policy.similarity
         if title_overlap(item.sketch, found.sketch) < UNRELATED_TITLES:
@@ -489,13 +514,13 @@ class BatchCandidates:
 
     by_key: dict[int, list[Candidate]] = field(default_factory=dict)
     representatives: dict[int, Representative] = field(default_factory=dict)
-    story_feeds: dict[int, int] = field(default_factory=dict)  # story → its first item's feed
+    first_items: dict[int, FirstItem] = field(default_factory=dict)  # by story
 
     def add_found(self, key: int, candidate: Candidate) -> None:
         """A stored item that has this key."""
         self.by_key.setdefault(key, []).append(candidate)
-        if candidate.story_feed is not None:
-            self.story_feeds[candidate.story_id] = candidate.story_feed
+        if candidate.story is not None:
+            self.first_items[candidate.story_id] = candidate.story
 
     def for_item(self, keys: Sequence[IdentityKey]) -> list[Candidate]:
         """Every candidate sharing one of these keys (of the same kind)."""
@@ -520,14 +545,16 @@ class BatchCandidates:
         representative when it ``started`` it)."""
         words_of_item = item.sketch.words if item.sketch else 0
         if started:
-            self.story_feeds[story_id] = feed_id
-        story_feed = self.story_feeds.get(story_id)
+            self.first_items[story_id] = FirstItem(feed_id, now, seed)
+        story = self.first_items.get(story_id)
+        if story is None and story_id in self.representatives:
+            story = self.representatives[story_id].first
         as_kind: dict[str, Candidate] = {}  # one value per kind, shared by its keys
         for kind, key in keys:
             candidate = as_kind.get(kind)
             if candidate is None:
                 candidate = as_kind[kind] = Candidate(
-                    kind, item_id, story_id, feed_id, now, words_of_item, seed, story_feed
+                    kind, item_id, story_id, feed_id, now, words_of_item, seed, story
                 )
             self.by_key.setdefault(key, []).append(candidate)
         if started:

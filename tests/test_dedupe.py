@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from monitor.dedupe import (
     BatchCandidates,
     Candidate,
+    FirstItem,
     StoryJoin,
     StoryPolicy,
     canonical_link,
@@ -162,8 +163,10 @@ def test_fuzzy_keys_older_than_the_window_do_not_join_but_seeds_always_do() -> N
     copy = full("b", "Moscow talks bring a truce", TEXT.replace("announced", "said"))
     old = stored_as(stored, age=timedelta(days=15))
     assert resolve(copy, old) is None
-    old.representatives[7] = replace(old.representatives[7], seed=True)
-    assert resolve(copy, old) is not None
+    seeded = BatchCandidates()
+    keys = identity_keys(stored)
+    seeded.add_item(stored, 1, 7, 2, NOW - timedelta(days=15), keys, started=True, seed=True)
+    assert resolve(copy, seeded) is not None
 
 
 def test_the_most_similar_story_wins() -> None:
@@ -260,16 +263,30 @@ def test_an_item_is_compared_with_the_story_not_with_its_nearest_member() -> Non
     assert resolve(c, found) is None
 
 
-def test_a_feeds_own_stories_take_no_place_among_the_stories_compared() -> None:
-    def anchor(story: int, story_feed: int | None) -> Candidate:
-        return Candidate("near", story * 10, story, 1, NOW, story_feed=story_feed)
+def test_a_story_takes_a_near_duplicate_from_another_feed_within_the_window() -> None:
+    first = FirstItem(feed_id=5, seen_at=NOW - timedelta(days=20))
+    assert not first.takes(5, NOW - timedelta(days=19), POLICY)  # its own feed: never
+    assert first.takes(6, NOW - timedelta(days=19), POLICY)
+    assert not first.takes(6, NOW, POLICY)  # past the window
+    assert replace(first, seed=True).takes(6, NOW, POLICY)  # the stored sample's: always
 
-    # Stories 1-4 (feed 5's own) share more anchors with the item than story 9 (feed 6's).
-    own = [anchor(story, 5) for story in (1, 2, 3, 4) for _ in range(3)]
-    others = [anchor(9, 6), anchor(9, 6), anchor(8, None)]
-    assert stories_to_compare([*own, *others], feed_id=5) == [9, 8]
-    assert stories_to_compare([*own, *others], feed_id=7) == [4, 3, 2, 1]
-    assert stories_to_compare([*own, *others]) == [4, 3, 2, 1]  # no feed: nothing left out
+
+def test_stories_that_could_not_take_the_item_take_no_place_among_those_compared() -> None:
+    def anchor(story: int, first: FirstItem | None) -> Candidate:
+        return Candidate("near", story * 10, story, 1, NOW, story=first)
+
+    own, old = FirstItem(5, NOW), FirstItem(6, NOW - timedelta(days=30))
+    # Stories 1-4 (feed 5's own, or past the window) share more anchors with the item
+    # than story 9 (feed 6's, recent) and 8 (first item unknown).
+    crowd = [anchor(story, own if story % 2 else old) for story in (1, 2, 3, 4) for _ in range(3)]
+    others = [anchor(9, FirstItem(6, NOW)), anchor(9, FirstItem(6, NOW)), anchor(8, None)]
+    candidates = [*crowd, *others]
+
+    def from_feed_5(first: FirstItem) -> bool:
+        return first.takes(5, NOW, POLICY)
+
+    assert stories_to_compare(candidates, from_feed_5) == [9, 8]
+    assert stories_to_compare(candidates) == [4, 3, 2, 1]  # nothing asked: none left out
 
 
 def test_an_item_offers_the_rest_of_its_batch_only_the_keys_that_can_place_them() -> None:

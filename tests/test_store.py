@@ -346,6 +346,40 @@ async def test_a_feeds_own_template_posts_do_not_crowd_out_the_story_a_copy_belo
     assert [[member.item.entry_key for member in s.items] for s in joined] == [["w", "copy"]]
 
 
+async def test_stories_past_the_window_do_not_crowd_out_the_story_a_copy_belongs_to(
+    store: Store,
+) -> None:
+    # Four stories of another site, first seen three weeks ago (past the 14-day
+    # window) and still looked up by their keys (housekeeping has not pruned them yet,
+    # or a member joined lately), carry the same standard paragraph as a copy of
+    # today's wire story: they could not take the copy, and must not keep it from the
+    # wire story.
+    wire, site, old_site = await feed_ids(
+        store, "https://wire.example/feed", "https://site.example/feed", "https://old.example/feed"
+    )
+    story = lettered(0, 40)
+    standard = lettered(10_000, 400)
+    weeks_ago = NOW - timedelta(days=21)
+    old = [
+        NewItem(
+            item(
+                f"o{n}",
+                f"Archive {lettered(500 + n, 1)}",
+                None,
+                f"{lettered(1000 + 100 * n, 40)} {standard}",
+            )
+        )
+        for n in range(4)
+    ]
+    await store.save_poll(old_site, old, record(weeks_ago), alert=False)
+    await store.save_poll(
+        wire, [NewItem(item("w", "Talks resume", None, story))], record(), alert=False
+    )
+    copy = NewItem(item("copy", "Talks resume", None, f"{story} {standard}"))
+    result = await store.save_poll(site, [copy], record(), alert=False)
+    assert (result.stored, result.new_stories, result.joins) == (1, 0, ("near",))
+
+
 async def test_a_dead_instances_claims_come_back_when_their_lease_runs_out(
     store_factory: StoreFactory,
 ) -> None:

@@ -9,28 +9,30 @@ An anchor found in ``BUSY_STORIES`` different stories is marked common from then
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from monitor.dedupe import (
     FUZZY_KINDS,
     LEAD_FLAG,
     BatchCandidates,
     Candidate,
+    FirstItem,
     IdentityKey,
     Representative,
     stories_to_compare,
 )
 from monitor.store.dialect import Db
-from monitor.store.rows import from_epoch_required
+from monitor.store.rows import Row, from_epoch_required
 from monitor.store.sketches import sketch_from_blob, words_of_blob
 from monitor.templates import CommonShingles
 
 PER_KEY = 8  # items fetched per identity key, newest first
 BUSY_STORIES = 3  # an anchor found in this many stories is template
 SHINGLE_MASK = LEAD_FLAG - 1  # an anchor's key → its shingle hash
-# The feed of the first item of each candidate's story (the item it is compared by).
-STORY_FEED = (
+# The first item of each candidate's story (the item it is compared by): who may join.
+FIRST_ITEM = (
     "LEFT JOIN stories st ON st.id = k.story_id LEFT JOIN items r ON r.id = st.first_item_id"
+    " LEFT JOIN feeds rf ON rf.id = r.feed_id"
 )
 # A capped lookup per key, newest first.
 CANDIDATES = {
@@ -38,24 +40,26 @@ CANDIDATES = {
         WITH wanted (key) AS (SELECT DISTINCT value FROM json_each(?))
         SELECT k.key, k.kind, k.item_id, k.story_id, k.seen_at, i.feed_id,
                substr(i.sketch, 5, 4) AS words, f.kind = 'seed' AS seed,
-               r.feed_id AS story_feed
+               r.feed_id AS first_feed, r.first_seen_at AS first_seen,
+               rf.kind = 'seed' AS first_seed
         FROM wanted w
         JOIN story_keys k ON k.key = w.key AND k.item_id >= COALESCE((
             SELECT item_id FROM story_keys WHERE key = w.key
             ORDER BY item_id DESC LIMIT 1 OFFSET {PER_KEY - 1}), 0)
         JOIN items i ON i.id = k.item_id JOIN feeds f ON f.id = i.feed_id
-        {STORY_FEED}
+        {FIRST_ITEM}
     """,
     "postgresql": f"""
         SELECT k.key, k.kind, k.item_id, k.story_id, k.seen_at, i.feed_id,
                substr(i.sketch, 5, 4) AS words, f.kind = 'seed' AS seed,
-               r.feed_id AS story_feed
+               r.feed_id AS first_feed, r.first_seen_at AS first_seen,
+               rf.kind = 'seed' AS first_seed
         FROM (SELECT DISTINCT unnest(?::bigint[]) AS key) w
         CROSS JOIN LATERAL (
             SELECT * FROM story_keys s WHERE s.key = w.key
             ORDER BY s.item_id DESC LIMIT {PER_KEY}) k
         JOIN items i ON i.id = k.item_id JOIN feeds f ON f.id = i.feed_id
-        {STORY_FEED}
+        {FIRST_ITEM}
     """,
 }
 
@@ -65,18 +69,22 @@ async def candidates_for(
     keys_of: Sequence[Sequence[IdentityKey]],
     common: CommonShingles,
     cache: RepresentativeCache,
-    feed_id: int,
+    may_take: Callable[[FirstItem], bool],
 ) -> BatchCandidates:
     """The stored items sharing one of each item's keys (``PER_KEY`` newest per key),
-    and the representatives of the stories each item of ``feed_id`` will be compared
-    with."""
+    and the representatives of the stories each item will be compared with, of those
+    that ``may_take`` it (``stories_to_compare``)."""
     found = BatchCandidates()
     keys = sorted({key for keys in keys_of for _, key in keys})
     if not keys:
         return found
     rows = await db.fetch(CANDIDATES[db.dialect], db.as_list(keys))
     stories_of: dict[int, set[int]] = {}
+    first_items: dict[int, FirstItem | None] = {}  # by story: rows repeat them
     for row in rows:
+        story = row["story_id"]
+        if story not in first_items:
+            first_items[story] = _first_item(row)
         candidate = Candidate(
             kind=row["kind"],
             item_id=row["item_id"],
@@ -85,7 +93,7 @@ async def candidates_for(
             seen_at=from_epoch_required(row["seen_at"]),
             words=words_of_blob(row["words"]),
             seed=bool(row["seed"]),
-            story_feed=row["story_feed"],
+            story=first_items[story],
         )
         found.add_found(row["key"], candidate)
         if candidate.kind in FUZZY_KINDS:
@@ -97,10 +105,19 @@ async def candidates_for(
         key & SHINGLE_MASK for key, owners in stories_of.items() if len(owners) >= BUSY_STORIES
     )
     wanted = {
-        story for keys in keys_of for story in stories_to_compare(found.for_item(keys), feed_id)
+        story for keys in keys_of for story in stories_to_compare(found.for_item(keys), may_take)
     }
     found.representatives.update(await cache.fetch(db, wanted))
     return found
+
+
+def _first_item(row: Row) -> FirstItem | None:
+    """A candidate row's story's first item (None: not stored any more)."""
+    if row["first_feed"] is None:
+        return None
+    return FirstItem(
+        row["first_feed"], from_epoch_required(row["first_seen"]), bool(row["first_seed"])
+    )
 
 
 class RepresentativeCache:

@@ -28,6 +28,7 @@ from typing import Any
 
 from monitor.alerting import Action, Heard, Verdict, decide
 from monitor.dedupe import (
+    FirstItem,
     StoryJoin,
     StoryPolicy,
     identity_keys,
@@ -215,7 +216,11 @@ async def _plan_stories(
     moment = from_epoch_required(now)
     common = memory.common
     keys_of = [identity_keys(new.item, common.values) for new in batch]
-    index = await candidates_for(db, keys_of, common, memory.representatives, feed_id)
+
+    def may_take(first: FirstItem) -> bool:
+        return first.takes(feed_id, moment, policy)
+
+    index = await candidates_for(db, keys_of, common, memory.representatives, may_take)
     story_ids = iter(await db.reserve_ids("stories", len(batch)))
     item_ids = iter(await db.reserve_ids("items", len(batch)))
     for position, (new, keys) in enumerate(zip(batch, keys_of, strict=True), 1):
