@@ -514,7 +514,7 @@ class BatchCandidates:
 
     by_key: dict[int, list[Candidate]] = field(default_factory=dict)
     representatives: dict[int, Representative] = field(default_factory=dict)
-    first_items: dict[int, FirstItem] = field(default_factory=dict)  # by story
+    first_items: dict[int, FirstItem] = field(default_factory=dict)  # by story, as found
 
     def add_found(self, key: int, candidate: Candidate) -> None:
         """A stored item that has this key."""
@@ -545,10 +545,13 @@ class BatchCandidates:
         representative when it ``started`` it)."""
         words_of_item = item.sketch.words if item.sketch else 0
         if started:
-            self.first_items[story_id] = FirstItem(feed_id, now, seed)
-        story = self.first_items.get(story_id)
-        if story is None and story_id in self.representatives:
-            story = self.representatives[story_id].first
+            self.representatives[story_id] = Representative(
+                story_id, item_id, feed_id, now, item.sketch, seed
+            )
+        # Its story's first item: the representative when it is here, else as the
+        # stored candidates gave it.
+        held = self.representatives.get(story_id)
+        story = held.first if held is not None else self.first_items.get(story_id)
         as_kind: dict[str, Candidate] = {}  # one value per kind, shared by its keys
         for kind, key in keys:
             candidate = as_kind.get(kind)
@@ -557,7 +560,3 @@ class BatchCandidates:
                     kind, item_id, story_id, feed_id, now, words_of_item, seed, story
                 )
             self.by_key.setdefault(key, []).append(candidate)
-        if started:
-            self.representatives[story_id] = Representative(
-                story_id, item_id, feed_id, now, item.sketch, seed
-            )
